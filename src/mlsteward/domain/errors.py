@@ -1,0 +1,98 @@
+"""Errors every layer speaks: each carries a stable code and maps to one HTTP status."""
+
+from __future__ import annotations
+
+
+class MlstewardError(Exception):
+    """Base of all errors the platform raises on purpose.
+
+    ``code`` is stable across releases (clients switch on it); ``http_status`` is what the
+    REST API answers with, so the mapping lives in one place.
+    """
+
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidArgumentError(MlstewardError):
+    """The caller sent something malformed or out of range."""
+
+    code = "INVALID_ARGUMENT"
+    http_status = 400
+
+
+class NotFoundError(MlstewardError):
+    """A named or identified thing does not exist."""
+
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class AlreadyExistsError(MlstewardError):
+    """Creating something whose unique name is taken."""
+
+    code = "ALREADY_EXISTS"
+    http_status = 409
+
+
+class ConflictError(MlstewardError):
+    """The request contradicts recorded state (e.g. a param logged again with another value)."""
+
+    code = "CONFLICT"
+    http_status = 409
+
+
+class PermissionDeniedError(MlstewardError):
+    """The actor may not do this."""
+
+    code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+class PayloadTooLargeError(MlstewardError):
+    """A request body or field is over the configured limit."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
+class SchemaVersionError(MlstewardError):
+    """The database was written by a newer mlsteward, or cannot be migrated safely."""
+
+    code = "SCHEMA_VERSION"
+    http_status = 500
+
+
+class UnavailableError(MlstewardError):
+    """A backing service (database, server, object store) cannot be reached."""
+
+    code = "UNAVAILABLE"
+    http_status = 503
+
+
+ERRORS_BY_CODE: dict[str, type[MlstewardError]] = {
+    cls.code: cls
+    for cls in (
+        MlstewardError,
+        InvalidArgumentError,
+        NotFoundError,
+        AlreadyExistsError,
+        ConflictError,
+        PermissionDeniedError,
+        PayloadTooLargeError,
+        SchemaVersionError,
+        UnavailableError,
+    )
+}
+
+
+def error_from_code(code: str, message: str) -> MlstewardError:
+    """Rebuild the typed error a server reported, so HTTP clients raise what local ones do."""
+    return ERRORS_BY_CODE.get(code, MlstewardError)(message)

@@ -1,0 +1,1 @@
+"""Pure computation used by services: statistics, profiles, metrics, exports. No I/O."""

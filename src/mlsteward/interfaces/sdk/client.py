@@ -1,0 +1,230 @@
+"""``Client``: explicit, id-based access to experiments and runs (MLflow's MlflowClient habits)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from mlsteward.domain.entities import (
+    ArtifactEntry,
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+)
+from mlsteward.domain.errors import NotFoundError
+from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class PagedList(list[Run]):
+    """A page of runs; ``token`` fetches the next page (None at the end)."""
+
+    def __init__(self, items: Sequence[Run], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+class Client:
+    """Talks to one tracking URI; every method is synchronous and returns plain entities."""
+
+    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
+        self._backend: TrackingBackend = backend_for(
+            os.fspath(tracking_uri) if tracking_uri else None
+        )
+        self.tracking_uri = self._backend.uri
+
+    # experiments --------------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> str:
+        return self._backend.create_experiment(name, tags).experiment_id
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._backend.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self._backend.get_experiment_by_name(name)
+
+    def search_experiments(self, include_deleted: bool = False) -> list[Experiment]:
+        return self._backend.list_experiments(include_deleted)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._backend.delete_experiment(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._backend.restore_experiment(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self._backend.set_experiment_tag(experiment_id, key, str(value))
+
+    # runs -----------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        run_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        start_time: int | None = None,
+        parent_run_id: str | None = None,
+    ) -> Run:
+        return self._backend.create_run(experiment_id, run_name, tags, parent_run_id, start_time)
+
+    def get_run(self, run_id: str) -> Run:
+        return self._backend.get_run(run_id)
+
+    def set_terminated(
+        self, run_id: str, status: str = "FINISHED", end_time: int | None = None
+    ) -> RunInfo:
+        return self._backend.update_run(run_id, status=status, end_time=end_time)
+
+    def update_run(
+        self, run_id: str, status: str | None = None, name: str | None = None
+    ) -> RunInfo:
+        return self._backend.update_run(run_id, status=status, run_name=name)
+
+    def delete_run(self, run_id: str) -> None:
+        self._backend.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self._backend.restore_run(run_id)
+
+    # logging ----------------------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write metrics, params and tags at once, synchronously and atomically."""
+        self._backend.log_batch(run_id, metrics, params, tags)
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        from mlsteward.services.context import now_ms
+
+        point = Metric(key, value, timestamp if timestamp is not None else now_ms(), step or 0)
+        self._backend.log_batch(run_id, metrics=[point])
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        self._backend.log_batch(run_id, params=[Param(key, str(value))])
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self._backend.log_batch(run_id, tags=[RunTag(key, str(value))])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._backend.delete_tag(run_id, key)
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> list[Metric]:
+        """Every point of ``key`` in step order; ``max_points`` keeps each bucket's min/max."""
+        return self._backend.get_metric_history(run_id, key, max_points)
+
+    def list_metric_keys(self, run_id: str) -> list[str]:
+        return self._backend.list_metric_keys(run_id)
+
+    # search -----------------------------------------------------------------------------------
+    @overload
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = ...,
+        filter_string: str | None = ...,
+        run_view_type: str = ...,
+        max_results: int = ...,
+        order_by: Sequence[str] | None = ...,
+        page_token: str | None = ...,
+        output_format: Literal["list"] = ...,
+    ) -> PagedList: ...
+
+    @overload
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = ...,
+        filter_string: str | None = ...,
+        run_view_type: str = ...,
+        max_results: int = ...,
+        order_by: Sequence[str] | None = ...,
+        page_token: str | None = ...,
+        output_format: Literal["pandas"] = ...,
+    ) -> pd.DataFrame: ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = None,
+        filter_string: str | None = None,
+        run_view_type: str = "active_only",
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        output_format: Literal["list", "pandas"] = "list",
+    ) -> PagedList | pd.DataFrame:
+        """Runs matching ``filter_string`` (e.g. ``"metrics.acc > 0.9 AND params.lr = '0.1'"``).
+
+        ``output_format="pandas"`` gives one row per run with ``params.*``, ``metrics.*``
+        and ``tags.*`` columns, following every page.
+        """
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else experiment_ids
+        if output_format == "pandas":
+            from mlsteward.interfaces.sdk.run_frame import runs_to_frame
+
+            collected: list[Run] = []
+            token = page_token
+            while True:
+                page = self._backend.search_runs(
+                    ids, filter_string, order_by, run_view_type, max_results, token
+                )
+                collected.extend(page.runs)
+                token = page.next_page_token
+                if token is None:
+                    return runs_to_frame(collected)
+        page = self._backend.search_runs(
+            ids, filter_string, order_by, run_view_type, max_results, page_token
+        )
+        return PagedList(page.runs, page.next_page_token)
+
+    # artifacts --------------------------------------------------------------------------------
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._backend.log_artifact(run_id, local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        if not Path(local_dir).is_dir():
+            from mlsteward.domain.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(f"Not a directory: {local_dir}")
+        self._backend.log_artifact(run_id, local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self._backend.log_artifact_bytes(run_id, artifact_file, text.encode("utf-8"))
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactEntry]:
+        return self._backend.list_artifacts(run_id, path)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Copy a file or directory of the run locally; returns the local path."""
+        destination = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="mlsteward-"))
+        return str(self._backend.download_artifacts(run_id, path or None, destination))
+
+    def get_run_or_none(self, run_id: str) -> Run | None:
+        try:
+            return self.get_run(run_id)
+        except NotFoundError:
+            return None

@@ -1,0 +1,36 @@
+"""``seed_everything``: one call seeds Python, NumPy and PyTorch, and runs record it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+
+import numpy as np
+
+_seeds: dict[str, int] = {}
+
+
+def seed_everything(seed: int) -> dict[str, int]:
+    """Seed ``random``, NumPy's global generator and PyTorch (when installed).
+
+    Returns what was seeded; the active run and runs started later record it as tags.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"A seed is an integer in [0, 2**32), got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this one is already hashed
+    seeded = {"python": seed, "numpy": seed}
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.manual_seed(seed)
+        seeded["torch"] = seed
+    _seeds.clear()
+    _seeds.update(seeded)
+    return dict(seeded)
+
+
+def current_seeds() -> dict[str, int]:
+    return dict(_seeds)

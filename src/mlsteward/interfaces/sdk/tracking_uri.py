@@ -1,0 +1,75 @@
+"""Where the SDK sends data: set_tracking_uri, else MLSTEWARD_TRACKING_URI, else the home."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from mlsteward.interfaces.sdk.backend import TrackingBackend
+
+_lock = threading.Lock()
+_explicit_uri: str | None = None
+_backends: dict[str, TrackingBackend] = {}
+
+
+def home_dir() -> Path:
+    """``MLSTEWARD_HOME`` or ``~/.mlsteward``: the embedded store and artifacts live here."""
+    return Path(os.environ.get("MLSTEWARD_HOME") or Path.home() / ".mlsteward").expanduser()
+
+
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Point the SDK at a path, ``sqlite:///``, ``postgresql://`` or ``http(s)://`` URI."""
+    global _explicit_uri
+    _explicit_uri = None if uri is None else os.fspath(uri)
+
+
+def get_tracking_uri() -> str:
+    if _explicit_uri:
+        return _explicit_uri
+    env = os.environ.get("MLSTEWARD_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{home_dir() / 'mlsteward.db'}"
+
+
+def default_artifacts_uri(store_uri: str) -> str:
+    """``MLSTEWARD_ARTIFACTS_URI``, else an ``artifacts`` folder beside a SQLite file, else home."""
+    env = os.environ.get("MLSTEWARD_ARTIFACTS_URI")
+    if env:
+        return env
+    if store_uri.startswith("sqlite:///"):
+        return str(Path(store_uri.removeprefix("sqlite:///")).parent / "artifacts")
+    if "://" not in store_uri:
+        path = Path(store_uri).expanduser()
+        folder = path if path.is_dir() or path.suffix == "" else path.parent
+        return str(folder / "artifacts")
+    return str(home_dir() / "artifacts")
+
+
+def backend_for(uri: str | None = None) -> TrackingBackend:
+    """One backend per URI per process (engines and HTTP pools are reused)."""
+    target = uri or get_tracking_uri()
+    with _lock:
+        backend = _backends.get(target)
+        if backend is None:
+            backend = _open(target)
+            _backends[target] = backend
+        return backend
+
+
+def _open(uri: str) -> TrackingBackend:
+    if uri.startswith(("http://", "https://")):
+        from mlsteward.interfaces.sdk.http_backend import HttpBackend
+
+        return HttpBackend(uri)
+    from mlsteward.interfaces.sdk.local_backend import LocalBackend
+
+    return LocalBackend(uri, default_artifacts_uri(uri))
+
+
+def close_backends() -> None:
+    with _lock:
+        for backend in _backends.values():
+            backend.close()
+        _backends.clear()

@@ -1,0 +1,1 @@
+"""Experiment tracking services: experiments, runs, logged values, artifacts, search."""

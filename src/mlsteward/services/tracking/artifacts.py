@@ -1,0 +1,114 @@
+"""Run artifacts: files recorded under run-relative paths, their bytes stored by content."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from mlsteward.domain.entities import ArtifactEntry
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.tracking.runs import require_active_run
+from mlsteward.services.tracking.validation import validate_artifact_path
+from mlsteward.storage.base import ArtifactRecord
+
+
+def _join(directory: str | None, name: str) -> str:
+    return f"{directory.strip('/')}/{name}" if directory else name
+
+
+def log_artifact(
+    ctx: ServiceContext, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+) -> list[str]:
+    """Store a file, or a directory recursively, under ``artifact_path`` in the run.
+
+    All files are uploaded before any path is recorded, so a failure leaves the run as it was.
+    """
+    require_active_run(ctx, run_id)
+    source = Path(local_path)
+    if not source.exists():
+        raise InvalidArgumentError(f"No such file or directory: {source}")
+    base = validate_artifact_path(artifact_path, ctx.limits) if artifact_path else None
+    files: list[tuple[Path, str]] = []
+    if source.is_dir():
+        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+            files.append((file, _join(base, file.relative_to(source).as_posix())))
+    else:
+        files.append((source, _join(base, source.name)))
+    records = []
+    for file, rel in files:
+        path = validate_artifact_path(rel, ctx.limits)
+        digest, size = ctx.blobs.put_file(file)
+        records.append(ArtifactRecord(path, digest, size))
+    ctx.store.record_artifacts(run_id, records, ctx.clock())
+    return [r.path for r in records]
+
+
+def log_artifact_stream(
+    ctx: ServiceContext, run_id: str, artifact_path: str, stream: BinaryIO | Iterator[bytes]
+) -> ArtifactRecord:
+    """Store bytes arriving as a stream (the server's upload path) at ``artifact_path``."""
+    require_active_run(ctx, run_id)
+    path = validate_artifact_path(artifact_path, ctx.limits)
+    digest, size = ctx.blobs.put_stream(stream)
+    record = ArtifactRecord(path, digest, size)
+    ctx.store.record_artifacts(run_id, [record], ctx.clock())
+    return record
+
+
+def log_artifact_bytes(ctx: ServiceContext, run_id: str, artifact_path: str, data: bytes) -> str:
+    require_active_run(ctx, run_id)
+    path = validate_artifact_path(artifact_path, ctx.limits)
+    digest, size = ctx.blobs.put_bytes(data)
+    ctx.store.record_artifacts(run_id, [ArtifactRecord(path, digest, size)], ctx.clock())
+    return path
+
+
+def list_artifacts(ctx: ServiceContext, run_id: str, path: str | None = None) -> list[ArtifactEntry]:
+    ctx.store.get_run(run_id)
+    prefix = validate_artifact_path(path or "", ctx.limits, allow_root=True)
+    return ctx.store.list_artifacts(run_id, prefix)
+
+
+def resolve_artifact(ctx: ServiceContext, run_id: str, path: str) -> ArtifactRecord:
+    """The record of one file; NotFoundError when the path is not a file of the run."""
+    ctx.store.get_run(run_id)
+    clean = validate_artifact_path(path, ctx.limits)
+    for record in ctx.store.list_artifact_records(run_id, clean):
+        if record.path == clean:
+            return record
+    raise NotFoundError(f"Run {run_id!r} has no artifact file {clean!r}")
+
+
+def artifact_files(ctx: ServiceContext, run_id: str, path: str | None = None) -> list[ArtifactRecord]:
+    """Every file at or under ``path`` (a file path gives that file alone)."""
+    ctx.store.get_run(run_id)
+    clean = validate_artifact_path(path or "", ctx.limits, allow_root=True)
+    if not clean:
+        return ctx.store.list_artifact_records(run_id)
+    exact = [r for r in ctx.store.list_artifact_records(run_id, clean) if r.path == clean]
+    if exact:
+        return exact
+    below = ctx.store.list_artifact_records(run_id, clean + "/")
+    if not below:
+        raise NotFoundError(f"Run {run_id!r} has no artifact at {clean!r}")
+    return below
+
+
+def open_artifact(ctx: ServiceContext, run_id: str, path: str) -> tuple[ArtifactRecord, IO[bytes]]:
+    record = resolve_artifact(ctx, run_id, path)
+    return record, ctx.blobs.open(record.digest)
+
+
+def download_artifacts(
+    ctx: ServiceContext, run_id: str, path: str | None, destination: str | os.PathLike[str]
+) -> Path:
+    """Copy a file or a directory of the run to ``destination``; returns the local path."""
+    records = artifact_files(ctx, run_id, path)
+    dest_root = Path(destination)
+    clean = validate_artifact_path(path or "", ctx.limits, allow_root=True)
+    for record in records:
+        ctx.blobs.download(record.digest, dest_root / record.path)
+    return dest_root / clean if clean else dest_root
