@@ -71,7 +71,10 @@ def canonical_type(data_type: pa.DataType) -> pa.DataType:
         return pa.large_list(pa.field("item", canonical_type(t.value_type)))
     if pa.types.is_struct(t):
         return pa.struct(
-            [pa.field(t.field(i).name, canonical_type(t.field(i).type)) for i in range(t.num_fields)]
+            [
+                pa.field(t.field(i).name, canonical_type(t.field(i).type))
+                for i in range(t.num_fields)
+            ]
         )
     raise UnsupportedTypeError(f"Arrow type {t} has no canonical form (not supported)")
 

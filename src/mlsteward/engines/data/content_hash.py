@@ -83,7 +83,9 @@ class _ColumnDigest:
                 self._update_integer(array)
             elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
                 self._update_variable(array)
-            elif pa.types.is_timestamp(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind):
+            elif (
+                pa.types.is_timestamp(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind)
+            ):
                 self._update_temporal(array)
             elif pa.types.is_date(kind):
                 days = array.cast(pa.date32()).cast(pa.int32())
@@ -153,7 +155,10 @@ class _ColumnDigest:
     def _update_decimal(self, array: pa.Array) -> None:
         width = array.type.byte_width
         raw = np.frombuffer(
-            array.buffers()[1], dtype=np.uint8, count=len(array) * width, offset=array.offset * width
+            array.buffers()[1],
+            dtype=np.uint8,
+            count=len(array) * width,
+            offset=array.offset * width,
         ).reshape(-1, width)
         if array.null_count:
             raw = raw.copy()

@@ -187,9 +187,11 @@ class CategoricalSample:
         """Count categories of any array-like; None/NaN count as missing."""
         import pandas as pd
 
-        series = pd.Series(np.asarray(values, dtype=object)) if not isinstance(
-            values, pd.Series
-        ) else values
+        series = (
+            pd.Series(np.asarray(values, dtype=object))
+            if not isinstance(values, pd.Series)
+            else values
+        )
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques)).astype(np.int64)
         n_missing = int(np.count_nonzero(codes < 0))

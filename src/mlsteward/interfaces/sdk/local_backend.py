@@ -17,7 +17,14 @@ from mlsteward.domain.entities import (
     RunTag,
 )
 from mlsteward.services.context import ServiceContext, local_actor
-from mlsteward.services.tracking import artifacts, experiments, logging, metric_history, runs, search
+from mlsteward.services.tracking import (
+    artifacts,
+    experiments,
+    logging,
+    metric_history,
+    runs,
+    search,
+)
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.resolver import open_store
 
@@ -126,7 +133,13 @@ class LocalBackend:
         page_token: str | None,
     ) -> RunPage:
         return search.search_runs(
-            self.ctx, experiment_ids, filter_string, order_by, run_view_type, max_results, page_token
+            self.ctx,
+            experiment_ids,
+            filter_string,
+            order_by,
+            run_view_type,
+            max_results,
+            page_token,
         )
 
     # artifacts

@@ -20,7 +20,10 @@ def _join(directory: str | None, name: str) -> str:
 
 
 def log_artifact(
-    ctx: ServiceContext, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ctx: ServiceContext,
+    run_id: str,
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
 ) -> list[str]:
     """Store a file, or a directory recursively, under ``artifact_path`` in the run.
 
@@ -66,7 +69,9 @@ def log_artifact_bytes(ctx: ServiceContext, run_id: str, artifact_path: str, dat
     return path
 
 
-def list_artifacts(ctx: ServiceContext, run_id: str, path: str | None = None) -> list[ArtifactEntry]:
+def list_artifacts(
+    ctx: ServiceContext, run_id: str, path: str | None = None
+) -> list[ArtifactEntry]:
     ctx.store.get_run(run_id)
     prefix = validate_artifact_path(path or "", ctx.limits, allow_root=True)
     return ctx.store.list_artifacts(run_id, prefix)
@@ -82,7 +87,9 @@ def resolve_artifact(ctx: ServiceContext, run_id: str, path: str) -> ArtifactRec
     raise NotFoundError(f"Run {run_id!r} has no artifact file {clean!r}")
 
 
-def artifact_files(ctx: ServiceContext, run_id: str, path: str | None = None) -> list[ArtifactRecord]:
+def artifact_files(
+    ctx: ServiceContext, run_id: str, path: str | None = None
+) -> list[ArtifactRecord]:
     """Every file at or under ``path`` (a file path gives that file alone)."""
     ctx.store.get_run(run_id)
     clean = validate_artifact_path(path or "", ctx.limits, allow_root=True)

@@ -86,6 +86,11 @@ def set_tag(ctx: ServiceContext, run_id: str, key: str, value: object) -> None:
 
 
 def log_metric(
-    ctx: ServiceContext, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None
+    ctx: ServiceContext,
+    run_id: str,
+    key: str,
+    value: float,
+    step: int = 0,
+    timestamp: int | None = None,
 ) -> None:
     log_batch(ctx, run_id, metrics=[Metric(key, value, timestamp or ctx.clock(), step)])

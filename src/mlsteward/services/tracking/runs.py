@@ -104,9 +104,7 @@ def update_run(
 def end_run(ctx: ServiceContext, run_id: str, status: str | RunStatus = "FINISHED") -> RunInfo:
     final = parse_status(status)
     if not final.is_terminal:
-        raise InvalidArgumentError(
-            f"A run ends as FINISHED, FAILED or KILLED, not {final.value}"
-        )
+        raise InvalidArgumentError(f"A run ends as FINISHED, FAILED or KILLED, not {final.value}")
     return update_run(ctx, run_id, status=final)
 
 

@@ -60,7 +60,9 @@ def search_runs(
             ctx.store.get_experiment(experiment_id)  # NotFoundError for an unknown id
     else:
         ids = [e.experiment_id for e in ctx.store.list_experiments()]
-    fingerprint = json.dumps([sorted(ids), filter_string or "", list(order_by or []), run_view_type])
+    fingerprint = json.dumps(
+        [sorted(ids), filter_string or "", list(order_by or []), run_view_type]
+    )
     offset = _decode_token(page_token, fingerprint) if page_token else 0
     runs, has_more = ctx.store.search_runs(
         ids, expr, keys, VIEW_TYPES[run_view_type], max_results, offset

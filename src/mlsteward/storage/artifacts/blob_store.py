@@ -77,7 +77,9 @@ class BlobStore:
         """Store a stream (spooled to a local temp file while hashing); returns (digest, size)."""
         with tempfile.NamedTemporaryFile(prefix="mlsteward-upload-", delete=False) as tmp:
             try:
-                chunks = iter(lambda: stream.read(CHUNK), b"") if hasattr(stream, "read") else stream
+                chunks = (
+                    iter(lambda: stream.read(CHUNK), b"") if hasattr(stream, "read") else stream
+                )
                 for chunk in chunks:
                     tmp.write(chunk)
                 tmp.close()
@@ -98,7 +100,7 @@ class BlobStore:
         """Open a blob for reading; NotFoundError when it is not stored."""
         path = self._blob_path(digest)
         try:
-            return self.fs.open(path, "rb")  # type: ignore[no-any-return]
+            return self.fs.open(path, "rb")
         except FileNotFoundError as error:
             raise NotFoundError(f"Blob {digest} is missing from {self.root}") from error
 

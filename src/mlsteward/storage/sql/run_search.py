@@ -25,25 +25,25 @@ _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     match op:
         case "=":
-            return column == value  # type: ignore[no-any-return]
+            return column == value
         case "!=":
-            return column != value  # type: ignore[no-any-return]
+            return column != value
         case "<":
-            return column < value  # type: ignore[no-any-return]
+            return column < value
         case "<=":
-            return column <= value  # type: ignore[no-any-return]
+            return column <= value
         case ">":
-            return column > value  # type: ignore[no-any-return]
+            return column > value
         case ">=":
-            return column >= value  # type: ignore[no-any-return]
+            return column >= value
         case "LIKE":
-            return column.like(value)  # type: ignore[no-any-return]
+            return column.like(value)
         case "ILIKE":
-            return column.ilike(value)  # type: ignore[no-any-return]
+            return column.ilike(value)
         case "IN":
-            return column.in_(list(value))  # type: ignore[no-any-return]
+            return column.in_(list(value))
         case "NOT IN":
-            return column.not_in(list(value))  # type: ignore[no-any-return]
+            return column.not_in(list(value))
     raise InvalidArgumentError(f"Unsupported operator {op!r}")
 
 

@@ -99,7 +99,10 @@ class SqlStore(Store):
                 if tags:
                     conn.execute(
                         insert(t.experiment_tags),
-                        [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tags.items()],
+                        [
+                            {"experiment_id": experiment_id, "key": k, "value": v}
+                            for k, v in tags.items()
+                        ],
                     )
         except exc.IntegrityError as error:
             raise AlreadyExistsError(f"An experiment named {name!r} already exists") from error
@@ -142,9 +145,7 @@ class SqlStore(Store):
         with self._read() as conn:
             return [self._experiment_from_row(conn, row) for row in conn.execute(query)]
 
-    def set_experiment_lifecycle(
-        self, experiment_id: str, stage: LifecycleStage, now: int
-    ) -> None:
+    def set_experiment_lifecycle(self, experiment_id: str, stage: LifecycleStage, now: int) -> None:
         with self._write() as conn:
             result = conn.execute(
                 update(t.experiments)
@@ -302,7 +303,9 @@ class SqlStore(Store):
                     f"Param {key!r} was already logged with value {old!r}; a run's params "
                     f"cannot change (got {wanted[key]!r}). Nothing from this batch was saved."
                 )
-        fresh = [{"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing]
+        fresh = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+        ]
         if fresh:
             conn.execute(insert(t.params), fresh)
 
@@ -429,10 +432,10 @@ class SqlStore(Store):
             ):
                 tags[row.run_id][row.key] = row.value
             lm = t.latest_metrics.c
-            for row in conn.execute(
+            for run_id, key, value, is_nan in conn.execute(
                 select(lm.run_id, lm.key, lm.value, lm.is_nan).where(lm.run_id.in_(chunk))
             ):
-                metrics[row.run_id][row.key] = math.nan if row.is_nan else row.value
+                metrics[run_id][key] = math.nan if is_nan else value
         return [
             Run(
                 info=RunInfo(
@@ -471,7 +474,13 @@ class SqlStore(Store):
                     },
                 ),
                 [
-                    {"run_id": run_id, "path": r.path, "digest": r.digest, "size": r.size, "created_time": now}
+                    {
+                        "run_id": run_id,
+                        "path": r.path,
+                        "digest": r.digest,
+                        "size": r.size,
+                        "created_time": now,
+                    }
                     for r in records
                 ],
             )

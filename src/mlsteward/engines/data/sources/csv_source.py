@@ -107,7 +107,8 @@ class CsvSource(BatchSource):
         names: list[str] | None = None
         types: dict[str, pa.DataType] = {}
         with open_binary(self.source) as handle:
-            for chunk in iter_line_chunks(handle, self.block_size, quote=quote):
+            chunks = iter_line_chunks(handle, self.block_size, quote=quote)
+            for chunk in _header_with_rows(chunks):
                 data = to_utf8(chunk, self.encoding, self.name)
                 table = self._parse(chunk, data, names, types)
                 if names is None:
@@ -160,7 +161,9 @@ class CsvSource(BatchSource):
             )
         except pa.ArrowInvalid as exc:
             if invalid and self.on_bad_rows == "error":
-                raise MalformedRowError(self._locate_rows(chunk, invalid)[0], source=self.name) from None
+                raise MalformedRowError(
+                    self._locate_rows(chunk, invalid)[0], source=self.name
+                ) from None
             raise self._conversion_error(exc, chunk, data, names, types) from None
         if invalid:
             self.bad_rows.extend(self._locate_rows(chunk, invalid))
@@ -211,9 +214,7 @@ class CsvSource(BatchSource):
                 "the type was inferred from the first chunk of the file; "
                 f"declare it with column_types={{{column!r}: 'string'}} (or another type)"
             )
-        return MixedTypesError(
-            column, match["type"], value, source=self.name, line=line, hint=hint
-        )
+        return MixedTypesError(column, match["type"], value, source=self.name, line=line, hint=hint)
 
     def _line_of_value(
         self, chunk: LineChunk, data: bytes, index: int, value: str, *, skip_header: bool
@@ -233,9 +234,33 @@ class CsvSource(BatchSource):
         return chunk.first_line
 
 
+def _header_with_rows(chunks: Iterator[LineChunk]) -> Iterator[LineChunk]:
+    """Merge leading chunks until the first holds the header and at least one row.
+
+    Types are inferred from the first chunk, so it must contain data, not just the header.
+    """
+    first: LineChunk | None = None
+    for chunk in chunks:
+        if first is None:
+            first = chunk
+        else:
+            first = LineChunk(first.data + chunk.data, first.first_line, chunk.bytes_consumed)
+        if first.data.count(b"\n") >= 2:
+            yield first
+            yield from chunks
+            return
+    if first is not None:
+        yield first
+
+
 def _header_names(data: bytes, delimiter: str, quote_char: str | None) -> list[str]:
-    first = next(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter,
-                            quotechar=quote_char or '"'))
+    first = next(
+        csv.reader(
+            io.StringIO(data.decode("utf-8"), newline=""),
+            delimiter=delimiter,
+            quotechar=quote_char or '"',
+        )
+    )
     return list(first)
 
 
@@ -246,9 +271,16 @@ def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
 def _as_type(value: pa.DataType | str) -> pa.DataType:
     if isinstance(value, pa.DataType):
         return value
-    aliases = {"string": pa.large_string(), "str": pa.large_string(), "float": pa.float64(),
-               "int": pa.int64(), "integer": pa.int64(), "bool": pa.bool_(),
-               "boolean": pa.bool_(), "datetime": pa.timestamp("us")}
+    aliases = {
+        "string": pa.large_string(),
+        "str": pa.large_string(),
+        "float": pa.float64(),
+        "int": pa.int64(),
+        "integer": pa.int64(),
+        "bool": pa.bool_(),
+        "boolean": pa.bool_(),
+        "datetime": pa.timestamp("us"),
+    }
     if value in aliases:
         return aliases[value]
     try:

@@ -111,7 +111,7 @@ def check_ascii_compatible(encoding: str) -> str:
         name = codecs.lookup(encoding).name
     except LookupError:
         raise ValueError(f"unknown text encoding {encoding!r}") from None
-    if "\n,\"".encode(name) != b"\n,\"":
+    if '\n,"'.encode(name) != b'\n,"':
         raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; re-encode the file")
     return name
 
