@@ -25,13 +25,23 @@ class SourceError(DataError):
 
     code = "DATA_SOURCE_ERROR"
 
-    def __init__(self, message: str, *, source: str = "", line: int | None = None) -> None:
-        where = f"{source}" if source else ""
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        line: int | None = None,
+        record: int | None = None,
+    ) -> None:
+        where = source
         if line is not None:
             where = f"{where}:{line}" if where else f"line {line}"
+        elif record is not None:
+            where = f"{where} (record {record})" if where else f"record {record}"
         super().__init__(f"{where}: {message}" if where else message)
         self.source = source
         self.line = line
+        self.record = record
 
 
 class EmptySourceError(SourceError):
@@ -81,12 +91,13 @@ class MixedTypesError(SourceError):
         *,
         source: str = "",
         line: int | None = None,
+        record: int | None = None,
         hint: str = "",
     ) -> None:
         message = f"column {column!r} holds {value!r}, which is not {expected}"
         if hint:
             message = f"{message}; {hint}"
-        super().__init__(message, source=source, line=line)
+        super().__init__(message, source=source, line=line, record=record)
         self.column = column
         self.expected = expected
         self.value = value

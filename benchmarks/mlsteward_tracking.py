@@ -1,0 +1,292 @@
+"""mlsteward's side of the experiment-tracking benchmark (the peer is peers/mlflow_tracking.py).
+
+Run it with the project's venv (``bench_tracking.py`` does, and compares the two)::
+
+    python benchmarks/mlsteward_tracking.py [--quick]
+
+It measures, against (a) a local SQLite store and (b) ``mlsteward server`` on 127.0.0.1
+backed by the same SQLite file:
+
+- ``mlsteward.log_metric`` in a loop inside ``start_run()``: points/s *accepted* (the loop)
+  and points/s *stored* end to end (loop + ``mlsteward.flush()``, checked by reading the
+  whole history back before the run ends);
+- ``Client.log_batch`` in batches of 1,000 metrics -> points/s;
+- ``Client.get_metric_history`` of the logged series -> ms;
+- ``Client.search_runs`` with ``metrics.acc > 0.5`` over N runs -> ms.
+
+Each measurement that fails is recorded with its error instead of stopping the rest, so a
+partly finished SDK still gets figures for what works. One JSON object goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import benchlib
+import mlsteward
+from mlsteward import Metric
+
+FULL = {
+    "local_log_metric_n": 100_000,
+    "server_log_metric_n": 100_000,
+    "points": 100_000,
+    "batch_size": 1_000,
+    "runs": 10_000,
+    "repeat": 3,
+}
+QUICK = {
+    "local_log_metric_n": 10_000,
+    "server_log_metric_n": 10_000,
+    "points": 10_000,
+    "batch_size": 1_000,
+    "runs": 500,
+    "repeat": 2,
+}
+
+
+def step(out: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
+    """Store ``fn()`` under ``out[name]``; on error store the error and return None."""
+    try:
+        out[name] = fn()
+        return out[name]
+    except Exception as exc:
+        out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        traceback.print_exc(file=sys.stderr)
+        return None
+
+
+def bench_log_metric(uri: str, experiment: str, n: int, repeat: int) -> dict[str, Any]:
+    """Time ``n`` fluent ``log_metric`` calls, then ``flush()``, then read the series back.
+
+    The read-back happens inside the run, so what it finds was made durable by ``flush()``
+    alone, not by the run's end. The same series then serves ``get_metric_history`` timings.
+    """
+    mlsteward.set_tracking_uri(uri)
+    mlsteward.set_experiment(experiment)
+    client = mlsteward.Client(tracking_uri=uri)
+    with mlsteward.start_run() as run:
+        run_id = run.info.run_id
+        start = time.perf_counter()
+        for i in range(n):
+            mlsteward.log_metric("loss", 1.0 / (i + 1), step=i)
+        accepted_s = time.perf_counter() - start
+        mlsteward.flush()
+        stored_s = time.perf_counter() - start
+        stored = len(client.get_metric_history(run_id, "loss"))
+    result: dict[str, Any] = {
+        "accepted": benchlib.throughput(n, accepted_s),
+        "stored": benchlib.throughput(n, stored_s),
+        "verified_points": stored,
+        "ok": stored == n,
+    }
+    times, history = benchlib.repeat_ms(lambda: client.get_metric_history(run_id, "loss"), repeat)
+    result["history"] = benchlib.latency(times, n_points=len(history), ok=len(history) == n)
+    return result
+
+
+def bench_log_batch(client: mlsteward.Client, experiment: str, cfg: dict[str, int]) -> dict:
+    """Time ``Client.log_batch`` of ``points`` in batches of ``batch_size``; verify by count."""
+    n_points, batch_size = cfg["points"], cfg["batch_size"]
+    exp_id = client.create_experiment(experiment)
+    run_id = client.create_run(exp_id).info.run_id
+    batches = benchlib.loss_batches(n_points, batch_size, Metric)
+
+    def log_all() -> None:
+        for batch in batches:
+            client.log_batch(run_id, metrics=batch)
+
+    seconds, _ = benchlib.timed(log_all)
+    stored = len(client.get_metric_history(run_id, "loss"))
+    return {
+        **benchlib.throughput(n_points, seconds),
+        "batch_size": batch_size,
+        "verified_points": stored,
+        "ok": stored == n_points,
+    }
+
+
+def create_search_runs(client: mlsteward.Client, experiment: str, n_runs: int) -> tuple[str, dict]:
+    """Create ``n_runs`` runs with metrics acc/loss and a param, via create_run + log_batch."""
+    exp_id = client.create_experiment(experiment)
+    accs = benchlib.acc_values(n_runs)
+    ts = int(time.time() * 1000)
+    param_cls = getattr(mlsteward, "Param", None)
+
+    def create_all() -> None:
+        for i, acc in enumerate(accs):
+            run_id = client.create_run(exp_id).info.run_id
+            params = [param_cls("lr", str(0.001 * (1 + i % 10)))] if param_cls else []
+            client.log_batch(
+                run_id,
+                metrics=[Metric("acc", acc, ts, 0), Metric("loss", 1.0 - acc, ts, 0)],
+                params=params,
+            )
+
+    seconds, _ = benchlib.timed(create_all)
+    created = benchlib.throughput(n_runs, seconds)
+    if param_cls is None:
+        created["note"] = "mlsteward.Param is not exported: runs were created without a param"
+    return exp_id, created
+
+
+def page_runs(result: Any) -> tuple[list[Any], str | None]:
+    """The runs and next-page token of a ``search_runs`` result (a list or a page object)."""
+    if hasattr(result, "runs"):
+        return list(result.runs), getattr(result, "next_page_token", None)
+    return list(result), getattr(result, "token", None)
+
+
+def search_all(client: mlsteward.Client, exp_id: str, n_runs: int) -> int:
+    """Return how many runs match ``metrics.acc > 0.5``, following page tokens if any."""
+    found = 0
+    kwargs: dict[str, Any] = {}
+    while True:
+        result = client.search_runs(
+            experiment_ids=[exp_id],
+            filter_string=benchlib.SEARCH_FILTER,
+            max_results=max(n_runs, 1),
+            **kwargs,
+        )
+        runs, token = page_runs(result)
+        found += len(runs)
+        if not token:
+            return found
+        kwargs["page_token"] = token
+
+
+def bench_search(client: mlsteward.Client, exp_id: str, n_runs: int, repeat: int) -> dict:
+    """Time ``search_runs`` with the metric filter over an experiment of ``n_runs`` runs."""
+    times, found = benchlib.repeat_ms(lambda: search_all(client, exp_id, n_runs), repeat)
+    expected = benchlib.expected_matches(n_runs)
+    return benchlib.latency(times, n_runs=n_runs, matched=found, ok=found == expected)
+
+
+def split_history(out: dict[str, Any]) -> None:
+    """Lift the history timing out of the log_metric result, to match the MLflow layout."""
+    log_metric = out.get("log_metric")
+    if isinstance(log_metric, dict) and "history" in log_metric:
+        out["get_metric_history"] = log_metric.pop("history")
+
+
+def measure_writes(out: dict[str, Any], uri: str, where: str, cfg: dict[str, int]) -> None:
+    """The log_metric loop (with its history read) and log_batch, into ``out``."""
+    n = cfg[f"{where}_log_metric_n"]
+    experiment = f"{where}-log-metric"
+    step(out, "log_metric", lambda: bench_log_metric(uri, experiment, n, cfg["repeat"]))
+    split_history(out)
+    client = mlsteward.Client(tracking_uri=uri)
+    step(out, "log_batch", lambda: bench_log_batch(client, f"{where}-log-batch", cfg))
+
+
+def init_store(uri: str) -> float:
+    """Seconds for the first call on a new store (schema creation), kept out of the timings."""
+    client = mlsteward.Client(tracking_uri=uri)
+    return round(benchlib.timed(lambda: client.create_experiment("init"))[0], 2)
+
+
+def run_local(uri: str, cfg: dict[str, int]) -> tuple[dict[str, Any], str | None]:
+    """All measurements against the local SQLite store; returns results and the search exp id."""
+    out: dict[str, Any] = {"tracking_uri": uri}
+    step(out, "store_init_s", lambda: init_store(uri))
+    measure_writes(out, uri, "local", cfg)
+    client = mlsteward.Client(tracking_uri=uri)
+    created = step(out, "create_runs", lambda: create_search_runs(client, "search", cfg["runs"]))
+    if created is None:
+        return out, None
+    exp_id, out["create_runs"] = created
+    step(out, "search_runs", lambda: bench_search(client, exp_id, cfg["runs"], cfg["repeat"]))
+    return out, exp_id
+
+
+def run_server(db_uri: str, workdir: Path, search_exp_id: str | None, cfg: dict[str, int]) -> dict:
+    """All measurements against ``mlsteward server`` on 127.0.0.1, on the same SQLite file."""
+    port = benchlib.free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [
+        str(Path(sys.executable).with_name("mlsteward")),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--store-uri",
+        db_uri,
+        "--artifacts-uri",
+        str(workdir / "artifacts"),
+    ]
+    log_path = workdir / "mlsteward-server.log"
+    out: dict[str, Any] = {"tracking_uri": url}
+    with benchlib.server_process(argv, f"{url}/healthz", log_path, benchlib.quiet_env()) as info:
+        out["server"] = info
+        measure_writes(out, url, "server", cfg)
+        if search_exp_id is not None:
+            client = mlsteward.Client(tracking_uri=url)
+            n_runs, repeat = cfg["runs"], cfg["repeat"]
+            search = step(
+                out, "search_runs", lambda: bench_search(client, search_exp_id, n_runs, repeat)
+            )
+            if search is not None:
+                search["note"] = "runs created in the local phase (same SQLite file)"
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options; any size left unset comes from the full or --quick profile."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    for key in FULL:
+        p.add_argument("--" + key.replace("_", "-"), type=int, dest=key)
+    p.add_argument("--skip-server", action="store_true", help="only the local SQLite store")
+    p.add_argument("--workdir", type=Path, help="keep stores here instead of a temp dir")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print one JSON object on stdout."""
+    args = parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    cfg.update({k: getattr(args, k) for k in FULL if getattr(args, k) is not None})
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="mlsteward-bench-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_uri = f"sqlite:///{workdir / 'db.sqlite'}"
+    result: dict[str, Any] = {
+        "tool": "mlsteward",
+        "version": getattr(mlsteward, "__version__", "unknown"),
+        "profile": "quick" if args.quick else "full",
+        "config": cfg,
+        "machine": benchlib.machine_info(),
+        "notes": [
+            "accepted = the log_metric loop alone; stored = loop + mlsteward.flush(), verified by"
+            " reading the whole series back inside the run",
+            f"search_runs is over {cfg['runs']} runs, created with create_run + log_batch",
+            "the server uses the same SQLite file as the local phase",
+        ],
+    }
+    cwd = Path.cwd()
+    os.chdir(workdir)  # anything the SDK writes relative to the cwd lands in the temp dir
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            result["local"], search_exp_id = run_local(db_uri, cfg)
+            if not args.skip_server:
+                step(result, "server", lambda: run_server(db_uri, workdir, search_exp_id, cfg))
+    finally:
+        os.chdir(cwd)
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
