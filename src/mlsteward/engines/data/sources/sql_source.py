@@ -1,0 +1,108 @@
+"""SQL source: a query over any SQLAlchemy URL, fetched in chunks through a server-side cursor.
+
+Rows are fetched ``chunk_rows`` at a time (``stream_results``), so memory stays bounded on
+drivers that support server-side cursors (PostgreSQL, MySQL); others buffer as their driver
+does. A failure part-way raises :class:`SourceError` saying how many rows had been read; the
+batches already yielded must then be discarded by the consumer, which
+:func:`~mlsteward.engines.data.staging.stage_batches` does for you (nothing half-registered).
+The query runs in a transaction that is rolled back at the end: reading never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from mlsteward.engines.data.errors import SourceError
+from mlsteward.engines.data.progress import ProgressCallback, ProgressTracker
+from mlsteward.engines.data.sources.base import BatchSource
+from mlsteward.engines.data.sources.record_batcher import RecordBatcher
+
+
+class SqlSource(BatchSource):
+    """Stream the result of ``query`` (SQL text with ``:name`` parameters) as record batches."""
+
+    kind = "sql"
+
+    def __init__(
+        self,
+        url: str | sa.Engine,
+        query: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        schema: pa.Schema | None = None,
+        chunk_rows: int = 50_000,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.query = query
+        self.params = dict(params or {})
+        self.schema = schema
+        self.chunk_rows = chunk_rows
+        self.progress = progress
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, fit for logs and lineage."""
+        url = self.url.url if isinstance(self.url, sa.Engine) else sa.make_url(self.url)
+        return url.render_as_string(hide_password=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "uri": self.safe_url,
+            "query": self.query,
+            "params": {k: repr(v) for k, v in self.params.items()},
+        }
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        owned = not isinstance(self.url, sa.Engine)
+        try:
+            engine = sa.create_engine(self.url) if owned else self.url
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise SourceError(f"cannot use database URL: {exc}", source=self.safe_url) from None
+        assert isinstance(engine, sa.Engine)
+        tracker = ProgressTracker(self.safe_url, self.progress)
+        batcher = RecordBatcher(source=self.safe_url, schema=self.schema, position_kind="record")
+        try:
+            with engine.connect() as connection:
+                streaming = connection.execution_options(
+                    stream_results=True, max_row_buffer=self.chunk_rows
+                )
+                result = streaming.execute(sa.text(self.query), self.params)
+                names = list(result.keys())
+                position = 1
+                for rows in result.partitions(self.chunk_rows):
+                    columns = [list(column) for column in zip(*rows, strict=True)]
+                    positions = range(position, position + len(rows))
+                    position += len(rows)
+                    for batch in batcher.add_columns(names, columns, positions):
+                        tracker.advance(batch.num_rows)
+                        yield batch
+                if position == 1 and batcher.schema is None and self.schema is None:
+                    batcher.schema = pa.schema([(name, pa.null()) for name in names])
+                    yield pa.RecordBatch.from_pylist([], schema=batcher.schema)
+                    return
+                for batch in batcher.finish():
+                    tracker.advance(batch.num_rows)
+                    yield batch
+                connection.rollback()
+        except SQLAlchemyError as exc:
+            detail = getattr(exc, "orig", None) or exc
+            raise SourceError(
+                f"query failed after {tracker.rows} rows: {str(detail).strip()}",
+                source=self.safe_url,
+            ) from None
+        finally:
+            if owned:
+                engine.dispose()
+
+
+def read_sql(url: str | sa.Engine, query: str, **options: Any) -> SqlSource:
+    """Open a :class:`SqlSource`; the query runs when the source is iterated."""
+    return SqlSource(url, query, **options)
