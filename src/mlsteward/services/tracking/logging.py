@@ -15,6 +15,8 @@ from mlsteward.services.tracking.validation import (
     validate_value,
 )
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 
 def _metrics(ctx: ServiceContext, points: Iterable[Metric]) -> list[Metric]:
     seen_keys: set[str] = set()
@@ -24,14 +26,19 @@ def _metrics(ctx: ServiceContext, points: Iterable[Metric]) -> list[Metric]:
         if key not in seen_keys:
             validate_key("Metric", key, ctx.limits)
             seen_keys.add(key)
-        value = point.value
-        if type(value) is not float:
-            value = validate_metric_value(key, value)
-        timestamp, step = point.timestamp, point.step
-        if type(timestamp) is not int or not -(2**63) <= timestamp < 2**63:
-            timestamp = validate_int64(f"Metric {key!r} timestamp", timestamp)
-        if type(step) is not int or not -(2**63) <= step < 2**63:
-            step = validate_int64(f"Metric {key!r} step", step)
+        value, timestamp, step = point.value, point.timestamp, point.step
+        if (
+            type(value) is float
+            and type(timestamp) is int
+            and type(step) is int
+            and _INT64_MIN <= timestamp <= _INT64_MAX
+            and _INT64_MIN <= step <= _INT64_MAX
+        ):
+            clean.append(point)  # already well-formed: no copy on the hot path
+            continue
+        value = validate_metric_value(key, value)
+        timestamp = validate_int64(f"Metric {key!r} timestamp", timestamp)
+        step = validate_int64(f"Metric {key!r} step", step)
         clean.append(Metric(key, value, timestamp, step))
     if len(clean) > ctx.limits.max_metrics_per_batch:
         raise InvalidArgumentError(

@@ -38,6 +38,7 @@ class RecordBatcher:
         self.position_kind = position_kind
         self._held: list[tuple[pa.Table, Sequence[int]]] = []
         self._held_rows = 0
+        self._emitted = False
 
     def add_records(
         self, records: Sequence[dict[str, Any]], positions: Sequence[int]
@@ -65,16 +66,20 @@ class RecordBatcher:
             if self._held_rows >= self.inference_rows:
                 return self._release()
             return []
-        return self._conform(table, positions).to_batches()
+        batches = self._conform(table, positions).to_batches()
+        self._emitted = self._emitted or bool(batches)
+        return batches
 
-    def finish(self) -> list[pa.RecordBatch]:
-        """Flush held rows; always returns at least one (possibly empty) batch if none came."""
+    def finish(self, names: Sequence[str] = ()) -> list[pa.RecordBatch]:
+        """Flush held rows. If no batch was ever emitted, returns one empty batch so the
+        consumer still learns the schema (``names`` give columns of an empty result)."""
+        batches = self._release() if self.schema is None and self._held else []
         if self.schema is None:
-            if not self._held:
-                self.schema = pa.schema([])
-                return [pa.RecordBatch.from_pylist([], schema=self.schema)]
-            return self._release()
-        return []
+            self.schema = pa.schema([(name, pa.null()) for name in names])
+        if not batches and not self._emitted:
+            batches = [pa.RecordBatch.from_pylist([], schema=self.schema)]
+        self._emitted = True
+        return batches
 
     def _release(self) -> list[pa.RecordBatch]:
         schemas = [table.schema for table, _ in self._held]
@@ -86,7 +91,8 @@ class RecordBatcher:
         batches: list[pa.RecordBatch] = []
         for table, positions in held:
             batches.extend(self._conform(table, positions).to_batches())
-        return batches or [pa.RecordBatch.from_pylist([], schema=self.schema)]
+        self._emitted = self._emitted or bool(batches)
+        return batches
 
     def _first_conflict(self, schemas: list[pa.Schema]) -> pa.Schema:
         """Raise for the first column whose held chunks disagree irreconcilably."""

@@ -84,11 +84,7 @@ class SqlSource(BatchSource):
                     for batch in batcher.add_columns(names, columns, positions):
                         tracker.advance(batch.num_rows)
                         yield batch
-                if position == 1 and batcher.schema is None and self.schema is None:
-                    batcher.schema = pa.schema([(name, pa.null()) for name in names])
-                    yield pa.RecordBatch.from_pylist([], schema=batcher.schema)
-                    return
-                for batch in batcher.finish():
+                for batch in batcher.finish(names):
                     tracker.advance(batch.num_rows)
                     yield batch
                 connection.rollback()
