@@ -142,9 +142,10 @@ def compare(ours: dict[str, Any], peer: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             n_a = dig(ours, f"{section}.{row.n_path(row.ours)}")
             n_b = dig(peer, f"{section}.{row.n_path(row.peer)}")
-            ratio = (
-                a / b if isinstance(a, int | float) and isinstance(b, int | float) and b else None
-            )
+            # A rate compares across sizes; a latency only at the same size.
+            comparable = row.higher_is_better or n_a == n_b
+            numbers = isinstance(a, int | float) and isinstance(b, int | float) and b
+            ratio = a / b if numbers and comparable else None
             speedup = None
             if ratio:
                 speedup = ratio if row.higher_is_better else 1.0 / ratio
@@ -188,6 +189,11 @@ def fmt(value: Any, unit: str) -> str:
     return f"{value:,.1f}" if unit == "ms" else f"{value:,.0f}"
 
 
+def fmt_ratio(x: float) -> str:
+    """A ratio with about three significant digits, never in exponent form."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def fmt_n(n: Any) -> str:
     """A size for the table."""
     return f"{n:,}" if isinstance(n, int) else "—"
@@ -195,7 +201,8 @@ def fmt_n(n: Any) -> str:
 
 def print_table(rows: list[dict[str, Any]], ours: dict[str, Any], peer: dict[str, Any]) -> None:
     """Print the comparison with rich, plus the notes and problems of both sides."""
-    console = Console()
+    # Wide enough for every column when the output goes to a file or a pipe.
+    console = Console(width=None if sys.stdout.isatty() else 170)
     table = Table(
         title=f"Experiment tracking: mlsteward {ours.get('version', '?')} vs "
         f"MLflow {peer.get('version', '?')}  (ratio = mlsteward / MLflow)",
@@ -210,11 +217,15 @@ def print_table(rows: list[dict[str, Any]], ours: dict[str, Any], peer: dict[str
     for r in rows:
         n = f"{fmt_n(r['mlsteward_n'])} / {fmt_n(r['mlflow_n'])}"
         speed = r["mlsteward_speedup"]
-        is_text = "" if speed is None else f"{speed:.2f}x " + ("faster" if speed >= 1 else "slower")
+        is_text = (
+            ""
+            if speed is None
+            else f"{fmt_ratio(speed)}x " + ("faster" if speed >= 1 else "slower")
+        )
         met_style = {"yes": "green", "NO": "bold red"}.get(r["met"], "")
         table.add_row(
             r["section"], r["label"], r["unit"], n, fmt(r["mlsteward"], r["unit"]),
-            fmt(r["mlflow"], r["unit"]), "—" if r["ratio"] is None else f"{r['ratio']:.3g}",
+            fmt(r["mlflow"], r["unit"]), "—" if r["ratio"] is None else fmt_ratio(r["ratio"]),
             is_text, r["target"], f"[{met_style}]{r['met']}[/]" if met_style else r["met"],
         )  # fmt: skip
     console.print(table)

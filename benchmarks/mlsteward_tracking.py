@@ -35,7 +35,7 @@ from typing import Any
 
 import benchlib
 import mlsteward
-from mlsteward import Metric
+from mlsteward import Metric, Param
 
 FULL = {
     "local_log_metric_n": 100_000,
@@ -95,9 +95,10 @@ def bench_log_metric(uri: str, experiment: str, n: int, repeat: int) -> dict[str
     return result
 
 
-def bench_log_batch(client: mlsteward.Client, experiment: str, cfg: dict[str, int]) -> dict:
+def bench_log_batch(uri: str, experiment: str, cfg: dict[str, int]) -> dict:
     """Time ``Client.log_batch`` of ``points`` in batches of ``batch_size``; verify by count."""
     n_points, batch_size = cfg["points"], cfg["batch_size"]
+    client = mlsteward.Client(tracking_uri=uri)
     exp_id = client.create_experiment(experiment)
     run_id = client.create_run(exp_id).info.run_id
     batches = benchlib.loss_batches(n_points, batch_size, Metric)
@@ -116,28 +117,24 @@ def bench_log_batch(client: mlsteward.Client, experiment: str, cfg: dict[str, in
     }
 
 
-def create_search_runs(client: mlsteward.Client, experiment: str, n_runs: int) -> tuple[str, dict]:
+def create_search_runs(uri: str, experiment: str, n_runs: int) -> tuple[str, dict]:
     """Create ``n_runs`` runs with metrics acc/loss and a param, via create_run + log_batch."""
+    client = mlsteward.Client(tracking_uri=uri)
     exp_id = client.create_experiment(experiment)
     accs = benchlib.acc_values(n_runs)
     ts = int(time.time() * 1000)
-    param_cls = getattr(mlsteward, "Param", None)
 
     def create_all() -> None:
         for i, acc in enumerate(accs):
             run_id = client.create_run(exp_id).info.run_id
-            params = [param_cls("lr", str(0.001 * (1 + i % 10)))] if param_cls else []
             client.log_batch(
                 run_id,
                 metrics=[Metric("acc", acc, ts, 0), Metric("loss", 1.0 - acc, ts, 0)],
-                params=params,
+                params=[Param("lr", str(0.001 * (1 + i % 10)))],
             )
 
     seconds, _ = benchlib.timed(create_all)
-    created = benchlib.throughput(n_runs, seconds)
-    if param_cls is None:
-        created["note"] = "mlsteward.Param is not exported: runs were created without a param"
-    return exp_id, created
+    return exp_id, benchlib.throughput(n_runs, seconds)
 
 
 def page_runs(result: Any) -> tuple[list[Any], str | None]:
@@ -165,34 +162,30 @@ def search_all(client: mlsteward.Client, exp_id: str, n_runs: int) -> int:
         kwargs["page_token"] = token
 
 
-def bench_search(client: mlsteward.Client, exp_id: str, n_runs: int, repeat: int) -> dict:
+def bench_search(uri: str, exp_id: str, n_runs: int, repeat: int) -> dict:
     """Time ``search_runs`` with the metric filter over an experiment of ``n_runs`` runs."""
+    client = mlsteward.Client(tracking_uri=uri)
     times, found = benchlib.repeat_ms(lambda: search_all(client, exp_id, n_runs), repeat)
     expected = benchlib.expected_matches(n_runs)
     return benchlib.latency(times, n_runs=n_runs, matched=found, ok=found == expected)
-
-
-def split_history(out: dict[str, Any]) -> None:
-    """Lift the history timing out of the log_metric result, to match the MLflow layout."""
-    log_metric = out.get("log_metric")
-    if isinstance(log_metric, dict) and "history" in log_metric:
-        out["get_metric_history"] = log_metric.pop("history")
 
 
 def measure_writes(out: dict[str, Any], uri: str, where: str, cfg: dict[str, int]) -> None:
     """The log_metric loop (with its history read) and log_batch, into ``out``."""
     n = cfg[f"{where}_log_metric_n"]
     experiment = f"{where}-log-metric"
-    step(out, "log_metric", lambda: bench_log_metric(uri, experiment, n, cfg["repeat"]))
-    split_history(out)
-    client = mlsteward.Client(tracking_uri=uri)
-    step(out, "log_batch", lambda: bench_log_batch(client, f"{where}-log-batch", cfg))
+    logged = step(out, "log_metric", lambda: bench_log_metric(uri, experiment, n, cfg["repeat"]))
+    if logged is not None:  # same layout as MLflow's JSON
+        out["get_metric_history"] = logged.pop("history")
+    step(out, "log_batch", lambda: bench_log_batch(uri, f"{where}-log-batch", cfg))
 
 
 def init_store(uri: str) -> float:
     """Seconds for the first call on a new store (schema creation), kept out of the timings."""
-    client = mlsteward.Client(tracking_uri=uri)
-    return round(benchlib.timed(lambda: client.create_experiment("init"))[0], 2)
+    seconds, _ = benchlib.timed(
+        lambda: mlsteward.Client(tracking_uri=uri).create_experiment("init")
+    )
+    return round(seconds, 2)
 
 
 def run_local(uri: str, cfg: dict[str, int]) -> tuple[dict[str, Any], str | None]:
@@ -200,12 +193,11 @@ def run_local(uri: str, cfg: dict[str, int]) -> tuple[dict[str, Any], str | None
     out: dict[str, Any] = {"tracking_uri": uri}
     step(out, "store_init_s", lambda: init_store(uri))
     measure_writes(out, uri, "local", cfg)
-    client = mlsteward.Client(tracking_uri=uri)
-    created = step(out, "create_runs", lambda: create_search_runs(client, "search", cfg["runs"]))
+    created = step(out, "create_runs", lambda: create_search_runs(uri, "search", cfg["runs"]))
     if created is None:
         return out, None
     exp_id, out["create_runs"] = created
-    step(out, "search_runs", lambda: bench_search(client, exp_id, cfg["runs"], cfg["repeat"]))
+    step(out, "search_runs", lambda: bench_search(uri, exp_id, cfg["runs"], cfg["repeat"]))
     return out, exp_id
 
 
@@ -231,10 +223,9 @@ def run_server(db_uri: str, workdir: Path, search_exp_id: str | None, cfg: dict[
         out["server"] = info
         measure_writes(out, url, "server", cfg)
         if search_exp_id is not None:
-            client = mlsteward.Client(tracking_uri=url)
             n_runs, repeat = cfg["runs"], cfg["repeat"]
             search = step(
-                out, "search_runs", lambda: bench_search(client, search_exp_id, n_runs, repeat)
+                out, "search_runs", lambda: bench_search(url, search_exp_id, n_runs, repeat)
             )
             if search is not None:
                 search["note"] = "runs created in the local phase (same SQLite file)"
@@ -275,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     cwd = Path.cwd()
     os.chdir(workdir)  # anything the SDK writes relative to the cwd lands in the temp dir
+    os.environ["MLSTEWARD_HOME"] = str(workdir / "home")  # spool, defaults: not ~/.mlsteward
     try:
         with contextlib.redirect_stdout(sys.stderr):
             result["local"], search_exp_id = run_local(db_uri, cfg)

@@ -202,9 +202,9 @@ class _Parser:
         if self._keyword("NOT"):
             if not self._keyword("IN"):
                 raise self._error("IN after NOT")
-            return Comparison(entity, key, "NOT IN", self._value_list(entity))
+            return Comparison(entity, key, "NOT IN", self._value_list(entity, key))
         if self._keyword("IN"):
-            return Comparison(entity, key, "IN", self._value_list(entity))
+            return Comparison(entity, key, "IN", self._value_list(entity, key))
         op_token = self.current
         if op_token.kind == "OP":
             op = "!=" if op_token.text == "<>" else op_token.text
@@ -218,7 +218,7 @@ class _Parser:
 
     def _value(self, entity: Entity, key: str, op: str, start: _Token) -> float | str:
         token = self._advance()
-        numeric = entity == "metric" or (entity == "attribute" and ATTRIBUTES.get(key, False))
+        numeric = _is_numeric(entity, key)
         if token.kind == "NUMBER":
             if op in ("LIKE", "ILIKE"):
                 raise self._error("a quoted string pattern for LIKE", token)
@@ -232,16 +232,19 @@ class _Parser:
             return token.text
         raise self._error("a value (number or quoted string)", token)
 
-    def _value_list(self, entity: Entity) -> tuple[float | str, ...]:
+    def _value_list(self, entity: Entity, key: str) -> tuple[float | str, ...]:
         if self.current.kind != "LPAREN":
             raise self._error("'(' to start the list of values")
         self._advance()
+        numeric = _is_numeric(entity, key)
         values: list[float | str] = []
         while True:
             token = self._advance()
             if token.kind == "NUMBER":
-                values.append(float(token.text) if entity == "metric" else token.text)
+                values.append(float(token.text) if numeric else token.text)
             elif token.kind in ("STRING", "QUOTED"):
+                if numeric:
+                    raise self._error("a number (the values are numeric)", token)
                 values.append(token.text)
             else:
                 raise self._error("a value in the list", token)
@@ -252,6 +255,11 @@ class _Parser:
                 self._advance()
                 return tuple(values)
             raise self._error("',' or ')'")
+
+
+def _is_numeric(entity: Entity, key: str) -> bool:
+    """Metrics and time attributes compare as numbers; everything else as text."""
+    return entity == "metric" or (entity == "attribute" and ATTRIBUTES.get(key, False))
 
 
 def _describe(entity: Entity, key: str) -> str:

@@ -138,3 +138,29 @@ def _decode(chunked: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(
         [chunk.dictionary_decode() for chunk in chunked.chunks], type=chunked.type.value_type
     )
+
+
+_TYPE_ALIASES = {
+    "string": pa.large_string(),
+    "str": pa.large_string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "integer": pa.int64(),
+    "bool": pa.bool_(),
+    "boolean": pa.bool_(),
+    "datetime": pa.timestamp("us"),
+    "date": pa.date32(),
+}
+
+
+def parse_type(value: pa.DataType | str) -> pa.DataType:
+    """An Arrow type from a name: Arrow's aliases (``int64``, ``timestamp[us]``, ...) plus
+    friendly ones (``string``, ``float``, ``integer``, ``boolean``, ``datetime``, ``date``)."""
+    if isinstance(value, pa.DataType):
+        return value
+    if value in _TYPE_ALIASES:
+        return _TYPE_ALIASES[value]
+    try:
+        return pa.type_for_alias(value)
+    except ValueError:
+        raise ValueError(f"unknown column type {value!r}") from None

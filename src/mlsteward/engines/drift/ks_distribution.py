@@ -47,9 +47,56 @@ def ks_two_sided_pvalue(d: float, n1: int, n2: int) -> tuple[float, float, str]:
             return d_lattice, min(max(p, 0.0), 1.0), "exact"
         d = d_lattice
     big, small = (float(n1), float(n2)) if n1 >= n2 else (float(n2), float(n1))
-    en = big * small / (big + small)
-    p = float(stats.kstwo.sf(d, np.round(en)))
-    return d, min(max(p, 0.0), 1.0), "asymptotic"
+    en = int(np.round(big * small / (big + small)))
+    return d, min(max(_kstwo_sf(d, en), 0.0), 1.0), "asymptotic"
+
+
+def _kstwo_sf(x: float, n: int) -> float:
+    """``scipy.stats.kstwo.sf(x, n)``, with its slowest branch computed faster.
+
+    For large ``n`` and ``n x^2`` between 2.2 and 370 SciPy evaluates ``2 * smirnov(n, x)``
+    term by term, which takes a tenth of a second at n = 50,000 -- exactly the region of
+    drifted columns. Here the same Birnbaum–Tingey sum is evaluated vectorized in log space.
+    Every other region is delegated to SciPy unchanged.
+    """
+    nx2 = n * x * x
+    if n > 140 and 1.0 < n * x < n - 1 and x < 0.5 and 2.2 <= nx2:
+        if nx2 >= 370.0:
+            return 0.0
+        return min(2.0 * _smirnov_upper(n, x), 1.0)
+    return float(stats.kstwo.sf(x, n))
+
+
+def _smirnov_log_terms(n: int, x: float, j: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (
+            special.gammaln(n + 1.0)
+            - special.gammaln(j + 1.0)
+            - special.gammaln(n - j + 1.0)
+            + (n - j) * np.log1p(-x - j / n)
+            + (j - 1.0) * np.log(x + j / n)
+        )
+
+
+def _smirnov_upper(n: int, x: float) -> float:
+    """One-sided P(D+_n >= x) by the Birnbaum–Tingey formula, summed in log space.
+
+    The log-terms are smooth in j and fall off fast on both sides of their peak, so a coarse
+    pass finds the span within e^-40 of the peak and only that span is summed exactly.
+    """
+    last = int(math.floor(n * (1.0 - x)))
+    stride = max(1, (last + 1) // 4096)
+    coarse_j = np.arange(0, last + 1, stride, dtype=np.float64)
+    coarse = _smirnov_log_terms(n, x, coarse_j)
+    top = float(np.nanmax(coarse)) if coarse.size else -math.inf
+    if not math.isfinite(top):
+        return 0.0
+    keep = np.flatnonzero(coarse > top - 40.0)
+    lo = max(0, int(coarse_j[keep[0]]) - stride)
+    hi = min(last, int(coarse_j[keep[-1]]) + stride)
+    log_terms = _smirnov_log_terms(n, x, np.arange(lo, hi + 1, dtype=np.float64))
+    top = float(np.nanmax(log_terms))
+    return float(x * math.exp(top) * np.nansum(np.exp(log_terms - top)))
 
 
 def _equal_sizes_tail(n: int, h: int) -> float:

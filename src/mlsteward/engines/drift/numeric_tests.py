@@ -42,14 +42,12 @@ def _binned_note(pair: ColumnPair) -> str:
 
 def kolmogorov_smirnov(pair: ColumnPair) -> TestOutcome:
     """Two-sample KS: the largest gap between the two empirical CDFs, two-sided p-value."""
-    ps = pair.pooled
-    gap = np.abs(ps.cum_ref[ps.last] / ps.n_ref - ps.cum_cur[ps.last] / ps.n_cur)
-    d = float(gap.max()) if gap.size else 0.0
-    statistic, p, method = ks_two_sided_pvalue(d, ps.n_ref, ps.n_cur)
+    d, n_ref, n_cur, approximate = pair.ks_gap
+    statistic, p, method = ks_two_sided_pvalue(d, n_ref, n_cur)
     note = None
-    if ps.approximate:
+    if approximate:
         note = _binned_note(pair) + "; the statistic is a lower bound (conservative test)"
-    return TestOutcome(statistic, p, ps.approximate, note, {"p_value_method": method})
+    return TestOutcome(statistic, p, approximate, note, {"p_value_method": method})
 
 
 @functools.lru_cache(maxsize=64)
@@ -131,20 +129,17 @@ def wasserstein(pair: ColumnPair) -> TestOutcome:
     the distributions are a tenth of a standard deviation apart on average.
     """
     ref, _ = pair.numeric()
-    ps = pair.pooled
-    widths = np.diff(ps.z)
-    gaps = np.abs(ps.cum_ref[:-1] / ps.n_ref - ps.cum_cur[:-1] / ps.n_cur)
-    distance = float(np.dot(gaps, widths))
+    distance, approximate = pair.wasserstein_distance
     std = ref.moments.std
     details = {"distance": distance, "reference_std": std}
     if not std > 0:
         if distance == 0:
-            return TestOutcome(0.0, None, ps.approximate, "constant reference", details)
+            return TestOutcome(0.0, None, approximate, "constant reference", details)
         return TestOutcome(
-            math.inf, None, ps.approximate, "constant reference; current differs", details
+            math.inf, None, approximate, "constant reference; current differs", details
         )
-    note = _binned_note(pair) if ps.approximate else None
-    return TestOutcome(distance / std, None, ps.approximate, note, details)
+    note = _binned_note(pair) if approximate else None
+    return TestOutcome(distance / std, None, approximate, note, details)
 
 
 def _proportions(counts: np.ndarray) -> np.ndarray:

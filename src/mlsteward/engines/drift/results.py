@@ -168,12 +168,17 @@ class LearnedThreshold(_Jsonable):
 
 @dataclass(frozen=True)
 class DriftReport(_Jsonable):
-    """Whole-window result, per-chunk results and when drift began."""
+    """Whole-window result, per-chunk results and when drift began.
+
+    ``first_drifted_chunk`` is the first chunk in which any column drifted and ``drift_began``
+    its label (start time for time chunks); ``column_drift_began`` gives the same per column.
+    """
 
     whole: DatasetDriftResult
     chunks: tuple[ChunkDriftResult, ...] = ()
     first_drifted_chunk: int | None = None
     drift_began: str | None = None
+    column_drift_began: Mapping[str, str] = field(default_factory=dict)
     learned_thresholds: tuple[LearnedThreshold, ...] = ()
     messages: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)

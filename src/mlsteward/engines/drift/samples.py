@@ -43,7 +43,10 @@ class Moments:
         if n == 0:
             return cls()
         mean = float(values.mean())
-        m2 = float(np.dot(values - mean, values - mean))
+        dev = values - mean
+        # Elementwise square and sum: avoids BLAS, whose thread pool stalls on busy machines.
+        np.multiply(dev, dev, out=dev)
+        m2 = float(dev.sum())
         return cls(n, mean, m2, float(values.min()), float(values.max()))
 
     def merge(self, other: Moments) -> Moments:

@@ -100,4 +100,5 @@ def log_metric(
     step: int = 0,
     timestamp: int | None = None,
 ) -> None:
-    log_batch(ctx, run_id, metrics=[Metric(key, value, timestamp or ctx.clock(), step)])
+    when = ctx.clock() if timestamp is None else timestamp
+    log_batch(ctx, run_id, metrics=[Metric(key, value, when, step)])

@@ -60,7 +60,9 @@ def create_run(
         run_name=name,
         user_id=ctx.actor,
         status=RunStatus.RUNNING,
-        start_time=validate_int64("start_time", start_time) if start_time else ctx.clock(),
+        start_time=(
+            validate_int64("start_time", start_time) if start_time is not None else ctx.clock()
+        ),
         end_time=None,
         lifecycle_stage=LifecycleStage.ACTIVE,
         artifact_uri=f"runs:/{run_id}",

@@ -24,7 +24,8 @@ def validate_key(kind: str, key: object, limits: Limits) -> str:
         raise InvalidArgumentError(
             f"Invalid {kind.lower()} key {key!r}: use letters, digits, '_', '-', '.', ' ', '/', ':'"
         )
-    if key.startswith("/") or ".." in key.split("/") or posixpath.normpath(key) != key:
+    parts = key.split("/")
+    if key.startswith("/") or ".." in parts or "." in parts or posixpath.normpath(key) != key:
         raise InvalidArgumentError(
             f"Invalid {kind.lower()} key {key!r}: it must be a normalized relative name "
             "without '..' segments"

@@ -37,6 +37,9 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # LIKE is case-sensitive in PostgreSQL; without this SQLite ignores ASCII case, so the
+        # same filter (or artifact prefix) would match different rows on the two backends.
+        cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
     exists,
     false,
     not_,
+    null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -36,10 +39,11 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
             return column > value
         case ">=":
             return column >= value
+        # Backslash escapes % and _ on every backend (PostgreSQL's default, SQLite's none).
         case "LIKE":
-            return column.like(value)
+            return column.like(value, escape="\\")
         case "ILIKE":
-            return column.ilike(value)
+            return column.ilike(value, escape="\\")
         case "IN":
             return column.in_(list(value))
         case "NOT IN":
@@ -93,8 +97,14 @@ def order_clauses(keys: list[OrderKey] | tuple[OrderKey, ...]) -> list[UnaryExpr
             column: Any = runs.c[key.key]
         else:
             table = {"metric": latest_metrics, "param": params, "tag": run_tags}[key.entity]
+            # A NaN metric is stored as 0 with a flag; sort it with missing values (last).
+            value = (
+                case((table.c.is_nan == true(), null()), else_=table.c.value)
+                if key.entity == "metric"
+                else table.c.value
+            )
             column = (
-                select(table.c.value)
+                select(value)
                 .where(table.c.run_id == runs.c.run_id, table.c.key == key.key)
                 .scalar_subquery()
             )

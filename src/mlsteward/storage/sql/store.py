@@ -30,6 +30,7 @@ from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.engine import create_engines
+from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
 from mlsteward.storage.sql.upsert import dialect_insert
@@ -38,7 +39,7 @@ from mlsteward.storage.sql.upsert import dialect_insert
 _IN_CHUNK = 500
 
 
-class SqlStore(Store):
+class SqlStore(SqlRegistryMixin, Store):
     """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
@@ -264,7 +265,9 @@ class SqlStore(Store):
                 stmt = dialect_insert(conn, t.idempotency_keys).values(
                     key=idempotency_key, run_id=run_id, created_time=_now_ms()
                 )
-                if conn.execute(stmt.on_conflict_do_nothing()).rowcount == 0:
+                # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT.
+                claimed = stmt.on_conflict_do_nothing().returning(t.idempotency_keys.c.key)
+                if conn.execute(claimed).first() is None:
                     return False
             if params:
                 self._insert_params(conn, run_id, params)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -137,4 +138,161 @@ idempotency_keys = Table(
     Column("key", String(128), primary_key=True),
     Column("run_id", String(32), nullable=False),
     Column("created_time", BigInteger, nullable=False),
+)
+
+
+# -- model registry (migration 0002_registry) ------------------------------------------------
+# Models are keyed by name. ``latest_version`` is the per-model counter that version creation
+# increments under the model row's lock, so numbers are consecutive with concurrent writers.
+_EVENT_ID = BigInteger().with_variant(Integer, "sqlite")
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("description", Text, nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("acceptance_thresholds", Text, nullable=False),  # JSON list of {metric, op, value}
+    Column("card", Text, nullable=False),  # JSON object: model-card fields people fill in
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_protected_aliases = Table(
+    "model_protected_aliases",
+    metadata,
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("alias", String(KEY_LENGTH), primary_key=True),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("git_commit", String(64), nullable=True),
+    Column("environment_digest", String(64), nullable=True),
+    Column("dataset_version_ids", Text, nullable=False),  # JSON list of ids
+    Index("ix_model_versions_run_id", "run_id"),
+)
+
+
+def _version_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+    )
+
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+    _version_fk(),
+)
+
+model_version_evaluations = Table(
+    "model_version_evaluations",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Float(precision=53), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    _version_fk(),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("alias", String(KEY_LENGTH), primary_key=True),
+    Column("version", Integer, nullable=False),
+    _version_fk(),
+)
+
+model_alias_events = Table(
+    "model_alias_events",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("alias", String(KEY_LENGTH), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("reason", Text, nullable=True),
+    Index("ix_model_alias_events_name_alias", "name", "alias"),
+)
+
+model_stage_events = Table(
+    "model_stage_events",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_stage", String(16), nullable=False),
+    Column("to_stage", String(16), nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("reason", Text, nullable=True),
+    _version_fk(),
+    Index("ix_model_stage_events_name_version", "name", "version"),
+)
+
+model_approvals = Table(
+    "model_approvals",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    _version_fk(),
+    Index("ix_model_approvals_name_version", "name", "version"),
 )

@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from mlsteward.engines.data.canonical import parse_type
 from mlsteward.engines.data.errors import (
     BadRow,
     EmptySourceError,
@@ -83,7 +84,7 @@ class CsvSource(BatchSource):
         self.delimiter = delimiter
         self.quote_char = quote_char
         self.encoding = check_ascii_compatible(encoding)
-        self.column_types = {k: _as_type(v) for k, v in (column_types or {}).items()}
+        self.column_types = {k: parse_type(v) for k, v in (column_types or {}).items()}
         self.null_values = null_values
         self.on_bad_rows = validate_policy(on_bad_rows)
         self.block_size = block_size
@@ -266,27 +267,6 @@ def _header_names(data: bytes, delimiter: str, quote_char: str | None) -> list[s
 
 def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
-
-
-def _as_type(value: pa.DataType | str) -> pa.DataType:
-    if isinstance(value, pa.DataType):
-        return value
-    aliases = {
-        "string": pa.large_string(),
-        "str": pa.large_string(),
-        "float": pa.float64(),
-        "int": pa.int64(),
-        "integer": pa.int64(),
-        "bool": pa.bool_(),
-        "boolean": pa.bool_(),
-        "datetime": pa.timestamp("us"),
-    }
-    if value in aliases:
-        return aliases[value]
-    try:
-        return pa.type_for_alias(value)
-    except ValueError:
-        raise ValueError(f"unknown column type {value!r}") from None
 
 
 def read_csv(source: FileInput, **options: Any) -> CsvSource:

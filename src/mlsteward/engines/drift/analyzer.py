@@ -1,0 +1,261 @@
+"""Drift of a current table against a reference: whole window, chunks, learned thresholds.
+
+:class:`DriftAnalyzer` prepares the reference once (raw data or a stored profile) and then
+compares any number of current tables or streamed chunks against it. Work is column-major: one
+current column is converted once and cut into the whole window and every chunk before the next
+column is touched, so peak memory stays near one column's worth of temporaries.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlsteward.engines.drift.chunking import Chunker, Rows
+from mlsteward.engines.drift.column_evaluation import (
+    ColumnConfig,
+    LearnedBound,
+    Sample,
+    evaluate_column,
+)
+from mlsteward.engines.drift.frames import ColumnTypeError, Frame
+from mlsteward.engines.drift.profile import ReferenceProfile
+from mlsteward.engines.drift.reference_data import PreparedReference, categorical_sample
+from mlsteward.engines.drift.registry import DriftTestRegistry, default_registry
+from mlsteward.engines.drift.results import (
+    ChunkDriftResult,
+    ChunkInfo,
+    ColumnDriftResult,
+    DatasetDriftResult,
+    DriftReport,
+    LearnedThreshold,
+)
+from mlsteward.engines.drift.samples import EmbeddingSample, NumericSample
+from mlsteward.engines.drift.spec import ColumnKind
+
+DEFAULT_DRIFT_SHARE = 0.5
+DEFAULT_LEARNED_K = 3.0
+
+
+class DriftAnalyzer:
+    """Compares current data with a reference, column by column and chunk by chunk.
+
+    ``reference`` is a table (pandas, Arrow or mapping of arrays) or a
+    :class:`ReferenceProfile`. ``column_config`` overrides kinds, tests and thresholds per
+    column; ``extra_tests`` run on every column they apply to besides the headline test;
+    ``thresholds`` override default thresholds per test name. With ``learn_thresholds`` the
+    reference is cut by ``chunker`` and each test's statistic gets an upper bound of
+    ``mean + learned_k * std`` over out-of-sample reference chunks. ``drift_share`` is the
+    share of drifted columns at which a whole window counts as drifted. ``n_jobs`` threads
+    test columns in parallel.
+    """
+
+    def __init__(
+        self,
+        reference: object,
+        *,
+        columns: Sequence[str] | None = None,
+        column_config: Mapping[str, ColumnConfig] | None = None,
+        extra_tests: Sequence[str] = (),
+        thresholds: Mapping[str, float] | None = None,
+        chunker: Chunker | None = None,
+        learn_thresholds: bool = False,
+        learned_k: float = DEFAULT_LEARNED_K,
+        drift_share: float = DEFAULT_DRIFT_SHARE,
+        registry: DriftTestRegistry | None = None,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_jobs = max(1, n_jobs)
+        self.config = dict(column_config or {})
+        self.extra_tests = tuple(extra_tests)
+        self.thresholds = dict(thresholds or {})
+        self.chunker = chunker
+        self.drift_share = drift_share
+        self.registry = registry or default_registry()
+        for name in {t for c in self.config.values() for t in c.tests} | set(self.extra_tests):
+            self.registry.get(name)  # fail fast on a typo in the configuration
+        if isinstance(reference, ReferenceProfile):
+            self.reference = PreparedReference.from_profile(
+                reference, columns=columns, config=self.config
+            )
+        else:
+            self.reference = PreparedReference.from_data(
+                reference, columns=columns, config=self.config, keep_raw=learn_thresholds
+            )
+        self.learned: dict[str, dict[str, LearnedBound]] = {}
+        self._learned_records: list[LearnedThreshold] = []
+        if learn_thresholds:
+            if chunker is None and not self.reference.is_profile:
+                raise ValueError("learning thresholds needs a chunker to cut the reference")
+            self._learn(learned_k)
+
+    # -- learned thresholds ----------------------------------------------------------------
+    def _learn(self, k: float) -> None:
+        scores: dict[str, dict[str, list[float]]] = {}
+        for _, pairs in self.reference.out_of_sample_chunks(self.chunker):
+            for name, (rest, part) in pairs.items():
+                res = self._evaluate(name, rest, part, learned=False)
+                for t in res.tests:
+                    if t.statistic is not None and math.isfinite(t.statistic):
+                        scores.setdefault(name, {}).setdefault(t.test, []).append(t.statistic)
+        for name, per_test in scores.items():
+            for test, values in per_test.items():
+                if len(values) < 2:
+                    continue
+                arr = np.asarray(values)
+                mean, std = float(arr.mean()), float(arr.std(ddof=1))
+                bound = LearnedBound(mean + k * std, mean, std, arr.size)
+                self.learned.setdefault(name, {})[test] = bound
+                self._learned_records.append(
+                    LearnedThreshold(name, test, bound.upper, mean, std, arr.size, tuple(values))
+                )
+        if not self._learned_records:
+            self.reference.messages.append(
+                "no thresholds learned (fewer than two usable reference chunks): defaults used"
+            )
+
+    # -- evaluation ------------------------------------------------------------------------
+    def _evaluate(
+        self, name: str, reference: Sample, current: Sample, *, learned: bool = True
+    ) -> ColumnDriftResult:
+        return evaluate_column(
+            name,
+            self.reference.kinds[name],
+            reference,
+            current,
+            registry=self.registry,
+            config=self.config.get(name),
+            extra_tests=self.extra_tests,
+            thresholds=self.thresholds,
+            learned=self.learned.get(name) if learned else None,
+            reference_summary=self.reference.summaries.get(name) if learned else None,
+        )
+
+    def _extractor(self, frame: Frame, name: str) -> Callable[[Rows | None], Sample]:
+        kind = self.reference.kinds[name]
+        if kind is ColumnKind.NUMERIC:
+            values = frame.numeric(name)
+            return lambda rows: NumericSample.from_values(values if rows is None else values[rows])
+        if kind is ColumnKind.EMBEDDING:
+            matrix = frame.embedding(name)
+            return lambda rows: EmbeddingSample.from_matrix(
+                matrix if rows is None else matrix[rows]
+            )
+        codes, labels = frame.categorical(name)
+        return lambda rows: categorical_sample(codes if rows is None else codes[rows], labels)
+
+    def _windows(
+        self, frame: Frame, windows: Sequence[tuple[int, Rows | None]]
+    ) -> list[DatasetDriftResult]:
+        """Test every column on every window; column-major to convert each column once."""
+        names = list(self.reference.kinds)
+
+        def one_column(name: str) -> list[ColumnDriftResult]:
+            try:
+                if not frame.has(name):
+                    raise ColumnTypeError("column missing from current data")
+                extract = self._extractor(frame, name)
+            except ColumnTypeError as exc:
+                err = ColumnDriftResult(
+                    name, self.reference.kinds[name].value, "error", False, message=str(exc),
+                    reference=self.reference.summaries.get(name),
+                )
+                return [err] * len(windows)
+            ref_sample = self.reference.samples[name]
+            return [self._evaluate(name, ref_sample, extract(rows)) for _, rows in windows]
+
+        if self.n_jobs > 1 and len(names) > 1:
+            # NumPy releases the GIL in sorting and searching, so threads share the work.
+            with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+                by_column = list(pool.map(one_column, names))
+        else:
+            by_column = [one_column(name) for name in names]
+        return [
+            self._dataset([col[i] for col in by_column], n_rows)
+            for i, (n_rows, _) in enumerate(windows)
+        ]
+
+    def _dataset(self, columns: list[ColumnDriftResult], n_rows: int) -> DatasetDriftResult:
+        tested = [c for c in columns if c.status == "ok"]
+        drifted = sum(c.drifted for c in tested)
+        share = drifted / len(tested) if tested else 0.0
+        return DatasetDriftResult(
+            n_rows, len(tested), drifted, share, self.drift_share,
+            bool(tested) and share >= self.drift_share, tuple(columns),
+        )
+
+    # -- public entry points ---------------------------------------------------------------
+    def compare(self, current: object) -> DatasetDriftResult:
+        """One window: the whole current table against the reference."""
+        frame = Frame(current)
+        return self._windows(frame, [(frame.n_rows, None)])[0]
+
+    def run(self, current: object, chunker: Chunker | None = None) -> DriftReport:
+        """Whole window plus each chunk (``chunker`` or the analyzer's) against the reference."""
+        frame = Frame(current)
+        chunker = chunker or self.chunker
+        messages = list(self.reference.messages)
+        chunks = ()
+        if chunker is not None:
+            plan = chunker.split(frame)
+            chunks = plan.chunks
+            messages.extend(plan.messages)
+        windows: list[tuple[int, Rows | None]] = [(frame.n_rows, None)]
+        windows += [(c.info.n_rows, c.rows) for c in chunks]
+        results = self._windows(frame, windows)
+        chunk_results = tuple(
+            ChunkDriftResult(c.info, r) for c, r in zip(chunks, results[1:], strict=True)
+        )
+        return self._report(results[0], chunk_results, messages, chunker)
+
+    def run_stream(self, tables: Iterable[object]) -> Iterator[ChunkDriftResult]:
+        """Each table of a stream is one chunk; results are yielded as they come (flat memory)."""
+        start = 0
+        for i, table in enumerate(tables):
+            frame = Frame(table)
+            result = self._windows(frame, [(frame.n_rows, None)])[0]
+            info = ChunkInfo(i, f"[{start}:{start + frame.n_rows}]", frame.n_rows)
+            start += frame.n_rows
+            yield ChunkDriftResult(info, result)
+
+    def _report(
+        self,
+        whole: DatasetDriftResult,
+        chunks: tuple[ChunkDriftResult, ...],
+        messages: list[str],
+        chunker: Chunker | None,
+    ) -> DriftReport:
+        first: int | None = None
+        began: dict[str, str] = {}
+        for ch in chunks:
+            label = ch.chunk.start or ch.chunk.key
+            for col in ch.result.columns:
+                if col.drifted and col.column not in began:
+                    began[col.column] = label
+                    if first is None:
+                        first = ch.chunk.index
+        settings: dict[str, Any] = {
+            "chunker": chunker.to_dict() if chunker else None,
+            "drift_share": self.drift_share,
+            "extra_tests": list(self.extra_tests),
+            "thresholds": dict(self.thresholds),
+            "reference": "profile" if self.reference.is_profile else "raw",
+            "reference_rows": self.reference.n_rows,
+        }
+        began_label = None
+        if first is not None:
+            info = chunks[first].chunk
+            began_label = info.start or info.key
+        return DriftReport(
+            whole, chunks, first, began_label, began, tuple(self._learned_records),
+            tuple(messages), settings,
+        )
+
+
+def detect_drift(reference: object, current: object, **options: Any) -> DriftReport:
+    """One-call drift report: ``DriftAnalyzer(reference, **options).run(current)``."""
+    return DriftAnalyzer(reference, **options).run(current)

@@ -1,0 +1,162 @@
+"""Column access over the tabular inputs drift accepts, and column-kind inference.
+
+Accepts a pandas DataFrame, a pyarrow Table, or a mapping of column name to array-like (a 2-D
+array for an embedding column). Columns are converted one at a time, so memory stays near the
+input's own size. Conversion problems (a numeric reference column that holds text in the
+current window, say) raise :class:`ColumnTypeError` with a message meant for the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlsteward.engines.drift.samples import FloatArray
+from mlsteward.engines.drift.spec import ColumnKind
+
+
+class ColumnTypeError(ValueError):
+    """A column cannot be read as the kind the reference says it is."""
+
+
+class Frame:
+    """Read-only, column-at-a-time view of a table."""
+
+    def __init__(self, data: object) -> None:
+        if isinstance(data, Frame):
+            self._data: Any = data._data
+            self._kind = data._kind
+            self.n_rows: int = data.n_rows
+            return
+        if isinstance(data, pd.DataFrame):
+            self._kind = "pandas"
+            self.n_rows = len(data)
+        elif _is_arrow_table(data):
+            self._kind = "arrow"
+            self.n_rows = int(data.num_rows)  # type: ignore[attr-defined]
+        elif isinstance(data, Mapping):
+            self._kind = "mapping"
+            lengths = {len(np.asarray(v)) if not isinstance(v, pd.Series) else len(v)
+                       for v in data.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"columns have different lengths: {sorted(lengths)}")
+            self.n_rows = lengths.pop() if lengths else 0
+        else:
+            raise TypeError(
+                "drift input must be a pandas DataFrame, a pyarrow Table or a mapping of "
+                f"arrays, got {type(data).__name__}"
+            )
+        self._data = data
+
+    @property
+    def columns(self) -> list[str]:
+        if self._kind == "arrow":
+            return list(self._data.column_names)
+        return [str(c) for c in (self._data.columns if self._kind == "pandas" else self._data)]
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+    def series(self, name: str) -> pd.Series:
+        """The column as a pandas Series (converted alone when the input is Arrow)."""
+        if self._kind == "pandas":
+            return self._data[name]
+        if self._kind == "arrow":
+            return self._data.column(name).to_pandas()
+        value = self._data[name]
+        if isinstance(value, pd.Series):
+            return value
+        arr = np.asarray(value)
+        if arr.ndim == 2:
+            return pd.Series(list(arr))
+        return pd.Series(arr)
+
+    def raw(self, name: str) -> Any:
+        """The column without conversion where possible (a 2-D array stays 2-D)."""
+        if self._kind == "mapping":
+            return self._data[name]
+        return self.series(name)
+
+    def numeric(self, name: str) -> FloatArray:
+        """The column as float64 with NaN for missing; raises ColumnTypeError for text."""
+        s = self.series(name)
+        return to_float(s, name)
+
+    def categorical(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """Integer codes per row (-1 for missing) and the category labels as strings."""
+        s = self.series(name)
+        if pd.api.types.is_float_dtype(s.dtype):
+            # 1.0 and 1 should be one category, and match an integer reference's "1".
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            as_int = np.isfinite(v) & (v == np.round(v))
+            if as_int.all() or (~np.isfinite(v) | as_int).all():
+                s = pd.Series(np.where(np.isfinite(v), v, np.nan)).astype("Int64")
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return np.asarray(codes), [str(u) for u in uniques]
+
+    def embedding(self, name: str) -> FloatArray:
+        """The column as an (n, d) float matrix; rows that are missing become NaN rows."""
+        raw = self.raw(name)
+        if isinstance(raw, np.ndarray) and raw.ndim == 2:
+            return raw.astype(np.float64, copy=False)
+        values = list(raw)
+        dims = {len(v) for v in values if _is_vector(v)}
+        if len(dims) != 1:
+            raise ColumnTypeError(
+                f"column {name!r}: embedding vectors must all have one length, found "
+                f"{sorted(dims) if dims else 'no vectors'}"
+            )
+        d = dims.pop()
+        out = np.full((len(values), d), np.nan)
+        for i, v in enumerate(values):
+            if _is_vector(v):
+                out[i] = np.asarray(v, dtype=np.float64)
+        return out
+
+    def infer_kind(self, name: str) -> ColumnKind | None:
+        """Kind of a column from its dtype and values; None for columns drift does not test."""
+        raw = self.raw(name)
+        if isinstance(raw, np.ndarray) and raw.ndim == 2:
+            return ColumnKind.EMBEDDING
+        s = raw if isinstance(raw, pd.Series) else pd.Series(raw)
+        dtype = s.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            return ColumnKind.BINARY
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
+            dtype
+        ):
+            return None
+        if pd.api.types.is_numeric_dtype(dtype):
+            return ColumnKind.NUMERIC
+        first = s.dropna().head(1)
+        if len(first) and _is_vector(first.iloc[0]):
+            return ColumnKind.EMBEDDING
+        n_levels = s.nunique(dropna=True)
+        return ColumnKind.BINARY if n_levels == 2 else ColumnKind.CATEGORICAL
+
+
+def to_float(s: pd.Series, name: str) -> FloatArray:
+    """Series to float64 with NaN for missing; text that is not a number is an error."""
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    parsed = pd.to_numeric(s, errors="coerce")
+    bad = parsed.isna() & s.notna()
+    if bad.any():
+        example = s[bad].iloc[0]
+        raise ColumnTypeError(
+            f"column {name!r}: expected numbers but found {int(bad.sum())} non-numeric "
+            f"value(s), e.g. {str(example)[:40]!r} (dtype {s.dtype})"
+        )
+    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _is_vector(v: object) -> bool:
+    return isinstance(v, list | tuple | np.ndarray) and not isinstance(v, str)
+
+
+def _is_arrow_table(data: object) -> bool:
+    mod = type(data).__module__
+    return mod.startswith("pyarrow") and hasattr(data, "column_names")

@@ -1,0 +1,1 @@
+"""The ``mlsteward`` command line: thin Typer adapters over the SDK."""

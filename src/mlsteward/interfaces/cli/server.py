@@ -1,0 +1,78 @@
+"""``mlsteward server`` (the REST API) and ``mlsteward sync`` (deliver spooled points)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from mlsteward.interfaces.cli.options import TrackingUriOption, tracking_uri
+from mlsteward.interfaces.cli.output import console, err_console, redact_uri
+from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
+from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
+
+
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every one).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="TCP port.")] = 5000,
+    store_uri: Annotated[str | None, StoreUriOption] = None,
+    artifacts_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--artifacts-uri",
+            "-a",
+            help=(
+                "Where artifact blobs live: a local directory or s3://bucket/prefix. Default: "
+                "$MLSTEWARD_ARTIFACTS_URI, else an artifacts folder beside a SQLite store."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Worker processes.")
+    ] = 1,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade/--no-upgrade",
+            help="Migrate the database schema on start (else refuse one not at head; "
+            "see mlsteward db upgrade).",
+        ),
+    ] = False,
+) -> None:
+    """Serve the tracking REST API (under /api/v1) until interrupted."""
+    from mlsteward.interfaces.rest.server import serve
+
+    store = resolve_store_uri(store_uri)
+    artifacts = artifacts_uri or default_artifacts_uri(store)
+    base = f"http://{host}:{port}"
+    err_console().print(
+        f"[bold]mlsteward server[/] on [cyan]{escape(base)}[/] "
+        f"(API {escape(base)}/api/v1, OpenAPI {escape(base)}/openapi.json)\n"
+        f"  store:     {escape(redact_uri(store))}\n"
+        f"  artifacts: {escape(redact_uri(artifacts))}\n"
+        f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
+        soft_wrap=True,
+    )
+    serve(host, port, store, artifacts, workers=workers, upgrade=upgrade)
+
+
+def sync_command(ctx: typer.Context, tracking_uri_option: TrackingUriOption = None) -> None:
+    """Deliver metric points spooled while a server was unreachable."""
+    from mlsteward.interfaces.sdk.spool import deliver_spooled
+
+    uri = tracking_uri(ctx, tracking_uri_option)
+    with console().status("Delivering spooled points..."):
+        delivered = deliver_spooled(uri)
+    if delivered:
+        console().print(f"Delivered [bold]{delivered}[/] spooled point(s).")
+    else:
+        console().print("Nothing to deliver: no spooled points.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(serve_command)
+    app.command("sync")(sync_command)

@@ -1,0 +1,125 @@
+"""``create_app``: the FastAPI application over one store and one artifact store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import APIRouter, FastAPI, Request, Response
+
+from mlsteward._version import __version__
+from mlsteward.interfaces.rest import routes_artifacts, routes_experiments, routes_runs
+from mlsteward.interfaces.rest.errors import error_response, install_error_handlers
+from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
+from mlsteward.interfaces.rest.responses import WireJSONResponse, json_response
+from mlsteward.interfaces.rest.schemas import ErrorResponse, HealthOut, ServerInfoOut
+from mlsteward.interfaces.rest.settings import (
+    DEFAULT_MAX_ARTIFACT_BYTES,
+    DEFAULT_MAX_JSON_BODY_BYTES,
+    ServerSettings,
+)
+from mlsteward.interfaces.rest.wire import API_PREFIX
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.health import check_store
+from mlsteward.storage.artifacts.blob_store import open_blob_store
+from mlsteward.storage.resolver import open_store
+
+_READY_TIMEOUT_S = 5.0
+
+
+def create_app(
+    store_uri: str,
+    artifacts_uri: str,
+    *,
+    upgrade: bool = False,
+    max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES,
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
+) -> FastAPI:
+    """Open the stores (migrating the database only with ``upgrade``) and build the app.
+
+    Without ``upgrade`` a database behind the current schema is refused, so a server never
+    migrates shared data by surprise (``mlsteward db upgrade`` does it on purpose).
+    """
+    return app_from_settings(
+        ServerSettings(store_uri, artifacts_uri, upgrade, max_json_body_bytes, max_artifact_bytes)
+    )
+
+
+def app_from_settings(settings: ServerSettings) -> FastAPI:
+    store = open_store(settings.store_uri, upgrade=settings.upgrade)
+    ctx = ServiceContext(
+        actor="anonymous", store=store, blobs=open_blob_store(settings.artifacts_uri)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="mlsteward",
+        version=__version__,
+        summary="Experiment tracking API: experiments, runs, metrics, artifacts.",
+        default_response_class=WireJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.settings = settings
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(routes_experiments.router)
+    api.include_router(routes_runs.router)
+    api.include_router(routes_artifacts.router)
+    api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)
+    app.include_router(api)
+    app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=HealthOut)
+    app.add_api_route(
+        "/readyz",
+        _readyz,
+        methods=["GET"],
+        response_model=HealthOut,
+        responses={503: {"model": ErrorResponse}},
+    )
+    # Added innermost first: the error catcher must wrap the size limit too.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_json_body_bytes=settings.max_json_body_bytes,
+        max_artifact_bytes=settings.max_artifact_bytes,
+    )
+    app.add_middleware(UnhandledErrorMiddleware)
+    return app
+
+
+async def _healthz() -> Response:
+    """The process is up and serving (no dependency is checked)."""
+    return json_response({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    """The store answers a query within a few seconds; 503 otherwise."""
+    ctx: ServiceContext = request.app.state.ctx
+    try:
+        with anyio.fail_after(_READY_TIMEOUT_S):
+            await anyio.to_thread.run_sync(check_store, ctx, abandon_on_cancel=True)
+    except TimeoutError:
+        return error_response(503, "UNAVAILABLE", "The store did not answer in time")
+    except Exception as error:  # any failure here means "not ready", never a 500
+        return error_response(503, "UNAVAILABLE", f"The store is not reachable: {error}")
+    return json_response({"status": "ready"})
+
+
+async def _server_info(request: Request) -> Response:
+    """Version and limits, so clients can size their batches and uploads."""
+    settings: ServerSettings = request.app.state.settings
+    ctx: ServiceContext = request.app.state.ctx
+    return json_response(
+        {
+            "version": __version__,
+            "max_json_body_bytes": settings.max_json_body_bytes,
+            "max_artifact_bytes": settings.max_artifact_bytes,
+            "max_metrics_per_batch": ctx.limits.max_metrics_per_batch,
+        }
+    )

@@ -1,0 +1,120 @@
+"""Every error leaves the server as ``{"error": {"code": ..., "message": ...}}``.
+
+Typed service errors keep their own status; request validation failures become 400 with a
+message a person can act on (FastAPI's default is a 422 with a nested blob); unknown routes
+and methods get JSON too. Unexpected exceptions are handled by
+:class:`mlsteward.interfaces.rest.middleware.UnhandledErrorMiddleware`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mlsteward.domain.errors import MlstewardError
+from mlsteward.interfaces.rest.responses import json_response
+
+# Codes for statuses the router itself produces; service errors carry their own code.
+_CODES_BY_STATUS = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "UNAVAILABLE",
+}
+_MAX_REPORTED = 3
+# Segments pydantic adds to a location for each alternative of a union; not field names.
+_UNION_TAGS = {"float", "int", "str", "columns", "points"}
+
+
+def error_response(
+    status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    response = json_response({"error": {"code": code, "message": message}}, status_code)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part in _UNION_TAGS):
+            continue
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "request"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    """One line per problem (at most three): where it is, what is wrong, what was sent."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            detail = (error.get("ctx") or {}).get("error", "malformed JSON")
+            position = loc[1] if len(loc) > 1 else "?"
+            lines.append(f"Invalid JSON body at position {position}: {detail}")
+            continue
+        where = _location(loc)
+        if where in seen:  # a union reports each alternative; one line per place is enough
+            continue
+        seen.add(where)
+        if loc == ("body",) and isinstance(error.get("input"), bytes | str):
+            lines.append("The body must be a JSON object sent as Content-Type: application/json")
+        elif kind == "missing":
+            lines.append(f"{where}: required" if loc != ("body",) else "A JSON body is required")
+        elif kind in ("extra_forbidden",):
+            lines.append(f"{where}: unknown field")
+        else:
+            message = f"{where}: {error.get('msg', 'invalid')}"
+            if "input" in error and not isinstance(error["input"], dict | list):
+                message += f" (got {_short(error['input'])})"
+            lines.append(message)
+    more = len(lines) - _MAX_REPORTED
+    text = "; ".join(lines[:_MAX_REPORTED])
+    return f"{text}; and {more} more" if more > 0 else text
+
+
+async def _service_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MlstewardError)
+    return error_response(exc.http_status, exc.code, exc.message)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(400, "INVALID_ARGUMENT", describe_validation_errors(list(exc.errors())))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _CODES_BY_STATUS.get(status, "HTTP_ERROR" if status < 500 else "INTERNAL_ERROR")
+    if status == 404 and exc.detail == "Not Found":
+        message = f"No such endpoint: {request.method} {request.url.path}"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(status, code, message, dict(exc.headers or {}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MlstewardError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,26 @@
+"""JSON responses written by the wire encoders, skipping FastAPI's generic serialisation.
+
+``jsonable_encoder`` walks every value in Python; for a metric history of 100,000 points that
+costs more than the query. Routes build plain dicts with :mod:`wire` and return them here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse, Response
+
+from mlsteward.interfaces.rest import wire
+
+
+class WireJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return wire.dumps(content)
+
+
+def json_response(content: Any, status_code: int = 200) -> WireJSONResponse:
+    return WireJSONResponse(content, status_code=status_code)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)

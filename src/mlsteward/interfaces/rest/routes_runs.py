@@ -1,0 +1,133 @@
+"""``/api/v1/runs``: run lifecycle, batched logging, metric histories and search."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from mlsteward.domain.entities import Metric, Param, RunTag
+from mlsteward.interfaces.rest import wire
+from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.responses import json_response, no_content
+from mlsteward.interfaces.rest.schemas import (
+    CreateRunRequest,
+    ErrorResponse,
+    LogBatchOut,
+    LogBatchRequest,
+    MetricColumns,
+    MetricHistoryOut,
+    MetricKeysOut,
+    RunInfoOut,
+    RunOut,
+    RunPageOut,
+    SearchRunsRequest,
+    UpdateRunRequest,
+)
+from mlsteward.services.tracking import logging, metric_history, runs, search
+
+router = APIRouter(
+    prefix="/runs",
+    tags=["runs"],
+    responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+)
+
+
+@router.post("", status_code=201, response_model=RunOut)
+def create_run(body: CreateRunRequest, ctx: Ctx) -> Response:
+    run = runs.create_run(
+        ctx,
+        body.experiment_id,
+        run_name=body.run_name,
+        tags=body.tags,
+        parent_run_id=body.parent_run_id,
+        start_time=body.start_time,
+    )
+    return json_response(wire.encode_run(run), 201)
+
+
+@router.post("/search", response_model=RunPageOut)
+def search_runs(body: SearchRunsRequest, ctx: Ctx) -> Response:
+    """Runs matching ``filter`` (the same language as the SDK), one page at a time."""
+    page = search.search_runs(
+        ctx,
+        body.experiment_ids,
+        body.filter,
+        body.order_by,
+        body.run_view_type,
+        body.max_results,
+        body.page_token,
+    )
+    return json_response(wire.encode_run_page(page))
+
+
+@router.get("/{run_id}", response_model=RunOut)
+def get_run(run_id: str, ctx: Ctx) -> Response:
+    return json_response(wire.encode_run(runs.get_run(ctx, run_id)))
+
+
+@router.patch("/{run_id}", response_model=RunInfoOut)
+def update_run(run_id: str, body: UpdateRunRequest, ctx: Ctx) -> Response:
+    info = runs.update_run(
+        ctx, run_id, status=body.status, end_time=body.end_time, run_name=body.run_name
+    )
+    return json_response(info.to_dict())
+
+
+@router.delete("/{run_id}", status_code=204)
+def delete_run(run_id: str, ctx: Ctx) -> Response:
+    runs.delete_run(ctx, run_id)
+    return no_content()
+
+
+@router.post("/{run_id}/restore", status_code=204)
+def restore_run(run_id: str, ctx: Ctx) -> Response:
+    runs.restore_run(ctx, run_id)
+    return no_content()
+
+
+@router.delete("/{run_id}/tags", status_code=204)
+def delete_tag(run_id: str, ctx: Ctx, key: str = Query()) -> Response:
+    """Remove one tag (a query parameter, since keys may hold '/' and spaces)."""
+    runs.delete_tag(ctx, run_id, key)
+    return no_content()
+
+
+@router.post(
+    "/{run_id}/log-batch", response_model=LogBatchOut, responses={409: {"model": ErrorResponse}}
+)
+def log_batch(run_id: str, body: LogBatchRequest, ctx: Ctx) -> Response:
+    """Write metrics, params and tags all or nothing; see ``LogBatchRequest`` for retries."""
+    metrics: list[Metric]
+    if body.metrics is None:
+        metrics = []
+    elif isinstance(body.metrics, MetricColumns):
+        columns = body.metrics
+        values = wire.decode_floats(columns.values)
+        metrics = list(map(Metric, columns.keys, values, columns.timestamps, columns.steps))
+    else:
+        metrics = [
+            Metric(p.key, wire.decode_float(p.value), p.timestamp, p.step) for p in body.metrics
+        ]
+    applied = logging.log_batch(
+        ctx,
+        run_id,
+        metrics=metrics,
+        params=[Param(p.key, p.value) for p in body.params],
+        tags=[RunTag(t.key, t.value) for t in body.tags],
+        idempotency_key=body.idempotency_key,
+    )
+    return json_response({"applied": applied})
+
+
+@router.get("/{run_id}/metrics/keys", response_model=MetricKeysOut)
+def list_metric_keys(run_id: str, ctx: Ctx) -> Response:
+    return json_response({"keys": metric_history.list_metric_keys(ctx, run_id)})
+
+
+@router.get("/{run_id}/metrics/history", response_model=MetricHistoryOut)
+def get_metric_history(
+    run_id: str, ctx: Ctx, key: str = Query(), max_points: int | None = Query(default=None)
+) -> Response:
+    """Every point of one metric by step, or at most ``max_points`` keeping each bucket's
+    min and max (so spikes survive downsampling)."""
+    points = metric_history.get_metric_history(ctx, run_id, key, max_points)
+    return json_response(wire.history_payload(key, points))

@@ -1,0 +1,151 @@
+"""Run the REST server with uvicorn: ``serve()``, or its ``__main__``.
+
+Every accepted connection gets ``TCP_NODELAY``. uvicorn's multi-worker mode hands the
+listening socket to its workers and leaves Nagle's algorithm on for their connections, which
+stalls each response on a kept-alive connection by the peer's delayed ACK (about 40 ms); the
+protocol class below sets the option itself, whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+from contextlib import suppress
+from dataclasses import asdict
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from mlsteward.interfaces.rest.settings import (
+    DEFAULT_MAX_ARTIFACT_BYTES,
+    DEFAULT_MAX_JSON_BODY_BYTES,
+    MIB,
+    ServerSettings,
+)
+
+try:  # httptools is faster; uvicorn without its extras only has h11
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpProtocol
+except ImportError:  # pragma: no cover - depends on the installation
+    from uvicorn.protocols.http.h11_impl import (  # type: ignore[assignment]
+        H11Protocol as _HttpProtocol,
+    )
+
+_SETTINGS_ENV = "MLSTEWARD_SERVER_SETTINGS"
+_FACTORY = "mlsteward.interfaces.rest.server:app_from_environment"
+_GRACEFUL_SHUTDOWN_S = 5
+
+
+class NoDelayHttpProtocol(_HttpProtocol):
+    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for worker processes: settings arrive JSON-encoded in the environment."""
+    from mlsteward.interfaces.rest.app import app_from_settings
+
+    return app_from_settings(ServerSettings(**json.loads(os.environ[_SETTINGS_ENV])))
+
+
+def serve(
+    host: str,
+    port: int,
+    store_uri: str,
+    artifacts_uri: str,
+    workers: int = 1,
+    upgrade: bool = False,
+    *,
+    max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES,
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
+    access_log: bool = True,
+    log_level: str = "info",
+) -> None:
+    """Serve until interrupted. With ``upgrade`` the database is migrated first (once, here,
+    not by each worker)."""
+    settings = ServerSettings(
+        store_uri, artifacts_uri, upgrade, max_json_body_bytes, max_artifact_bytes
+    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "http": NoDelayHttpProtocol,
+        "access_log": access_log,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN_S,
+        "proxy_headers": False,
+    }
+    if workers <= 1:
+        from mlsteward.interfaces.rest.app import app_from_settings
+
+        uvicorn.run(app_from_settings(settings), **options)
+        return
+    if upgrade:
+        from mlsteward.storage.resolver import open_store
+
+        open_store(store_uri, upgrade=True).close()
+        settings = ServerSettings(
+            store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes
+        )
+    os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
+    uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlsteward.interfaces.rest.server", description="Run the mlsteward server."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--store-uri", required=True, help="SQLite path/URL or PostgreSQL URL")
+    parser.add_argument("--artifacts-uri", required=True, help="local directory or s3://...")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--upgrade", action="store_true", help="migrate the database first")
+    parser.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=DEFAULT_MAX_JSON_BODY_BYTES / MIB,
+        help="largest JSON request body, in MiB",
+    )
+    parser.add_argument(
+        "--max-artifact-mb",
+        type=float,
+        default=DEFAULT_MAX_ARTIFACT_BYTES / MIB,
+        help="largest artifact upload, in MiB",
+    )
+    parser.add_argument("--no-access-log", action="store_true")
+    parser.add_argument("--log-level", default="info")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    serve(
+        args.host,
+        args.port,
+        args.store_uri,
+        args.artifacts_uri,
+        workers=args.workers,
+        upgrade=args.upgrade,
+        max_json_body_bytes=int(args.max_body_mb * MIB),
+        max_artifact_bytes=int(args.max_artifact_mb * MIB),
+        access_log=not args.no_access_log,
+        log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    # Through the package path, so worker processes and pickled settings name this module
+    # by its real name rather than ``__main__``.
+    from mlsteward.interfaces.rest.server import main as _main
+
+    _main()

@@ -1,0 +1,20 @@
+"""What a server is started with: where data lives and how large requests may be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1 << 20
+DEFAULT_MAX_JSON_BODY_BYTES = 64 * MIB
+DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024 * MIB
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``create_app`` needs; JSON-serialisable so worker processes can rebuild it."""
+
+    store_uri: str
+    artifacts_uri: str
+    upgrade: bool = False
+    max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES

@@ -1,0 +1,58 @@
+"""``load_model``: a logged model (or a local model directory) as one uniform object."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
+from mlsteward.models._artifacts import cached_copy, download, recorded_digests
+from mlsteward.services.models.errors import ModelIntegrityError
+from mlsteward.services.models.loaded_model import LoadedModel
+from mlsteward.services.models.loading import Runtime, load_model_dir
+from mlsteward.services.models.model_uri import resolve_model_uri
+from mlsteward.services.models.store_check import check_against_store
+
+
+def _local_dir(model_uri: str) -> Path | None:
+    """The directory a ``file://`` URI or plain path names, None for other URIs."""
+    if model_uri.startswith("file://"):
+        return Path(model_uri.removeprefix("file://"))
+    return Path(model_uri) if os.path.isdir(model_uri) else None
+
+
+def load_model(
+    model_uri: str | os.PathLike[str],
+    runtime: Runtime | str = "native",
+    dst_path: str | os.PathLike[str] | None = None,
+) -> LoadedModel:
+    """Load ``runs:/<run_id>/<path>``, a registry URI (once the registry exists) or a local
+    model directory; returns a :class:`LoadedModel` with ``predict`` / ``predict_proba``.
+
+    Every file is checked against the SHA-256 recorded when the model was logged before it
+    is deserialized; a mismatch raises ``ModelIntegrityError``. ``runtime="onnx"`` (or
+    ``"onnx-int8"``) runs the ONNX export stored beside the model; ``"auto"`` takes ONNX only
+    when its recorded parity held. Pickle-based flavors (scikit-learn, LightGBM wrappers,
+    PyTorch, custom Python) run code while loading: load only models you trust.
+    """
+    uri = os.fspath(model_uri)
+    local = _local_dir(uri)
+    if local is not None:
+        return load_model_dir(local, runtime)
+    location = resolve_model_uri(uri)
+    backend = backend_for()
+    digests = recorded_digests(backend, location)
+    if dst_path is not None:
+        directory = download(backend, location, Path(dst_path) / Path(location.artifact_path).name)
+        check_against_store(directory, digests)
+        return load_model_dir(directory, runtime)
+    directory = cached_copy(backend, location, digests, refresh=False)
+    try:
+        check_against_store(directory, digests)
+        return load_model_dir(directory, runtime)
+    except ModelIntegrityError:
+        # The cached copy may have been damaged locally: fetch it once more from the store;
+        # if the store's own bytes are wrong the second check refuses them.
+        directory = cached_copy(backend, location, digests, refresh=True)
+        check_against_store(directory, digests)
+        return load_model_dir(directory, runtime)

@@ -1,0 +1,130 @@
+"""``log_model``: save a model directory into the active run's artifacts."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlsteward.domain.entities import RunTag
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.environment import installed_packages
+from mlsteward.interfaces.sdk.fluent import active_run, start_run
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
+from mlsteward.services.models.manifest import Manifest
+from mlsteward.services.models.model_uri import ModelLocation
+from mlsteward.services.models.packaging import save_model
+from mlsteward.services.models.signature import Signature
+
+#: Run tag listing the models logged in a run (JSON list of {"path", "flavor"}).
+MODELS_TAG = "mlsteward.models"
+
+Registrar = Callable[[ModelLocation, str], Any]
+_registrar: Registrar | None = None
+
+
+def set_model_registrar(registrar: Registrar | None) -> None:
+    """Hook for the model registry: called as ``registrar(location, name)`` by ``log_model``
+    when ``registered_model_name`` is given."""
+    global _registrar
+    _registrar = registrar
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``log_model`` stored: where, in which flavor, with which signature."""
+
+    run_id: str
+    artifact_path: str
+    model_uri: str
+    flavor: str
+    signature: Signature
+    manifest: Manifest
+    registered_version: Any = None
+
+
+def _target(run_id: str | None) -> tuple[str, TrackingBackend]:
+    if run_id is not None:
+        return run_id, backend_for()
+    run = active_run() or start_run()
+    return run.info.run_id, run.backend
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip("/")
+    if not clean or ".." in clean.split("/") or clean != name.strip():
+        raise InvalidArgumentError(f"Invalid model name {name!r}: use a relative artifact path")
+    return clean
+
+
+def log_model(
+    model: Any,
+    name: str = "model",
+    signature: Signature | Mapping[str, Any] | None = None,
+    input_example: Any = None,
+    *,
+    flavor: str | None = None,
+    registered_model_name: str | None = None,
+    extra_requirements: list[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Save ``model`` under ``<name>/`` in the active run (one is started if none is).
+
+    The directory holds the serialized model, ``MLmodel.json`` (flavor, signature, pinned
+    requirements, SHA-256 of every file), ``requirements.txt`` and the input example. The
+    signature is inferred from ``input_example`` when not given; with neither, only models
+    that record their own inputs (ONNX) can be logged. The flavor is detected from the
+    model's type unless ``flavor`` names one.
+    """
+    if registered_model_name is not None and _registrar is None:
+        raise InvalidArgumentError(
+            "registered_model_name: the model registry is not available in this version of "
+            "mlsteward yet. Log the model without it; it can be registered from its run later."
+        )
+    path = _check_name(name)
+    rid, backend = _target(run_id)
+    with tempfile.TemporaryDirectory(prefix="mlsteward-model-") as tmp:
+        directory = Path(tmp) / "model"
+        manifest = save_model(
+            model,
+            directory,
+            flavor=flavor,
+            signature=signature,
+            input_example=input_example,
+            installed=installed_packages(),
+            extra_requirements=extra_requirements,
+            metadata=metadata,
+            run_id=rid,
+            artifact_path=path,
+        )
+        backend.log_artifact(rid, directory, path)
+    _record_in_run(backend, rid, path, manifest.flavor)
+    location = ModelLocation(rid, path)
+    registered = None
+    if registered_model_name is not None and _registrar is not None:
+        registered = _registrar(location, registered_model_name)
+    return ModelInfo(
+        run_id=rid,
+        artifact_path=path,
+        model_uri=location.uri,
+        flavor=manifest.flavor,
+        signature=manifest.signature,
+        manifest=manifest,
+        registered_version=registered,
+    )
+
+
+def _record_in_run(backend: TrackingBackend, run_id: str, path: str, flavor: str) -> None:
+    """Keep the run's list of logged models (searchable, shown by UIs) up to date."""
+    current = backend.get_run(run_id).data.tags
+    try:
+        models = json.loads(current.get(MODELS_TAG, "[]"))
+    except ValueError:
+        models = []
+    models = [m for m in models if m.get("path") != path] + [{"path": path, "flavor": flavor}]
+    backend.log_batch(run_id, tags=[RunTag(MODELS_TAG, json.dumps(models))])

@@ -1,0 +1,1 @@
+"""Plugins: model flavors (and later stores, drift tests) discovered through entry points."""

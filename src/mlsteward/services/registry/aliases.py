@@ -1,0 +1,142 @@
+"""Aliases: named pointers to versions that move atomically, with history and rollback.
+
+Every move is recorded (who, when, why, from -> to). A move onto a protected alias passes
+the gates in ``gates`` first; that includes a rollback, since the version rolled back to
+may have been rejected since it last held the alias.
+"""
+
+from __future__ import annotations
+
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.domain.registry import AliasAction, AliasEvent, AliasGuard, ModelVersion
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.registry.gates import check_gates
+from mlsteward.services.registry.store_access import registry_store
+from mlsteward.services.registry.validation import (
+    validate_alias,
+    validate_model_name,
+    validate_text,
+    validate_version,
+)
+
+
+def _move(
+    ctx: ServiceContext,
+    name: str,
+    alias: str,
+    version: int,
+    action: AliasAction,
+    reason: str | None,
+) -> AliasEvent | None:
+    store = registry_store(ctx)
+    model = store.get_registered_model(name)
+    target = store.get_model_version(name, version)
+    current = model.aliases.get(alias)
+    if current == version and action is AliasAction.SET:
+        return None
+    if alias in model.protected_aliases:
+        guard = check_gates(ctx, model, target, f"protected alias {alias!r}", current)
+    else:
+        guard = AliasGuard(current)
+    return store.set_alias(
+        name,
+        alias,
+        version,
+        action=action,
+        actor=ctx.actor,
+        reason=reason,
+        now=ctx.clock(),
+        guard=guard,
+    )
+
+
+def set_alias(
+    ctx: ServiceContext, name: str, alias: str, version: int | str, reason: str | None = None
+) -> AliasEvent | None:
+    """Point ``alias`` at ``version``; None when it already points there (nothing recorded)."""
+    return _move(
+        ctx,
+        validate_model_name(name, ctx.limits),
+        validate_alias(alias, ctx.limits),
+        validate_version(version),
+        AliasAction.SET,
+        validate_text("reason", reason),
+    )
+
+
+def delete_alias(
+    ctx: ServiceContext, name: str, alias: str, reason: str | None = None
+) -> AliasEvent:
+    clean_name = validate_model_name(name, ctx.limits)
+    clean_alias = validate_alias(alias, ctx.limits)
+    store = registry_store(ctx)
+    current = store.get_registered_model(clean_name).aliases.get(clean_alias)
+    return store.delete_alias(
+        clean_name,
+        clean_alias,
+        actor=ctx.actor,
+        reason=validate_text("reason", reason),
+        now=ctx.clock(),
+        guard=AliasGuard(current),
+    )
+
+
+def get_version_by_alias(ctx: ServiceContext, name: str, alias: str) -> ModelVersion:
+    clean_name = validate_model_name(name, ctx.limits)
+    store = registry_store(ctx)
+    model = store.get_registered_model(clean_name)
+    version = model.aliases.get(alias)
+    if version is None:
+        known = ", ".join(model.aliases) or "none"
+        raise NotFoundError(
+            f"Registered model {clean_name!r} has no alias {alias!r} (its aliases: {known})"
+        )
+    return store.get_model_version(clean_name, version)
+
+
+def alias_history(ctx: ServiceContext, name: str, alias: str | None = None) -> list[AliasEvent]:
+    """Every recorded move of ``alias`` (or of all the model's aliases), oldest first."""
+    clean_alias = None if alias is None else validate_alias(alias, ctx.limits)
+    return registry_store(ctx).list_alias_events(validate_model_name(name, ctx.limits), clean_alias)
+
+
+def rollback_target(events: list[AliasEvent]) -> int | None:
+    """The version an alias held before its current one, undoing earlier rollbacks too.
+
+    History is replayed as a stack: a set pushes its version, a delete pushes None, a
+    rollback pops back to the version it restored. The target is the nearest earlier
+    version below the top that differs from the current one.
+    """
+    stack: list[int | None] = []
+    for event in events:
+        if event.action is AliasAction.SET:
+            stack.append(event.to_version)
+        elif event.action is AliasAction.DELETE:
+            stack.append(None)
+        elif event.action is AliasAction.ROLLBACK:
+            while stack and stack[-1] != event.to_version:
+                stack.pop()
+    current = stack[-1] if stack else None
+    for candidate in reversed(stack[:-1]):
+        if candidate is not None and candidate != current:
+            return candidate
+    return None
+
+
+def rollback_alias(
+    ctx: ServiceContext, name: str, alias: str, reason: str | None = None
+) -> AliasEvent:
+    """Move ``alias`` back to the version it held before (recorded as a rollback)."""
+    clean_name = validate_model_name(name, ctx.limits)
+    clean_alias = validate_alias(alias, ctx.limits)
+    events = registry_store(ctx).list_alias_events(clean_name, clean_alias)
+    target = rollback_target(events)
+    if target is None:
+        raise InvalidArgumentError(
+            f"Alias {clean_alias!r} of {clean_name!r} has no earlier version to roll back to"
+        )
+    event = _move(
+        ctx, clean_name, clean_alias, target, AliasAction.ROLLBACK, validate_text("reason", reason)
+    )
+    assert event is not None
+    return event

@@ -1,0 +1,125 @@
+"""Promotion gates: what a version needs before a protected alias (or gated stage) points at it.
+
+Two gates, both required:
+
+* **Approval.** The version's most recent decision must be an approval. Self-approval is
+  impossible (see ``approvals``), so that approval comes from someone other than the person
+  who registered the version. A rejection recorded after an approval blocks promotion until
+  someone approves again.
+* **Acceptance thresholds.** Every threshold the model declares must be met by the version's
+  metrics: results attached with ``attach_evaluation`` first, else the run's latest value.
+  A metric that is missing or NaN fails its threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlsteward.domain.errors import NotFoundError
+from mlsteward.domain.registry import (
+    AliasGuard,
+    Approval,
+    ApprovalDecision,
+    GateError,
+    ModelVersion,
+    RegisteredModel,
+)
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.registry.store_access import registry_store
+
+
+@dataclass(frozen=True)
+class ObservedMetric:
+    value: float
+    origin: str  # "evaluation" or "run"
+
+
+def evaluated_metrics(ctx: ServiceContext, version: ModelVersion) -> dict[str, ObservedMetric]:
+    """The metrics gates judge a version by: attached evaluation over the run's metrics."""
+    observed: dict[str, ObservedMetric] = {}
+    if version.run_id is not None:
+        try:
+            run = ctx.store.get_run(version.run_id)
+        except NotFoundError:
+            run = None
+        if run is not None:
+            for key, value in run.data.metrics.items():
+                observed[key] = ObservedMetric(value, "run")
+    for key, value in version.evaluation.items():
+        observed[key] = ObservedMetric(value, "evaluation")
+    return observed
+
+
+def latest_decision(approvals: Sequence[Approval]) -> Approval | None:
+    return max(approvals, key=lambda a: a.approval_id) if approvals else None
+
+
+def _approval_problem(version: ModelVersion, approvals: Sequence[Approval]) -> str | None:
+    last = latest_decision(approvals)
+    if last is None:
+        return (
+            f"no approval: version {version.version} was registered by "
+            f"{version.created_by!r} and needs an approval (with a comment) by another user"
+        )
+    if last.decision is ApprovalDecision.REJECTED:
+        return (
+            f"rejected by {last.actor!r} ({last.comment!r}); a rejection after any approval "
+            "blocks promotion until someone approves the version again"
+        )
+    return None
+
+
+def _threshold_problems(
+    ctx: ServiceContext, model: RegisteredModel, version: ModelVersion
+) -> list[str]:
+    if not model.acceptance_thresholds:
+        return []
+    observed = evaluated_metrics(ctx, version)
+    problems = []
+    for threshold in model.acceptance_thresholds:
+        seen = observed.get(threshold.metric)
+        if seen is None:
+            problems.append(
+                f"threshold {threshold} cannot be checked: version {version.version} has no "
+                f"metric {threshold.metric!r} (attach an evaluation or log it on the run)"
+            )
+        elif not threshold.is_met_by(seen.value):
+            problems.append(
+                f"threshold {threshold} not met: {threshold.metric} = {seen.value:g} "
+                f"(from the {'attached evaluation' if seen.origin == 'evaluation' else 'run'})"
+            )
+    return problems
+
+
+def check_gates(
+    ctx: ServiceContext,
+    model: RegisteredModel,
+    version: ModelVersion,
+    target: str,
+    current_version: int | None,
+) -> AliasGuard:
+    """Raise GateError listing every unmet condition; else the guard for the store's write.
+
+    ``target`` names what is being moved ("protected alias 'production'") for the message.
+    """
+    approvals = registry_store(ctx).list_approvals(model.name, version.version)
+    problems = []
+    approval_problem = _approval_problem(version, approvals)
+    if approval_problem:
+        problems.append(approval_problem)
+    problems.extend(_threshold_problems(ctx, model, version))
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise GateError(
+            f"Cannot point {target} of {model.name!r} at version {version.version}; nothing "
+            f"was changed. Missing:\n{listed}",
+            problems,
+        )
+    last = latest_decision(approvals)
+    return AliasGuard(current_version, last.approval_id if last else None, check_decision=True)
+
+
+def is_gated_stage(model: RegisteredModel, stage_value: str) -> bool:
+    """A stage is gated when the alias of the same name (lower-case) is protected."""
+    return stage_value.lower() in model.protected_aliases

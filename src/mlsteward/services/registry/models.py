@@ -1,0 +1,166 @@
+"""Registered models: creation, search, descriptions, tags, thresholds, protection, card fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.registry import AcceptanceThreshold, RegisteredModel, RegistryPage
+from mlsteward.domain.registry_filter import parse_registry_filter
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.registry.paging import decode_token, encode_token
+from mlsteward.services.registry.store_access import registry_store
+from mlsteward.services.registry.validation import (
+    validate_alias,
+    validate_model_name,
+    validate_text,
+)
+from mlsteward.services.tracking.validation import validate_key, validate_value
+
+#: Model-card fields a person fills in (``update_model_card`` or ``card.<field>`` tags).
+CARD_FIELDS: dict[str, str] = {
+    "developers": "Person or organisation developing the model",
+    "license": "License",
+    "contact": "Where to send questions or comments",
+    "citation": "How to cite the model",
+    "primary_uses": "Primary intended uses",
+    "primary_users": "Primary intended users",
+    "out_of_scope_uses": "Out-of-scope uses",
+    "relevant_factors": "Relevant factors (groups, instruments, environments)",
+    "evaluation_factors": "Factors reported in the evaluation, and why",
+    "metric_rationale": "Why these metrics and decision thresholds",
+    "evaluation_data": "Evaluation datasets, motivation and preprocessing",
+    "training_data": "Training data, its distribution and preprocessing",
+    "ethical_considerations": "Ethical considerations",
+    "caveats_and_recommendations": "Caveats and recommendations",
+}
+
+
+def clean_tags(ctx: ServiceContext, tags: Mapping[str, object] | None) -> dict[str, str]:
+    return {
+        validate_key("Tag", key, ctx.limits): validate_value(
+            "Tag", key, value, ctx.limits.max_tag_value_length
+        )
+        for key, value in (tags or {}).items()
+    }
+
+
+def create_registered_model(
+    ctx: ServiceContext,
+    name: str,
+    description: str | None = None,
+    tags: Mapping[str, object] | None = None,
+) -> RegisteredModel:
+    """Create a model with no versions; AlreadyExistsError when the name is taken."""
+    clean_name = validate_model_name(name, ctx.limits)
+    text = validate_text("description", description)
+    return registry_store(ctx).create_registered_model(
+        clean_name, text, clean_tags(ctx, tags), ctx.actor, ctx.clock()
+    )
+
+
+def get_registered_model(ctx: ServiceContext, name: str) -> RegisteredModel:
+    return registry_store(ctx).get_registered_model(validate_model_name(name, ctx.limits))
+
+
+def search_registered_models(
+    ctx: ServiceContext,
+    filter_string: str | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+) -> RegistryPage[RegisteredModel]:
+    """Models matching the filter (see ``mlsteward.domain.registry_filter``), by name."""
+    if not 1 <= max_results <= ctx.limits.max_search_results:
+        raise InvalidArgumentError(
+            f"max_results must be between 1 and {ctx.limits.max_search_results}"
+        )
+    conditions = parse_registry_filter(filter_string, "model")
+    offset = decode_token("model", filter_string, page_token)
+    items, more = registry_store(ctx).search_registered_models(conditions, max_results, offset)
+    token = encode_token("model", filter_string, offset + len(items)) if more else None
+    return RegistryPage(items, token)
+
+
+def update_registered_model(ctx: ServiceContext, name: str, description: str) -> RegisteredModel:
+    text = validate_text("description", description) or ""
+    return registry_store(ctx).update_registered_model(
+        validate_model_name(name, ctx.limits), ctx.clock(), description=text
+    )
+
+
+def set_registered_model_tag(ctx: ServiceContext, name: str, key: str, value: object) -> None:
+    clean = clean_tags(ctx, {key: value})
+    registry_store(ctx).set_registered_model_tag(
+        validate_model_name(name, ctx.limits), key, clean[key], ctx.clock()
+    )
+
+
+def delete_registered_model_tag(ctx: ServiceContext, name: str, key: str) -> None:
+    registry_store(ctx).delete_registered_model_tag(
+        validate_model_name(name, ctx.limits), validate_key("Tag", key, ctx.limits), ctx.clock()
+    )
+
+
+def set_acceptance_thresholds(
+    ctx: ServiceContext, name: str, thresholds: Sequence[str | AcceptanceThreshold]
+) -> RegisteredModel:
+    """Replace the model's thresholds (``["roc_auc >= 0.85", "rmse <= 3.0"]``; [] clears).
+
+    Protected aliases may then only point at versions whose evaluation meets every one.
+    """
+    if isinstance(thresholds, str):
+        raise InvalidArgumentError("Pass a list of thresholds, e.g. ['roc_auc >= 0.85']")
+    parsed = [
+        th if isinstance(th, AcceptanceThreshold) else AcceptanceThreshold.parse(str(th))
+        for th in thresholds
+    ]
+    seen: set[tuple[str, str]] = set()
+    for th in parsed:
+        if (th.metric, th.op) in seen:
+            raise InvalidArgumentError(f"Threshold '{th.metric} {th.op}' is given twice")
+        seen.add((th.metric, th.op))
+    return registry_store(ctx).update_registered_model(
+        validate_model_name(name, ctx.limits), ctx.clock(), thresholds=parsed
+    )
+
+
+def protect_alias(
+    ctx: ServiceContext, name: str, alias: str, protected: bool = True, reason: str | None = None
+) -> RegisteredModel:
+    """Mark an alias protected: moving it then needs an approval and met thresholds.
+
+    Protecting ``production`` (or ``staging``) also gates the stage of the same name.
+    The change is recorded in the alias's history.
+    """
+    store = registry_store(ctx)
+    clean_name = validate_model_name(name, ctx.limits)
+    store.set_alias_protection(
+        clean_name,
+        validate_alias(alias, ctx.limits),
+        bool(protected),
+        ctx.actor,
+        validate_text("reason", reason),
+        ctx.clock(),
+    )
+    return store.get_registered_model(clean_name)
+
+
+def update_model_card(
+    ctx: ServiceContext, name: str, fields: Mapping[str, str | None]
+) -> RegisteredModel:
+    """Fill (or with None, clear) model-card fields only a person can write; see CARD_FIELDS."""
+    unknown = sorted(set(fields) - set(CARD_FIELDS))
+    if unknown:
+        raise InvalidArgumentError(
+            f"Unknown model-card field(s) {', '.join(unknown)}; known: " + ", ".join(CARD_FIELDS)
+        )
+    store = registry_store(ctx)
+    clean_name = validate_model_name(name, ctx.limits)
+    card = dict(store.get_registered_model(clean_name).card)
+    for key, value in fields.items():
+        text = validate_text(key, value)
+        if text is None or not text.strip():
+            card.pop(key, None)
+        else:
+            card[key] = text
+    return store.update_registered_model(clean_name, ctx.clock(), card=card)

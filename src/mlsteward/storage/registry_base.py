@@ -1,0 +1,208 @@
+"""The registry's storage contract, checked by ``mlsteward.testing.registry_conformance``.
+
+Contract (each point is tested against every backend):
+
+* Every method is atomic: it applies completely or raises and changes nothing.
+* Version numbers are 1, 2, 3, ... per registered model with no gaps or repeats, even with
+  many processes creating versions at once (the counter lives on the model row, which each
+  creation locks).
+* Alias moves, stage transitions, protection changes and approval decisions are appended to
+  history in the order they took effect for that model; history is never edited.
+* ``set_alias`` and ``delete_alias`` take the model's lock, so an alias's recorded
+  ``from_version`` is always the version it really pointed at; with an ``AliasGuard`` they
+  refuse (``ConflictError``) when the alias or the version's decisions changed since the
+  caller looked.
+* Missing models or versions raise ``NotFoundError``; a taken model name ``AlreadyExistsError``.
+
+Stores hold no business rules (validation, permissions, gates): those live in
+``mlsteward.services.registry``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+from mlsteward.domain.registry import (
+    AcceptanceThreshold,
+    AliasAction,
+    AliasEvent,
+    AliasGuard,
+    Approval,
+    ApprovalDecision,
+    ModelStage,
+    ModelVersion,
+    RegisteredModel,
+    StageTransition,
+)
+from mlsteward.domain.registry_filter import RegistryCondition
+
+
+class RegistryStore(abc.ABC):
+    """Abstract persistence for the model registry. See the module docstring."""
+
+    # -- registered models ---------------------------------------------------------------
+    @abc.abstractmethod
+    def create_registered_model(
+        self,
+        name: str,
+        description: str | None,
+        tags: Mapping[str, str],
+        created_by: str,
+        now: int,
+    ) -> RegisteredModel:
+        """Raises AlreadyExistsError when the name is taken."""
+
+    @abc.abstractmethod
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """Raises NotFoundError when absent."""
+
+    @abc.abstractmethod
+    def search_registered_models(
+        self, conditions: Sequence[RegistryCondition], max_results: int, offset: int
+    ) -> tuple[list[RegisteredModel], bool]:
+        """One page ordered by name, and whether more follow."""
+
+    @abc.abstractmethod
+    def update_registered_model(
+        self,
+        name: str,
+        now: int,
+        *,
+        description: str | None = None,
+        card: Mapping[str, str] | None = None,
+        thresholds: Sequence[AcceptanceThreshold] | None = None,
+    ) -> RegisteredModel:
+        """Replace the given fields (None leaves one as it is)."""
+
+    @abc.abstractmethod
+    def set_registered_model_tag(self, name: str, key: str, value: str, now: int) -> None: ...
+
+    @abc.abstractmethod
+    def delete_registered_model_tag(self, name: str, key: str, now: int) -> None:
+        """Raises NotFoundError when the model or the tag is absent."""
+
+    @abc.abstractmethod
+    def set_alias_protection(
+        self, name: str, alias: str, protected: bool, actor: str, reason: str | None, now: int
+    ) -> AliasEvent | None:
+        """Mark or unmark an alias protected; None (and no record) when already so."""
+
+    # -- versions --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        source: str,
+        run_id: str | None,
+        description: str | None,
+        tags: Mapping[str, str],
+        created_by: str,
+        git_commit: str | None,
+        environment_digest: str | None,
+        dataset_version_ids: Sequence[str],
+        now: int,
+    ) -> ModelVersion:
+        """Insert the model's next version (latest + 1), atomically."""
+
+    @abc.abstractmethod
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        """Raises NotFoundError when the model or the version is absent."""
+
+    @abc.abstractmethod
+    def search_model_versions(
+        self, conditions: Sequence[RegistryCondition], max_results: int, offset: int
+    ) -> tuple[list[ModelVersion], bool]:
+        """One page ordered by name, then version descending; and whether more follow."""
+
+    @abc.abstractmethod
+    def update_model_version(
+        self, name: str, version: int, now: int, *, description: str | None = None
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def set_model_version_tag(
+        self, name: str, version: int, key: str, value: str, now: int
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete_model_version_tag(self, name: str, version: int, key: str, now: int) -> None:
+        """Raises NotFoundError when the version or the tag is absent."""
+
+    @abc.abstractmethod
+    def record_evaluation(
+        self, name: str, version: int, metrics: Mapping[str, float], now: int
+    ) -> ModelVersion:
+        """Attach evaluation results (a key given again is replaced)."""
+
+    # -- aliases ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        action: AliasAction,
+        actor: str,
+        reason: str | None,
+        now: int,
+        guard: AliasGuard | None = None,
+    ) -> AliasEvent:
+        """Point ``alias`` at ``version`` and record the move (``action`` set or rollback)."""
+
+    @abc.abstractmethod
+    def delete_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        actor: str,
+        reason: str | None,
+        now: int,
+        guard: AliasGuard | None = None,
+    ) -> AliasEvent:
+        """Remove the alias and record it; NotFoundError when it is not set."""
+
+    @abc.abstractmethod
+    def list_alias_events(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """History oldest first; every alias of the model when ``alias`` is None."""
+
+    # -- stages ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def transition_stage(
+        self,
+        name: str,
+        version: int,
+        stage: ModelStage,
+        *,
+        archive_existing: bool,
+        actor: str,
+        reason: str | None,
+        now: int,
+    ) -> list[StageTransition]:
+        """Move the version (and, with ``archive_existing``, the others in ``stage`` to
+        Archived); returns the transitions recorded (none when nothing changed)."""
+
+    @abc.abstractmethod
+    def list_stage_transitions(
+        self, name: str, version: int | None = None
+    ) -> list[StageTransition]: ...
+
+    # -- approvals -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_approval(
+        self,
+        name: str,
+        version: int,
+        *,
+        actor: str,
+        decision: ApprovalDecision,
+        comment: str,
+        now: int,
+    ) -> Approval: ...
+
+    @abc.abstractmethod
+    def list_approvals(self, name: str, version: int | None = None) -> list[Approval]:
+        """Decisions oldest first."""

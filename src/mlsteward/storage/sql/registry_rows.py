@@ -1,0 +1,152 @@
+"""Turn registry rows into entities, loading tags, aliases and evaluations in a few queries."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from mlsteward.domain.registry import (
+    AcceptanceThreshold,
+    AliasAction,
+    AliasEvent,
+    Approval,
+    ApprovalDecision,
+    ModelStage,
+    ModelVersion,
+    ModelVersionStatus,
+    RegisteredModel,
+    StageTransition,
+)
+from mlsteward.storage.sql import tables as t
+
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[str]) -> list[list[str]]:
+    return [list(items[i : i + _CHUNK]) for i in range(0, len(items), _CHUNK)]
+
+
+def thresholds_to_json(thresholds: Sequence[AcceptanceThreshold]) -> str:
+    return json.dumps([th.to_dict() for th in thresholds])
+
+
+def models_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
+    names = [row.name for row in rows]
+    tags: dict[str, dict[str, str]] = {n: {} for n in names}
+    aliases: dict[str, dict[str, int]] = {n: {} for n in names}
+    protected: dict[str, list[str]] = {n: [] for n in names}
+    for chunk in _chunks(names):
+        tag = t.registered_model_tags.c
+        for r in conn.execute(select(tag.name, tag.key, tag.value).where(tag.name.in_(chunk))):
+            tags[r.name][r.key] = r.value
+        al = t.model_aliases.c
+        for a in conn.execute(select(al.name, al.alias, al.version).where(al.name.in_(chunk))):
+            aliases[a.name][a.alias] = a.version
+        pa = t.model_protected_aliases.c
+        for p in conn.execute(select(pa.name, pa.alias).where(pa.name.in_(chunk))):
+            protected[p.name].append(p.alias)
+    return [
+        RegisteredModel(
+            name=row.name,
+            created_by=row.created_by,
+            creation_timestamp=row.creation_time,
+            last_updated_timestamp=row.last_updated_time,
+            description=row.description,
+            tags=tags[row.name],
+            aliases=dict(sorted(aliases[row.name].items())),
+            protected_aliases=tuple(sorted(protected[row.name])),
+            acceptance_thresholds=tuple(
+                AcceptanceThreshold(d["metric"], d["op"], float(d["value"]))
+                for d in json.loads(row.acceptance_thresholds)
+            ),
+            card=json.loads(row.card),
+            latest_version=row.latest_version,
+        )
+        for row in rows
+    ]
+
+
+def versions_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
+    keys = {(row.name, row.version) for row in rows}
+    tags: dict[tuple[str, int], dict[str, str]] = {k: {} for k in keys}
+    aliases: dict[tuple[str, int], list[str]] = {k: [] for k in keys}
+    evaluation: dict[tuple[str, int], dict[str, float]] = {k: {} for k in keys}
+    for chunk in _chunks(sorted({row.name for row in rows})):
+        tag = t.model_version_tags.c
+        query = select(tag.name, tag.version, tag.key, tag.value).where(tag.name.in_(chunk))
+        for r in conn.execute(query):
+            if (r.name, r.version) in keys:
+                tags[(r.name, r.version)][r.key] = r.value
+        al = t.model_aliases.c
+        for a in conn.execute(select(al.name, al.alias, al.version).where(al.name.in_(chunk))):
+            if (a.name, a.version) in keys:
+                aliases[(a.name, a.version)].append(a.alias)
+        ev = t.model_version_evaluations.c
+        query2 = select(ev.name, ev.version, ev.key, ev.value, ev.is_nan).where(ev.name.in_(chunk))
+        for e in conn.execute(query2):
+            if (e.name, e.version) in keys:
+                evaluation[(e.name, e.version)][e.key] = math.nan if e.is_nan else e.value
+    return [
+        ModelVersion(
+            name=row.name,
+            version=row.version,
+            source=row.source,
+            run_id=row.run_id,
+            status=ModelVersionStatus(row.status),
+            current_stage=ModelStage(row.stage),
+            created_by=row.created_by,
+            creation_timestamp=row.creation_time,
+            last_updated_timestamp=row.last_updated_time,
+            description=row.description,
+            tags=tags[(row.name, row.version)],
+            aliases=tuple(sorted(aliases[(row.name, row.version)])),
+            git_commit=row.git_commit,
+            environment_digest=row.environment_digest,
+            dataset_version_ids=tuple(json.loads(row.dataset_version_ids)),
+            evaluation=evaluation[(row.name, row.version)],
+        )
+        for row in rows
+    ]
+
+
+def alias_event(row: Row[Any]) -> AliasEvent:
+    return AliasEvent(
+        event_id=row.id,
+        name=row.name,
+        alias=row.alias,
+        action=AliasAction(row.action),
+        from_version=row.from_version,
+        to_version=row.to_version,
+        actor=row.actor,
+        timestamp=row.timestamp,
+        reason=row.reason,
+    )
+
+
+def stage_transition(row: Row[Any]) -> StageTransition:
+    return StageTransition(
+        event_id=row.id,
+        name=row.name,
+        version=row.version,
+        from_stage=ModelStage(row.from_stage),
+        to_stage=ModelStage(row.to_stage),
+        actor=row.actor,
+        timestamp=row.timestamp,
+        reason=row.reason,
+    )
+
+
+def approval(row: Row[Any]) -> Approval:
+    return Approval(
+        approval_id=row.id,
+        name=row.name,
+        version=row.version,
+        actor=row.actor,
+        decision=ApprovalDecision(row.decision),
+        comment=row.comment,
+        timestamp=row.timestamp,
+    )

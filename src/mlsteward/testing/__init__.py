@@ -1,0 +1,8 @@
+"""Conformance suites and test helpers shipped with mlsteward, so backends and plugins
+written elsewhere can prove they keep the same contracts.
+
+* :mod:`mlsteward.testing.store_conformance`: the Store contract as a pytest class.
+* :mod:`mlsteward.testing.postgres`: throw-away PostgreSQL databases for tests.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,196 @@
+"""A real mlsteward server in a subprocess, for test suites that talk HTTP to 127.0.0.1.
+
+``running_server(store_uri, artifacts_uri)`` yields the base URL (a ``str``) once
+``/healthz`` answers, and always stops the process by its PID: SIGTERM first, SIGKILL
+after a timeout. The URL object also carries ``stop()`` and ``start()``, which restart the
+server on the same port (for tests of clients that must survive an outage)::
+
+    with running_server(tmp_path / "db", tmp_path / "artifacts") as url:
+        httpx.get(f"{url}/healthz")
+        url.stop()
+        ...  # the client sees the server gone
+        url.start()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 10.0
+_POLL_S = 0.05
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """One server subprocess on a fixed host and port; start, stop and restart it."""
+
+    def __init__(
+        self,
+        store_uri: str | os.PathLike[str],
+        artifacts_uri: str | os.PathLike[str],
+        port: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        upgrade: bool = True,
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.store_uri = os.fspath(store_uri)
+        self.artifacts_uri = os.fspath(artifacts_uri)
+        self.host = host
+        self.port = port or free_port(host)
+        self._port_chosen = port is None
+        self.upgrade = upgrade
+        self.extra_args = list(extra_args)
+        self.env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_dir = Path(tempfile.mkdtemp(prefix="mlsteward-server-"))
+        self.log_path = self._log_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def command(self) -> list[str]:
+        args = [
+            sys.executable,
+            "-m",
+            "mlsteward.interfaces.rest.server",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--store-uri",
+            self.store_uri,
+            "--artifacts-uri",
+            self.artifacts_uri,
+            "--no-access-log",
+        ]
+        if self.upgrade:
+            args.append("--upgrade")
+        return args + self.extra_args
+
+    def start(self) -> str:
+        """Start the process and wait until ``/healthz`` answers; returns the base URL."""
+        if self._process is not None and self._process.poll() is None:
+            return self.url
+        attempts = 3 if self._port_chosen else 1
+        for attempt in range(attempts):
+            if attempt:
+                self.port = free_port(self.host)  # someone took the port we picked; pick again
+            if self._launch_and_wait():
+                self._port_chosen = False  # restarts keep this port
+                return self.url
+        raise RuntimeError(f"mlsteward server did not start:\n{self.log_tail()}")
+
+    def _launch_and_wait(self) -> bool:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    self._process = None
+                    return False
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{self.url}/healthz").status_code == 200:
+                        return True
+                time.sleep(_POLL_S)
+        self.stop()
+        raise RuntimeError(
+            f"mlsteward server not healthy after {_START_TIMEOUT_S} s:\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout: float = _STOP_TIMEOUT_S) -> None:
+        """Terminate the process by PID, then kill it if it has not exited within ``timeout``."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no server output)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ServerURL(str):
+    """The base URL of a running server, with ``stop()``/``start()`` to restart it in place."""
+
+    server: ServerProcess
+
+    def __new__(cls, server: ServerProcess) -> ServerURL:
+        url = super().__new__(cls, server.url)
+        url.server = server
+        return url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.server.pid
+
+
+@contextlib.contextmanager
+def running_server(
+    store_uri: str | os.PathLike[str],
+    artifacts_uri: str | os.PathLike[str],
+    port: int | None = None,
+    *,
+    upgrade: bool = True,
+    extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[ServerURL]:
+    """Run a server for the duration of the block; yields its base URL."""
+    server = ServerProcess(
+        store_uri, artifacts_uri, port, upgrade=upgrade, extra_args=extra_args, env=env
+    )
+    try:
+        server.start()
+        yield ServerURL(server)
+    finally:
+        server.stop()
+        shutil.rmtree(server.log_path.parent, ignore_errors=True)
