@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,10 +35,8 @@ def reset_sdk_state() -> None:
         except Exception:
             fluent._stack.clear()
     for buffer in list(fluent._buffers.values()):
-        try:
+        with contextlib.suppress(Exception):
             buffer.close(timeout=10)
-        except Exception:
-            pass
     fluent._buffers.clear()
     fluent._experiment_by_backend.clear()
     fluent._last_run_id = None

@@ -23,8 +23,18 @@ from mlsteward.domain.errors import (
     InvalidArgumentError,
     MlstewardError,
     NotFoundError,
+    PermissionDeniedError,
     SchemaVersionError,
     UnavailableError,
+)
+from mlsteward.domain.registry import (
+    AliasEvent,
+    Approval,
+    GateError,
+    ModelStage,
+    ModelVersion,
+    RegisteredModel,
+    StageTransition,
 )
 from mlsteward.interfaces.sdk.client import Client, PagedList
 from mlsteward.interfaces.sdk.fluent import (
@@ -49,29 +59,38 @@ from mlsteward.interfaces.sdk.fluent import (
     set_tags,
     start_run,
 )
+from mlsteward.interfaces.sdk.registry_fluent import register_model
 from mlsteward.interfaces.sdk.seeds import seed_everything
 from mlsteward.interfaces.sdk.tracking_uri import get_tracking_uri, set_tracking_uri
 
 __all__ = [
     "ActiveRun",
+    "AliasEvent",
     "AlreadyExistsError",
+    "Approval",
     "ArtifactEntry",
     "Client",
     "ConflictError",
     "Experiment",
+    "GateError",
     "InvalidArgumentError",
     "LifecycleStage",
     "Metric",
     "MlstewardError",
+    "ModelStage",
+    "ModelVersion",
     "NotFoundError",
     "PagedList",
     "Param",
+    "PermissionDeniedError",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
     "RunStatus",
     "RunTag",
     "SchemaVersionError",
+    "StageTransition",
     "UnavailableError",
     "__version__",
     "active_run",
@@ -89,6 +108,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_runs",
     "seed_everything",
     "set_experiment",

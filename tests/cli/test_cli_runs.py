@@ -86,9 +86,7 @@ def test_bad_order_by_and_view_values(invoke: Invoke, seeded: Seeded) -> None:
     assert result.exit_code == 2
 
 
-def test_show_lists_info_params_metrics_tags_and_artifacts(
-    invoke: Invoke, seeded: Seeded
-) -> None:
+def test_show_lists_info_params_metrics_tags_and_artifacts(invoke: Invoke, seeded: Seeded) -> None:
     result = invoke("runs", "show", seeded.alpha, "-t", seeded.uri)
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -143,9 +141,7 @@ def test_compare_side_by_side(invoke: Invoke, seeded: Seeded) -> None:
     assert "0.1" in lr_row and "0.01" in lr_row
     assert "3 of 4 params and metrics differ" in out
 
-    result = invoke(
-        "runs", "compare", seeded.alpha, seeded.beta, "-t", seeded.uri, "--diff-only"
-    )
+    result = invoke("runs", "compare", seeded.alpha, seeded.beta, "-t", seeded.uri, "--diff-only")
     assert "epochs" not in result.stdout
 
     data = json.loads(
@@ -186,3 +182,15 @@ def test_delete_and_restore(invoke: Invoke, seeded: Seeded) -> None:
     result = invoke("runs", "delete", "nope", "-t", seeded.uri)
     assert result.exit_code == 1
     assert "Error: No run with id 'nope'" in result.stderr
+
+
+def test_list_fits_narrow_terminals_without_mangling_ids(invoke: Invoke, seeded: Seeded) -> None:
+    result = invoke("runs", "list", "-t", seeded.uri, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    for run_id in (seeded.alpha, seeded.beta, seeded.child):
+        assert run_id in result.stdout  # never truncated
+    assert "do not fit" in result.stderr and "Duration" in result.stderr
+
+    result = invoke("runs", "list", "-t", seeded.uri, "-m", "loss", env={"COLUMNS": "80"})
+    assert "loss" in result.stdout.splitlines()[2]  # a chosen column always gets a place

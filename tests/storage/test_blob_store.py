@@ -1,4 +1,4 @@
-"""Content-addressed blobs on a local directory (S3 is covered by tests/sdk/test_s3_artifacts.py)."""
+"""Content-addressed blobs in a local directory (S3: tests/sdk/test_s3_artifacts.py)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,14 @@ class InvalidArgumentError(MlstewardError):
     http_status = 400
 
 
+class FilterSyntaxError(InvalidArgumentError):
+    """A search filter that does not parse; ``position`` is the offending character index."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class NotFoundError(MlstewardError):
     """A named or identified thing does not exist."""
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import FilterSyntaxError
 
 Entity = Literal["metric", "param", "tag", "attribute"]
 
@@ -116,8 +116,8 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         match = _TOKEN_RE.match(text, pos)
         if match is None:
-            raise InvalidArgumentError(
-                f"Invalid filter: unexpected character {text[pos]!r} at position {pos}"
+            raise FilterSyntaxError(
+                f"Invalid filter: unexpected character {text[pos]!r} at position {pos}", pos
             )
         kind = match.lastgroup or ""
         raw = match.group()
@@ -148,11 +148,12 @@ class _Parser:
         self.index += 1
         return token
 
-    def _error(self, expected: str, token: _Token | None = None) -> InvalidArgumentError:
+    def _error(self, expected: str, token: _Token | None = None) -> FilterSyntaxError:
         token = token or self.current
         found = "end of filter" if token.kind == "EOF" else repr(token.text)
-        return InvalidArgumentError(
-            f"Invalid filter: expected {expected} at position {token.pos}, found {found}"
+        return FilterSyntaxError(
+            f"Invalid filter: expected {expected} at position {token.pos}, found {found}",
+            token.pos,
         )
 
     def _keyword(self, word: str) -> bool:
@@ -225,9 +226,10 @@ class _Parser:
             return float(token.text) if numeric else token.text
         if token.kind in ("STRING", "QUOTED"):
             if numeric:
-                raise InvalidArgumentError(
+                raise FilterSyntaxError(
                     f"Invalid filter: {_describe(entity, key)} is numeric; expected a number at "
-                    f"position {token.pos}, found a string"
+                    f"position {token.pos}, found a string",
+                    token.pos,
                 )
             return token.text
         raise self._error("a value (number or quoted string)", token)
@@ -289,16 +291,18 @@ def parse_identifier_tokens(parser: _Parser) -> tuple[Entity, str]:
     elif word.lower() in ATTRIBUTES:
         entity, key = "attribute", word.lower()
     else:
-        raise InvalidArgumentError(
+        raise FilterSyntaxError(
             f"Invalid filter: unknown identifier {word!r} at position {token.pos}; use "
-            "metrics.<key>, params.<key>, tags.<key> or attributes.<name>"
+            "metrics.<key>, params.<key>, tags.<key> or attributes.<name>",
+            token.pos,
         )
     if entity == "attribute":
         key = key.lower()
         if key not in ATTRIBUTES:
-            raise InvalidArgumentError(
+            raise FilterSyntaxError(
                 f"Invalid filter: unknown attribute {key!r} at position {token.pos}; known: "
-                + ", ".join(sorted(ATTRIBUTES))
+                + ", ".join(sorted(ATTRIBUTES)),
+                token.pos,
             )
     return entity, key
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -108,8 +109,13 @@ class ServerProcess:
     def _launch_and_wait(self) -> bool:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         with open(self.log_path, "ab") as log:
+            # Its own session, so a fallback kill also reaches uvicorn's worker processes.
             self._process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
         deadline = time.monotonic() + _START_TIMEOUT_S
         with httpx.Client(timeout=2.0) as client:
@@ -127,7 +133,8 @@ class ServerProcess:
         )
 
     def stop(self, timeout: float = _STOP_TIMEOUT_S) -> None:
-        """Terminate the process by PID, then kill it if it has not exited within ``timeout``."""
+        """Terminate the process by PID; if it has not exited within ``timeout``, kill its
+        process group (itself and any uvicorn workers)."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -135,7 +142,8 @@ class ServerProcess:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group this process leads
             process.wait(timeout)
 
     def log_tail(self, lines: int = 40) -> str:

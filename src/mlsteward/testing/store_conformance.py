@@ -58,6 +58,22 @@ DIGEST_A = "a" * 64
 DIGEST_B = "b" * 64
 
 
+#: The runs of the search world: name, status, start, end, latest metrics, params, tags.
+WORLD_RUNS: list[
+    tuple[str, RunStatus, int, int | None, dict[str, float], dict[str, str], dict[str, str]]
+] = [
+    ("alpha", RunStatus.FINISHED, 1000, 2000, {"acc": 0.9, "loss": 0.1},
+     {"lr": "0.1", "model": "CNN"}, {"team": "vision"}),
+    ("beta", RunStatus.FINISHED, 2000, 3000, {"acc": 0.7, "loss": 0.3},
+     {"lr": "0.01", "model": "rnn"}, {"team": "nlp"}),
+    ("gamma", RunStatus.FAILED, 3000, 3500, {"acc": 0.8},
+     {"lr": "0.1", "model": "cnn_big"}, {"team": "vision"}),
+    ("delta", RunStatus.RUNNING, 4000, None, {}, {"lr": "0.5"}, {}),
+    ("epsilon_1", RunStatus.FINISHED, 5000, 6000, {"acc": math.nan, "loss": math.inf},
+     {"model": "50%_off"}, {}),
+]  # fmt: skip
+
+
 #: (filter, names of the matching runs) over the runs built by ``StoreConformance.world``.
 SEARCH_FILTER_CASES: list[tuple[str, set[str]]] = [
     ("metrics.acc > 0.75", {"alpha", "gamma"}),
@@ -546,15 +562,8 @@ class StoreConformance:
     def world(self, store: Store) -> SearchWorld:
         experiment_id = make_experiment(store, "search")
         other = make_experiment(store, "other")
-        spec: list[tuple[str, RunStatus, int, int | None, dict[str, float], dict[str, str], dict[str, str]]] = [
-            ("alpha", RunStatus.FINISHED, 1000, 2000, {"acc": 0.9, "loss": 0.1}, {"lr": "0.1", "model": "CNN"}, {"team": "vision"}),
-            ("beta", RunStatus.FINISHED, 2000, 3000, {"acc": 0.7, "loss": 0.3}, {"lr": "0.01", "model": "rnn"}, {"team": "nlp"}),
-            ("gamma", RunStatus.FAILED, 3000, 3500, {"acc": 0.8}, {"lr": "0.1", "model": "cnn_big"}, {"team": "vision"}),
-            ("delta", RunStatus.RUNNING, 4000, None, {}, {"lr": "0.5"}, {}),
-            ("epsilon_1", RunStatus.FINISHED, 5000, 6000, {"acc": math.nan, "loss": math.inf}, {"model": "50%_off"}, {}),
-        ]  # fmt: skip
         runs: dict[str, Run] = {}
-        for name, status, start, end, metrics, params, tags in spec:
+        for name, status, start, end, metrics, params, tags in WORLD_RUNS:
             run = make_run(
                 store, experiment_id, name, start_time=start, status=status, end_time=end
             )
@@ -761,6 +770,24 @@ class StoreConformance:
             [experiment_id], parse_filter("tags.batch = '24'"), [], [LifecycleStage.ACTIVE], 100, 0
         )
         assert len(runs) == threads
+
+    def test_concurrent_writers_of_the_same_param(self, store: Store) -> None:
+        # Logging a param again with the same value is fine, also when the first two
+        # writers race: neither may fail because the other inserted the row first.
+        run_id = make_run(store, make_experiment(store, "e")).info.run_id
+        workers = 8
+        barrier = threading.Barrier(workers)
+
+        def work(worker: int) -> bool:
+            barrier.wait()
+            return store.log_batch(
+                run_id, [Metric("m", float(worker), 1, worker)], [Param("lr", "0.1")], []
+            )
+
+        with ThreadPoolExecutor(workers) as pool:
+            assert all(pool.map(work, range(workers)))
+        assert store.get_run(run_id).data.params == {"lr": "0.1"}
+        assert len(store.get_metric_history(run_id, "m")) == workers
 
     def test_concurrent_get_or_create_experiment(self, store: Store) -> None:
         barrier = threading.Barrier(8)

@@ -59,28 +59,6 @@ class AlignedCounts:
     vanished_categories: tuple[str, ...]
 
 
-def _centred_prefix(sorted_values: FloatArray) -> tuple[float, FloatArray]:
-    """Prefix sums of a sorted array centred on its median, cached on the array's owner.
-
-    The reference is the large side for every chunk, so its prefix sums are computed once.
-    """
-    key = (id(sorted_values), sorted_values.size)
-    hit = _PREFIX_CACHE.get(key)
-    if hit is not None and hit[0] is sorted_values:
-        return hit[1], hit[2]
-    shift = float(sorted_values[sorted_values.size // 2])
-    prefix = np.empty(sorted_values.size + 1)
-    prefix[0] = 0.0
-    np.cumsum(sorted_values - shift, out=prefix[1:])
-    if len(_PREFIX_CACHE) > 64:
-        _PREFIX_CACHE.clear()
-    _PREFIX_CACHE[key] = (sorted_values, shift, prefix)
-    return shift, prefix
-
-
-_PREFIX_CACHE: dict[tuple[int, int], tuple[FloatArray, float, FloatArray]] = {}
-
-
 class ColumnPair:
     """Reference and current sample of one column; caches what several tests share."""
 
@@ -266,7 +244,8 @@ class ColumnPair:
             return float((gaps * widths).sum()), ps.approximate
         small, large, right, _ = self._located
         m, n = small.size, large.size
-        shift, prefix = _centred_prefix(large)
+        ref, cur = self.numeric()
+        shift, prefix = (ref if large is ref.values else cur).centred_prefix
 
         def antideriv(t: FloatArray, count: IntArray) -> FloatArray:
             # n * integral_{-inf}^{t} F_large(x) dx, in shifted coordinates.

@@ -65,9 +65,7 @@ def _collect(found: Sequence[Run], attr: str) -> dict[str, list[str | float | No
 
 def compare_runs(
     ctx: typer.Context,
-    run_ids: Annotated[
-        list[str], typer.Argument(help="Two or more run ids.", show_default=False)
-    ],
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.", show_default=False)],
     diff_only: Annotated[
         bool, typer.Option("--diff-only", "-d", help="Hide rows where every run agrees.")
     ] = False,
@@ -85,9 +83,7 @@ def compare_runs(
     if as_json:
         print_json(
             {
-                "runs": [
-                    {"run_id": r.info.run_id, "run_name": r.info.run_name} for r in found
-                ],
+                "runs": [{"run_id": r.info.run_id, "run_name": r.info.run_name} for r in found],
                 "params": params,
                 "metrics": metrics,
                 "differing_params": [k for k, v in params.items() if not _same(v)],

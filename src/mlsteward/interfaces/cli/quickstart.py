@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 import mlsteward
 from mlsteward.interfaces.cli.options import TrackingUriOption, tracking_uri
-from mlsteward.interfaces.cli.output import console, format_number, plain, redact_uri
+from mlsteward.interfaces.cli.output import console, plain, redact_uri
 from mlsteward.interfaces.cli.quickstart_training import (
     SELECTION_METRIC,
     QuickstartResult,
@@ -23,23 +22,30 @@ from mlsteward.interfaces.cli.quickstart_training import (
 )
 from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
 
-RESULT_COLUMNS = ("val_accuracy", "val_log_loss", "val_roc_auc", "val_f1", "fit_seconds")
+#: Metric key -> column header; short headers keep the table within 100 columns.
+RESULT_COLUMNS = {
+    "val_accuracy": "accuracy",
+    "val_log_loss": "log loss",
+    "val_roc_auc": "ROC AUC",
+    "fit_seconds": "fit",
+}
 
 
 def _results_table(result: QuickstartResult) -> Table:
     table = Table(
-        title=f"Runs recorded in experiment '{escape(result.experiment_name)}'",
+        title=f"Runs recorded in experiment '{escape(result.experiment_name)}' "
+        "(metrics on the validation set)",
         title_justify="left",
     )
     table.add_column("", no_wrap=True)
     table.add_column("Run", no_wrap=True)
     table.add_column("Run ID", style="cyan", no_wrap=True)
-    for key in RESULT_COLUMNS:
-        table.add_column(key, justify="right", no_wrap=True)
+    for header in RESULT_COLUMNS.values():
+        table.add_column(header, justify="right", no_wrap=True)
     for candidate in result.candidates:
         is_best = candidate.run_id == result.best.run_id
         cells = [
-            f"{value:.2f}s" if key == "fit_seconds" else format_number(round(value, 4))
+            f"{value:.1f}s" if key == "fit_seconds" else f"{value:.4f}"
             for key, value in ((k, candidate.metrics[k]) for k in RESULT_COLUMNS)
         ]
         table.add_row(
@@ -57,7 +63,7 @@ def _next_steps(result: QuickstartResult, uri: str, explicit_uri: str | None) ->
     ids = " ".join(c.run_id for c in result.candidates)
     best = result.best.run_id
     lines = [
-        "[bold]Look at what was recorded:[/]",
+        "[bold]Next, look at what was recorded:[/]",
         f"  mlsteward runs list --experiment {experiment}{suffix}",
         f"  mlsteward runs show {best}{suffix}",
         f"  mlsteward runs compare {ids}{suffix}",
@@ -72,9 +78,10 @@ def _next_steps(result: QuickstartResult, uri: str, explicit_uri: str | None) ->
             "  then open http://127.0.0.1:5000/docs, or point any client at it with",
             "  MLSTEWARD_TRACKING_URI=http://127.0.0.1:5000 mlsteward runs list",
         ]
+    lines += ["", "[bold]From Python:[/]"]
+    if explicit_uri:
+        lines.append(f"  mlsteward.set_tracking_uri({explicit_uri!r})")
     lines += [
-        "",
-        "[bold]From Python:[/]",
         f"  mlsteward.search_runs(['{result.experiment_id}'], "
         "order_by=['metrics.val_log_loss ASC'])",
         f"  mlsteward.Client().get_metric_history('{best}', 'val_log_loss')",
@@ -86,10 +93,7 @@ def _where(uri: str) -> str:
     if uri.startswith(("http://", "https://")):
         return f"Recorded on the server at {escape(uri)}"
     artifacts = default_artifacts_uri(uri)
-    return (
-        f"Recorded in {escape(redact_uri(uri))}\n"
-        f"Artifacts in {escape(redact_uri(artifacts))}"
-    )
+    return f"Recorded in {escape(redact_uri(uri))}\nArtifacts in {escape(redact_uri(artifacts))}"
 
 
 def quickstart_command(
@@ -130,8 +134,8 @@ def quickstart_command(
     artifacts = ", ".join(result.artifacts)
     out.print(
         f"Parent run [cyan]{result.parent_run_id}[/] holds the sweep; each child run has "
-        f"params, a learning curve per boosting stage (train_log_loss, val_log_loss, val_accuracy), "
-        f"final metrics, the environment and artifacts: {escape(artifacts)}."
+        "params, a learning curve per boosting stage (train_log_loss, val_log_loss, "
+        f"val_accuracy), final metrics, the environment and artifacts: {escape(artifacts)}."
     )
     if result.skipped_figures:
         out.print(
@@ -140,9 +144,8 @@ def quickstart_command(
         )
     out.print(f"{_where(uri)}  [dim]({elapsed:.1f}s)[/dim]")
     out.print()
-    out.print(
-        Panel(_next_steps(result, uri, explicit), title="Next", title_align="left", expand=False)
-    )
+    # Soft-wrapped so a long command stays one line when copied from the terminal.
+    out.print(_next_steps(result, uri, explicit), soft_wrap=True)
 
 
 def _train_with_progress(out: Console, experiment: str, seed: int) -> QuickstartResult:

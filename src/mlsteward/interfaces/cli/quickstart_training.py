@@ -121,7 +121,9 @@ def _train_candidate(
         # The learning curve: one point per boosting stage, as a training loop would log it.
         curves: dict[str, list[float]] = {"train_log_loss": [], "val_log_loss": []}
         point: dict[str, float] = {}
-        stages = zip(model.staged_predict_proba(x_train), model.staged_predict_proba(x_val))
+        stages = zip(
+            model.staged_predict_proba(x_train), model.staged_predict_proba(x_val), strict=True
+        )
         for step, (train_proba, val_proba) in enumerate(stages, start=1):
             point = {
                 "train_log_loss": _log_loss(y_train, train_proba),
@@ -146,9 +148,7 @@ def _train_candidate(
                 "params": params,
                 "metrics": {**final, **point},
                 "confusion_matrix": confusion.tolist(),
-                "classification_report": classification_report(
-                    y_val, predicted, output_dict=True
-                ),
+                "classification_report": classification_report(y_val, predicted, output_dict=True),
             },
             "report.json",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -13,7 +12,6 @@ from rich.console import Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
 from mlsteward.domain.entities import Experiment, LifecycleStage, Run
 from mlsteward.domain.errors import InvalidArgumentError
@@ -26,7 +24,6 @@ from mlsteward.interfaces.cli.options import (
     resolve_experiment,
 )
 from mlsteward.interfaces.cli.output import (
-    MISSING,
     console,
     err_console,
     format_duration,
@@ -38,6 +35,7 @@ from mlsteward.interfaces.cli.output import (
     print_json,
     styled_status,
 )
+from mlsteward.interfaces.cli.run_table import runs_table
 from mlsteward.interfaces.sdk.client import Client
 
 app = typer.Typer(help="List, inspect, compare, delete and restore runs.", no_args_is_help=True)
@@ -45,8 +43,6 @@ compare.register(app)
 
 SYSTEM_TAG_PREFIX = "mlsteward."
 NOTE_TAG = "mlsteward.note"  # what start_run(description=...) records
-AUTO_METRIC_COLUMNS = 5
-AUTO_PARAM_COLUMNS = 3
 
 
 class View(StrEnum):
@@ -58,11 +54,6 @@ class View(StrEnum):
 _VIEW_TYPES = {View.active: "active_only", View.deleted: "deleted_only", View.all: "all"}
 
 
-def _display_name(run: Run) -> Text:
-    name = run.info.run_name or run.info.run_id[:8]
-    return plain(f"↳ {name}" if run.info.parent_run_id else name)
-
-
 def _point_at_filter_error(message: str, filter_string: str | None) -> None:
     """Under a filter error, show the filter with a caret at the reported position."""
     match = re.search(r"filter: .* at position (\d+)", message)
@@ -72,28 +63,6 @@ def _point_at_filter_error(message: str, filter_string: str | None) -> None:
     print_error(message)
     err_console().print(f"  {escape(filter_string)}\n  {' ' * position}[bold red]^[/]")
     raise typer.Exit(1)
-
-
-def _metric_columns(found: Sequence[Run], chosen: list[str]) -> list[str]:
-    """The chosen keys, else the keys most runs have (alphabetical among equals)."""
-    if chosen:
-        return chosen
-    counts = Counter(k for run in found for k in run.data.metrics)
-    ranked = sorted(counts, key=lambda k: (-counts[k], k))
-    return sorted(ranked[:AUTO_METRIC_COLUMNS])
-
-
-def _param_columns(found: Sequence[Run], chosen: list[str]) -> list[str]:
-    """The chosen keys, else params that several runs have with different values (a sweep)."""
-    if chosen:
-        return chosen
-    keys = sorted({k for run in found for k in run.data.params})
-    varying = []
-    for key in keys:
-        values = [run.data.params[key] for run in found if key in run.data.params]
-        if len(values) > 1 and len(set(values)) > 1:
-            varying.append(key)
-    return varying[:AUTO_PARAM_COLUMNS]
 
 
 @app.command("list")
@@ -165,41 +134,13 @@ def list_runs(
         out.print("No runs match.")
         return
     names = {e.experiment_id: e.name for e in sdk.search_experiments(include_deleted=True)}
-    several_experiments = len({run.info.experiment_id for run in page}) > 1
-    params = _param_columns(page, param or [])
-    metrics = _metric_columns(page, metric or [])
-
-    table = Table(title_justify="left", title=f"Runs ({len(page)})")
-    table.add_column("Run ID", style="cyan", no_wrap=True)
-    table.add_column("Name", min_width=12, max_width=40)
-    table.add_column("Status", no_wrap=True)
-    if several_experiments:
-        table.add_column("Experiment", max_width=24)
-    table.add_column("Started", no_wrap=True)
-    table.add_column("Duration", justify="right", no_wrap=True)
-    for key in params:
-        table.add_column(plain(key, "magenta"), max_width=24)
-    for key in metrics:
-        table.add_column(plain(key, "green"), justify="right", no_wrap=True)
-    for run in page:
-        info = run.info
-        row: list[str | Text] = [
-            plain(info.run_id),
-            _display_name(run),
-            styled_status(info.status.value),
-        ]
-        if several_experiments:
-            row.append(plain(names.get(info.experiment_id, info.experiment_id)))
-        row += [format_time(info.start_time), format_duration(info.start_time, info.end_time)]
-        row += [
-            plain(run.data.params[k]) if k in run.data.params else MISSING for k in params
-        ]
-        row += [
-            format_number(run.data.metrics[k]) if k in run.data.metrics else MISSING
-            for k in metrics
-        ]
-        table.add_row(*row)
+    table, hidden = runs_table(page, names, out.width, param, metric)
     out.print(table)
+    if hidden:
+        err_console().print(
+            f"[dim]{len(hidden)} more column(s) do not fit: {escape(', '.join(hidden))}. "
+            "Pick columns with --param/--metric, or use --json.[/dim]"
+        )
     if page.token is not None:
         err_console().print(
             f"[dim]More runs match: raise --max-results (now {max_results}) to see them.[/dim]"
@@ -306,7 +247,9 @@ def show_run(
     console().print(Panel(Group(*parts), title=title, title_align="left", expand=False))
 
 
-def _change_lifecycle(ctx: typer.Context, run_ids: list[str], uri: str | None, delete: bool) -> None:
+def _change_lifecycle(
+    ctx: typer.Context, run_ids: list[str], uri: str | None, delete: bool
+) -> None:
     sdk = client(ctx, uri)
     out = console()
     for run_id in run_ids:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.cli.options import TrackingUriOption, tracking_uri
 from mlsteward.interfaces.cli.output import console, err_console, redact_uri
 from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
@@ -31,9 +32,7 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Worker processes.")
-    ] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
     upgrade: Annotated[
         bool,
         typer.Option(
@@ -51,7 +50,7 @@ def serve_command(
     base = f"http://{host}:{port}"
     err_console().print(
         f"[bold]mlsteward server[/] on [cyan]{escape(base)}[/] "
-        f"(API {escape(base)}/api/v1, OpenAPI {escape(base)}/openapi.json)\n"
+        f"(API {escape(base)}/api/v1, docs {escape(base)}/docs)\n"
         f"  store:     {escape(redact_uri(store))}\n"
         f"  artifacts: {escape(redact_uri(artifacts))}\n"
         f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
@@ -61,16 +60,36 @@ def serve_command(
 
 
 def sync_command(ctx: typer.Context, tracking_uri_option: TrackingUriOption = None) -> None:
-    """Deliver metric points spooled while a server was unreachable."""
-    from mlsteward.interfaces.sdk.spool import deliver_spooled
+    """Deliver metric batches spooled while a server was unreachable.
+
+    With an http(s) --tracking-uri only that server's spool is delivered; otherwise every
+    server's. Exits 1 when batches are left because a server still cannot take them.
+    """
+    from mlsteward.interfaces.sdk.spool import Spool, all_spools, deliver_spooled
 
     uri = tracking_uri(ctx, tracking_uri_option)
-    with console().status("Delivering spooled points..."):
-        delivered = deliver_spooled(uri)
+    server = uri if uri and uri.startswith(("http://", "https://")) else None
+    out = console()
+    with out.status("Delivering spooled batches..."):
+        delivered = deliver_spooled(server)
+    spools = [Spool(server)] if server else all_spools()
+    waiting = sum(len(spool.pending()) for spool in spools)
+    refused = [path for spool in spools for path in spool.rejected()]
     if delivered:
-        console().print(f"Delivered [bold]{delivered}[/] spooled point(s).")
-    else:
-        console().print("Nothing to deliver: no spooled points.")
+        out.print(f"Delivered [bold]{delivered}[/] spooled batch(es).")
+    elif not waiting:
+        out.print("Nothing to deliver: no spooled batches.")
+    if refused:
+        folder = escape(str(refused[0].parent))
+        err_console().print(
+            f"[yellow]{len(refused)} batch(es) refused by the server are kept in {folder}[/]"
+        )
+    if waiting:
+        servers = ", ".join(s.server_uri for s in spools if s.has_pending())
+        raise MlstewardError(
+            f"{waiting} batch(es) still waiting: {servers} cannot take them now; "
+            "run mlsteward sync again when it is reachable"
+        )
 
 
 def register(app: typer.Typer) -> None:

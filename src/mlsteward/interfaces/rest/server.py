@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import socket
+import sys
 from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.rest.settings import (
     DEFAULT_MAX_ARTIFACT_BYTES,
     DEFAULT_MAX_JSON_BODY_BYTES,
@@ -89,13 +91,14 @@ def serve(
 
         uvicorn.run(app_from_settings(settings), **options)
         return
-    if upgrade:
-        from mlsteward.storage.resolver import open_store
+    # Check (or migrate) the database once here, so a bad store fails fast instead of in
+    # every worker, and workers never race to migrate.
+    from mlsteward.storage.resolver import open_store
 
-        open_store(store_uri, upgrade=True).close()
-        settings = ServerSettings(
-            store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes
-        )
+    open_store(store_uri, upgrade=upgrade).close()
+    settings = ServerSettings(
+        store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes
+    )
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
     uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
 
@@ -128,7 +131,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command-line entry; a store that cannot be opened is one clear line and exit code 2."""
     args = _parser().parse_args(argv)
+    try:
+        _serve_from_args(args)
+    except MlstewardError as error:
+        print(f"mlsteward server: {error.message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _serve_from_args(args: argparse.Namespace) -> None:
     serve(
         args.host,
         args.port,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from mlsteward.domain.entities import (
@@ -76,12 +77,6 @@ def metric_columns(points: Sequence[Metric]) -> dict[str, list[Any]]:
     }
 
 
-def metrics_from_columns(columns: dict[str, list[Any]]) -> list[Metric]:
-    keys = columns["keys"]
-    values = decode_floats(columns["values"])
-    return list(map(Metric, keys, values, columns["timestamps"], columns["steps"]))
-
-
 def history_payload(key: str, points: Sequence[Metric]) -> dict[str, Any]:
     """One metric's history: the key once, then values, timestamps and steps as columns."""
     return {
@@ -93,14 +88,11 @@ def history_payload(key: str, points: Sequence[Metric]) -> dict[str, Any]:
 
 
 def history_from_payload(payload: dict[str, Any]) -> list[Metric]:
-    key = payload["key"]
     values = decode_floats(payload["values"])
-    return [
-        Metric(key, value, timestamp, step)
-        for value, timestamp, step in zip(
-            values, payload["timestamps"], payload["steps"], strict=True
-        )
-    ]
+    timestamps, steps = payload["timestamps"], payload["steps"]
+    if not len(values) == len(timestamps) == len(steps):
+        raise ValueError("Metric history columns differ in length")
+    return list(map(Metric, repeat(payload["key"]), values, timestamps, steps))
 
 
 # -- entities ----------------------------------------------------------------------------

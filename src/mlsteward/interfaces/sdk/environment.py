@@ -6,6 +6,7 @@ few tags for searching (``mlsteward.git.commit``, ``mlsteward.python``, ...).
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -48,13 +49,20 @@ def git_info(start: Path | None = None) -> dict[str, Any]:
     }
 
 
-def installed_packages() -> dict[str, str]:
+@functools.cache
+def _installed_packages() -> tuple[tuple[str, str], ...]:
+    """Read once per process: scanning every distribution's metadata takes a noticeable
+    fraction of a second, and what is installed does not change under a running program."""
     packages: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
         if name:
             packages[name] = dist.version
-    return dict(sorted(packages.items(), key=lambda item: item[0].lower()))
+    return tuple(sorted(packages.items(), key=lambda item: item[0].lower()))
+
+
+def installed_packages() -> dict[str, str]:
+    return dict(_installed_packages())
 
 
 def _memory_bytes() -> int | None:

@@ -36,7 +36,7 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
-from mlsteward.interfaces.sdk.spool import Spool, sender_for
+from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
 from mlsteward.services.context import local_actor
 
 log = logging.getLogger(__name__)
@@ -263,14 +263,15 @@ class HttpBackend:
         if path:
             params["path"] = path
         raw = self._api.json("GET", f"/runs/{_id(run_id)}/artifacts", params=params)
-        root = Path(destination).resolve()
+        destination_root = Path(destination)
+        root = destination_root.resolve()
         for entry in raw["files"]:
             target = (root / entry["path"]).resolve()
             if not target.is_relative_to(root):
                 raise MlstewardError(f"Server sent an artifact path outside the run: {entry}")
             self._download_file(run_id, entry["path"], entry.get("digest"), target)
         clean = posixpath.normpath(path.strip("/")) if path and path.strip("/") else ""
-        return root / clean if clean not in ("", ".") else root
+        return destination_root / clean if clean not in ("", ".") else destination_root
 
     def _download_file(self, run_id: str, path: str, digest: str | None, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,7 +307,11 @@ class HttpBackend:
         send = sender_for(self._api, attempts=1)
         delay = _RETRY_FIRST_S
         while not self._closing.is_set():
-            report = self._spool.deliver(send)
+            try:
+                report = self._spool.deliver(send)
+            except Exception:  # a broken spool folder must not kill delivery for good
+                log.exception("Delivering the spool in %s failed", self._spool.directory)
+                report = SpoolReport(self.uri, remaining=1)
             if report.delivered:
                 log.info("Delivered %d spooled batches to %s", report.delivered, self.uri)
                 delay = _RETRY_FIRST_S

@@ -38,9 +38,7 @@ class RegistryBackend(Protocol):
     def protect_alias(
         self, name: str, alias: str, protected: bool = True, reason: str | None = None
     ) -> RegisteredModel: ...
-    def update_model_card(
-        self, name: str, fields: Mapping[str, str | None]
-    ) -> RegisteredModel: ...
+    def update_model_card(self, name: str, fields: Mapping[str, str | None]) -> RegisteredModel: ...
 
     # versions
     def create_model_version(

@@ -42,8 +42,7 @@ class RegistryClientMixin:
         if isinstance(backend, RegistryBackend):
             return backend
         raise MlstewardError(
-            f"The backend at {getattr(backend, 'uri', '?')!r} does not serve the model "
-            "registry yet"
+            f"The backend at {getattr(backend, 'uri', '?')!r} does not serve the model registry yet"
         )
 
     # registered models ---------------------------------------------------------------------
@@ -127,9 +126,7 @@ class RegistryClientMixin:
     ) -> list[ModelVersion]:
         return self._registry().get_latest_versions(name, stages)
 
-    def update_model_version(
-        self, name: str, version: int | str, description: str
-    ) -> ModelVersion:
+    def update_model_version(self, name: str, version: int | str, description: str) -> ModelVersion:
         return self._registry().update_model_version(name, validate_version(version), description)
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
+import sys
 
 import numpy as np
 
@@ -12,9 +12,11 @@ _seeds: dict[str, int] = {}
 
 
 def seed_everything(seed: int) -> dict[str, int]:
-    """Seed ``random``, NumPy's global generator and PyTorch (when installed).
+    """Seed ``random``, NumPy's global generator and PyTorch (when the program uses it).
 
-    Returns what was seeded; the active run and runs started later record it as tags.
+    PyTorch is seeded when it has been imported: importing it here just to seed it would
+    cost seconds and change threading for libraries that never touch it. Call this after
+    ``import torch``. Returns what was seeded; runs started later record it as tags.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"A seed is an integer in [0, 2**32), got {seed!r}")
@@ -22,9 +24,8 @@ def seed_everything(seed: int) -> dict[str, int]:
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this one is already hashed
     seeded = {"python": seed, "numpy": seed}
-    if importlib.util.find_spec("torch") is not None:
-        import torch
-
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.manual_seed(seed)
         seeded["torch"] = seed
     _seeds.clear()

@@ -101,25 +101,25 @@ def onnx_native(
         kinds = [(name, types[name]) for name in columns]
         wants = "frame"
 
-        def feed(frame: Any) -> dict[str, np.ndarray]:
+        def feed(data: Any) -> dict[str, np.ndarray]:
             return {
-                name: frame[name].to_numpy().astype(kind, copy=False).reshape(-1, 1)
+                name: data[name].to_numpy().astype(kind, copy=False).reshape(-1, 1)
                 for name, kind in kinds
             }
     elif len(inputs) == 1:
         name, kind = inputs[0].name, types[inputs[0].name]
         wants = "array"
 
-        def feed(array: Any) -> dict[str, np.ndarray]:
-            array = np.asarray(array)
+        def feed(data: Any) -> dict[str, np.ndarray]:
+            array = np.asarray(data)
             if kind is not None and array.dtype != kind:
                 array = array.astype(kind)
             return {name: array}
     else:
         wants = "any"
 
-        def feed(mapping: Any) -> dict[str, np.ndarray]:
-            return dict(mapping)
+        def feed(data: Any) -> dict[str, np.ndarray]:
+            return dict(data)
 
     def predict(data: Any) -> Any:
         result = run(label, feed(data))[0]

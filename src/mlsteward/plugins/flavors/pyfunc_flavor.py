@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlsteward.plugins.flavors.base import Flavor, NativeModel, SavedFiles, top_module
+from mlsteward.plugins.flavors.base import Flavor, NativeModel, SavedFiles, Wants, top_module
 
 MODEL_FILE = "model.pkl"
 
@@ -42,12 +42,13 @@ class PythonFunctionFlavor(Flavor):
     def wrap(self, model: Any) -> NativeModel:
         proba = getattr(model, "predict_proba", None)
         classes = getattr(model, "classes_", None)
-        wants = getattr(model, "input_kind", "any")
+        declared = getattr(model, "input_kind", "any")
+        wants: Wants = "frame" if declared == "frame" else "array" if declared == "array" else "any"
         return NativeModel(
             raw=model,
             predict=model.predict,
             predict_proba=proba if callable(proba) else None,
-            wants=wants if wants in ("frame", "array") else "any",
+            wants=wants,
             classes=list(classes) if classes is not None else None,
         )
 

@@ -22,7 +22,10 @@ from mlsteward.services.registry.gates import evaluated_metrics, latest_decision
 from mlsteward.services.registry.models import CARD_FIELDS
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import validate_model_name, validate_version
+from mlsteward.services.registry.versions import RUNS_SCHEME, parse_runs_uri
 
+#: The manifest a logged model directory holds (see ``mlsteward.services.models.manifest``).
+MANIFEST_FILE = "MLmodel.json"
 CARD_TAG_PREFIX = "card."
 OPTIONAL_FIELDS = frozenset({"citation"})
 _KEY_PACKAGES = (
@@ -93,6 +96,21 @@ def _environment(ctx: ServiceContext, version: ModelVersion) -> dict[str, Any]:
         return {}
 
 
+def _manifest(ctx: ServiceContext, version: ModelVersion) -> dict[str, Any]:
+    """The logged model's manifest (flavor, class, requirements), when the source has one."""
+    if version.run_id is None or not version.source.startswith(RUNS_SCHEME):
+        return {}
+    try:
+        _, path = parse_runs_uri(version.source)
+        wanted = f"{path}/{MANIFEST_FILE}" if path else MANIFEST_FILE
+        for record in ctx.store.list_artifact_records(version.run_id, wanted):
+            if record.path == wanted:
+                return dict(json.loads(ctx.blobs.read_bytes(record.digest)))
+    except (MlstewardError, OSError, ValueError, TypeError):
+        pass
+    return {}
+
+
 def _run(ctx: ServiceContext, version: ModelVersion) -> Run | None:
     if version.run_id is None:
         return None
@@ -107,11 +125,18 @@ def _details(
     version: ModelVersion,
     run: Run | None,
     env: dict[str, Any],
+    manifest: dict[str, Any],
     human: dict[str, str],
 ) -> CardSection:
     packages = env.get("packages") or {}
     python = (env.get("python") or {}).get("version")
-    libs = ", ".join(f"{p} {packages[p]}" for p in _KEY_PACKAGES if p in packages)
+    pinned = manifest.get("requirements") or []
+    libs = ", ".join(pinned) or ", ".join(
+        f"{p} {packages[p]}" for p in _KEY_PACKAGES if p in packages
+    )
+    flavor = (manifest.get("flavor") or {}).get("name") or version.tags.get("mlsteward.flavor")
+    model_class = manifest.get("model_class")
+    kind = f"{flavor} ({model_class})" if flavor and model_class else flavor
     items = [
         CardItem("Name", model.name),
         CardItem("Version", str(version.version)),
@@ -119,7 +144,7 @@ def _details(
         CardItem("Registered by", f"{version.created_by}, {_when(version.creation_timestamp)}"),
         CardItem("Stage", version.current_stage.value),
         CardItem("Aliases", ", ".join(version.aliases) or "none"),
-        CardItem("Model type", version.tags.get("mlsteward.flavor")),
+        CardItem("Model type", kind or None),
         CardItem("Source", version.source),
         CardItem("Training run", f"{run.info.run_name} ({run.info.run_id})" if run else None),
         CardItem("Code commit", version.git_commit),
@@ -196,8 +221,8 @@ def _governance(ctx: ServiceContext, model: RegisteredModel, version: ModelVersi
     ]
     if moves:
         rows = [
-            [_when(e.timestamp), e.alias, e.action.value, f"{e.from_version} -> {e.to_version}",
-             e.actor, e.reason or ""]
+            [_when(e.timestamp), e.alias, e.action.value,
+             f"{e.from_version or '-'} -> {e.to_version or '-'}", e.actor, e.reason or ""]
             for e in moves
         ]  # fmt: skip
         tables.append(
@@ -222,11 +247,12 @@ def build_model_card(ctx: ServiceContext, name: str, version: int | str) -> Mode
     mv = store.get_model_version(clean_name, validate_version(version))
     run = _run(ctx, mv)
     env = _environment(ctx, mv)
+    manifest = _manifest(ctx, mv)
     human = _human_fields(model, mv)
     metrics, quantitative = _metrics_sections(ctx, model, mv, human)
     datasets = ", ".join(mv.dataset_version_ids) or None
     sections = [
-        _details(model, mv, run, env, human),
+        _details(model, mv, run, env, manifest, human),
         CardSection(
             "Intended use",
             [_person(human, k) for k in ("primary_uses", "primary_users", "out_of_scope_uses")],

@@ -21,6 +21,14 @@ def normalize_sql_url(url: str) -> str:
     raise InvalidArgumentError(f"Not a supported database URL: {url!r}")
 
 
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: show only the scheme
+        return url.split("://", 1)[0] + "://***"
+
+
 def _configure_sqlite(engine: Engine, immediate: bool) -> None:
     """WAL, a long busy timeout, and (for the writer engine) BEGIN IMMEDIATE.
 

@@ -69,6 +69,11 @@ def verify_schema(reader: Engine) -> None:
     with reader.connect() as connection:
         revision = current_revision(connection)
     _check_known(revision)
+    if revision is None:
+        raise SchemaVersionError(
+            "This database is empty (no mlsteward schema yet): run `mlsteward db upgrade "
+            "--store-uri ...` first, or start the server with --upgrade."
+        )
     if revision != head_revision():
         raise SchemaVersionError(
             f"Database schema is at {revision!r}, expected {head_revision()!r}: run "

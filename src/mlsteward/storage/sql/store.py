@@ -29,7 +29,7 @@ from mlsteward.domain.errors import (
 from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
-from mlsteward.storage.sql.engine import create_engines
+from mlsteward.storage.sql.engine import create_engines, redact_url
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
@@ -54,7 +54,9 @@ class SqlStore(SqlRegistryMixin, Store):
                 verify_schema(self._reader)
         except exc.OperationalError as error:
             self.close()
-            raise UnavailableError(f"Cannot open database {url!r}: {error.orig}") from error
+            raise UnavailableError(
+                f"Cannot open database {redact_url(url)}: {error.orig}"
+            ) from error
         except Exception:
             self.close()
             raise
@@ -291,26 +293,29 @@ class SqlStore(SqlRegistryMixin, Store):
                 raise ConflictError(
                     f"Param {param.key!r} given twice in one batch with different values"
                 )
-        existing: dict[str, str] = {}
-        keys = list(wanted)
+        existing = self._stored_params(conn, run_id, list(wanted))
+        _check_params_unchanged(existing, wanted)
+        fresh = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+        ]
+        if fresh:
+            # A concurrent batch may insert the same key between our read and this insert
+            # (PostgreSQL does not serialise writers the way SQLite's BEGIN IMMEDIATE does):
+            # skip such rows, then compare with what won, so equal values still succeed.
+            conn.execute(dialect_insert(conn, t.params).on_conflict_do_nothing(), fresh)
+            stored = self._stored_params(conn, run_id, [row["key"] for row in fresh])
+            _check_params_unchanged(stored, wanted)
+
+    def _stored_params(self, conn: Connection, run_id: str, keys: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
         for start in range(0, len(keys), _IN_CHUNK):
             rows = conn.execute(
                 select(t.params.c.key, t.params.c.value).where(
                     t.params.c.run_id == run_id, t.params.c.key.in_(keys[start : start + _IN_CHUNK])
                 )
             )
-            existing.update({row.key: row.value for row in rows})
-        for key, old in existing.items():
-            if old != wanted[key]:
-                raise ConflictError(
-                    f"Param {key!r} was already logged with value {old!r}; a run's params "
-                    f"cannot change (got {wanted[key]!r}). Nothing from this batch was saved."
-                )
-        fresh = [
-            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
-        ]
-        if fresh:
-            conn.execute(insert(t.params), fresh)
+            found.update({row.key: row.value for row in rows})
+        return found
 
     def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
         # The hot path: tuples straight to the driver's executemany (SQLAlchemy's per-row
@@ -494,6 +499,15 @@ class SqlStore(SqlRegistryMixin, Store):
             query = query.where(a.path.startswith(prefix, autoescape=True))
         with self._read() as conn:
             return [ArtifactRecord(row.path, row.digest, row.size) for row in conn.execute(query)]
+
+
+def _check_params_unchanged(stored: dict[str, str], wanted: dict[str, str]) -> None:
+    for key, old in stored.items():
+        if old != wanted[key]:
+            raise ConflictError(
+                f"Param {key!r} was already logged with value {old!r}; a run's params "
+                f"cannot change (got {wanted[key]!r}). Nothing from this batch was saved."
+            )
 
 
 def _now_ms() -> int:

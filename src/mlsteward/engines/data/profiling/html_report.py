@@ -17,7 +17,7 @@ from mlsteward.engines.data.profiling.svg_charts import bars_svg, heatmap_svg, h
 
 def _format(value: Any) -> str:
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -26,7 +26,7 @@ def _format(value: Any) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f}%"
+    return "-" if value is None else f"{100 * value:.2f}%"
 
 
 def _chart(variable: dict[str, Any]) -> str:
@@ -59,10 +59,14 @@ def render_html_report(profile: dict[str, Any], *, title: str = "Data profile") 
     heatmap = Markup(
         heatmap_svg(correlation["columns"], correlation["matrix"]) if correlation else ""
     )
-    return _environment().get_template("report").render(
-        title=title,
-        profile=profile,
-        charts=charts,
-        heatmap=heatmap,
-        correlation=correlation,
+    return (
+        _environment()
+        .get_template("report")
+        .render(
+            title=title,
+            profile=profile,
+            charts=charts,
+            heatmap=heatmap,
+            correlation=correlation,
+        )
     )

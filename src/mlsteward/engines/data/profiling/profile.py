@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
-
 from threadpoolctl import threadpool_limits
 
 from mlsteward.engines.data.profiling.categorical_profile import (
@@ -112,7 +111,9 @@ def profile_table(
         return result
 
     numeric = [
-        name for name in table.column_names if column_kind(table.schema.field(name).type) == "numeric"
+        name
+        for name in table.column_names
+        if column_kind(table.schema.field(name).type) == "numeric"
     ]
     want_correlation = correlation and len(numeric) >= 2
     # BLAS's own threads would fight ours for two cores (and spin under load): keep it to one

@@ -65,8 +65,13 @@ def summarize_sorted(
     n = len(ordered)
     if n == 0:
         return {
-            "distinct": 0, "mean": None, "std": None, "min": None, "max": None,
-            "quantiles": {str(q): None for q in quantiles}, "histogram": None,
+            "distinct": 0,
+            "mean": None,
+            "std": None,
+            "min": None,
+            "max": None,
+            "quantiles": {str(q): None for q in quantiles},
+            "histogram": None,
         }
     as_float = ordered.astype(np.float64, copy=False)
     mean = float(np.mean(as_float))

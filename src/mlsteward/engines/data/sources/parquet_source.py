@@ -48,9 +48,7 @@ class ParquetSource(BatchSource):
         if self.columns is not None:
             require_columns(self.columns, schema.names, where=f"reading {self.name}")
             schema = pa.schema([schema.field(name) for name in self.columns])
-        tracker = ProgressTracker(
-            self.name, self.progress, total_rows=parquet.metadata.num_rows
-        )
+        tracker = ProgressTracker(self.name, self.progress, total_rows=parquet.metadata.num_rows)
         produced = False
         try:
             for batch in parquet.iter_batches(batch_size=self.batch_rows, columns=self.columns):

@@ -62,11 +62,13 @@ class SqlSource(BatchSource):
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         owned = not isinstance(self.url, sa.Engine)
-        try:
-            engine = sa.create_engine(self.url) if owned else self.url
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise SourceError(f"cannot use database URL: {exc}", source=self.safe_url) from None
-        assert isinstance(engine, sa.Engine)
+        if isinstance(self.url, sa.Engine):
+            engine = self.url
+        else:
+            try:
+                engine = sa.create_engine(self.url)
+            except (SQLAlchemyError, ImportError, ValueError) as exc:
+                raise SourceError(f"cannot use database URL: {exc}", source=self.safe_url) from None
         tracker = ProgressTracker(self.safe_url, self.progress)
         batcher = RecordBatcher(source=self.safe_url, schema=self.schema, position_kind="record")
         try:

@@ -3,7 +3,8 @@
 What is inferred, from the data as it is: each column's logical type; ``nullable`` when a
 value is missing; observed ``min``/``max`` for numbers and times; ``allowed`` values for text
 columns with few distinct values; ``unique`` for all-distinct text columns and for
-all-distinct integer columns named like keys (``id``, ``user_id``, ``key``, ``uuid``). Regexes and row checks are never guessed.
+all-distinct integer columns named like keys (``id``, ``user_id``, ``key``, ``uuid``).
+Regexes and row checks are never guessed.
 """
 
 from __future__ import annotations

@@ -108,8 +108,9 @@ def _dtype(rule: ColumnRule, frame: pd.DataFrame) -> Any:
     if rule.type == "string":
         return pd.StringDtype(na_value=float("nan"))
     tz = None
-    if rule.name in frame.columns and isinstance(frame[rule.name].dtype, pd.DatetimeTZDtype):
-        tz = frame[rule.name].dtype.tz
+    dtype = frame[rule.name].dtype if rule.name in frame.columns else None
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        tz = dtype.tz
     return pd.DatetimeTZDtype("us", tz) if tz is not None else "datetime64[us]"
 
 
@@ -159,10 +160,10 @@ def _row_check(check: RowCheck) -> pandera.Check:
             )
         function = _ROW_CHECKS[check.function]
     else:
-        expression = check.expression
+        expression = str(check.expression)
 
         def function(frame: pd.DataFrame) -> pd.Series:
-            return frame.eval(expression)
+            return pd.Series(frame.eval(expression), index=frame.index)
 
     def checked(frame: pd.DataFrame) -> pd.Series:
         result = pd.Series(function(frame), index=frame.index)

@@ -1,0 +1,1 @@
+"""Column statistics, correlations and the offline HTML report of a table."""

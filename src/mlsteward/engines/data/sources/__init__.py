@@ -1,0 +1,1 @@
+"""Sources that stream record batches in bounded memory: files, SQL queries, paged APIs."""

@@ -1,0 +1,1 @@
+"""Data schemas (YAML-editable), their inference from a table, and validation with pandera."""

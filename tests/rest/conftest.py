@@ -1,0 +1,59 @@
+"""One real server process on 127.0.0.1 for the REST tests, and clients to talk to it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mlsteward.testing.server_process import ServerURL, running_server
+
+ExpectError = Callable[[httpx.Response, int, str], str]
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
+    root: Path = tmp_path_factory.mktemp("server")
+    with running_server(root / "mlsteward.db", root / "artifacts") as url:
+        yield url
+
+
+@pytest.fixture
+def api(server_url: str) -> Iterator[httpx.Client]:
+    """A plain HTTP client on ``/api/v1``: tests see exactly what goes over the wire."""
+    with httpx.Client(base_url=f"{server_url}/api/v1", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def experiment_id(api: httpx.Client) -> str:
+    response = api.post("/experiments", json={"name": f"exp-{uuid.uuid4().hex[:12]}"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["experiment_id"])
+
+
+@pytest.fixture
+def run_id(api: httpx.Client, experiment_id: str) -> str:
+    response = api.post("/runs", json={"experiment_id": experiment_id})
+    assert response.status_code == 201, response.text
+    return str(response.json()["info"]["run_id"])
+
+
+@pytest.fixture
+def expect_error() -> ExpectError:
+    """Check a response is our JSON error with this status and code; return its message."""
+
+    def check(response: httpx.Response, status: int, code: str) -> str:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        body = response.json()
+        assert set(body) == {"error"}
+        assert set(body["error"]) == {"code", "message"}
+        assert body["error"]["code"] == code, body
+        assert "Traceback" not in body["error"]["message"]
+        return str(body["error"]["message"])
+
+    return check

@@ -1,0 +1,108 @@
+"""Imports point down only: domain < storage/engines < services < interfaces.
+
+Every ``import`` in ``src/mlsteward`` is read with ``ast`` (including imports inside functions
+and ``TYPE_CHECKING`` blocks, which still tie the layers together) and checked against the
+rules below.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import mlsteward
+
+PACKAGE_ROOT = Path(mlsteward.__file__).parent
+
+#: layer -> layers it must never import from
+FORBIDDEN: dict[str, set[str]] = {
+    "domain": {"storage", "services", "interfaces", "engines"},
+    "storage": {"services", "interfaces"},
+    "engines": {"storage", "services", "interfaces"},
+    "services": {"interfaces"},
+}
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_modules(tree: ast.AST, module: str, is_package: bool) -> list[tuple[int, str]]:
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            # ``from mlsteward import storage`` names a layer through the alias
+            found.extend((node.lineno, f"{target}.{alias.name}") for alias in node.names)
+    return found
+
+
+def layering_violations(root: Path) -> list[str]:
+    """Every import in the package under ``root`` that points up the layers."""
+    top = root.name
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(root, path)
+        parts = module.split(".")
+        layer = parts[1] if len(parts) > 1 else ""
+        if layer not in FORBIDDEN:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for lineno, target in _imported_modules(tree, module, path.name == "__init__.py"):
+            target_parts = target.split(".")
+            upward = (
+                len(target_parts) > 1
+                and target_parts[0] == top
+                and target_parts[1] in FORBIDDEN[layer]
+            )
+            if upward:
+                problems.append(
+                    f"{path.relative_to(root.parent)}:{lineno}: {layer} imports {target}"
+                )
+    return problems
+
+
+def test_imports_point_down_only() -> None:
+    assert layering_violations(PACKAGE_ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "source", "caught"),
+    [
+        ("domain/bad.py", "from mlsteward.storage.base import Store\n", True),
+        ("domain/bad.py", "def f():\n    import mlsteward.services.context\n", True),
+        ("domain/bad.py", "from mlsteward import interfaces\n", True),
+        ("storage/sql/bad.py", "from ...services import context\n", True),
+        ("storage/sql/bad.py", "from ..base import Store\n", False),
+        ("engines/bad.py", "from mlsteward.storage import open_store\n", True),
+        ("services/bad.py", "from mlsteward.interfaces.sdk import fluent\n", True),
+        ("services/bad.py", "from mlsteward.storage.base import Store\n", False),
+        ("interfaces/bad.py", "from mlsteward.services import context\n", False),
+    ],
+)
+def test_the_checker_catches_upward_imports(
+    tmp_path: Path, where: str, source: str, caught: bool
+) -> None:
+    root = tmp_path / "mlsteward"
+    target = root / where
+    target.parent.mkdir(parents=True)
+    for folder in [root, *target.parents]:
+        if folder == tmp_path:
+            break
+        (folder / "__init__.py").touch()
+    target.write_text(source)
+    assert bool(layering_violations(root)) is caught

@@ -1,0 +1,90 @@
+"""The public surface is deliberate: a name added to or dropped from ``mlsteward`` fails here.
+
+When you change the API on purpose, update EXPECTED (and the changelog) in the same commit.
+"""
+
+from __future__ import annotations
+
+import mlsteward
+
+EXPECTED = {
+    "ActiveRun",
+    "AliasEvent",
+    "AlreadyExistsError",
+    "Approval",
+    "ArtifactEntry",
+    "Client",
+    "ConflictError",
+    "Experiment",
+    "GateError",
+    "InvalidArgumentError",
+    "LifecycleStage",
+    "Metric",
+    "MlstewardError",
+    "ModelStage",
+    "ModelVersion",
+    "NotFoundError",
+    "PagedList",
+    "Param",
+    "PermissionDeniedError",
+    "RegisteredModel",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "SchemaVersionError",
+    "StageTransition",
+    "UnavailableError",
+    "__version__",
+    "active_run",
+    "end_run",
+    "flush",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "register_model",
+    "search_runs",
+    "seed_everything",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+}
+
+
+def test_exported_names_are_exactly_the_public_api() -> None:
+    exported = set(mlsteward.__all__)
+    assert len(exported) == len(mlsteward.__all__), "a name is listed twice in __all__"
+    assert exported - EXPECTED == set(), "new public names: add them to EXPECTED deliberately"
+    assert EXPECTED - exported == set(), "public names disappeared"
+
+
+def test_every_exported_name_exists_and_belongs_to_mlsteward() -> None:
+    for name in mlsteward.__all__:
+        member = getattr(mlsteward, name)
+        if name == "__version__":
+            assert isinstance(member, str) and member
+            continue
+        module = getattr(member, "__module__", "")
+        assert module.startswith("mlsteward."), f"{name} comes from {module}"
+
+
+def test_public_names_without_underscore_are_all_exported() -> None:
+    # Importing a helper into mlsteward/__init__.py must not make it public by accident.
+    visible = {
+        name
+        for name, value in vars(mlsteward).items()
+        if not name.startswith("_") and not isinstance(value, type(mlsteward))
+    }
+    assert visible <= set(mlsteward.__all__)
