@@ -83,3 +83,25 @@ def test_a_backend_without_registry_says_so() -> None:
     client._backend = object()
     with pytest.raises(MlstewardError, match="does not serve the model registry"):
         client.get_registered_model("fraud")
+
+
+def test_log_model_registers_and_load_model_follows_the_alias(isolated_home: Path) -> None:
+    np = pytest.importorskip("numpy")
+    linear = pytest.importorskip("sklearn.linear_model")
+    from mlsteward.interfaces.sdk.registry_fluent import register_logged_model
+    from mlsteward.models import load_model, log_model, set_model_registrar
+
+    model = linear.LogisticRegression().fit(np.eye(3), [0, 1, 1])
+    set_model_registrar(register_logged_model)
+    try:
+        with mlsteward.start_run():
+            info = log_model(model, "model", input_example=np.eye(3), registered_model_name="clf")
+    finally:
+        set_model_registrar(None)
+    assert info.registered_version.version == 1
+    client = mlsteward.Client()
+    client.set_registered_model_alias("clf", "champion", 1)
+    loaded = load_model("models:/clf@champion")
+    assert loaded.predict(np.eye(3)).tolist() == model.predict(np.eye(3)).tolist()
+    card = client.render_model_card("clf", 1)
+    assert "sklearn" in card and "LogisticRegression" in card

@@ -39,6 +39,12 @@ def register_model(
     return backend.create_model_version(name, model_uri, description=description, tags=clean)
 
 
+def register_logged_model(location: ModelLocation, name: str) -> ModelVersion:
+    """The registrar ``log_model(..., registered_model_name=...)`` calls (pass it to
+    ``mlsteward.models.set_model_registrar``)."""
+    return register_model(location.uri, name)
+
+
 def _resolve_models_uri(uri: str) -> ModelLocation:
     """Where the version a ``models:/`` URI names keeps its files (for ``load_model``)."""
     version = _registry_backend().resolve_model_uri(uri)
