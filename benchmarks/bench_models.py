@@ -103,10 +103,10 @@ def prepare(workdir: Path, trees: int) -> dict[str, Any]:
 def ours(workdir: Path, rounds: int, cold_repeats: int) -> dict[str, Any]:
     import joblib
     import numpy as np
-    import onnxruntime as ort
 
     import mlsteward
     from mlsteward.models import export_onnx, load_model, log_model
+    from mlsteward.plugins.flavors.onnx_flavor import new_session
 
     mlsteward.set_tracking_uri(workdir / "store")
     data = np.load(workdir / "data.npz")
@@ -139,24 +139,27 @@ def ours(workdir: Path, rounds: int, cold_repeats: int) -> dict[str, Any]:
             load_model(info.model_uri, runtime=runtime)
             warm[runtime].append((time.perf_counter() - start) * 1000)
 
-    session = ort.InferenceSession(
-        str(onnx.directory / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"]
-    )
+    # The bare session gets the same options as mlsteward's (plain ONNX Runtime defaults).
+    session = new_session(onnx.directory / "onnx" / "model.onnx")
     label = [session.get_outputs()[0].name]
-    feeds = {n: {"input": x.astype(np.float32)} for n, x in (("b1", x1), ("b1000", x1000))}
     assert np.array_equal(native.predict(x1000), model.predict(x1000))
     predict: dict[str, Any] = {}
     for batch, x in (("b1", x1), ("b1000", x1000)):
-        feed = feeds[batch]
-        blocks = interleaved(
+        feed = {"input": x.astype(np.float32)}
+        # Each wrapper is interleaved with its own raw runtime only: ONNX Runtime's spinning
+        # worker threads would otherwise slow whatever runs right after them.
+        sk = interleaved(
+            {"sklearn": lambda x=x: model.predict(x), "ours_native": lambda x=x: native.predict(x)},
+            rounds,
+        )
+        rt = interleaved(
             {
-                "sklearn": lambda x=x: model.predict(x),
-                "ours_native": lambda x=x: native.predict(x),
                 "onnxruntime": lambda feed=feed: session.run(label, feed),
                 "ours_onnx": lambda x=x: onnx.predict(x),
             },
             rounds,
         )
+        blocks = {**sk, **rt}
         predict[batch] = {name: statistics.median(v) for name, v in blocks.items()}
         predict[batch]["overhead_native"] = statistics.median(
             a - b for a, b in zip(blocks["ours_native"], blocks["sklearn"], strict=True)
@@ -218,7 +221,7 @@ def report(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     mine, theirs = result["mlsteward"], result.get("mlflow") or {}
-    console = Console()
+    console = Console(width=150)
     load = Table(title=f"load_model, ms ({result['model']['trees']}-tree GBM, 20 features)")
     for column in ("", "mlsteward native", "mlsteward onnx", "MLflow pyfunc", "native / MLflow"):
         load.add_column(column, justify="right" if column else "left")
@@ -296,7 +299,10 @@ def main() -> None:
         workdir = Path(tmp)
         os.environ["MLSTEWARD_HOME"] = str(workdir / "home")
         print(f"training a {trees}-tree model ...", file=sys.stderr)
-        result: dict[str, Any] = {"machine": benchlib.machine_info(), "model": prepare(workdir, trees)}
+        result: dict[str, Any] = {
+            "machine": benchlib.machine_info(),
+            "model": prepare(workdir, trees),
+        }
         print("mlsteward ...", file=sys.stderr)
         result["mlsteward"] = ours(workdir, rounds, cold_repeats)
         if not args.no_mlflow:

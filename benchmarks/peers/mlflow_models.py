@@ -53,7 +53,14 @@ def setup(workdir: Path) -> dict[str, Any]:
     example = np.load(workdir / "data.npz")["x1000"][:5]
     start = time.perf_counter()
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(model, name="model", input_example=example)
+        # cloudpickle, MLflow's format before skops became its default: like mlsteward's
+        # joblib it is pickle, so both sides deserialize the same way.
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=example,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        )
     return {"model_uri": info.model_uri, "log_model_ms": (time.perf_counter() - start) * 1000}
 
 

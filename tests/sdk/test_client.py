@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import mlsteward
 from mlsteward import Client, Experiment, Metric, Param, RunStatus, RunTag
+from mlsteward.interfaces.sdk.tracking_uri import close_backends
 
 
 def test_experiments(tracking_uri: str, client: Client) -> None:
@@ -139,3 +142,18 @@ def test_delete_and_restore(experiment: Experiment, client: Client) -> None:
     assert [r.info.run_id for r in client.search_runs(experiment.experiment_id)] == [run_id]
     client.log_param(run_id, "p", 1)
     assert client.get_run(run_id).data.params == {"p": "1"}
+
+
+def test_a_store_written_by_a_newer_release_is_refused(tmp_path: Path) -> None:
+    store_dir = tmp_path / "newer"
+    mlsteward.set_tracking_uri(str(store_dir))
+    Client().create_experiment("before")
+    close_backends()
+    database = store_dir / "mlsteward.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
+    before = database.read_bytes()
+    with pytest.raises(mlsteward.SchemaVersionError, match="newer mlsteward") as raised:
+        Client()
+    assert "from_the_future" in str(raised.value) and "Upgrade mlsteward" in str(raised.value)
+    assert database.read_bytes() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -91,3 +92,64 @@ def test_many_openers_at_once_migrate_once(tmp_path: Path) -> None:
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(open_and_close, range(6)))
     assert _revision(url) == head_revision()
+
+
+def _revisions_oldest_first() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from mlsteward.storage.sql.schema import _config
+
+    script = ScriptDirectory.from_config(_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+@pytest.mark.parametrize("start", _revisions_oldest_first())
+def test_upgrading_from_every_released_revision_keeps_data(empty_database: str, start: str) -> None:
+    """A database left at any older revision is upgraded on open, its tracking data intact."""
+    from alembic import command
+
+    from mlsteward.storage.sql.schema import _config
+
+    engine = create_engine(normalize_sql_url(empty_database), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, start)
+            # Rows written the way release `start` wrote them (tracking tables exist since 0001).
+            connection.execute(
+                text("INSERT INTO experiments VALUES ('e1', 'old', '/a', 'active', 1, 1)")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO runs (run_id, experiment_id, run_name, user_id, status,"
+                    " start_time, lifecycle_stage, artifact_uri)"
+                    " VALUES ('r1', 'e1', 'old-run', 'me', 'FINISHED', 5, 'active', 'runs:/r1')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO metric_chunks (run_id, key, n_points, min_step, max_step,"
+                    " steps, timestamps, metric_values)"
+                    " VALUES ('r1', 'loss', 1, 3, 3, :steps, :stamps, :values)"
+                ),
+                {
+                    "steps": np.array([3], dtype="<i8").tobytes(),
+                    "stamps": np.array([7], dtype="<i8").tobytes(),
+                    "values": np.array([0.5], dtype="<f8").tobytes(),
+                },
+            )
+            connection.execute(text("INSERT INTO params VALUES ('r1', 'lr', '0.1')"))
+    finally:
+        engine.dispose()
+    assert _revision(empty_database) == start
+
+    store = open_store(empty_database)
+    try:
+        run = store.get_run("r1")
+        assert (run.info.run_name, run.info.experiment_id) == ("old-run", "e1")
+        assert run.data.params == {"lr": "0.1"}
+        assert [(p.value, p.step) for p in store.get_metric_history("r1", "loss")] == [(0.5, 3)]
+    finally:
+        store.close()
+    assert _revision(empty_database) == head_revision()

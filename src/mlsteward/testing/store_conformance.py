@@ -789,6 +789,28 @@ class StoreConformance:
         assert store.get_run(run_id).data.params == {"lr": "0.1"}
         assert len(store.get_metric_history(run_id, "m")) == workers
 
+    def test_concurrent_batches_touching_the_same_keys(self, store: Store) -> None:
+        # Batches naming the same metrics and tags in opposite orders must not deadlock
+        # (a deadlock surfaces as an error from log_batch).
+        run_id = make_run(store, make_experiment(store, "e")).info.run_id
+        keys = [f"k{i:02d}" for i in range(20)]
+        workers, batches = 8, 15
+
+        def work(worker: int) -> None:
+            order = keys if worker % 2 else keys[::-1]
+            for batch in range(batches):
+                store.log_batch(
+                    run_id,
+                    [Metric(k, float(worker), batch, batch) for k in order],
+                    [Param(k, "same") for k in order],
+                    [RunTag(k, str(worker)) for k in order],
+                )
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, range(workers)))
+        assert len(store.get_metric_history(run_id, "k00")) == workers * batches
+        assert store.get_run(run_id).data.params == dict.fromkeys(keys, "same")
+
     def test_concurrent_get_or_create_experiment(self, store: Store) -> None:
         barrier = threading.Barrier(8)
 

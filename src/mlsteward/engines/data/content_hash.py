@@ -22,11 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlsteward.engines.data.arrow_numpy import bool_values, null_mask, values_view
 from mlsteward.engines.data.canonical import (
     CANONICAL_FORMAT_VERSION,
     canonical_type,
@@ -35,6 +37,13 @@ from mlsteward.engines.data.canonical import (
 from mlsteward.engines.data.errors import DataError
 
 _US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _zeroed(values: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """``values`` with the null slots (whose contents Arrow leaves undefined) set to zero."""
+    if mask is not None:
+        values = np.where(mask, 0, values)
+    return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
 
 
 class _ColumnDigest:
@@ -58,7 +67,9 @@ class _ColumnDigest:
             digest = self.streams[stream] = hashlib.sha256()
         digest.update(data)  # type: ignore[arg-type]
 
-    def _feed_nulls(self, mask: np.ndarray) -> None:
+    def _feed_nulls(self, mask: np.ndarray | None) -> None:
+        if mask is None:
+            return
         positions = np.flatnonzero(mask).astype("<i8") + self.rows
         if len(positions):
             self._feed("nulls", positions)
@@ -74,27 +85,26 @@ class _ColumnDigest:
         elif pa.types.is_null(kind):
             pass
         else:
-            if array.null_count:
-                self._feed_nulls(array.is_null().to_numpy(zero_copy_only=False))
+            mask = null_mask(array)
+            self._feed_nulls(mask)
             if pa.types.is_boolean(kind):
-                values = pc.fill_null(array, False).to_numpy(zero_copy_only=False)
-                self._feed("values", values.view(np.uint8))
+                self._feed("values", bool_values(array).view(np.uint8))
             elif pa.types.is_integer(kind):
-                self._update_integer(array)
+                self._update_integer(array, mask)
             elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
                 self._update_variable(array)
             elif (
                 pa.types.is_timestamp(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind)
             ):
-                self._update_temporal(array)
+                self._update_temporal(array, mask)
             elif pa.types.is_date(kind):
-                days = array.cast(pa.date32()).cast(pa.int32())
-                self._feed("values", pc.fill_null(days, 0).to_numpy().astype("<i8"))
+                days = values_view(array.cast(pa.date32())).astype("<i8")
+                self._feed("values", _zeroed(days, mask))
             elif pa.types.is_decimal(kind):
-                self._update_decimal(array)
+                self._update_decimal(array, mask)
             elif pa.types.is_large_list(kind):
-                lengths = pc.fill_null(pc.list_value_length(array), 0)
-                self._feed("lengths", lengths.to_numpy().astype("<i8"))
+                lengths = values_view(pc.list_value_length(array)).astype("<i8")
+                self._feed("lengths", _zeroed(lengths, mask))
                 self.children[0].update(array.flatten())
             elif pa.types.is_struct(kind):
                 for child, values in zip(self.children, array.flatten(), strict=True):
@@ -104,21 +114,21 @@ class _ColumnDigest:
     def _update_float(self, array: pa.Array) -> None:
         if array.type != pa.float64():
             array = array.cast(pa.float64())
-        values = array.to_numpy(zero_copy_only=False)
+        values = values_view(array)
         missing = np.isnan(values)
+        nulls = null_mask(array)
+        if nulls is not None:
+            missing |= nulls
         if missing.any():
             self._feed_nulls(missing)
             values = np.where(missing, 0.0, values)
         self._feed("values", np.ascontiguousarray(values, dtype="<f8"))
 
-    def _update_integer(self, array: pa.Array) -> None:
+    def _update_integer(self, array: pa.Array, mask: np.ndarray | None) -> None:
         target = pa.uint64() if self.kind == pa.uint64() else pa.int64()
         if array.type != target:
             array = array.cast(target)
-        if array.null_count:
-            array = pc.fill_null(array, 0)
-        dtype = "<u8" if target == pa.uint64() else "<i8"
-        self._feed("values", np.ascontiguousarray(array.to_numpy(), dtype=dtype))
+        self._feed("values", _zeroed(values_view(array), mask))
 
     def _update_variable(self, array: pa.Array) -> None:
         t = array.type
@@ -139,9 +149,9 @@ class _ColumnDigest:
         if data_buffer is not None and offsets[-1] > offsets[0]:
             self._feed("data", memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
 
-    def _update_temporal(self, array: pa.Array) -> None:
+    def _update_temporal(self, array: pa.Array, mask: np.ndarray | None) -> None:
         unit = array.type.unit
-        ticks = pc.fill_null(array.cast(pa.int64()), 0).to_numpy()
+        ticks = _zeroed(values_view(array).astype("<i8"), mask)
         if unit == "ns":
             micros, remainder = np.divmod(ticks, 1000)
             nonzero = np.flatnonzero(remainder)
@@ -152,7 +162,7 @@ class _ColumnDigest:
             micros = ticks * _US_PER_UNIT[unit]
         self._feed("values", np.ascontiguousarray(micros, dtype="<i8"))
 
-    def _update_decimal(self, array: pa.Array) -> None:
+    def _update_decimal(self, array: pa.Array, mask: np.ndarray | None) -> None:
         width = array.type.byte_width
         raw = np.frombuffer(
             array.buffers()[1],
@@ -160,9 +170,9 @@ class _ColumnDigest:
             count=len(array) * width,
             offset=array.offset * width,
         ).reshape(-1, width)
-        if array.null_count:
+        if mask is not None:
             raw = raw.copy()
-            raw[array.is_null().to_numpy(zero_copy_only=False)] = 0
+            raw[mask] = 0
         self._feed("values", np.ascontiguousarray(raw))
 
     def hexdigest(self) -> str:
@@ -190,8 +200,12 @@ class TableHasher:
         self._columns: list[_ColumnDigest] = []
         self.rows = 0
 
-    def update(self, data: pa.RecordBatch | pa.Table) -> None:
-        """Add the rows of ``data``; its schema must match earlier batches canonically."""
+    def update(self, data: pa.RecordBatch | pa.Table, *, threads: int = 1) -> None:
+        """Add the rows of ``data``; its schema must match earlier batches canonically.
+
+        With ``threads`` > 1 the columns of a table are digested in parallel (SHA-256 and the
+        NumPy work release the GIL); the result is the same.
+        """
         names = list(data.schema.names)
         type_names = [canonical_type_name(f.type) for f in data.schema]
         if self._names is None:
@@ -206,11 +220,22 @@ class TableHasher:
                 f"{list(zip(self._names, self._type_names, strict=True))} then "
                 f"{list(zip(names, type_names, strict=True))}"
             )
-        batches = data.to_batches() if isinstance(data, pa.Table) else [data]
-        for batch in batches:
-            for column, array in zip(self._columns, batch.columns, strict=True):
-                column.update(array)
-            self.rows += batch.num_rows
+        if isinstance(data, pa.Table):
+            chunked = data.columns
+        else:
+            chunked = [pa.chunked_array([array]) for array in data.columns]
+
+        def digest(index: int) -> None:
+            for chunk in chunked[index].chunks:
+                self._columns[index].update(chunk)
+
+        if threads > 1 and len(chunked) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(digest, range(len(chunked))))
+        else:
+            for index in range(len(chunked)):
+                digest(index)
+        self.rows += data.num_rows
 
     def hexdigest(self) -> str:
         """The SHA-256 hex id of everything fed so far."""

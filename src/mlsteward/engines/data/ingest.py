@@ -18,7 +18,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlsteward.engines.data.canonical import canonical_schema, canonicalize_batch
+from mlsteward.engines.data.canonical import (
+    canonical_schema,
+    canonicalize_array,
+    canonicalize_batch,
+)
 from mlsteward.engines.data.content_hash import TableHasher
 from mlsteward.engines.data.errors import BadRow, SourceError
 from mlsteward.engines.data.sources.base import BatchSource
@@ -49,12 +53,28 @@ def _bad_rows(batches: Iterable[pa.RecordBatch]) -> list[BadRow]:
     return list(batches.bad_rows) if isinstance(batches, BatchSource) else []
 
 
-def read_and_hash(batches: Iterable[pa.RecordBatch], *, canonical: bool = True) -> HashedTable:
-    """Read every batch into one table while hashing it.
+def read_and_hash(
+    batches: Iterable[pa.RecordBatch], *, canonical: bool = True, threads: int = 2
+) -> HashedTable:
+    """Read every batch into one table and hash it.
 
-    With ``canonical`` (default) the table is stored in canonical form (see
-    :mod:`.canonical`); the hash is the same either way.
+    With ``canonical`` (default) the table is returned in canonical form (see
+    :mod:`.canonical`); the hash is the same either way. A :class:`BatchSource` is read with
+    its ``read_all`` (for Parquet: whole row groups, leaner than batches), then hashed
+    column-parallel with ``threads`` threads and canonicalized one column at a time, so
+    peak memory stays near the table's own size.
     """
+    if isinstance(batches, BatchSource):
+        table = batches.read_all()
+        hasher = TableHasher()
+        hasher.update(table, threads=threads)
+        names, columns = table.column_names, table.columns
+        del table  # let each original column go as soon as its canonical copy exists
+        if canonical:
+            for index, column in enumerate(columns):
+                columns[index] = canonicalize_array(column)
+        result = pa.Table.from_arrays(columns, names=names)
+        return HashedTable(result, hasher.hexdigest(), list(batches.bad_rows))
     hasher = TableHasher()
     kept: list[pa.RecordBatch] = []
     for batch in batches:

@@ -9,13 +9,13 @@ column is touched, so peak memory stays near one column's worth of temporaries.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from mlsteward.engines.drift.chunking import Chunker, Rows
+from mlsteward.engines.drift.chunking import Chunk, Chunker, Rows
 from mlsteward.engines.drift.column_evaluation import (
     ColumnConfig,
     LearnedBound,
@@ -161,7 +161,11 @@ class DriftAnalyzer:
                 extract = self._extractor(frame, name)
             except ColumnTypeError as exc:
                 err = ColumnDriftResult(
-                    name, self.reference.kinds[name].value, "error", False, message=str(exc),
+                    name,
+                    self.reference.kinds[name].value,
+                    "error",
+                    False,
+                    message=str(exc),
                     reference=self.reference.summaries.get(name),
                 )
                 return [err] * len(windows)
@@ -184,8 +188,13 @@ class DriftAnalyzer:
         drifted = sum(c.drifted for c in tested)
         share = drifted / len(tested) if tested else 0.0
         return DatasetDriftResult(
-            n_rows, len(tested), drifted, share, self.drift_share,
-            bool(tested) and share >= self.drift_share, tuple(columns),
+            n_rows,
+            len(tested),
+            drifted,
+            share,
+            self.drift_share,
+            bool(tested) and share >= self.drift_share,
+            tuple(columns),
         )
 
     # -- public entry points ---------------------------------------------------------------
@@ -199,7 +208,7 @@ class DriftAnalyzer:
         frame = Frame(current)
         chunker = chunker or self.chunker
         messages = list(self.reference.messages)
-        chunks = ()
+        chunks: tuple[Chunk, ...] = ()
         if chunker is not None:
             plan = chunker.split(frame)
             chunks = plan.chunks
@@ -251,8 +260,14 @@ class DriftAnalyzer:
             info = chunks[first].chunk
             began_label = info.start or info.key
         return DriftReport(
-            whole, chunks, first, began_label, began, tuple(self._learned_records),
-            tuple(messages), settings,
+            whole,
+            chunks,
+            first,
+            began_label,
+            began,
+            tuple(self._learned_records),
+            tuple(messages),
+            settings,
         )
 
 

@@ -130,48 +130,76 @@ def l_infinity(pair: ColumnPair) -> TestOutcome:
 
 CHI_SQUARE = DriftTest(
     DriftTestSpec(
-        "chi_square", CATEGORICAL, 0.05, ThresholdKind.P_VALUE, False,
+        "chi_square",
+        CATEGORICAL,
+        0.05,
+        ThresholdKind.P_VALUE,
+        False,
         "Two-sample chi-square test of homogeneity on the reference/current count table.",
     ),
     chi_square,
 )
 Z_TEST = DriftTest(
     DriftTestSpec(
-        "z_test", frozenset({ColumnKind.BINARY}), 0.05, ThresholdKind.P_VALUE, False,
+        "z_test",
+        frozenset({ColumnKind.BINARY}),
+        0.05,
+        ThresholdKind.P_VALUE,
+        False,
         "Two-proportion Z-test on the share of one level of a binary column.",
     ),
     z_test,
 )
 JENSEN_SHANNON_CATEGORICAL = DriftTest(
     DriftTestSpec(
-        "jensen_shannon_categorical", CATEGORICAL, 0.1, ThresholdKind.DISTANCE, False,
+        "jensen_shannon_categorical",
+        CATEGORICAL,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Jensen–Shannon distance (base 2) between category frequencies.",
     ),
     jensen_shannon_categorical,
 )
 PSI_CATEGORICAL = DriftTest(
     DriftTestSpec(
-        "psi_categorical", CATEGORICAL, 0.1, ThresholdKind.DISTANCE, False,
+        "psi_categorical",
+        CATEGORICAL,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Population stability index between category frequencies.",
     ),
     psi_categorical,
 )
 HELLINGER_CATEGORICAL = DriftTest(
     DriftTestSpec(
-        "hellinger_categorical", CATEGORICAL, 0.1, ThresholdKind.DISTANCE, False,
+        "hellinger_categorical",
+        CATEGORICAL,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Hellinger distance between category frequencies.",
     ),
     hellinger_categorical,
 )
 L_INFINITY = DriftTest(
     DriftTestSpec(
-        "l_infinity", CATEGORICAL, 0.1, ThresholdKind.DISTANCE, False,
+        "l_infinity",
+        CATEGORICAL,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Largest absolute change of one category's frequency.",
     ),
     l_infinity,
 )
 
 CATEGORICAL_TESTS: tuple[DriftTest, ...] = (
-    CHI_SQUARE, Z_TEST, JENSEN_SHANNON_CATEGORICAL, PSI_CATEGORICAL, HELLINGER_CATEGORICAL,
+    CHI_SQUARE,
+    Z_TEST,
+    JENSEN_SHANNON_CATEGORICAL,
+    PSI_CATEGORICAL,
+    HELLINGER_CATEGORICAL,
     L_INFINITY,
 )

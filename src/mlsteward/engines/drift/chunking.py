@@ -112,8 +112,10 @@ def chunk_by_count(n_rows: int, count: int) -> tuple[Chunk, ...]:
     count = max(1, min(count, n_rows)) if n_rows else 0
     bounds = [(i * n_rows) // count for i in range(count + 1)]
     return tuple(
-        Chunk(ChunkInfo(i, f"[{bounds[i]}:{bounds[i + 1]}]", bounds[i + 1] - bounds[i]),
-              slice(bounds[i], bounds[i + 1]))
+        Chunk(
+            ChunkInfo(i, f"[{bounds[i]}:{bounds[i + 1]}]", bounds[i + 1] - bounds[i]),
+            slice(bounds[i], bounds[i + 1]),
+        )
         for i in range(count)
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,15 +62,22 @@ def summarize(sample: Sample) -> ColumnSummary:
         m = sample.moments
         qs: dict[str, float] = {}
         if sample.values is not None and sample.values.size:
-            idx = np.minimum((np.asarray(QUANTILES) * sample.values.size).astype(int),
-                             sample.values.size - 1)
-            qs = {f"p{round(q * 100):02d}": float(v)
-                  for q, v in zip(QUANTILES, sample.values[idx], strict=True)}
+            idx = np.minimum(
+                (np.asarray(QUANTILES) * sample.values.size).astype(int), sample.values.size - 1
+            )
+            qs = {
+                f"p{round(q * 100):02d}": float(v)
+                for q, v in zip(QUANTILES, sample.values[idx], strict=True)
+            }
         has = m.n > 0
         return ColumnSummary(
-            m.n, sample.n_missing,
-            m.mean if has else None, m.std if has else None,
-            m.minimum if has else None, m.maximum if has else None, qs,
+            m.n,
+            sample.n_missing,
+            m.mean if has else None,
+            m.std if has else None,
+            m.minimum if has else None,
+            m.maximum if has else None,
+            qs,
         )
     if isinstance(sample, CategoricalSample):
         order = np.argsort(-sample.counts, kind="stable")[:TOP_CATEGORIES]
@@ -109,20 +117,30 @@ def evaluate_column(
     config = config or ColumnConfig()
     ref_summary = reference_summary or summarize(reference)
     cur_summary = summarize(current)
-    base = {"column": name, "kind": kind.value, "reference": ref_summary, "current": cur_summary}
+    base: dict[str, Any] = {
+        "column": name,
+        "kind": kind.value,
+        "reference": ref_summary,
+        "current": cur_summary,
+    }
     missing = missing_share(reference, current)
     if reference.n == 0:
         return ColumnDriftResult(
-            **base, status="error", drifted=False, missing=missing,
+            **base,
+            status="error",
+            drifted=False,
+            missing=missing,
             message="reference has no non-missing values: nothing to compare against",
         )
     if current.n == 0:
         total = current.n + current.n_missing
-        msg = ("empty window: no rows" if total == 0
-               else f"all {total} current values are missing")
+        msg = "empty window: no rows" if total == 0 else f"all {total} current values are missing"
         return ColumnDriftResult(
-            **base, status="error", drifted=bool(missing and missing.drifted),
-            missing=missing, message=msg,
+            **base,
+            status="error",
+            drifted=bool(missing and missing.drifted),
+            missing=missing,
+            message=msg,
         )
     pair = ColumnPair(kind, reference, current)
     try:
@@ -192,8 +210,16 @@ def _run_one(
         drifted = math.isfinite(out.statistic) and out.statistic > bound.upper
         details["learned_from_chunks"] = bound.n_chunks
         return TestResult(
-            name, out.statistic, out.p_value, bound.upper, ThresholdKind.DISTANCE.value,
-            "learned", drifted, out.approximate, out.note, details,
+            name,
+            out.statistic,
+            out.p_value,
+            bound.upper,
+            ThresholdKind.DISTANCE.value,
+            "learned",
+            drifted,
+            out.approximate,
+            out.note,
+            details,
         )
     if name in config.thresholds:
         threshold, source = float(config.thresholds[name]), "configured"
@@ -202,6 +228,14 @@ def _run_one(
     else:
         threshold, source = test.spec.default_threshold, "default"
     return TestResult(
-        name, out.statistic, out.p_value, threshold, test.spec.threshold_kind.value, source,
-        test.is_drift(out, threshold), out.approximate, out.note, details,
+        name,
+        out.statistic,
+        out.p_value,
+        threshold,
+        test.spec.threshold_kind.value,
+        source,
+        test.is_drift(out, threshold),
+        out.approximate,
+        out.note,
+        details,
     )

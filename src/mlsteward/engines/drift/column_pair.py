@@ -159,8 +159,13 @@ class ColumnPair:
             np.not_equal(z[1:], z[:-1], out=last[:-1])
             last[-1] = True
             return PooledSupport(
-                z, cum_ref.astype(np.float64), cum_cur.astype(np.float64), a.size, c.size,
-                last, False,
+                z,
+                cum_ref.astype(np.float64),
+                cum_cur.astype(np.float64),
+                a.size,
+                c.size,
+                last,
+                False,
             )
         rh, ch = self.fine_histograms
         top = max(ref.moments.maximum, cur.moments.maximum)
@@ -275,6 +280,7 @@ class ColumnPair:
         return float((inner.sum() + head + tail) / n), False
 
         # -- categorical -----------------------------------------------------------------------
+
     @cached_property
     def aligned(self) -> AlignedCounts:
         """Both sides' category counts on the union vocabulary."""

@@ -54,10 +54,11 @@ def domain_classifier_auc(
     """Cross-validated AUC of a classifier separating ``reference`` rows from ``current`` rows.
 
     ``model`` is ``"linear"`` (standardized logistic regression; suits embeddings) or
-    ``"trees"`` (histogram gradient boosting; suits mixed tabular data and handles NaN).
+    ``"trees"`` (a random forest; sees interactions in mixed tabular data). The forest runs on
+    one thread: OpenMP-threaded boosting stalls badly on a busy shared machine.
     Each side is subsampled to ``max_rows`` rows to bound the cost.
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -70,15 +71,16 @@ def domain_classifier_auc(
         raise ValueError("domain classifier needs at least as many rows per side as folds")
     x = np.vstack([ref, cur])
     y = np.concatenate([np.zeros(ref.shape[0], dtype=bool), np.ones(cur.shape[0], dtype=bool)])
-    if model == "linear":
-        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
     scores = np.empty(y.size)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(x, y):
         if model == "linear":
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         elif model == "trees":
-            clf = HistGradientBoostingClassifier(max_iter=50, random_state=seed)
+            clf = RandomForestClassifier(
+                n_estimators=60, max_depth=8, min_samples_leaf=20, n_jobs=1, random_state=seed
+            )
         else:
             raise ValueError(f"unknown domain classifier model {model!r}")
         clf.fit(x[train], y[train])

@@ -37,9 +37,7 @@ def mean_shift(pair: ColumnPair) -> TestOutcome:
     delta = cur.mean - ref.mean
     raw = float(np.dot(delta, delta))
     if spread <= 0:
-        return TestOutcome(
-            0.0 if raw == 0 else math.inf, None, False, "constant reference vectors"
-        )
+        return TestOutcome(0.0 if raw == 0 else math.inf, None, False, "constant reference vectors")
     corrected = max(raw / spread - (1.0 / ref.n + 1.0 / cur.n), 0.0)
     details = {"mean_distance": math.sqrt(raw), "reference_spread": math.sqrt(spread)}
     return TestOutcome(math.sqrt(corrected), None, False, None, details)
@@ -61,14 +59,22 @@ def classifier(pair: ColumnPair) -> TestOutcome:
 
 EMBEDDING_MEAN_SHIFT = DriftTest(
     DriftTestSpec(
-        "embedding_mean_shift", EMBEDDING, 0.1, ThresholdKind.DISTANCE, False,
+        "embedding_mean_shift",
+        EMBEDDING,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Bias-corrected distance between mean vectors over the reference's total spread.",
     ),
     mean_shift,
 )
 EMBEDDING_CLASSIFIER = DriftTest(
     DriftTestSpec(
-        "embedding_classifier", EMBEDDING, 0.55, ThresholdKind.DISTANCE, True,
+        "embedding_classifier",
+        EMBEDDING,
+        0.55,
+        ThresholdKind.DISTANCE,
+        True,
         "Out-of-fold ROC AUC of a linear classifier telling reference from current vectors.",
     ),
     classifier,

@@ -28,7 +28,7 @@ class Frame:
     def __init__(self, data: object) -> None:
         if isinstance(data, Frame):
             self._data: Any = data._data
-            self._kind = data._kind
+            self._kind: str = data._kind
             self.n_rows: int = data.n_rows
             return
         if isinstance(data, pd.DataFrame):
@@ -39,8 +39,10 @@ class Frame:
             self.n_rows = int(data.num_rows)  # type: ignore[attr-defined]
         elif isinstance(data, Mapping):
             self._kind = "mapping"
-            lengths = {len(np.asarray(v)) if not isinstance(v, pd.Series) else len(v)
-                       for v in data.values()}
+            lengths = {
+                len(np.asarray(v)) if not isinstance(v, pd.Series) else len(v)
+                for v in data.values()
+            }
             if len(lengths) > 1:
                 raise ValueError(f"columns have different lengths: {sorted(lengths)}")
             self.n_rows = lengths.pop() if lengths else 0
@@ -125,9 +127,7 @@ class Frame:
         dtype = s.dtype
         if pd.api.types.is_bool_dtype(dtype):
             return ColumnKind.BINARY
-        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
-            dtype
-        ):
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
             return None
         if pd.api.types.is_numeric_dtype(dtype):
             return ColumnKind.NUMERIC

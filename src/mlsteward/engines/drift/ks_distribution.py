@@ -35,14 +35,11 @@ def ks_two_sided_pvalue(d: float, n1: int, n2: int) -> tuple[float, float, str]:
     if max(n1, n2) <= EXACT_MAX_N:
         g = math.gcd(n1, n2)
         lcm = (n1 // g) * n2
-        h = int(round(d * lcm))
+        h = round(d * lcm)
         d_lattice = h / lcm
         if h == 0:
             return d_lattice, 1.0, "exact"
-        if n1 == n2:
-            p = _equal_sizes_tail(n1, h)
-        else:
-            p = 1.0 - _inside_band_share(n1, n2, h * g)
+        p = _equal_sizes_tail(n1, h) if n1 == n2 else 1.0 - _inside_band_share(n1, n2, h * g)
         if 0.0 <= p <= 1.0 and math.isfinite(p):
             return d_lattice, min(max(p, 0.0), 1.0), "exact"
         d = d_lattice
@@ -60,7 +57,7 @@ def _kstwo_sf(x: float, n: int) -> float:
     Every other region is delegated to SciPy unchanged.
     """
     nx2 = n * x * x
-    if n > 140 and 1.0 < n * x < n - 1 and x < 0.5 and 2.2 <= nx2:
+    if n > 140 and 1.0 < n * x < n - 1 and x < 0.5 and nx2 >= 2.2:
         if nx2 >= 370.0:
             return 0.0
         return min(2.0 * _smirnov_upper(n, x), 1.0)
@@ -84,7 +81,7 @@ def _smirnov_upper(n: int, x: float) -> float:
     The log-terms are smooth in j and fall off fast on both sides of their peak, so a coarse
     pass finds the span within e^-40 of the peak and only that span is summed exactly.
     """
-    last = int(math.floor(n * (1.0 - x)))
+    last = math.floor(n * (1.0 - x))
     stride = max(1, (last + 1) // 4096)
     coarse_j = np.arange(0, last + 1, stride, dtype=np.float64)
     coarse = _smirnov_log_terms(n, x, coarse_j)
@@ -103,8 +100,8 @@ def _equal_sizes_tail(n: int, h: int) -> float:
     """P(D >= h/n) for two samples of size n: 2 * sum_k (-1)^(k+1) C(2n, n-kh) / C(2n, n)."""
     ks = np.arange(1, n // h + 1)
     j = ks * h
-    log_ratio = 2.0 * special.gammaln(n + 1) - special.gammaln(n - j + 1) - special.gammaln(
-        n + j + 1
+    log_ratio = (
+        2.0 * special.gammaln(n + 1) - special.gammaln(n - j + 1) - special.gammaln(n + j + 1)
     )
     terms = np.exp(log_ratio)
     signs = np.where(ks % 2 == 1, 1.0, -1.0)

@@ -173,9 +173,7 @@ class PCAReconstructionDrift:
         positions = [np.arange(x.shape[0])[c.rows] for c in chunks]
         folds = [np.concatenate(positions[f::2]) for f in (0, 1)]
         models = [fit(folds[1]), fit(folds[0])]  # type: ignore[operator]
-        return [
-            _reconstruction_error(x[pos], models[i % 2]) for i, pos in enumerate(positions)
-        ]
+        return [_reconstruction_error(x[pos], models[i % 2]) for i, pos in enumerate(positions)]
 
     def _score(self, x: FloatArray, info: ChunkInfo | None) -> MultivariateChunkResult:
         value = _reconstruction_error(x, self.axes)
@@ -214,7 +212,7 @@ def domain_classifier_drift(
     max_rows: int = 10_000,
     seed: int = 0,
 ) -> MultivariateDriftResult:
-    """Cross-validated AUC of gradient-boosted trees separating reference from current rows.
+    """Cross-validated AUC of a random forest separating reference from current rows.
 
     Drift when the AUC reaches ``threshold`` (0.5 is chance). Each side is subsampled to
     ``max_rows`` rows; chunks are each compared with the same reference subsample.

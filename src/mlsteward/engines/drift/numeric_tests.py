@@ -66,9 +66,7 @@ def _ad_variance(n_total: int, n1: int, n2: int) -> float:
     b = (2 * g - 4) * k**2 + 8 * h * k + (2 * g - 14 * h - 4) * harmonic_inv - 8 * h + 4 * g - 6
     c = (6 * h + 2 * g - 2) * k**2 + (4 * h - 4 * g + 6) * k + (2 * h - 6) * harmonic_inv + 4 * h
     d = (2 * h + 6) * k**2 - 4 * h * k
-    return (a * big_n**3 + b * big_n**2 + c * big_n + d) / (
-        (big_n - 1) * (big_n - 2) * (big_n - 3)
-    )
+    return (a * big_n**3 + b * big_n**2 + c * big_n + d) / ((big_n - 1) * (big_n - 2) * (big_n - 3))
 
 
 # Table 2 of Scholz & Stephens (1987): critical values t_m(alpha) = b0 + b1/sqrt(m) + b2/m.
@@ -198,47 +196,76 @@ def hellinger(pair: ColumnPair) -> TestOutcome:
 
 KS = DriftTest(
     DriftTestSpec(
-        "ks", NUMERIC, 0.05, ThresholdKind.P_VALUE, True,
+        "ks",
+        NUMERIC,
+        0.05,
+        ThresholdKind.P_VALUE,
+        True,
         "Two-sample Kolmogorov–Smirnov test; exact p-value up to 10,000 values per side.",
     ),
     kolmogorov_smirnov,
 )
 ANDERSON_DARLING = DriftTest(
     DriftTestSpec(
-        "anderson_darling", NUMERIC, 0.05, ThresholdKind.P_VALUE, True,
+        "anderson_darling",
+        NUMERIC,
+        0.05,
+        ThresholdKind.P_VALUE,
+        True,
         "k-sample Anderson–Darling test (midrank); weighs the tails more than KS.",
     ),
     anderson_darling,
 )
 WASSERSTEIN = DriftTest(
     DriftTestSpec(
-        "wasserstein", NUMERIC, 0.1, ThresholdKind.DISTANCE, True,
+        "wasserstein",
+        NUMERIC,
+        0.1,
+        ThresholdKind.DISTANCE,
+        True,
         "Wasserstein-1 distance in units of the reference standard deviation.",
     ),
     wasserstein,
 )
 PSI = DriftTest(
     DriftTestSpec(
-        "psi", NUMERIC, 0.1, ThresholdKind.DISTANCE, False,
+        "psi",
+        NUMERIC,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Population stability index on reference deciles.",
     ),
     psi,
 )
 JENSEN_SHANNON = DriftTest(
     DriftTestSpec(
-        "jensen_shannon", NUMERIC, 0.1, ThresholdKind.DISTANCE, False,
+        "jensen_shannon",
+        NUMERIC,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Jensen–Shannon distance (base 2) on 20 reference quantile bins.",
     ),
     jensen_shannon,
 )
 HELLINGER = DriftTest(
     DriftTestSpec(
-        "hellinger", NUMERIC, 0.1, ThresholdKind.DISTANCE, False,
+        "hellinger",
+        NUMERIC,
+        0.1,
+        ThresholdKind.DISTANCE,
+        False,
         "Hellinger distance on 20 reference quantile bins.",
     ),
     hellinger,
 )
 
 NUMERIC_TESTS: tuple[DriftTest, ...] = (
-    KS, ANDERSON_DARLING, WASSERSTEIN, PSI, JENSEN_SHANNON, HELLINGER,
+    KS,
+    ANDERSON_DARLING,
+    WASSERSTEIN,
+    PSI,
+    JENSEN_SHANNON,
+    HELLINGER,
 )

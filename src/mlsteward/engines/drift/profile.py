@@ -85,8 +85,11 @@ class NumericProfile:
             "edges": self.histogram.edges.tolist(),
             "counts": self.histogram.counts.tolist(),
             "moments": {
-                "n": m.n, "mean": m.mean, "m2": m.m2,
-                "min": m.minimum if m.n else None, "max": m.maximum if m.n else None,
+                "n": m.n,
+                "mean": m.mean,
+                "m2": m.m2,
+                "min": m.minimum if m.n else None,
+                "max": m.maximum if m.n else None,
             },
             "n_missing": self.n_missing,
             "sketch": self.sketch.to_dict() if self.sketch is not None else None,
@@ -96,7 +99,9 @@ class NumericProfile:
     def from_dict(cls, d: Mapping[str, Any]) -> NumericProfile:
         m = d["moments"]
         moments = Moments(
-            int(m["n"]), float(m["mean"]), float(m["m2"]),
+            int(m["n"]),
+            float(m["mean"]),
+            float(m["m2"]),
             float(m["min"]) if m["min"] is not None else np.inf,
             float(m["max"]) if m["max"] is not None else -np.inf,
         )
@@ -166,7 +171,10 @@ class EmbeddingProfile:
         part = EmbeddingProfile.of(matrix[ok], self.seed + self.n)
         merged = self.merge(part)
         self.n, self.mean, self.m2, self.reservoir = (
-            merged.n, merged.mean, merged.m2, merged.reservoir,
+            merged.n,
+            merged.mean,
+            merged.m2,
+            merged.reservoir,
         )
 
     @classmethod
@@ -181,11 +189,25 @@ class EmbeddingProfile:
 
     def merge(self, other: EmbeddingProfile) -> EmbeddingProfile:
         if other.n == 0 or other.mean is None or other.m2 is None:
-            return EmbeddingProfile(self.dim, self.n, self.mean, self.m2,
-                                    self.n_missing + other.n_missing, self.reservoir, self.seed)
+            return EmbeddingProfile(
+                self.dim,
+                self.n,
+                self.mean,
+                self.m2,
+                self.n_missing + other.n_missing,
+                self.reservoir,
+                self.seed,
+            )
         if self.n == 0 or self.mean is None or self.m2 is None:
-            return EmbeddingProfile(other.dim, other.n, other.mean, other.m2,
-                                    self.n_missing + other.n_missing, other.reservoir, self.seed)
+            return EmbeddingProfile(
+                other.dim,
+                other.n,
+                other.mean,
+                other.m2,
+                self.n_missing + other.n_missing,
+                other.reservoir,
+                self.seed,
+            )
         n = self.n + other.n
         delta = other.mean - self.mean
         mean = self.mean + delta * other.n / n
@@ -198,10 +220,12 @@ class EmbeddingProfile:
         from_a = int(rng.binomial(take, self.n / n))
         from_a = min(from_a, a.shape[0])
         from_b = min(take - from_a, b.shape[0])
-        res = np.vstack([
-            a[rng.choice(a.shape[0], from_a, replace=False)],
-            b[rng.choice(b.shape[0], from_b, replace=False)],
-        ])
+        res = np.vstack(
+            [
+                a[rng.choice(a.shape[0], from_a, replace=False)],
+                b[rng.choice(b.shape[0], from_b, replace=False)],
+            ]
+        )
         return EmbeddingProfile(
             self.dim, n, mean, m2, self.n_missing + other.n_missing, res, self.seed
         )
@@ -234,8 +258,15 @@ class EmbeddingProfile:
         res = arr(d["reservoir"])
         if res is not None:
             res = res.reshape(-1, int(d["dim"]))
-        return cls(int(d["dim"]), int(d["n"]), arr(d["mean"]), arr(d["m2"]),
-                   int(d["n_missing"]), res, int(d.get("seed", 0)))
+        return cls(
+            int(d["dim"]),
+            int(d["n"]),
+            arr(d["mean"]),
+            arr(d["m2"]),
+            int(d["n_missing"]),
+            res,
+            int(d.get("seed", 0)),
+        )
 
 
 ColumnProfile = NumericProfile | CategoricalProfile | EmbeddingProfile
@@ -250,6 +281,26 @@ def _column_profile_from_dict(d: Mapping[str, Any]) -> ColumnProfile:
     if kind == "embedding":
         return EmbeddingProfile.from_dict(d)
     raise ValueError(f"unknown column profile kind {kind!r}")
+
+
+def merge_column_profiles(a: ColumnProfile, b: ColumnProfile) -> ColumnProfile:
+    """Merge two profiles of one column; they must be of the same kind."""
+    if isinstance(a, NumericProfile) and isinstance(b, NumericProfile):
+        return a.merge(b)
+    if isinstance(a, CategoricalProfile) and isinstance(b, CategoricalProfile):
+        return a.merge(b)
+    if isinstance(a, EmbeddingProfile) and isinstance(b, EmbeddingProfile):
+        return a.merge(b)
+    raise ValueError(f"cannot merge a {type(a).__name__} with a {type(b).__name__}")
+
+
+def subtract_column_profiles(whole: ColumnProfile, part: ColumnProfile) -> ColumnProfile:
+    """Profile of ``whole`` without ``part`` (numeric and categorical only)."""
+    if isinstance(whole, NumericProfile) and isinstance(part, NumericProfile):
+        return whole.subtract(part)
+    if isinstance(whole, CategoricalProfile) and isinstance(part, CategoricalProfile):
+        return whole.subtract(part)
+    raise ValueError(f"cannot subtract {type(part).__name__} from {type(whole).__name__}")
 
 
 def profile_kind(p: ColumnProfile) -> ColumnKind:
@@ -277,9 +328,11 @@ class ReferenceProfile:
         cols: dict[str, ColumnProfile] = dict(self.columns)
         for name, p in other.columns.items():
             mine = cols.get(name)
-            cols[name] = p if mine is None else mine.merge(p)  # type: ignore[arg-type]
+            cols[name] = p if mine is None else merge_column_profiles(mine, p)
         return ReferenceProfile(
-            cols, self.n_rows + other.n_rows, self.chunks + other.chunks,
+            cols,
+            self.n_rows + other.n_rows,
+            self.chunks + other.chunks,
             self.chunk_rows + other.chunk_rows,
         )
 
@@ -356,7 +409,7 @@ class ProfileBuilder:
                 continue
             chunk[name] = part
             have = self._profiles.get(name)
-            self._profiles[name] = part if have is None else have.merge(part)  # type: ignore[arg-type]
+            self._profiles[name] = part if have is None else merge_column_profiles(have, part)
         self._rows += frame.n_rows
         if self._keep_chunks:
             for p in chunk.values():
@@ -413,9 +466,9 @@ def _slice_rows(data: object, rows: slice) -> object:
     if isinstance(data, Frame):
         data = data._data
     if hasattr(data, "iloc"):
-        return data.iloc[rows]  # type: ignore[attr-defined]
+        return data.iloc[rows]
     if hasattr(data, "slice") and hasattr(data, "num_rows"):
-        return data.slice(rows.start, rows.stop - rows.start)  # type: ignore[attr-defined]
+        return data.slice(rows.start, rows.stop - rows.start)
     if isinstance(data, Mapping):
         return {k: np.asarray(v)[rows] for k, v in data.items()}
     raise TypeError(f"cannot slice {type(data).__name__}")

@@ -17,7 +17,12 @@ import numpy as np
 from mlsteward.engines.drift.chunking import Chunk, Chunker
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
-from mlsteward.engines.drift.profile import EmbeddingProfile, ReferenceProfile, profile_kind
+from mlsteward.engines.drift.profile import (
+    EmbeddingProfile,
+    ReferenceProfile,
+    profile_kind,
+    subtract_column_profiles,
+)
 from mlsteward.engines.drift.results import ColumnSummary
 from mlsteward.engines.drift.samples import (
     CategoricalSample,
@@ -161,9 +166,7 @@ class PreparedReference:
         plan = chunker.split(self._frame)
         self.messages.extend(plan.messages)
         for chunk in plan.chunks:
-            yield chunk.info.index, {
-                name: self._raw_split(name, chunk) for name in self._raw
-            }
+            yield chunk.info.index, {name: self._raw_split(name, chunk) for name in self._raw}
 
     def _raw_split(self, name: str, chunk: Chunk) -> tuple[Sample, Sample]:
         raw = self._raw[name]
@@ -209,6 +212,6 @@ class PreparedReference:
                 whole = self._profile.columns.get(name)
                 if whole is None or name not in self.kinds or isinstance(whole, EmbeddingProfile):
                     continue
-                rest = whole.subtract(part)  # type: ignore[arg-type]
+                rest = subtract_column_profiles(whole, part)
                 pairs[name] = (rest.sample(), part.sample())
             yield i, pairs

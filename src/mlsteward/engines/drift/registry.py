@@ -140,4 +140,3 @@ def choose_default_test(pair: ColumnPair) -> tuple[str, str]:
         "few hundredths of a standard deviation: use learned thresholds or wasserstein for "
         "practical significance"
     )
-

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mlsteward.engines.drift.column_pair import ColumnPair
 
 
-class ColumnKind(str, enum.Enum):
+class ColumnKind(enum.StrEnum):
     """The kind of values a column holds, which decides which tests apply."""
 
     NUMERIC = "numeric"
@@ -27,7 +27,7 @@ class ColumnKind(str, enum.Enum):
     EMBEDDING = "embedding"
 
 
-class ThresholdKind(str, enum.Enum):
+class ThresholdKind(enum.StrEnum):
     """How a test's threshold is read.
 
     ``P_VALUE``: drift when the p-value is below the threshold.

@@ -18,6 +18,7 @@ from mlsteward.interfaces.cli import (
     artifacts,
     db,
     experiments,
+    models,
     quickstart,
     runs,
     server,
@@ -88,6 +89,7 @@ server.register(app)
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
+app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
 
 

@@ -9,7 +9,12 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from mlsteward._version import __version__
-from mlsteward.interfaces.rest import routes_artifacts, routes_experiments, routes_runs
+from mlsteward.interfaces.rest import (
+    routes_artifacts,
+    routes_experiments,
+    routes_registry,
+    routes_runs,
+)
 from mlsteward.interfaces.rest.errors import error_response, install_error_handlers
 from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
 from mlsteward.interfaces.rest.responses import WireJSONResponse, json_response
@@ -73,6 +78,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     api.include_router(routes_experiments.router)
     api.include_router(routes_runs.router)
     api.include_router(routes_artifacts.router)
+    api.include_router(routes_registry.router)
     api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)
     app.include_router(api)
     app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=HealthOut)

@@ -29,7 +29,7 @@ from mlsteward.interfaces.sdk.environment import (
 )
 from mlsteward.interfaces.sdk.metric_buffer import MetricBuffer
 from mlsteward.interfaces.sdk.seeds import current_seeds
-from mlsteward.interfaces.sdk.tracking_uri import backend_for, close_backends
+from mlsteward.interfaces.sdk.tracking_uri import backend_for, close_backends, on_close_backends
 from mlsteward.services.limits import Limits
 from mlsteward.services.tracking.validation import validate_key, validate_metric_value
 
@@ -42,8 +42,9 @@ NOTE_TAG = "mlsteward.note"
 _lock = threading.RLock()
 _limits = Limits()
 _valid_metric_keys: set[str] = set()
-_buffers: dict[int, MetricBuffer] = {}
-_experiment_by_backend: dict[int, str] = {}
+# Keyed by the backend object itself: an id() could be reused by a later backend.
+_buffers: dict[TrackingBackend, MetricBuffer] = {}
+_experiment_by_backend: dict[TrackingBackend, str] = {}
 _last_run_id: str | None = None
 _exit_status = "FINISHED"
 
@@ -91,7 +92,7 @@ _stack: list[ActiveRun] = []
 
 
 def _buffer_for(backend: TrackingBackend) -> MetricBuffer:
-    key = id(backend)
+    key = backend
     buffer = _buffers.get(key)
     if buffer is None:
         with _lock:
@@ -117,14 +118,14 @@ def set_experiment(
         experiment = backend.get_or_create_experiment(experiment_name)
     else:
         experiment = backend.get_experiment(str(experiment_id))
-    _experiment_by_backend[id(backend)] = experiment.experiment_id
+    _experiment_by_backend[backend] = experiment.experiment_id
     return experiment
 
 
 def _experiment_for_new_run(backend: TrackingBackend, experiment_id: str | None) -> str:
     if experiment_id:
         return str(experiment_id)
-    chosen = _experiment_by_backend.get(id(backend))
+    chosen = _experiment_by_backend.get(backend)
     if chosen:
         return chosen
     env_id = os.environ.get("MLSTEWARD_EXPERIMENT_ID")
@@ -380,6 +381,17 @@ def _record_unhandled(
     _previous_hook(exc_type, exc, tb)
 
 
+def _close_buffers() -> None:
+    """Write out and stop every metric buffer (their backends are about to close)."""
+    for buffer in list(_buffers.values()):
+        try:
+            buffer.close()
+        except Exception as error:
+            print(f"mlsteward: metric points not written: {error}", file=sys.stderr)
+    _buffers.clear()
+    _experiment_by_backend.clear()
+
+
 def _at_exit() -> None:
     """End runs left open (FAILED if the program died of an exception) and flush everything."""
     while _stack:
@@ -387,15 +399,10 @@ def _at_exit() -> None:
             _end_run_by_id(_stack[0].info.run_id, _exit_status)
         except Exception as error:  # at exit there is nobody left to raise to
             print(f"mlsteward: could not end run cleanly: {error}", file=sys.stderr)
-    for buffer in list(_buffers.values()):
-        try:
-            buffer.close()
-        except Exception as error:
-            print(f"mlsteward: metric points not written: {error}", file=sys.stderr)
-    _buffers.clear()
-    close_backends()
+    close_backends()  # runs _close_buffers first, through the hook
 
 
 _previous_hook = sys.excepthook
 sys.excepthook = _record_unhandled
+on_close_backends(_close_buffers)
 atexit.register(_at_exit)

@@ -36,6 +36,7 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
+from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
 from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
 from mlsteward.services.context import local_actor
 
@@ -50,7 +51,7 @@ _BATCH_ATTEMPTS = 3
 _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
-class HttpBackend:
+class HttpBackend(HttpRegistryBackendMixin):
     """Talks to the server at ``uri`` (``http(s)://host:port``) as the local OS user.
 
     ``transport`` replaces httpx's network transport (custom TLS, proxies, or a test seam that

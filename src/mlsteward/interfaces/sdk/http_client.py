@@ -18,7 +18,13 @@ from urllib.parse import quote
 import httpx
 
 from mlsteward._version import __version__
-from mlsteward.domain.errors import MlstewardError, UnavailableError, error_from_code
+from mlsteward.domain.errors import (
+    MlstewardError,
+    PermissionDeniedError,
+    UnavailableError,
+    error_from_code,
+)
+from mlsteward.domain.registry import GateError
 from mlsteward.interfaces.rest import wire
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -47,6 +53,9 @@ def error_from_response(response: httpx.Response) -> MlstewardError:
         body = response.json()
         code, message = body["error"]["code"], body["error"]["message"]
         error = error_from_code(str(code), str(message))
+        reasons = body["error"].get("reasons")
+        if isinstance(error, PermissionDeniedError) and isinstance(reasons, list):
+            error = GateError(str(message), [str(r) for r in reasons])  # a registry gate
     except Exception:  # not our JSON: a proxy, or a server that is not mlsteward
         text = response.text[:200].strip() or response.reason_phrase
         cls = UnavailableError if status in _RETRY_STATUSES else MlstewardError

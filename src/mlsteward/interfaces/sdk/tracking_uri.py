@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from mlsteward.interfaces.sdk.backend import TrackingBackend
@@ -11,6 +12,7 @@ from mlsteward.interfaces.sdk.backend import TrackingBackend
 _lock = threading.Lock()
 _explicit_uri: str | None = None
 _backends: dict[str, TrackingBackend] = {}
+_close_hooks: list[Callable[[], None]] = []
 
 
 def home_dir() -> Path:
@@ -68,7 +70,14 @@ def _open(uri: str) -> TrackingBackend:
     return LocalBackend(uri, default_artifacts_uri(uri))
 
 
+def on_close_backends(hook: Callable[[], None]) -> None:
+    """Run ``hook`` before backends close (the fluent API drops buffers bound to them)."""
+    _close_hooks.append(hook)
+
+
 def close_backends() -> None:
+    for hook in list(_close_hooks):
+        hook()
     with _lock:
         for backend in _backends.values():
             backend.close()

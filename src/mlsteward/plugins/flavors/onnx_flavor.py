@@ -7,6 +7,7 @@ one tensor or one tensor per column.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,12 +64,26 @@ class OnnxFlavor(Flavor):
         return {"type": "tensors", "tensors": specs}
 
 
-def new_session(source: Path | bytes, threads: int = 0) -> Any:
-    """An ONNX Runtime session on the CPU (``threads=0`` lets the runtime choose)."""
+#: Intra-op threads of each ONNX Runtime session (``MLSTEWARD_ONNX_THREADS`` overrides).
+DEFAULT_THREADS = 1
+
+
+def new_session(source: Path | bytes, threads: int | None = None) -> Any:
+    """An ONNX Runtime session on the CPU.
+
+    One intra-op thread by default: a serving process runs many requests side by side, and
+    a pool of spinning worker threads per session (the runtime's default) steals the cores
+    those requests, and the other sessions, need. Set ``threads`` or
+    ``MLSTEWARD_ONNX_THREADS`` (0 = the runtime's choice) for big batches on idle cores.
+    """
     import onnxruntime as ort
 
+    if threads is None:
+        threads = int(os.environ.get("MLSTEWARD_ONNX_THREADS", DEFAULT_THREADS))
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     model = source if isinstance(source, bytes) else str(source)
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])

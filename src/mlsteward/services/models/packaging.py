@@ -39,6 +39,9 @@ def choose_flavor(model: Any, flavor: str | None, registry: FlavorRegistry) -> F
 def resolve_signature(flavor: Flavor, model: Any, signature: Any, example: Any | None) -> Signature:
     """The caller's signature, else one inferred from the example and the model's output."""
     given = as_signature(signature)
+    if given is not None and example is not None:
+        # the example must satisfy the signature it is stored with
+        compile_plan(given.inputs, flavor.wrap(model).wants)(example)
     if given is not None and given.outputs is not None:
         return given
     if given is not None:

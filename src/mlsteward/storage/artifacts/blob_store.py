@@ -7,6 +7,7 @@ object stores a single PUT is already atomic, and the move is a server-side copy
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -60,41 +61,63 @@ class BlobStore:
         target = self._blob_path(digest)
         if not self.fs.exists(target):
             if self._local:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=Path(target).parent, prefix=".tmp-")
-                os.close(fd)
+                tmp = self._local_temp()
                 try:
                     shutil.copyfile(local_path, tmp)
-                    os.replace(tmp, target)
+                    self._publish_local(tmp, target)
                 finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
+                    _unlink_quietly(tmp)
             else:
                 self.fs.put_file(os.fspath(local_path), target)
         return digest, size
 
     def put_stream(self, stream: BinaryIO | Iterator[bytes]) -> tuple[str, int]:
-        """Store a stream (spooled to a local temp file while hashing); returns (digest, size)."""
-        with tempfile.NamedTemporaryFile(prefix="mlsteward-upload-", delete=False) as tmp:
-            try:
-                chunks = (
-                    iter(lambda: stream.read(CHUNK), b"") if hasattr(stream, "read") else stream
-                )
+        """Store a stream, hashing while it is written; returns (digest, size).
+
+        Locally the bytes are written once, to a temp file beside the blobs that is then
+        renamed; for object stores they go to a local temp file and are uploaded once.
+        """
+        chunks: Iterator[bytes]
+        if hasattr(stream, "read"):
+            reader = stream
+            chunks = iter(lambda: reader.read(CHUNK), b"")
+        else:
+            chunks = iter(stream)
+        tmp = self._local_temp() if self._local else _system_temp()
+        try:
+            sha = hashlib.sha256()
+            size = 0
+            with open(tmp, "wb") as out:
                 for chunk in chunks:
-                    tmp.write(chunk)
-                tmp.close()
-                return self.put_file(tmp.name)
-            finally:
-                os.unlink(tmp.name)
+                    sha.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            digest = sha.hexdigest()
+            target = self._blob_path(digest)
+            if not self.fs.exists(target):
+                if self._local:
+                    self._publish_local(tmp, target)
+                else:
+                    self.fs.put_file(tmp, target)
+            return digest, size
+        finally:
+            _unlink_quietly(tmp)
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
-        with tempfile.NamedTemporaryFile(prefix="mlsteward-bytes-", delete=False) as tmp:
-            try:
-                tmp.write(data)
-                tmp.close()
-                return self.put_file(tmp.name)
-            finally:
-                os.unlink(tmp.name)
+        return self.put_stream(iter([data]))
+
+    def _local_temp(self) -> str:
+        folder = Path(self._base) / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(dir=folder, prefix="upload-")
+        os.close(fd)
+        return path
+
+    @staticmethod
+    def _publish_local(tmp: str, target: str) -> None:
+        """Rename into place: readers see the whole blob or none of it."""
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
 
     def open(self, digest: str) -> IO[bytes]:
         """Open a blob for reading; NotFoundError when it is not stored."""
@@ -120,6 +143,17 @@ class BlobStore:
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+
+def _system_temp() -> str:
+    fd, path = tempfile.mkstemp(prefix="mlsteward-upload-")
+    os.close(fd)
+    return path
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _protocols(fs: Any) -> set[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exc, insert, select, text, update
+from sqlalchemy import Connection, Row, delete, exc, insert, select, update
 
 from mlsteward.domain.entities import (
     Experiment,
@@ -30,6 +30,7 @@ from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.engine import create_engines, redact_url
+from mlsteward.storage.sql.metric_chunks import MetricArrays, insert_chunks, read_arrays
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
@@ -280,7 +281,7 @@ class SqlStore(SqlRegistryMixin, Store):
                     stmt.on_conflict_do_update(
                         index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
                     ),
-                    [{"run_id": run_id, "key": k, "value": v} for k, v in last.items()],
+                    [{"run_id": run_id, "key": k, "value": last[k]} for k in sorted(last)],
                 )
             if metrics:
                 self._insert_metrics(conn, run_id, metrics)
@@ -296,7 +297,9 @@ class SqlStore(SqlRegistryMixin, Store):
         existing = self._stored_params(conn, run_id, list(wanted))
         _check_params_unchanged(existing, wanted)
         fresh = [
-            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+            {"run_id": run_id, "key": k, "value": wanted[k]}
+            for k in sorted(wanted)
+            if k not in existing
         ]
         if fresh:
             # A concurrent batch may insert the same key between our read and this insert
@@ -318,19 +321,7 @@ class SqlStore(SqlRegistryMixin, Store):
         return found
 
     def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-        # The hot path: tuples straight to the driver's executemany (SQLAlchemy's per-row
-        # parameter processing would double the cost of a 10,000-point batch).
-        isnan = math.isnan
-        rows = [
-            (run_id, p.key, 0.0 if isnan(p.value) else p.value, isnan(p.value), p.step, p.timestamp)
-            for p in points
-        ]
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        conn.exec_driver_sql(
-            "INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES "
-            f"({', '.join([mark] * 6)})",
-            rows,
-        )
+        insert_chunks(conn, run_id, points)
         latest: dict[str, Metric] = {}
         for point in points:
             best = latest.get(point.key)
@@ -362,7 +353,7 @@ class SqlStore(SqlRegistryMixin, Store):
                     "step": p.step,
                     "timestamp": p.timestamp,
                 }
-                for p in latest.values()
+                for p in sorted(latest.values(), key=lambda point: point.key)
             ],
         )
 
@@ -375,18 +366,12 @@ class SqlStore(SqlRegistryMixin, Store):
                 raise NotFoundError(f"Run {run_id!r} has no tag {key!r}")
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        # Plain SQL on the covering index; NaN comes back as NULL and is restored below.
-        query = text(
-            "SELECT key, CASE WHEN is_nan THEN NULL ELSE value END, timestamp, step FROM metrics"
-            " WHERE run_id = :run_id AND key = :key ORDER BY step, timestamp, value"
-        )
+        return self.get_metric_arrays(run_id, key).to_metrics(key)
+
+    def get_metric_arrays(self, run_id: str, key: str) -> MetricArrays:
+        """The history as numpy columns, for callers that never need one object per point."""
         with self._read() as conn:
-            rows = conn.execute(query, {"run_id": run_id, "key": key}).all()
-        points = list(map(Metric._make, rows))
-        for index, point in enumerate(points):
-            if point.value is None:
-                points[index] = point._replace(value=math.nan)
-        return points
+            return read_arrays(conn, run_id, key)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         query = (

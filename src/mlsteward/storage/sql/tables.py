@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,6 +28,8 @@ metadata = MetaData(
 )
 
 KEY_LENGTH = 250
+# SQLite only autoincrements INTEGER PRIMARY KEY; elsewhere ids are 64-bit.
+_AUTO_ID = BigInteger().with_variant(Integer, "sqlite")
 
 experiments = Table(
     "experiments",
@@ -92,24 +95,26 @@ run_tags = Table(
     Column("value", Text, nullable=False),
 )
 
-# SQLite stores NaN as NULL, so NaN is a flag and ``value`` holds 0 for it (PostgreSQL would
-# keep NaN, but one encoding for both keeps the conformance suite honest).
-metrics = Table(
-    "metrics",
+# Metric points, packed: one row per (batch, key) with int64 steps and timestamps and
+# float64 values as little-endian bytes (see metric_chunks.py for why).
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
     Column(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(KEY_LENGTH), nullable=False),
-    Column("value", Float(precision=53), nullable=False),
-    Column("is_nan", Boolean, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    # Covering index: a metric history is read from the index alone.
-    Index("ix_metrics_run_key_step", "run_id", "key", "step", "timestamp", "value", "is_nan"),
+    Column("n_points", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Column("metric_values", LargeBinary, nullable=False),
+    Index("ix_metric_chunks_run_key", "run_id", "key", "id"),
 )
 
+# SQLite stores NaN as NULL, so for the latest value NaN is a flag and ``value`` holds 0.
 latest_metrics = Table(
     "latest_metrics",
     metadata,

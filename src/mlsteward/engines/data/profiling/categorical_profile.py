@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlsteward.engines.data.arrow_numpy import bool_values, values_view
 from mlsteward.engines.data.profiling.sorted_stats import json_number
 
 
@@ -30,11 +31,11 @@ def _frequencies(column: pa.ChunkedArray, top_k: int) -> tuple[int, list[dict[st
     """Exact distinct count (missing excluded) and the ``top_k`` most frequent values."""
     counted = pc.value_counts(column)
     values = counted.field("values")
-    counts = counted.field("counts").to_numpy()
+    counts = values_view(counted.field("counts"))
     if values.null_count:
         keep = values.is_valid()
         values = values.filter(keep)
-        counts = counts[keep.to_numpy(zero_copy_only=False)]
+        counts = counts[bool_values(keep)]
     order = np.argsort(-counts, kind="stable")[:top_k]
     top_values = values.take(pa.array(order, pa.int64())).to_pylist()
     total = len(column)

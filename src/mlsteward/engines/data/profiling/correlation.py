@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlsteward.engines.data.arrow_numpy import float_values, values_view
 from mlsteward.engines.data.profiling.sorted_stats import json_number
 
 
@@ -27,7 +28,7 @@ def _column_source(column: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
     if column.type != pa.float64():
         column = column.cast(pa.float64())
     if column.num_chunks == 1 and column.null_count == 0:
-        return column.chunk(0).to_numpy(zero_copy_only=True)
+        return values_view(column.chunk(0))
     return column
 
 
@@ -38,7 +39,7 @@ def _block(sources: Sequence[pa.ChunkedArray | np.ndarray], start: int, length: 
         if isinstance(source, np.ndarray):
             block[j] = source[start : start + length]
         else:
-            block[j] = source.slice(start, length).to_numpy()
+            block[j] = float_values(source.slice(start, length))
     return block
 
 
@@ -49,7 +50,7 @@ def _prepare(column: pa.ChunkedArray, sample_rows: int) -> tuple[float, bool]:
     keeps the sums well conditioned, and the median makes a constant column centre exactly.
     """
     values = column.cast(pa.float64()) if column.type != pa.float64() else column
-    head = values.slice(0, sample_rows).to_numpy()
+    head = float_values(values.slice(0, sample_rows))
     head = head[np.isfinite(head)]
     centre = float(np.median(head)) if len(head) else 0.0
     gaps = values.null_count > 0 or not pc.all(pc.is_finite(values)).as_py()

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from mlsteward.engines.data.arrow_numpy import float_values, present_values
 from mlsteward.engines.data.profiling.sorted_stats import json_number, summarize_sorted
 
 _SECONDS_PER_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -26,8 +26,7 @@ def profile_numeric(
     """Count, missing, distinct, moments, quantiles and histogram of a numeric column."""
     total = len(column)
     if pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
-        values = column.cast(pa.float64()) if column.type != pa.float64() else column
-        ordered = np.sort(values.to_numpy())  # NaN (and nulls, as NaN) sort last
+        ordered = np.sort(float_values(column))  # NaN (and nulls, as NaN) sort last
         present = total - int(np.count_nonzero(np.isnan(ordered)))
         first = int(np.searchsorted(ordered[:present], -np.inf, side="right"))
         last = int(np.searchsorted(ordered[:present], np.inf, side="left"))
@@ -35,7 +34,7 @@ def profile_numeric(
         distinct_infinities = int(first > 0) + int(present > last)
         finite = ordered[first:last]
     else:
-        finite = np.sort(pc.drop_null(column).to_numpy())
+        finite = np.sort(present_values(column))
         present = len(finite)
         infinite = distinct_infinities = 0
     stats = summarize_sorted(finite, quantiles=quantiles, bins=bins)
@@ -61,7 +60,7 @@ def profile_temporal(
         data_type = pa.date32()
         column = column.cast(pa.date32())
     as_integer = column.cast(pa.int32() if data_type.bit_width == 32 else pa.int64())
-    ticks = np.sort(pc.drop_null(as_integer).to_numpy().astype(np.int64, copy=False))
+    ticks = np.sort(present_values(as_integer, np.int64))
     stats = summarize_sorted(ticks, quantiles=quantiles, bins=bins)
 
     def render(value: float | int | None) -> str | None:

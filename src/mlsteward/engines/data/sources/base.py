@@ -53,7 +53,7 @@ class BatchSource(ABC):
         """JSON-able description of what is read and how (for lineage and rebuilds)."""
 
     def read_all(self) -> pa.Table:
-        """Read everything into one table (convenience for small inputs and tests)."""
+        """Read everything into one table (sources may override with a leaner way)."""
         batches = list(self)
         return pa.Table.from_batches(batches, schema=batches[0].schema)
 

@@ -1,4 +1,4 @@
-"""Tracking tables: experiments, runs, params, tags, metrics, artifacts, idempotency keys.
+"""Tracking tables: experiments, runs, params, tags, metric chunks, artifacts, idempotency keys.
 
 Revision ID: 0001_tracking
 Revises:
@@ -70,20 +70,18 @@ def upgrade() -> None:
         )
     op.create_index("ix_params_key_value", "params", ["key", "value"])
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column("id", _METRIC_ID, primary_key=True, autoincrement=True),
         sa.Column("run_id", _ID, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
         sa.Column("key", _KEY, nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=False),
-        sa.Column("is_nan", sa.Boolean, nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False),
+        sa.Column("n_points", sa.Integer, nullable=False),
+        sa.Column("min_step", sa.BigInteger, nullable=False),
+        sa.Column("max_step", sa.BigInteger, nullable=False),
+        sa.Column("steps", sa.LargeBinary, nullable=False),
+        sa.Column("timestamps", sa.LargeBinary, nullable=False),
+        sa.Column("metric_values", sa.LargeBinary, nullable=False),
     )
-    op.create_index(
-        "ix_metrics_run_key_step",
-        "metrics",
-        ["run_id", "key", "step", "timestamp", "value", "is_nan"],
-    )
+    op.create_index("ix_metric_chunks_run_key", "metric_chunks", ["run_id", "key", "id"])
     op.create_table(
         "latest_metrics",
         sa.Column(
@@ -119,7 +117,7 @@ def downgrade() -> None:
         "idempotency_keys",
         "run_artifacts",
         "latest_metrics",
-        "metrics",
+        "metric_chunks",
         "run_tags",
         "params",
         "runs",
