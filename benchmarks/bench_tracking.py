@@ -66,14 +66,18 @@ ROWS = [
 #: Absolute targets for mlsteward, from the tracking-SDK issue: (section, row key) ->
 #: (comparison, value, size it applies to). A figure measured at another size (--quick)
 #: is shown as "n/a". Keep this table in step with the issue.
+# The targets of the tracking issue: >= 100,000 points/s accepted by log_metric, >= 50,000
+# points/s durably stored end to end (>= 10x MLflow's log_batch, read off the ratio column),
+# a 100,000-point history under 200 ms, a metric-filtered search over 10,000 runs under 500 ms.
 TARGETS: dict[tuple[str, str], tuple[str, float, int]] = {
     ("local", "log_metric_accepted"): (">=", 100_000, 100_000),
-    ("local", "log_metric_stored"): (">=", 20_000, 100_000),
-    ("server", "log_metric_stored"): (">=", 10_000, 100_000),
-    ("local", "get_metric_history"): ("<=", 500, 100_000),
-    ("server", "get_metric_history"): ("<=", 1_000, 100_000),
+    ("server", "log_metric_accepted"): (">=", 100_000, 100_000),
+    ("local", "log_metric_stored"): (">=", 50_000, 100_000),
+    ("server", "log_metric_stored"): (">=", 50_000, 100_000),
+    ("local", "get_metric_history"): ("<=", 200, 100_000),
+    ("server", "get_metric_history"): ("<=", 200, 100_000),
     ("local", "search_runs"): ("<=", 500, 10_000),
-    ("server", "search_runs"): ("<=", 1_000, 10_000),
+    ("server", "search_runs"): ("<=", 500, 10_000),
 }
 
 
