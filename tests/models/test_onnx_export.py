@@ -103,6 +103,7 @@ def test_columntransformer_with_text_gets_one_input_per_column(
     np.testing.assert_array_equal(onnx.predict(data), model.predict(data))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_mlp_int8_quantizes_matmuls_and_records_accuracy_change() -> None:
     model = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, Y)
     with mlsteward.start_run():

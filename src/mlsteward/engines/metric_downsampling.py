@@ -1,7 +1,8 @@
 """Downsampling a metric series for display while keeping every bucket's extremes.
 
-Plain striding hides spikes (a NaN or a divergence at one step); keeping the minimum and
-maximum of each bucket preserves the envelope a person looks for in a plot.
+Plain striding hides spikes (a divergence at one step); keeping the minimum and maximum of
+each bucket preserves the envelope a person looks for in a plot. The first and last points
+are always kept.
 """
 
 from __future__ import annotations
@@ -9,28 +10,43 @@ from __future__ import annotations
 import math
 from typing import TypeVar
 
+import numpy as np
+
 from mlsteward.domain.entities import Metric
+from mlsteward.domain.metric_arrays import MetricArrays
 
 T = TypeVar("T", bound=Metric)
 
 
+def keep_indices(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions to keep: first, last, and each bucket's min and max (NaN ignored)."""
+    n = int(values.size)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, (max_points - 2) // 2)
+    size = math.ceil((n - 2) / buckets)
+    keep = [0]
+    for start in range(1, n - 1, size):
+        segment = values[start : min(start + size, n - 1)]
+        if np.isnan(segment).all():
+            keep.append(start)
+            continue
+        low = start + int(np.nanargmin(segment))
+        high = start + int(np.nanargmax(segment))
+        keep.extend(sorted({low, high}))
+    keep.append(n - 1)
+    return np.asarray(keep, dtype=np.int64)
+
+
+def downsample_arrays(arrays: MetricArrays, max_points: int) -> MetricArrays:
+    if len(arrays) <= max_points:
+        return arrays
+    return arrays.take(keep_indices(arrays.values, max_points))
+
+
 def downsample_min_max(points: list[T], max_points: int) -> list[T]:
-    """At most ``max_points`` points: the first, the last, and per bucket its min and max."""
+    """The same selection over a list of points (already in step order)."""
     if len(points) <= max_points:
         return list(points)
-    inner = points[1:-1]
-    buckets = max(1, (max_points - 2) // 2)
-    size = math.ceil(len(inner) / buckets)
-    kept: list[T] = [points[0]]
-    for start in range(0, len(inner), size):
-        bucket = inner[start : start + size]
-        finite = [p for p in bucket if not math.isnan(p.value)]
-        if not finite:
-            kept.append(bucket[0])
-            continue
-        low = min(finite, key=lambda p: p.value)
-        high = max(finite, key=lambda p: p.value)
-        pair = sorted({id(low): low, id(high): high}.values(), key=lambda p: (p.step, p.timestamp))
-        kept.extend(pair)
-    kept.append(points[-1])
-    return kept
+    values = np.fromiter((p.value for p in points), dtype=np.float64, count=len(points))
+    return [points[i] for i in keep_indices(values, max_points).tolist()]

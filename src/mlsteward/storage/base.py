@@ -32,6 +32,7 @@ from mlsteward.domain.entities import (
     RunStatus,
     RunTag,
 )
+from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.domain.search_filter import Expr, OrderKey
 
 
@@ -119,8 +120,13 @@ class Store(abc.ABC):
     def delete_tag(self, run_id: str, key: str) -> None: ...
 
     @abc.abstractmethod
+    def get_metric_arrays(self, run_id: str, key: str) -> MetricArrays:
+        """All points of one metric as columns, ordered by step, then timestamp, then the
+        order they were logged in."""
+
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """All points of one metric, ordered by step then timestamp."""
+        """All points of one metric, ordered as ``get_metric_arrays``."""
+        return self.get_metric_arrays(run_id, key).to_metrics(key)
 
     @abc.abstractmethod
     def list_metric_keys(self, run_id: str) -> list[str]: ...

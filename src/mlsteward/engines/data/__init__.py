@@ -22,7 +22,7 @@ _EXPORTS = {
     "CheckFailure": "mlsteward.engines.data.validation.validate",
     "cohen_kappa": "mlsteward.engines.data.agreement",
     "ColumnRule": "mlsteward.engines.data.validation.schema",
-    "content_hash": "mlsteward.engines.data.content_hash",
+    "content_hash": "mlsteward.engines.data.table_hash",
     "CsvSource": "mlsteward.engines.data.sources.csv_source",
     "DataError": "mlsteward.engines.data.errors",
     "DataSchema": "mlsteward.engines.data.validation.schema",
@@ -64,7 +64,7 @@ _EXPORTS = {
     "StagedParquet": "mlsteward.engines.data.ingest",
     "Step": "mlsteward.engines.data.transforms.step",
     "StepError": "mlsteward.engines.data.errors",
-    "TableHasher": "mlsteward.engines.data.content_hash",
+    "TableHasher": "mlsteward.engines.data.table_hash",
     "take_split": "mlsteward.engines.data.splits",
     "time_folds": "mlsteward.engines.data.splits",
     "time_split": "mlsteward.engines.data.splits",
@@ -160,7 +160,6 @@ if TYPE_CHECKING:
         canonicalize_table,
         parse_type,
     )
-    from mlsteward.engines.data.content_hash import TableHasher, content_hash
     from mlsteward.engines.data.errors import (
         BadRow,
         DataError,
@@ -197,6 +196,7 @@ if TYPE_CHECKING:
         time_folds,
         time_split,
     )
+    from mlsteward.engines.data.table_hash import TableHasher, content_hash
     from mlsteward.engines.data.transforms.step import (
         FittedStep,
         Step,

@@ -1,9 +1,9 @@
 """NumPy views of Arrow arrays, straight from their buffers.
 
-``pyarrow``'s ``to_numpy`` goes through its pandas compatibility layer, which imports pandas
-(half a second and tens of MiB the first time) even for a zero-copy view. The hot paths
-(hashing, profiling, correlation) only need fixed-width values and validity bits, which
-NumPy can read from the Arrow buffers directly, without copying the values.
+The hot paths (hashing, profiling, correlation) only need fixed-width values and validity
+bits. Reading them from the Arrow buffers gives views without copies and without going
+through ``to_numpy``'s pandas compatibility layer, and makes explicit which slots are
+undefined (the values under nulls) so callers mask them.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from mlsteward.engines.data.canonical import (
     canonicalize_array,
     canonicalize_batch,
 )
-from mlsteward.engines.data.content_hash import TableHasher
 from mlsteward.engines.data.errors import BadRow, SourceError
 from mlsteward.engines.data.sources.base import BatchSource
+from mlsteward.engines.data.table_hash import TableHasher
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,10 @@ class DriftAnalyzer:
             )
         else:
             self.reference = PreparedReference.from_data(
-                reference, columns=columns, config=self.config, keep_raw=learn_thresholds
+                reference,
+                columns=columns,
+                config=self.config,
+                chunker=chunker if learn_thresholds else None,
             )
         self.learned: dict[str, dict[str, LearnedBound]] = {}
         self._learned_records: list[LearnedThreshold] = []
@@ -96,7 +99,7 @@ class DriftAnalyzer:
     # -- learned thresholds ----------------------------------------------------------------
     def _learn(self, k: float) -> None:
         scores: dict[str, dict[str, list[float]]] = {}
-        for _, pairs in self.reference.out_of_sample_chunks(self.chunker):
+        for _, pairs in self.reference.out_of_sample_chunks():
             for name, (rest, part) in pairs.items():
                 res = self._evaluate(name, rest, part, learned=False)
                 for t in res.tests:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlsteward.engines.drift.chunking import Chunk, Chunker
+from mlsteward.engines.drift.chunking import Chunk, Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.profile import (
@@ -50,8 +50,7 @@ def categorical_sample(codes: np.ndarray, labels: list[str]) -> CategoricalSampl
 
 @dataclass
 class _RawColumn:
-    values: np.ndarray | None = None  # numeric, unsorted, NaN for missing
-    order: np.ndarray | None = None  # argsort of values (NaN last), computed on demand
+    order: np.ndarray | None = None  # row of each sorted finite value (int32 when it fits)
     codes: np.ndarray | None = None  # categorical codes
     labels: list[str] | None = None
     matrix: np.ndarray | None = None  # embeddings
@@ -67,7 +66,7 @@ class PreparedReference:
         self.messages: list[str] = []
         self.n_rows = 0
         self._raw: dict[str, _RawColumn] = {}
-        self._frame: Frame | None = None
+        self._plan: ChunkPlan | None = None
         self._profile: ReferenceProfile | None = None
 
     @property
@@ -81,12 +80,19 @@ class PreparedReference:
         *,
         columns: Sequence[str] | None = None,
         config: Mapping[str, ColumnConfig] | None = None,
-        keep_raw: bool = False,
+        chunker: Chunker | None = None,
     ) -> PreparedReference:
-        """Prepare raw reference data; ``keep_raw`` keeps what learned thresholds need."""
+        """Prepare raw reference data.
+
+        With a ``chunker`` it also keeps what out-of-sample chunk scores need (row positions of
+        the sorted values, category codes) and the chunk plan; the table itself is not kept.
+        """
         self = cls()
         frame = Frame(data)
-        self._frame = frame
+        keep_raw = chunker is not None
+        if chunker is not None:
+            self._plan = chunker.split(frame)
+            self.messages.extend(self._plan.messages)
         self.n_rows = frame.n_rows
         config = config or {}
         for name in columns if columns is not None else frame.columns:
@@ -108,13 +114,22 @@ class PreparedReference:
         if kind is None:
             return
         raw = _RawColumn()
+        sample: Sample
         if kind is ColumnKind.NUMERIC:
             values = frame.numeric(name)
             if not explicit and is_two_valued(values):
                 kind = ColumnKind.BINARY
+            elif keep:
+                # One argsort gives both the sorted sample and, for learned thresholds, which
+                # row each sorted value came from (NaN sort last and are cut off).
+                order = np.argsort(values)
+                n_finite = int(np.count_nonzero(np.isfinite(values)))
+                sorted_values = values[order[:n_finite]]
+                sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
+                dtype = np.int32 if values.size < 2**31 else np.int64
+                raw.order = order[:n_finite].astype(dtype)
             else:
-                sample: Sample = NumericSample.from_values(values)
-                raw.values = values if keep else None
+                sample = NumericSample.from_values(values)
         if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
             codes, labels = frame.categorical(name)
             sample = categorical_sample(codes, labels)
@@ -155,29 +170,25 @@ class PreparedReference:
         return self
 
     def out_of_sample_chunks(
-        self, chunker: Chunker | None
+        self,
     ) -> Iterator[tuple[int, dict[str, tuple[Sample, Sample]]]]:
         """For each reference chunk: ``{column: (reference without chunk, chunk)}``."""
         if self._profile is not None:
             yield from self._profile_chunks()
             return
-        if self._frame is None or chunker is None:
+        if self._plan is None:
             return
-        plan = chunker.split(self._frame)
-        self.messages.extend(plan.messages)
-        for chunk in plan.chunks:
+        for chunk in self._plan.chunks:
             yield chunk.info.index, {name: self._raw_split(name, chunk) for name in self._raw}
 
     def _raw_split(self, name: str, chunk: Chunk) -> tuple[Sample, Sample]:
         raw = self._raw[name]
         mask = np.zeros(self.n_rows, dtype=bool)
         mask[chunk.rows] = True
-        if raw.values is not None:
+        if raw.order is not None:
             whole = self.samples[name]
             assert isinstance(whole, NumericSample) and whole.values is not None
-            sorted_vals = whole.values  # the finite values in argsort order (NaN sort last)
-            if raw.order is None:
-                raw.order = np.argsort(raw.values, kind="stable")[: sorted_vals.size]
+            sorted_vals = whole.values
             in_chunk = mask[raw.order]
             chunk_missing = int(np.count_nonzero(mask)) - int(np.count_nonzero(in_chunk))
             total_missing = whole.n_missing

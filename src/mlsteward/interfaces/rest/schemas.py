@@ -180,10 +180,13 @@ class LogBatchOut(BaseModel):
 
 
 class MetricHistoryOut(BaseModel):
+    """Columns as JSON lists, or (``encoding="base64-le"``) as base64 strings."""
+
     key: str
-    values: list[WireFloat]
-    timestamps: list[int]
-    steps: list[int]
+    values: list[WireFloat] | str
+    timestamps: list[int] | str
+    steps: list[int] | str
+    encoding: str | None = None
 
 
 class MetricKeysOut(BaseModel):

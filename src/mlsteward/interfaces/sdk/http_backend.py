@@ -34,6 +34,7 @@ from mlsteward.domain.entities import (
     RunTag,
 )
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
+from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
@@ -193,11 +194,11 @@ class HttpBackend(HttpRegistryBackendMixin):
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
     ) -> list[Metric]:
-        params: dict[str, Any] = {"key": key}
+        params: dict[str, Any] = {"key": key, "encoding": "base64-le"}
         if max_points is not None:
             params["max_points"] = max_points
         raw = self._api.json("GET", f"/runs/{_id(run_id)}/metrics/history", params=params)
-        return wire.history_from_payload(raw)
+        return MetricArrays.from_packed(raw).to_metrics(key)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return list(self._api.json("GET", f"/runs/{_id(run_id)}/metrics/keys")["keys"])

@@ -11,39 +11,13 @@ order points were logged in (a stable sort over chunks read in insertion order).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
-from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import Connection, insert, select
 
 from mlsteward.domain.entities import Metric
+from mlsteward.domain.metric_arrays import FLOAT64, INT64, MetricArrays
 from mlsteward.storage.sql.tables import metric_chunks
-
-_INT64 = np.dtype("<i8")
-_FLOAT64 = np.dtype("<f8")
-
-
-class MetricArrays(NamedTuple):
-    """A metric history as columns, sorted by (step, timestamp, logging order)."""
-
-    steps: np.ndarray
-    timestamps: np.ndarray
-    values: np.ndarray
-
-    def to_metrics(self, key: str) -> list[Metric]:
-        return list(
-            map(
-                Metric._make,
-                zip(
-                    repeat(key),
-                    self.values.tolist(),
-                    self.timestamps.tolist(),
-                    self.steps.tolist(),
-                    strict=False,
-                ),
-            )
-        )
 
 
 def insert_chunks(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
@@ -53,9 +27,9 @@ def insert_chunks(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
         by_key.setdefault(point.key, []).append(point)
     rows = []
     for key, group in by_key.items():
-        steps = np.fromiter((p.step for p in group), dtype=_INT64, count=len(group))
-        stamps = np.fromiter((p.timestamp for p in group), dtype=_INT64, count=len(group))
-        values = np.fromiter((p.value for p in group), dtype=_FLOAT64, count=len(group))
+        steps = np.fromiter((p.step for p in group), dtype=INT64, count=len(group))
+        stamps = np.fromiter((p.timestamp for p in group), dtype=INT64, count=len(group))
+        values = np.fromiter((p.value for p in group), dtype=FLOAT64, count=len(group))
         rows.append(
             {
                 "run_id": run_id,
@@ -79,11 +53,10 @@ def read_arrays(conn: Connection, run_id: str, key: str) -> MetricArrays:
         .order_by(c.id)
     ).all()
     if not rows:
-        empty_int = np.empty(0, dtype=_INT64)
-        return MetricArrays(empty_int, empty_int.copy(), np.empty(0, dtype=_FLOAT64))
-    steps = np.concatenate([np.frombuffer(r[0], dtype=_INT64) for r in rows])
-    stamps = np.concatenate([np.frombuffer(r[1], dtype=_INT64) for r in rows])
-    values = np.concatenate([np.frombuffer(r[2], dtype=_FLOAT64) for r in rows])
+        return MetricArrays.empty()
+    steps = np.concatenate([np.frombuffer(r[0], dtype=INT64) for r in rows])
+    stamps = np.concatenate([np.frombuffer(r[1], dtype=INT64) for r in rows])
+    values = np.concatenate([np.frombuffer(r[2], dtype=FLOAT64) for r in rows])
     if steps.size > 1:
         step_gaps, stamp_gaps = np.diff(steps), np.diff(stamps)
         if not np.all((step_gaps > 0) | ((step_gaps == 0) & (stamp_gaps >= 0))):

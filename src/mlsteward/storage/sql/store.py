@@ -26,11 +26,12 @@ from mlsteward.domain.errors import (
     NotFoundError,
     UnavailableError,
 )
+from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.engine import create_engines, redact_url
-from mlsteward.storage.sql.metric_chunks import MetricArrays, insert_chunks, read_arrays
+from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
@@ -365,11 +366,7 @@ class SqlStore(SqlRegistryMixin, Store):
             if result.rowcount == 0:
                 raise NotFoundError(f"Run {run_id!r} has no tag {key!r}")
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self.get_metric_arrays(run_id, key).to_metrics(key)
-
     def get_metric_arrays(self, run_id: str, key: str) -> MetricArrays:
-        """The history as numpy columns, for callers that never need one object per point."""
         with self._read() as conn:
             return read_arrays(conn, run_id, key)
 

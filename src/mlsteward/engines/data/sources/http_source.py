@@ -73,6 +73,7 @@ class HttpApiSource(BatchSource):
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         schema: pa.Schema | None = None,
+        inference_rows: int = 100_000,
         timeout_s: float = 30.0,
         retries: int = 3,
         backoff_s: float = 0.5,
@@ -85,6 +86,7 @@ class HttpApiSource(BatchSource):
         self.params = dict(params or {})
         self.headers = dict(headers or {})
         self.schema = schema
+        self.inference_rows = inference_rows
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -171,7 +173,12 @@ class HttpApiSource(BatchSource):
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         tracker = ProgressTracker(self.url, self.progress)
-        batcher = RecordBatcher(source=self.url, schema=self.schema, position_kind="record")
+        batcher = RecordBatcher(
+            source=self.url,
+            schema=self.schema,
+            position_kind="record",
+            inference_rows=self.inference_rows,
+        )
         client = self.client or httpx.Client(timeout=self.timeout_s)
         position = 1
         try:

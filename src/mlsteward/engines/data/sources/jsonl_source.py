@@ -46,6 +46,7 @@ class JsonLinesSource(BatchSource):
         source: FileInput,
         *,
         schema: pa.Schema | None = None,
+        inference_rows: int = 100_000,
         encoding: str = "utf-8",
         on_bad_rows: str = "error",
         block_size: int = 8 << 20,
@@ -55,6 +56,7 @@ class JsonLinesSource(BatchSource):
         self.source = source
         self.name = input_name(source)
         self.schema = schema
+        self.inference_rows = inference_rows
         self.encoding = check_ascii_compatible(encoding)
         self.on_bad_rows = validate_policy(on_bad_rows)
         self.block_size = block_size
@@ -71,7 +73,12 @@ class JsonLinesSource(BatchSource):
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         tracker = ProgressTracker(self.name, self.progress, total_bytes=input_size(self.source))
-        batcher = RecordBatcher(source=self.name, schema=self.schema, position_kind="line")
+        batcher = RecordBatcher(
+            source=self.name,
+            schema=self.schema,
+            position_kind="line",
+            inference_rows=self.inference_rows,
+        )
         saw_text = False
         with open_binary(self.source) as handle:
             for chunk in iter_line_chunks(handle, self.block_size):

@@ -161,7 +161,11 @@ class RecordBatcher:
         # Always infer from the values and cast safely afterwards: pa.array(values, type=...)
         # would silently truncate 1.5 to an integer column's 1.
         try:
-            return pa.array(values)
+            array = pa.array(values)
+            if pa.types.is_decimal128(array.type) and array.type.precision < 38:
+                # Inferred precision fits these values only; later rows may be wider.
+                array = array.cast(pa.decimal128(38, array.type.scale))
+            return array
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             first = next(v for v in values if v is not None)
             expected = type(first).__name__

@@ -35,6 +35,7 @@ class SqlSource(BatchSource):
         *,
         params: Mapping[str, Any] | None = None,
         schema: pa.Schema | None = None,
+        inference_rows: int = 100_000,
         chunk_rows: int = 50_000,
         progress: ProgressCallback | None = None,
     ) -> None:
@@ -43,6 +44,7 @@ class SqlSource(BatchSource):
         self.query = query
         self.params = dict(params or {})
         self.schema = schema
+        self.inference_rows = inference_rows
         self.chunk_rows = chunk_rows
         self.progress = progress
 
@@ -70,7 +72,12 @@ class SqlSource(BatchSource):
             except (SQLAlchemyError, ImportError, ValueError) as exc:
                 raise SourceError(f"cannot use database URL: {exc}", source=self.safe_url) from None
         tracker = ProgressTracker(self.safe_url, self.progress)
-        batcher = RecordBatcher(source=self.safe_url, schema=self.schema, position_kind="record")
+        batcher = RecordBatcher(
+            source=self.safe_url,
+            schema=self.schema,
+            position_kind="record",
+            inference_rows=self.inference_rows,
+        )
         try:
             with engine.connect() as connection:
                 streaming = connection.execution_options(

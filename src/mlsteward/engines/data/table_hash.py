@@ -92,7 +92,7 @@ class _ColumnDigest:
             elif pa.types.is_integer(kind):
                 self._update_integer(array, mask)
             elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
-                self._update_variable(array)
+                self._update_variable(array, mask)
             elif (
                 pa.types.is_timestamp(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind)
             ):
@@ -130,22 +130,33 @@ class _ColumnDigest:
             array = array.cast(target)
         self._feed("values", _zeroed(values_view(array), mask))
 
-    def _update_variable(self, array: pa.Array) -> None:
+    def _update_variable(self, array: pa.Array, mask: np.ndarray | None) -> None:
         t = array.type
         is_text = pa.types.is_large_string(self.kind)
         if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
             array = array.cast(pa.large_string() if is_text else pa.large_binary())
         elif pa.types.is_fixed_size_binary(t):
             array = array.cast(pa.large_binary())
-        if array.null_count:
-            array = pc.fill_null(array, "" if is_text else b"")
         offset_type = np.int64 if array.type in (pa.large_string(), pa.large_binary()) else np.int32
         _, offsets_buffer, data_buffer = array.buffers()
         width = np.dtype(offset_type).itemsize
         offsets = np.frombuffer(
             offsets_buffer, dtype=offset_type, count=len(array) + 1, offset=array.offset * width
         )
-        self._feed("lengths", np.diff(offsets).astype("<i8"))
+        lengths = np.diff(offsets).astype("<i8")
+        if mask is not None and lengths[mask].any():
+            # Null slots backed by bytes (allowed by Arrow, rare): drop those bytes.
+            keep = ~mask
+            starts = offsets[:-1][keep]
+            pieces = [
+                memoryview(data_buffer)[int(a) : int(a + n)]
+                for a, n in zip(starts, lengths[keep], strict=True)
+            ]
+            lengths[mask] = 0
+            self._feed("lengths", lengths)
+            self._feed("data", b"".join(pieces))
+            return
+        self._feed("lengths", lengths)
         if data_buffer is not None and offsets[-1] > offsets[0]:
             self._feed("data", memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
 
