@@ -167,8 +167,22 @@ def ours(workdir: Path, rounds: int, cold_repeats: int) -> dict[str, Any]:
         predict[batch]["overhead_onnx"] = statistics.median(
             a - b for a, b in zip(blocks["ours_onnx"], blocks["onnxruntime"], strict=True)
         )
+    # Signature enforcement alone (the part mlsteward adds), on the fast path (an array of
+    # the signature's dtype) and on a one-row DataFrame that has to be converted.
+    import pandas as pd
+
+    prepare_input = native._prepare
+    frame1 = pd.DataFrame(x1)
+    enforcement = {
+        name: statistics.median(blocks)
+        for name, blocks in interleaved(
+            {"array_b1": lambda: prepare_input(x1), "dataframe_b1": lambda: prepare_input(frame1)},
+            rounds,
+        ).items()
+    }
     return {
         "model_uri": info.model_uri,
+        "enforcement_ms": enforcement,
         "log_model_ms": log_ms,
         "export_onnx_ms": export_ms,
         "parity": record.parity,
@@ -277,6 +291,14 @@ def report(result: dict[str, Any]) -> None:
     }
     for name, met in verdicts.items():
         console.print(f"  {'met' if met else 'NOT MET'}: {name}")
+    enforcement = mine.get("enforcement_ms") or {}
+    if enforcement:
+        console.print(
+            "  signature enforcement alone, batch 1: "
+            + ", ".join(
+                f"{k.removesuffix('_b1')} input {v * 1000:.1f} µs" for k, v in enforcement.items()
+            )
+        )
     console.print(
         "  +overhead: median per-round difference to the raw runtime in the same process "
         "(MLflow's: pyfunc minus its own sklearn estimator, timed in its process). Figures "

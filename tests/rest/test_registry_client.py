@@ -84,7 +84,11 @@ def test_client_on_http_has_the_registry_as_the_os_user(server_url: ServerURL) -
     client = mlsteward.Client(server_url)
     name = f"m-{uuid.uuid4().hex[:12]}"
     model = client.create_registered_model(name, tags={"team": "risk"}, description="d")
-    assert (model.created_by, model.tags, model.description) == (local_actor(), {"team": "risk"}, "d")
+    assert (model.created_by, model.tags, model.description) == (
+        local_actor(),
+        {"team": "risk"},
+        "d",
+    )
     assert client.get_registered_model(name) == model
     with pytest.raises(AlreadyExistsError):
         client.create_registered_model(name)
@@ -352,7 +356,7 @@ def test_names_the_registry_refuses(as_user: UserClient) -> None:
         with pytest.raises(InvalidArgumentError, match="model name"):
             alice.get_registered_model(bad)
     with pytest.raises(InvalidArgumentError, match="positive whole number"):
-        alice._backend.get_model_version("m", 0)
+        alice._registry().get_model_version("m", 0)
 
 
 def test_non_finite_evaluation_values_round_trip(as_user: UserClient) -> None:

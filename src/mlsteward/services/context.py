@@ -18,7 +18,14 @@ def now_ms() -> int:
 
 
 def local_actor() -> str:
-    """The OS user, which is who acts when mlsteward runs without a server."""
+    """Who acts for this process: ``MLSTEWARD_USER`` when set, else the OS user.
+
+    Locally nothing authenticates this name (the store is the user's own file); against a
+    server it is sent as the acting user, which a later release will tie to a token.
+    """
+    named = os.environ.get("MLSTEWARD_USER", "").strip()
+    if named:
+        return named
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry (some containers): fall back to the uid

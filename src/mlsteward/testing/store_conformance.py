@@ -550,6 +550,23 @@ class StoreConformance:
         ]
         assert all(p.key == "m" for p in history)
 
+    def test_ties_keep_the_order_they_were_logged_in(self, store: Store) -> None:
+        run_id = make_run(store, make_experiment(store, "e")).info.run_id
+        store.log_batch(run_id, [Metric("m", 3.0, 7, 1), Metric("m", 1.0, 7, 1)], [], [])
+        store.log_batch(run_id, [Metric("m", 2.0, 7, 1), Metric("m", math.nan, 7, 1)], [], [])
+        values = [p.value for p in store.get_metric_history(run_id, "m")]
+        assert values[:3] == [3.0, 1.0, 2.0] and math.isnan(values[3])
+
+    def test_metric_arrays_match_the_history(self, store: Store) -> None:
+        run_id = make_run(store, make_experiment(store, "e")).info.run_id
+        points = [Metric("m", v, 10 - i, i % 3) for i, v in enumerate([0.5, math.inf, -2.0, 7.0])]
+        store.log_batch(run_id, points, [], [])
+        arrays = store.get_metric_arrays(run_id, "m")
+        assert len(arrays) == 4
+        assert arrays.to_metrics("m") == store.get_metric_history(run_id, "m")
+        assert arrays.steps.tolist() == [0, 0, 1, 2]
+        assert len(store.get_metric_arrays(run_id, "absent")) == 0
+
     def test_large_batch(self, store: Store) -> None:
         run_id = make_run(store, make_experiment(store, "e")).info.run_id
         points = [Metric("big", float(i), 1_000 + i, i) for i in range(20_000)]

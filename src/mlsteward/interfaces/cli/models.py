@@ -7,7 +7,6 @@ service's; these commands parse, call the SDK ``Client`` and render.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +15,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from mlsteward.domain.errors import AlreadyExistsError, InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry import ModelVersion, RegisteredModel
 from mlsteward.interfaces.cli import models_aliases, models_card, models_governance
 from mlsteward.interfaces.cli.models_tables import (
@@ -230,10 +229,9 @@ def register(
 ) -> None:
     """Register a logged model as the next version of NAME."""
     tags = parse_tags(tag)
-    sdk = client(ctx, tracking_uri)
-    with suppress(AlreadyExistsError):
-        sdk.create_registered_model(name)
-    version = sdk.create_model_version(name, model_uri, tags=tags or None, description=description)
+    version = client(ctx, tracking_uri).register_model(
+        model_uri, name, tags=tags or None, description=description
+    )
     if as_json:
         print_json(version.to_dict())
         return

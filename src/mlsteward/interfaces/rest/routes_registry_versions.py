@@ -37,6 +37,7 @@ def create_model_version(name: str, body: CreateModelVersionRequest, ctx: Ctx) -
         body.description,
         body.tags,
         body.dataset_version_ids,
+        body.create_model,
     )
     return json_response(wire_registry.encode_version(version), 201)
 

@@ -62,6 +62,9 @@ class CreateModelVersionRequest(_Request):
     description: str | None = None
     tags: dict[str, str] | None = None
     dataset_version_ids: list[str] | None = None
+    create_model: bool = Field(
+        default=False, description="Create the registered model first when it does not exist."
+    )
 
 
 class EvaluationRequest(_Request):

@@ -37,9 +37,13 @@ class PagedList(list[Run]):
 class Client(RegistryClientMixin):
     """Talks to one tracking URI; every method is synchronous and returns plain entities."""
 
-    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | os.PathLike[str] | None = None, *, user: str | None = None
+    ) -> None:
+        """``user`` acts instead of ``MLSTEWARD_USER``/the OS user (e.g. a validator
+        approving a model version someone else registered)."""
         self._backend: TrackingBackend = backend_for(
-            os.fspath(tracking_uri) if tracking_uri else None
+            os.fspath(tracking_uri) if tracking_uri else None, user
         )
         self.tracking_uri = self._backend.uri
 

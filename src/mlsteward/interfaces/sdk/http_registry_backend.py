@@ -129,6 +129,7 @@ class HttpRegistryBackendMixin:
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         dataset_version_ids: Sequence[str] | None = None,
+        create_model: bool = False,
     ) -> ModelVersion:
         body = {
             "source": source,
@@ -138,6 +139,7 @@ class HttpRegistryBackendMixin:
             "dataset_version_ids": None
             if dataset_version_ids is None
             else list(dataset_version_ids),
+            "create_model": create_model,
         }
         raw = self._api.json("POST", f"{_model(name)}/versions", json=body, idempotent=False)
         return decode_version(raw)

@@ -72,9 +72,10 @@ class LocalRegistryBackendMixin:
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         dataset_version_ids: Sequence[str] | None = None,
+        create_model: bool = False,
     ) -> ModelVersion:
         return versions.create_model_version(
-            self.ctx, name, source, run_id, description, tags, dataset_version_ids
+            self.ctx, name, source, run_id, description, tags, dataset_version_ids, create_model
         )
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:

@@ -49,6 +49,7 @@ class RegistryBackend(Protocol):
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         dataset_version_ids: Sequence[str] | None = None,
+        create_model: bool = False,
     ) -> ModelVersion: ...
     def get_model_version(self, name: str, version: int) -> ModelVersion: ...
     def search_model_versions(

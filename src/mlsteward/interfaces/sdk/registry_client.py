@@ -108,6 +108,20 @@ class RegistryClientMixin:
             name, source, run_id, description, clean, dataset_version_ids
         )
 
+    def register_model(
+        self,
+        model_uri: str,
+        name: str,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> ModelVersion:
+        """The model at ``model_uri`` as the next version of ``name`` (created when missing).
+        A refused source leaves no empty registered model behind."""
+        clean = {str(k): str(v) for k, v in (tags or {}).items()}
+        return self._registry().create_model_version(
+            name, model_uri, description=description, tags=clean, create_model=True
+        )
+
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         return self._registry().get_model_version(name, validate_version(version))
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import suppress
 from typing import Any
 
-from mlsteward.domain.errors import AlreadyExistsError, InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
 from mlsteward.domain.registry import ModelVersion
 from mlsteward.interfaces.sdk.registry_backend import RegistryBackend
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
@@ -32,11 +31,10 @@ def register_model(
 ) -> ModelVersion:
     """Register the model at ``model_uri`` (e.g. ``runs:/<run_id>/model``) as a new version
     of ``name``, creating the registered model first when it does not exist."""
-    backend = _registry_backend()
-    with suppress(AlreadyExistsError):
-        backend.create_registered_model(name)
     clean = {str(k): str(v) for k, v in (tags or {}).items()}
-    return backend.create_model_version(name, model_uri, description=description, tags=clean)
+    return _registry_backend().create_model_version(
+        name, model_uri, description=description, tags=clean, create_model=True
+    )
 
 
 def register_logged_model(location: ModelLocation, name: str) -> ModelVersion:

@@ -11,7 +11,7 @@ from mlsteward.interfaces.sdk.backend import TrackingBackend
 
 _lock = threading.Lock()
 _explicit_uri: str | None = None
-_backends: dict[str, TrackingBackend] = {}
+_backends: dict[tuple[str, str | None], TrackingBackend] = {}
 _close_hooks: list[Callable[[], None]] = []
 
 
@@ -49,25 +49,25 @@ def default_artifacts_uri(store_uri: str) -> str:
     return str(home_dir() / "artifacts")
 
 
-def backend_for(uri: str | None = None) -> TrackingBackend:
-    """One backend per URI per process (engines and HTTP pools are reused)."""
+def backend_for(uri: str | None = None, user: str | None = None) -> TrackingBackend:
+    """One backend per (URI, acting user) per process: engines and HTTP pools are reused."""
     target = uri or get_tracking_uri()
     with _lock:
-        backend = _backends.get(target)
+        backend = _backends.get((target, user))
         if backend is None:
-            backend = _open(target)
-            _backends[target] = backend
+            backend = _open(target, user)
+            _backends[(target, user)] = backend
         return backend
 
 
-def _open(uri: str) -> TrackingBackend:
+def _open(uri: str, user: str | None) -> TrackingBackend:
     if uri.startswith(("http://", "https://")):
         from mlsteward.interfaces.sdk.http_backend import HttpBackend
 
-        return HttpBackend(uri)
+        return HttpBackend(uri, user=user)
     from mlsteward.interfaces.sdk.local_backend import LocalBackend
 
-    return LocalBackend(uri, default_artifacts_uri(uri))
+    return LocalBackend(uri, default_artifacts_uri(uri), actor=user)
 
 
 def on_close_backends(hook: Callable[[], None]) -> None:

@@ -102,7 +102,7 @@ class ColumnPlan:
         casts: dict[str, Any] = {}
         dtypes = frame.dtypes.tolist()  # once: indexing a column per check costs microseconds
         for name, dtype, target in zip(self.names, dtypes, self.dtypes, strict=True):
-            source = dtype_name(frame[name] if dtype == object else dtype)
+            source = dtype_name(frame[name] if getattr(dtype, "kind", "") == "O" else dtype)
             verdict = cast_verdict(source, target)
             if verdict == "unsafe":
                 raise _unsafe("Column", name, source, target)

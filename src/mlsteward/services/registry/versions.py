@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 
 from mlsteward.domain.entities import LifecycleStage, Run
-from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlsteward.domain.ids import is_valid_id
 from mlsteward.domain.registry import ModelStage, ModelVersion, RegistryPage
 from mlsteward.domain.registry_filter import RegistryCondition, parse_registry_filter
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.registry.models import clean_tags
+from mlsteward.services.registry.models import clean_tags, create_registered_model
 from mlsteward.services.registry.paging import decode_token, encode_token
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
@@ -71,8 +72,12 @@ def create_model_version(
     description: str | None = None,
     tags: Mapping[str, object] | None = None,
     dataset_version_ids: Sequence[str] | None = None,
+    create_model: bool = False,
 ) -> ModelVersion:
     """Register the model at ``source`` as the next version of ``name``.
+
+    With ``create_model`` the registered model is created when missing, but only after the
+    source, run and dataset ids were checked, so a refused registration leaves nothing.
 
     A ``runs:/<run_id>/<path>`` source must name files the run logged; the version then
     records the run, its git commit tag and the digest of its ``_environment.json``.
@@ -80,7 +85,8 @@ def create_model_version(
     """
     store = registry_store(ctx)
     clean_name = validate_model_name(name, ctx.limits)
-    store.get_registered_model(clean_name)
+    if not create_model:
+        store.get_registered_model(clean_name)
     if not isinstance(source, str) or not source.strip():
         raise InvalidArgumentError("A model version needs a source URI, e.g. runs:/<id>/model")
     path: str | None = None
@@ -105,12 +111,17 @@ def create_model_version(
     datasets = list(dataset_version_ids or [])
     if not all(isinstance(d, str) and d for d in datasets):
         raise InvalidArgumentError("dataset_version_ids must be non-empty strings")
+    clean_description = validate_text("description", description)
+    version_tags = clean_tags(ctx, tags)
+    if create_model:
+        with suppress(AlreadyExistsError):
+            create_registered_model(ctx, clean_name)
     return store.create_model_version(
         clean_name,
         source=source,
         run_id=run_id,
-        description=validate_text("description", description),
-        tags=clean_tags(ctx, tags),
+        description=clean_description,
+        tags=version_tags,
         created_by=ctx.actor,
         git_commit=git_commit,
         environment_digest=environment_digest,
