@@ -138,8 +138,11 @@ def worker_profile(ref_path: str, out_path: str, chunk_size: int) -> dict[str, A
         builder.update(pa.Table.from_batches([batch]))
     doc = builder.build().to_dict()
     Path(out_path).write_text(json.dumps(doc))
-    return {"seconds": time.perf_counter() - t0, "peak_rss_mb": peak_mb(),
-            "profile_bytes": Path(out_path).stat().st_size}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_mb(),
+        "profile_bytes": Path(out_path).stat().st_size,
+    }
 
 
 def worker_stream(profile_path: str, rows: int, chunk_size: int) -> dict[str, Any]:
@@ -164,9 +167,15 @@ def worker_stream(profile_path: str, rows: int, chunk_size: int) -> dict[str, An
 
     drifted = [r.result.n_drifted for r in analyzer.run_stream(tables())]
     seconds = time.perf_counter() - t0
-    return {"rows": rows, "chunks": len(drifted), "seconds": seconds,
-            "rows_per_s": rows / seconds, "baseline_rss_mb": baseline,
-            "peak_rss_mb": peak_mb(), "drifted_per_chunk": sorted(set(drifted))}
+    return {
+        "rows": rows,
+        "chunks": len(drifted),
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "baseline_rss_mb": baseline,
+        "peak_rss_mb": peak_mb(),
+        "drifted_per_chunk": sorted(set(drifted)),
+    }
 
 
 # -- orchestration ---------------------------------------------------------------------------
@@ -258,8 +267,13 @@ def main() -> None:
             )
             results.append(
                 run_json(
-                    [str(nml_py), str(PEERS / "nannyml_drift.py"), ref_path, cur_path,
-                     str(args.chunk_size)],
+                    [
+                        str(nml_py),
+                        str(PEERS / "nannyml_drift.py"),
+                        ref_path,
+                        cur_path,
+                        str(args.chunk_size),
+                    ],
                     env,
                 )
             )

@@ -7,6 +7,7 @@ import anything outside the standard library.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -215,3 +216,16 @@ def quiet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     if extra:
         env.update(extra)
     return env
+
+
+def parse_side_args(
+    argv: list[str] | None, sizes: dict[str, int], description: str
+) -> argparse.Namespace:
+    """Options shared by both sides' scripts; any size left unset comes from the profile."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    for key in sizes:
+        p.add_argument("--" + key.replace("_", "-"), type=int, dest=key)
+    p.add_argument("--skip-server", action="store_true", help="only the local SQLite store")
+    p.add_argument("--workdir", type=Path, help="keep stores here instead of a temp dir")
+    return p.parse_args(argv)

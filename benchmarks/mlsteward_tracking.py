@@ -233,14 +233,7 @@ def run_server(db_uri: str, workdir: Path, search_exp_id: str | None, cfg: dict[
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line options; any size left unset comes from the full or --quick profile."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    for key in FULL:
-        p.add_argument("--" + key.replace("_", "-"), type=int, dest=key)
-    p.add_argument("--skip-server", action="store_true", help="only the local SQLite store")
-    p.add_argument("--workdir", type=Path, help="keep stores here instead of a temp dir")
-    return p.parse_args(argv)
+    return benchlib.parse_side_args(argv, FULL, __doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
