@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,27 +23,10 @@ _SDK_ENV = (
 
 
 def reset_sdk_state() -> None:
-    """Forget everything the SDK keeps per process: active runs, buffers, backends, seeds.
+    """Forget everything the SDK keeps per process: active runs, buffers, backends, seeds."""
+    from mlsteward.interfaces.sdk import fluent
 
-    The SDK has no public reset, so this reaches into the fluent module's globals.
-    """
-    from mlsteward.interfaces.sdk import fluent, seeds, tracking_uri
-
-    while fluent._stack:
-        try:
-            fluent.end_run("KILLED")
-        except Exception:
-            fluent._stack.clear()
-    for buffer in list(fluent._buffers.values()):
-        with contextlib.suppress(Exception):
-            buffer.close(timeout=10)
-    fluent._buffers.clear()
-    fluent._experiment_by_backend.clear()
-    fluent._last_run_id = None
-    fluent._exit_status = "FINISHED"
-    seeds._seeds.clear()
-    tracking_uri.set_tracking_uri(None)
-    tracking_uri.close_backends()
+    fluent.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -54,13 +54,13 @@ from mlsteward.interfaces.sdk.fluent import (
     log_params,
     log_text,
     search_runs,
+    seed_everything,
     set_experiment,
     set_tag,
     set_tags,
     start_run,
 )
 from mlsteward.interfaces.sdk.registry_fluent import register_model
-from mlsteward.interfaces.sdk.seeds import seed_everything
 from mlsteward.interfaces.sdk.tracking_uri import get_tracking_uri, set_tracking_uri
 
 __all__ = [

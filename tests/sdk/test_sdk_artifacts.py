@@ -82,11 +82,6 @@ def test_artifact_errors(
     tracking_uri: str,
     request: pytest.FixtureRequest,
 ) -> None:
-    if tracking_uri.startswith("http"):
-        # Known bug: HttpBackend.log_artifact strips the leading '/' of artifact_path, so
-        # '/etc/passwd' is stored as 'etc/passwd/a.txt' where the local backend refuses it.
-        # Strict: once fixed, this test passes and the marker must go.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="absolute artifact_path"))
     with mlsteward.start_run(log_environment=False) as run:
         with pytest.raises(mlsteward.InvalidArgumentError):
             mlsteward.log_artifacts(tree / "a.txt")  # not a directory

@@ -1,8 +1,8 @@
 """Downsampling a metric series for display while keeping every bucket's extremes.
 
 Plain striding hides spikes (a divergence at one step); keeping the minimum and maximum of
-each bucket preserves the envelope a person looks for in a plot. The first and last points
-are always kept.
+each bucket, and any NaN, preserves the envelope a person looks for in a plot. The first
+and last points are always kept.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ T = TypeVar("T", bound=Metric)
 
 
 def keep_indices(values: np.ndarray, max_points: int) -> np.ndarray:
-    """Positions to keep: first, last, and each bucket's min and max (NaN ignored)."""
+    """Positions to keep: first, last, each bucket's min and max, and its first NaN.
+
+    A NaN (a diverged loss, say) is what a person most needs to see, so a bucket holding
+    one keeps it as a third point; ``max_points`` can then be exceeded by one per bucket.
+    """
     n = int(values.size)
     if n <= max_points:
         return np.arange(n)
@@ -31,9 +35,11 @@ def keep_indices(values: np.ndarray, max_points: int) -> np.ndarray:
         if np.isnan(segment).all():
             keep.append(start)
             continue
-        low = start + int(np.nanargmin(segment))
-        high = start + int(np.nanargmax(segment))
-        keep.extend(sorted({low, high}))
+        chosen = {start + int(np.nanargmin(segment)), start + int(np.nanargmax(segment))}
+        nan_at = np.flatnonzero(np.isnan(segment))
+        if nan_at.size:
+            chosen.add(start + int(nan_at[0]))
+        keep.extend(sorted(chosen))
     keep.append(n - 1)
     return np.asarray(keep, dtype=np.int64)
 

@@ -100,7 +100,9 @@ class Store(abc.ABC):
         status: RunStatus | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
-    ) -> RunInfo: ...
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """Change status, end time or name, and upsert ``tags``, in one transaction."""
 
     @abc.abstractmethod
     def set_run_lifecycle(self, run_id: str, stage: LifecycleStage, now: int) -> None: ...

@@ -99,12 +99,11 @@ class DriftAnalyzer:
     # -- learned thresholds ----------------------------------------------------------------
     def _learn(self, k: float) -> None:
         scores: dict[str, dict[str, list[float]]] = {}
-        for _, pairs in self.reference.out_of_sample_chunks():
-            for name, (rest, part) in pairs.items():
-                res = self._evaluate(name, rest, part, learned=False)
-                for t in res.tests:
-                    if t.statistic is not None and math.isfinite(t.statistic):
-                        scores.setdefault(name, {}).setdefault(t.test, []).append(t.statistic)
+        for name, _, rest, part in self.reference.out_of_sample_pairs():
+            res = self._evaluate(name, rest, part, learned=False)
+            for t in res.tests:
+                if t.statistic is not None and math.isfinite(t.statistic):
+                    scores.setdefault(name, {}).setdefault(t.test, []).append(t.statistic)
         for name, per_test in scores.items():
             for test, values in per_test.items():
                 if len(values) < 2:

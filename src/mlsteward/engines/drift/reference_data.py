@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlsteward.engines.drift.chunking import Chunk, Chunker, ChunkPlan
+from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.profile import (
@@ -169,60 +169,79 @@ class PreparedReference:
             self.summaries[name] = summarize(self.samples[name])
         return self
 
-    def out_of_sample_chunks(
-        self,
-    ) -> Iterator[tuple[int, dict[str, tuple[Sample, Sample]]]]:
-        """For each reference chunk: ``{column: (reference without chunk, chunk)}``."""
+    def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample]]:
+        """``(column, chunk index, reference without the chunk, the chunk)``, one at a time.
+
+        Column by column, so only one column's split samples exist at any moment.
+        """
         if self._profile is not None:
-            yield from self._profile_chunks()
+            yield from self._profile_pairs()
             return
         if self._plan is None:
             return
+        chunk_of_row = np.full(self.n_rows, -1, dtype=np.int32)
         for chunk in self._plan.chunks:
-            yield chunk.info.index, {name: self._raw_split(name, chunk) for name in self._raw}
+            chunk_of_row[chunk.rows] = chunk.info.index
+        for name, raw in self._raw.items():
+            yield from self._raw_pairs(name, raw, chunk_of_row)
 
-    def _raw_split(self, name: str, chunk: Chunk) -> tuple[Sample, Sample]:
-        raw = self._raw[name]
-        mask = np.zeros(self.n_rows, dtype=bool)
-        mask[chunk.rows] = True
+    def _raw_pairs(
+        self, name: str, raw: _RawColumn, chunk_of_row: np.ndarray
+    ) -> Iterator[tuple[str, int, Sample, Sample]]:
+        assert self._plan is not None
+        whole = self.samples[name]
         if raw.order is not None:
-            whole = self.samples[name]
             assert isinstance(whole, NumericSample) and whole.values is not None
-            sorted_vals = whole.values
-            in_chunk = mask[raw.order]
-            chunk_missing = int(np.count_nonzero(mask)) - int(np.count_nonzero(in_chunk))
-            total_missing = whole.n_missing
-            return (
-                NumericSample.from_sorted(sorted_vals[~in_chunk], total_missing - chunk_missing),
-                NumericSample.from_sorted(sorted_vals[in_chunk], chunk_missing),
-            )
-        if raw.codes is not None and raw.labels is not None:
-            part = categorical_sample(raw.codes[chunk.rows], raw.labels)
-            whole = self.samples[name]
+            # Chunk of each sorted value: masks of it keep both halves sorted, no re-sort.
+            chunk_sorted = chunk_of_row[raw.order]
+            finite_per_chunk = np.bincount(chunk_sorted[chunk_sorted >= 0], minlength=1)
+            for chunk in self._plan.chunks:
+                k = chunk.info.index
+                sel = chunk_sorted == k
+                part_values = whole.values[sel]
+                n_finite = int(finite_per_chunk[k]) if k < finite_per_chunk.size else 0
+                part_missing = chunk.info.n_rows - n_finite
+                part = NumericSample.from_sorted(part_values, part_missing)
+                rest = NumericSample(
+                    whole.moments.subtract(part.moments),
+                    whole.n_missing - part_missing,
+                    values=whole.values[~sel],
+                )
+                yield name, k, rest, part
+        elif raw.codes is not None and raw.labels is not None:
             assert isinstance(whole, CategoricalSample)
-            rest = CategoricalSample(
-                whole.categories, whole.counts - part.counts, whole.n_missing - part.n_missing
-            )
-            return rest, part
-        assert raw.matrix is not None
-        return (
-            EmbeddingSample.from_matrix(raw.matrix[~mask]),
-            EmbeddingSample.from_matrix(raw.matrix[mask]),
-        )
+            for chunk in self._plan.chunks:
+                part_c = categorical_sample(raw.codes[chunk.rows], raw.labels)
+                rest_c = CategoricalSample(
+                    whole.categories,
+                    whole.counts - part_c.counts,
+                    whole.n_missing - part_c.n_missing,
+                )
+                yield name, chunk.info.index, rest_c, part_c
+        elif raw.matrix is not None:
+            for chunk in self._plan.chunks:
+                mask = chunk_of_row == chunk.info.index
+                yield (
+                    name,
+                    chunk.info.index,
+                    EmbeddingSample.from_matrix(raw.matrix[~mask]),
+                    EmbeddingSample.from_matrix(raw.matrix[mask]),
+                )
 
-    def _profile_chunks(self) -> Iterator[tuple[int, dict[str, tuple[Sample, Sample]]]]:
+    def _profile_pairs(self) -> Iterator[tuple[str, int, Sample, Sample]]:
         assert self._profile is not None
         if not self._profile.chunks:
             self.messages.append(
                 "reference profile has no per-chunk summaries: thresholds cannot be learned"
             )
             return
-        for i, chunk in enumerate(self._profile.chunks):
-            pairs: dict[str, tuple[Sample, Sample]] = {}
-            for name, part in chunk.items():
-                whole = self._profile.columns.get(name)
-                if whole is None or name not in self.kinds or isinstance(whole, EmbeddingProfile):
+        for name in self.kinds:
+            whole = self._profile.columns.get(name)
+            if whole is None or isinstance(whole, EmbeddingProfile):
+                continue
+            for i, chunk in enumerate(self._profile.chunks):
+                part = chunk.get(name)
+                if part is None:
                     continue
                 rest = subtract_column_profiles(whole, part)
-                pairs[name] = (rest.sample(), part.sample())
-            yield i, pairs
+                yield name, i, rest.sample(), part.sample()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
 from mlsteward.domain.errors import InvalidArgumentError
 
@@ -96,6 +95,8 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    from scipy.stats import rankdata  # scipy.stats takes ~0.5 s to import: only when used
+
     n_pos = int(positive.sum())
     n_neg = positive.size - n_pos
     if n_pos == 0 or n_neg == 0:

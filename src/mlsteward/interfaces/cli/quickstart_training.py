@@ -95,7 +95,7 @@ def _train_candidate(
     on_progress: ProgressCallback,
 ) -> tuple[CandidateResult, list[str], bool]:
     # The classic estimator, not HistGradientBoosting: it uses no OpenMP, whose thread pool
-    # slows several-fold when PyTorch (imported by seed_everything when installed) has its own.
+    # slows several-fold when another library in the process (PyTorch, say) brings its own.
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.metrics import classification_report, confusion_matrix, f1_score, roc_auc_score
 

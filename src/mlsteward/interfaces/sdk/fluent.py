@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.entities import Experiment, Metric, Param, Run, RunData, RunInfo, RunTag
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.interfaces.sdk import seeds
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.environment import (
     ENVIRONMENT_ARTIFACT,
@@ -28,8 +29,12 @@ from mlsteward.interfaces.sdk.environment import (
     environment_tags,
 )
 from mlsteward.interfaces.sdk.metric_buffer import MetricBuffer
-from mlsteward.interfaces.sdk.seeds import current_seeds
-from mlsteward.interfaces.sdk.tracking_uri import backend_for, close_backends, on_close_backends
+from mlsteward.interfaces.sdk.tracking_uri import (
+    backend_for,
+    close_backends,
+    on_close_backends,
+    set_tracking_uri,
+)
 from mlsteward.services.limits import Limits
 from mlsteward.services.tracking.validation import validate_key, validate_metric_value
 
@@ -177,7 +182,7 @@ def start_run(
 
 
 def _record_environment(backend: TrackingBackend, run_id: str) -> None:
-    env = capture_environment(current_seeds())
+    env = capture_environment(seeds.current_seeds())
     backend.log_batch(run_id, tags=[RunTag(k, v) for k, v in environment_tags(env).items()])
     backend.log_artifact_bytes(
         run_id, ENVIRONMENT_ARTIFACT, json.dumps(env, indent=2, default=str).encode()
@@ -379,6 +384,32 @@ def _record_unhandled(
     global _exit_status
     _exit_status = "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
     _previous_hook(exc_type, exc, tb)
+
+
+def seed_everything(seed: int) -> dict[str, int]:
+    """Seed Python, NumPy and (once imported) PyTorch; the active run records it too."""
+    seeded = seeds.seed_everything(seed)
+    if _stack:
+        set_tags({f"mlsteward.seed.{name}": value for name, value in seeded.items()})
+    return seeded
+
+
+def reset() -> None:
+    """End open runs (KILLED), write pending points and forget every backend.
+
+    For test suites and notebooks that need a fresh SDK in the same process.
+    """
+    global _last_run_id, _exit_status
+    while _stack:
+        try:
+            end_run("KILLED")
+        except Exception:
+            _stack.clear()
+    close_backends()
+    _last_run_id = None
+    _exit_status = "FINISHED"
+    seeds.forget_seeds()
+    set_tracking_uri(None)
 
 
 def _close_buffers() -> None:

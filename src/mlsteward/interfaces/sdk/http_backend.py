@@ -40,6 +40,8 @@ from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
 from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
 from mlsteward.services.context import local_actor
+from mlsteward.services.limits import Limits
+from mlsteward.services.tracking.validation import validate_artifact_path
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,9 @@ _CHUNK = 1 << 20
 # and the metric writer thread should spool rather than wait minutes.
 _BATCH_ATTEMPTS = 3
 _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+_LIMITS = Limits()
 
 
 class HttpBackend(HttpRegistryBackendMixin):
@@ -230,7 +235,8 @@ class HttpBackend(HttpRegistryBackendMixin):
         source = Path(local_path)
         if not source.exists():
             raise InvalidArgumentError(f"No such file or directory: {source}")
-        base = artifact_path.strip("/") if artifact_path else ""
+        # The service's own rule, checked before anything is sent: the same error locally.
+        base = validate_artifact_path(artifact_path, _LIMITS) if artifact_path else ""
         if source.is_dir():
             files = [
                 (f, f.relative_to(source).as_posix())

@@ -16,7 +16,7 @@ def seed_everything(seed: int) -> dict[str, int]:
 
     PyTorch is seeded when it has been imported: importing it here just to seed it would
     cost seconds and change threading for libraries that never touch it. Call this after
-    ``import torch``. Returns what was seeded; runs started later record it as tags.
+    ``import torch``. Returns what was seeded.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"A seed is an integer in [0, 2**32), got {seed!r}")
@@ -31,6 +31,10 @@ def seed_everything(seed: int) -> dict[str, int]:
     _seeds.clear()
     _seeds.update(seeded)
     return dict(seeded)
+
+
+def forget_seeds() -> None:
+    _seeds.clear()
 
 
 def current_seeds() -> dict[str, int]:

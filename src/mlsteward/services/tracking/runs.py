@@ -97,10 +97,13 @@ def update_run(
         end_time = validate_int64("end_time", end_time)
     elif new_status is not None and new_status.is_terminal:
         end_time = ctx.clock()
+    tags = []
     if run_name is not None:
         run_name = validate_name("Run", run_name, ctx.limits)
-        ctx.store.log_batch(run_id, [], [], [RunTag(RUN_NAME_TAG, run_name)])
-    return ctx.store.update_run(run_id, status=new_status, end_time=end_time, run_name=run_name)
+        tags.append(RunTag(RUN_NAME_TAG, run_name))
+    return ctx.store.update_run(
+        run_id, status=new_status, end_time=end_time, run_name=run_name, tags=tags
+    )
 
 
 def end_run(ctx: ServiceContext, run_id: str, status: str | RunStatus = "FINISHED") -> RunInfo:

@@ -230,6 +230,7 @@ class SqlStore(SqlRegistryMixin, Store):
         status: RunStatus | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
+        tags: Sequence[RunTag] = (),
     ) -> RunInfo:
         values: dict[str, Any] = {}
         if status is not None:
@@ -242,7 +243,21 @@ class SqlStore(SqlRegistryMixin, Store):
             self._require_run(conn, run_id)
             if values:
                 conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
+            if tags:
+                self._upsert_tags(conn, run_id, tags)
         return self.get_run(run_id).info
+
+    @staticmethod
+    def _upsert_tags(conn: Connection, run_id: str, tags: Sequence[RunTag]) -> None:
+        """Last value wins per key; rows go in key order so concurrent writers never deadlock."""
+        last = {tag.key: tag.value for tag in tags}
+        stmt = dialect_insert(conn, t.run_tags)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+            ),
+            [{"run_id": run_id, "key": k, "value": last[k]} for k in sorted(last)],
+        )
 
     def set_run_lifecycle(self, run_id: str, stage: LifecycleStage, now: int) -> None:
         deleted_time = now if stage is LifecycleStage.DELETED else None
@@ -276,14 +291,7 @@ class SqlStore(SqlRegistryMixin, Store):
             if params:
                 self._insert_params(conn, run_id, params)
             if tags:
-                last = {tag.key: tag.value for tag in tags}
-                stmt = dialect_insert(conn, t.run_tags)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-                    ),
-                    [{"run_id": run_id, "key": k, "value": last[k]} for k in sorted(last)],
-                )
+                self._upsert_tags(conn, run_id, tags)
             if metrics:
                 self._insert_metrics(conn, run_id, metrics)
         return True

@@ -107,7 +107,8 @@ class HttpApiSource(BatchSource):
         attempt = 0
         while True:
             try:
-                response = client.get(url, params=params, headers=self.headers)
+                # An empty mapping would wipe the query string of a next link: pass None.
+                response = client.get(url, params=params or None, headers=self.headers)
             except httpx.TransportError as exc:
                 if attempt >= self.retries:
                     raise SourceError(f"request failed: {exc}", source=url) from None
@@ -130,7 +131,7 @@ class HttpApiSource(BatchSource):
             params[p.page_param] = p.first_page
             if p.page_size is not None:
                 params[p.page_size_param] = p.page_size
-        seen_cursors: set[str] = set()
+        seen_cursors: set[str] = set()  # cursors or next links already followed
         for page_number in range(p.max_pages):
             assert url is not None
             response = self._get(client, url, params)
@@ -168,6 +169,9 @@ class HttpApiSource(BatchSource):
                 if not link:
                     return
                 url = str(response.url.join(link))
+                if url in seen_cursors:
+                    raise SourceError(f"the API linked to {url} twice", source=self.url)
+                seen_cursors.add(url)
                 params = {}
         raise SourceError(f"stopped after max_pages={p.max_pages} pages", source=self.url)
 

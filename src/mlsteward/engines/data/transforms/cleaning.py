@@ -65,7 +65,7 @@ class DropDuplicates(Transform):
             rows = grouped[f"{marker}_min"].filter(once)
         else:
             rows = grouped[f"{marker}_min" if self.keep == "first" else f"{marker}_max"]
-        return table.take(pc.sort_indices(rows))
+        return table.take(pc.take(rows, pc.sort_indices(rows)))
 
 
 @register_transform
