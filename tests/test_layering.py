@@ -1,4 +1,4 @@
-"""Imports point down only: domain < storage/engines < services < interfaces.
+"""Imports point down only: domain < storage/engines/plugins < services < interfaces/models.
 
 Every ``import`` in ``src/mlsteward`` is read with ``ast`` (including imports inside functions
 and ``TYPE_CHECKING`` blocks, which still tie the layers together) and checked against the
@@ -17,11 +17,14 @@ import mlsteward
 PACKAGE_ROOT = Path(mlsteward.__file__).parent
 
 #: layer -> layers it must never import from
+#: ``models`` is the SDK's model package (it sits with ``interfaces``); ``plugins`` (flavors)
+#: sit with ``engines``: pure code over libraries, used by services.
 FORBIDDEN: dict[str, set[str]] = {
-    "domain": {"storage", "services", "interfaces", "engines"},
-    "storage": {"services", "interfaces"},
-    "engines": {"storage", "services", "interfaces"},
-    "services": {"interfaces"},
+    "domain": {"storage", "services", "interfaces", "engines", "plugins", "models"},
+    "storage": {"services", "interfaces", "models"},
+    "engines": {"storage", "services", "interfaces", "models"},
+    "plugins": {"storage", "services", "interfaces", "models"},
+    "services": {"interfaces", "models"},
 }
 
 

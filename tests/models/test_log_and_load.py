@@ -24,7 +24,6 @@ from mlsteward.models import (
     load_model,
     log_model,
     register_model_uri_resolver,
-    set_model_registrar,
 )
 from mlsteward.models._artifacts import cache_root
 from mlsteward.services.models import model_uri
@@ -122,37 +121,21 @@ def test_onnx_model_signature_comes_from_its_graph() -> None:
     assert load_model(info.model_uri).predict(x).shape == (40,)
 
 
-def test_registered_model_name_needs_the_registry(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+def test_registered_model_name_registers_a_version(
+    frame: tuple[pd.DataFrame, np.ndarray],
+) -> None:
     data, target = frame
-    set_model_registrar(None)
-    with (
-        mlsteward.start_run() as run,
-        pytest.raises(InvalidArgumentError, match="registry is not available"),
-    ):
-        log_model(
-            _pipeline(data, target),
-            "model",
-            input_example=data.head(2),
-            registered_model_name="m",
+    with mlsteward.start_run():
+        first = log_model(
+            _pipeline(data, target), "m", input_example=data.head(2), registered_model_name="x"
         )
-    assert mlsteward.Client().list_artifacts(run.info.run_id) == [] or all(
-        not e.path.startswith("model") for e in mlsteward.Client().list_artifacts(run.info.run_id)
-    )
-
-
-def test_registrar_hook_is_called(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
-    data, target = frame
-    calls: list[tuple[ModelLocation, str]] = []
-    set_model_registrar(lambda location, name: calls.append((location, name)) or 7)
-    try:
-        with mlsteward.start_run():
-            info = log_model(
-                _pipeline(data, target), "m", input_example=data.head(2), registered_model_name="x"
-            )
-    finally:
-        set_model_registrar(None)
-    assert info.registered_version == 7
-    assert calls == [(ModelLocation(info.run_id, "m"), "x")]
+        second = log_model(
+            _pipeline(data, target), "m2", input_example=data.head(2), registered_model_name="x"
+        )
+    assert first.registered_version is not None and second.registered_version is not None
+    assert (first.registered_version.version, second.registered_version.version) == (1, 2)
+    assert first.registered_version.source == first.model_uri
+    assert mlsteward.Client().get_model_version("x", 2).run_id == second.run_id
 
 
 def test_tampered_blob_in_the_store_is_refused(

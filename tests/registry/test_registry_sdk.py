@@ -88,16 +88,11 @@ def test_a_backend_without_registry_says_so() -> None:
 def test_log_model_registers_and_load_model_follows_the_alias(isolated_home: Path) -> None:
     np = pytest.importorskip("numpy")
     linear = pytest.importorskip("sklearn.linear_model")
-    from mlsteward.interfaces.sdk.registry_fluent import register_logged_model
-    from mlsteward.models import load_model, log_model, set_model_registrar
+    from mlsteward.models import load_model, log_model
 
     model = linear.LogisticRegression().fit(np.eye(3), [0, 1, 1])
-    set_model_registrar(register_logged_model)
-    try:
-        with mlsteward.start_run():
-            info = log_model(model, "model", input_example=np.eye(3), registered_model_name="clf")
-    finally:
-        set_model_registrar(None)
+    with mlsteward.start_run():
+        info = log_model(model, "model", input_example=np.eye(3), registered_model_name="clf")
     assert info.registered_version.version == 1
     client = mlsteward.Client()
     client.set_registered_model_alias("clf", "champion", 1)

@@ -11,7 +11,7 @@ from mlsteward.engines.evaluation.report import EvaluationResult
 from mlsteward.models._cross_validation import CrossValidationResult, cross_validate
 from mlsteward.models._evaluate import evaluate
 from mlsteward.models._load import load_model
-from mlsteward.models._log import ModelInfo, log_model, set_model_registrar
+from mlsteward.models._log import ModelInfo, log_model
 from mlsteward.models._onnx import export_onnx
 from mlsteward.services.models.errors import (
     ModelIntegrityError,
@@ -50,5 +50,4 @@ __all__ = [
     "load_model",
     "log_model",
     "register_model_uri_resolver",
-    "set_model_registrar",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.environment import installed_packages
 from mlsteward.interfaces.sdk.fluent import active_run, start_run
+from mlsteward.interfaces.sdk.registry_fluent import register_model
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 from mlsteward.services.models.manifest import Manifest
 from mlsteward.services.models.model_uri import ModelLocation
@@ -22,16 +23,6 @@ from mlsteward.services.models.signature import Signature
 
 #: Run tag listing the models logged in a run (JSON list of {"path", "flavor"}).
 MODELS_TAG = "mlsteward.models"
-
-Registrar = Callable[[ModelLocation, str], Any]
-_registrar: Registrar | None = None
-
-
-def set_model_registrar(registrar: Registrar | None) -> None:
-    """Hook for the model registry: called as ``registrar(location, name)`` by ``log_model``
-    when ``registered_model_name`` is given."""
-    global _registrar
-    _registrar = registrar
 
 
 @dataclass(frozen=True)
@@ -81,11 +72,6 @@ def log_model(
     that record their own inputs (ONNX) can be logged. The flavor is detected from the
     model's type unless ``flavor`` names one.
     """
-    if registered_model_name is not None and _registrar is None:
-        raise InvalidArgumentError(
-            "registered_model_name: the model registry is not available in this version of "
-            "mlsteward yet. Log the model without it; it can be registered from its run later."
-        )
     path = _check_name(name)
     rid, backend = _target(run_id)
     with tempfile.TemporaryDirectory(prefix="mlsteward-model-") as tmp:
@@ -106,8 +92,8 @@ def log_model(
     _record_in_run(backend, rid, path, manifest.flavor)
     location = ModelLocation(rid, path)
     registered = None
-    if registered_model_name is not None and _registrar is not None:
-        registered = _registrar(location, registered_model_name)
+    if registered_model_name is not None:
+        registered = register_model(location.uri, registered_model_name)
     return ModelInfo(
         run_id=rid,
         artifact_path=path,

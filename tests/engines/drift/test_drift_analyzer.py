@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,16 @@ def test_arrow_and_mapping_inputs(reference: pd.DataFrame) -> None:
     assert a.n_columns_tested == 5 and not a.drifted
     m = DriftAnalyzer({"x": np.arange(50.0)}).compare({"x": np.arange(50.0) + 100})
     assert m.column("x").drifted
+
+
+def test_parquet_file_is_read_one_column_at_a_time(reference: pd.DataFrame, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(reference, preserve_index=False), tmp_path / "r.parquet")
+    source = pq.ParquetFile(tmp_path / "r.parquet")
+    from_file = DriftAnalyzer(source).compare(source)
+    in_memory = DriftAnalyzer(reference).compare(reference)
+    assert from_file.to_dict() == in_memory.to_dict()
 
 
 def test_stream_of_tables_against_a_profile(reference: pd.DataFrame) -> None:

@@ -95,6 +95,7 @@ class DriftAnalyzer:
             if chunker is None and not self.reference.is_profile:
                 raise ValueError("learning thresholds needs a chunker to cut the reference")
             self._learn(learned_k)
+            self.reference.release_raw()
 
     # -- learned thresholds ----------------------------------------------------------------
     def _learn(self, k: float) -> None:

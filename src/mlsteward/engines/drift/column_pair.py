@@ -153,20 +153,15 @@ class ColumnPair:
             # Timsort sees two sorted runs and merges them in linear time.
             order = np.argsort(both, kind="stable")
             z = both[order]
-            cum_cur = np.cumsum(order >= a.size, dtype=np.int64)
-            cum_ref = np.arange(1, z.size + 1, dtype=np.int64) - cum_cur
+            del both
+            cum_cur = np.cumsum(order >= a.size, dtype=np.float64)
+            del order
+            cum_ref = np.arange(1, z.size + 1, dtype=np.float64)
+            cum_ref -= cum_cur
             last = np.empty(z.size, dtype=bool)
             np.not_equal(z[1:], z[:-1], out=last[:-1])
             last[-1] = True
-            return PooledSupport(
-                z,
-                cum_ref.astype(np.float64),
-                cum_cur.astype(np.float64),
-                a.size,
-                c.size,
-                last,
-                False,
-            )
+            return PooledSupport(z, cum_ref, cum_cur, a.size, c.size, last, False)
         rh, ch = self.fine_histograms
         top = max(ref.moments.maximum, cur.moments.maximum)
         support = np.append(rh.edges, max(top, rh.edges[-1] if rh.edges.size else top))

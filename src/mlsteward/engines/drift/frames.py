@@ -1,9 +1,12 @@
 """Column access over the tabular inputs drift accepts, and column-kind inference.
 
-Accepts a pandas DataFrame, a pyarrow Table, or a mapping of column name to array-like (a 2-D
-array for an embedding column). Columns are converted one at a time, so memory stays near the
-input's own size. Conversion problems (a numeric reference column that holds text in the
-current window, say) raise :class:`ColumnTypeError` with a message meant for the report.
+Accepts a pandas DataFrame, a pyarrow Table, a mapping of column name to array-like (a 2-D
+array for an embedding column), or a lazily read column source such as
+``pyarrow.parquet.ParquetFile`` (anything with ``read(columns=[...])``, ``schema_arrow`` and
+``metadata.num_rows``), read one column at a time. Columns are converted one at a time, so
+memory stays near the input's own size (near one column's, for a column source). Conversion
+problems (a numeric reference column that holds text in the current window, say) raise
+:class:`ColumnTypeError` with a message meant for the report.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Frame:
     """Read-only, column-at-a-time view of a table."""
 
     def __init__(self, data: object) -> None:
+        self._cached: tuple[str, pd.Series] | None = None
         if isinstance(data, Frame):
             self._data: Any = data._data
             self._kind: str = data._kind
@@ -37,6 +41,9 @@ class Frame:
         elif _is_arrow_table(data):
             self._kind = "arrow"
             self.n_rows = int(data.num_rows)  # type: ignore[attr-defined]
+        elif _is_column_source(data):
+            self._kind = "source"
+            self.n_rows = int(data.metadata.num_rows)  # type: ignore[attr-defined]
         elif isinstance(data, Mapping):
             self._kind = "mapping"
             lengths = {
@@ -57,6 +64,8 @@ class Frame:
     def columns(self) -> list[str]:
         if self._kind == "arrow":
             return list(self._data.column_names)
+        if self._kind == "source":
+            return list(self._data.schema_arrow.names)
         return [str(c) for c in (self._data.columns if self._kind == "pandas" else self._data)]
 
     def has(self, name: str) -> bool:
@@ -68,6 +77,13 @@ class Frame:
             return self._data[name]
         if self._kind == "arrow":
             return self._data.column(name).to_pandas()
+        if self._kind == "source":
+            # Read one column at a time; keep the last one, which is usually asked for again.
+            if self._cached is None or self._cached[0] != name:
+                self._cached = None
+                table = self._data.read(columns=[name])
+                self._cached = (name, table.column(0).to_pandas())
+            return self._cached[1]
         value = self._data[name]
         if isinstance(value, pd.Series):
             return value
@@ -155,6 +171,11 @@ def to_float(s: pd.Series, name: str) -> FloatArray:
 
 def _is_vector(v: object) -> bool:
     return isinstance(v, list | tuple | np.ndarray) and not isinstance(v, str)
+
+
+def _is_column_source(data: object) -> bool:
+    """A lazily read table such as ``pyarrow.parquet.ParquetFile``."""
+    return all(hasattr(data, a) for a in ("read", "schema_arrow", "metadata"))
 
 
 def _is_arrow_table(data: object) -> bool:

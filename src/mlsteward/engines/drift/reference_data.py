@@ -133,7 +133,9 @@ class PreparedReference:
         if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
             codes, labels = frame.categorical(name)
             sample = categorical_sample(codes, labels)
-            raw.codes, raw.labels = (codes, labels) if keep else (None, None)
+            if keep:
+                small = np.int16 if len(labels) < 2**15 else np.int32
+                raw.codes, raw.labels = codes.astype(small), labels
         elif kind is ColumnKind.EMBEDDING:
             matrix = frame.embedding(name)
             sample = EmbeddingSample.from_matrix(matrix)
@@ -168,6 +170,11 @@ class PreparedReference:
             self.samples[name] = p.sample()
             self.summaries[name] = summarize(self.samples[name])
         return self
+
+    def release_raw(self) -> None:
+        """Drop what only out-of-sample chunk scores needed (once thresholds are learned)."""
+        self._raw.clear()
+        self._plan = None
 
     def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample]]:
         """``(column, chunk index, reference without the chunk, the chunk)``, one at a time.

@@ -37,12 +37,6 @@ def register_model(
     )
 
 
-def register_logged_model(location: ModelLocation, name: str) -> ModelVersion:
-    """The registrar ``log_model(..., registered_model_name=...)`` calls (pass it to
-    ``mlsteward.models.set_model_registrar``)."""
-    return register_model(location.uri, name)
-
-
 def _resolve_models_uri(uri: str) -> ModelLocation:
     """Where the version a ``models:/`` URI names keeps its files (for ``load_model``)."""
     version = _registry_backend().resolve_model_uri(uri)

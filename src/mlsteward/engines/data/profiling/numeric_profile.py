@@ -96,7 +96,10 @@ def _render_tick(tick: int, data_type: pa.DataType) -> str:
     if pa.types.is_date32(data_type):
         return str(np.datetime64(tick, "D"))
     if pa.types.is_timestamp(data_type):
-        text = str(np.datetime64(tick, data_type.unit))
+        # Whole seconds print as 2024-01-01T06:00:00, not ...T06:00:00.000000.
+        per_second = round(1 / _SECONDS_PER_UNIT[data_type.unit])
+        unit = "s" if tick % per_second == 0 else data_type.unit
+        text = str(np.datetime_as_string(np.datetime64(tick, data_type.unit), unit=unit))
         return f"{text}Z" if data_type.tz else text
     if pa.types.is_duration(data_type):
         return f"{tick * _SECONDS_PER_UNIT[data_type.unit]:g}s"

@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
+from mlsteward.engines.data.errors import DataError
 from mlsteward.engines.data.profiling.categorical_profile import (
     profile_boolean,
     profile_categorical,
@@ -99,7 +100,7 @@ def profile_table(
     ``on_column`` is called with each column's name when it is done, for progress display.
     """
     if len(set(table.column_names)) != table.num_columns:
-        raise ValueError(f"duplicate column names: {table.column_names}")
+        raise DataError(f"duplicate column names cannot be profiled: {table.column_names}")
 
     def work(index: int) -> dict[str, Any]:
         name = table.column_names[index]

@@ -96,6 +96,12 @@ def to_validation_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapping.get)
 
 
+def _text_dtype() -> Any:
+    """The dtype text columns get in the validation frame (``str`` in pandas 3, ``object``
+    before), so the type check follows the installed pandas."""
+    return pa.array([], pa.large_string()).to_pandas().dtype
+
+
 def _dtype(rule: ColumnRule, frame: pd.DataFrame) -> Any:
     if rule.type in (None,):
         return None
@@ -106,7 +112,7 @@ def _dtype(rule: ColumnRule, frame: pd.DataFrame) -> Any:
     if rule.type == "boolean":
         return "boolean"
     if rule.type == "string":
-        return pd.StringDtype(na_value=float("nan"))
+        return _text_dtype()
     tz = None
     dtype = frame[rule.name].dtype if rule.name in frame.columns else None
     if isinstance(dtype, pd.DatetimeTZDtype):
