@@ -1,1 +1,5 @@
-"""Pure computation used by services: statistics, profiles, metrics, exports. No I/O."""
+"""Computation used by services: statistics, profiles, metrics, exports, data readers.
+
+No store access and no rules: engines take data (or a source to stream it from) and
+return results; services decide what to keep.
+"""

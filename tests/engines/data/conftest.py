@@ -3,7 +3,6 @@ local HTTP JSON API."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import threading
@@ -136,6 +135,12 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
+def api_records() -> list[dict[str, object]]:
+    """The records every paged endpoint of :func:`api_url` serves, in order."""
+    return RECORDS
+
+
+@pytest.fixture(scope="session")
 def api_url() -> Iterator[str]:
     """Base URL of a real HTTP server on 127.0.0.1, stopped at the end of the session."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ApiHandler)
@@ -147,8 +152,3 @@ def api_url() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture
-def day() -> dt.datetime:
-    return dt.datetime(2024, 3, 1)

@@ -201,3 +201,12 @@ def test_missing_column_and_bad_parameters_are_named(people):
         run(people, "impute", columns=["income"], stratgy="mean")
     with pytest.raises(StepError, match="JSON"):
         Step("impute", {"columns": {"a", "b"}})
+
+
+def test_target_encoding_handles_missing_categories():
+    train = pa.table({"c": ["a", None, "a", None, "b"] * 4, "y": [1, 0, 1, 0, 1] * 4})
+    _, fitted = run_steps(train, [Step("target_encode", {"column": "c", "target": "y"})])
+    encoding = dict((k, v) for k, v in fitted[0].state["encoding"])
+    assert encoding[None] < fitted[0].state["prior"] < encoding["a"]
+    applied = apply_fitted(pa.table({"c": [None, "a", "zzz"], "y": [0, 0, 0]}), fitted)
+    assert applied["c"].to_pylist()[:2] == [encoding[None], encoding["a"]]

@@ -163,3 +163,12 @@ def test_parquet_errors_and_empty(tmp_path):
     batches = list(read_parquet(path))
     assert len(batches) == 1 and batches[0].num_rows == 0
     assert batches[0].schema.names == ["a"]
+
+
+def test_crlf_lines_and_unknown_declared_column(tmp_path):
+    path = write(tmp_path, "win.csv", b"a,b\r\n1,x\r\n2\r\n3,z\r\n")
+    source = read_csv(path, on_bad_rows="skip")
+    assert source.read_all().column("b").to_pylist() == ["x", "z"]
+    assert [bad.line for bad in source.bad_rows] == [3]
+    with pytest.raises(MissingColumnError, match="'c'"):
+        read_csv(path, column_types={"c": "string"}, on_bad_rows="skip").read_all()

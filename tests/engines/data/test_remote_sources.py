@@ -10,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from conftest import RECORDS
 from mlsteward.engines.data import (
     MixedTypesError,
     Pagination,
@@ -129,13 +128,13 @@ def test_stage_to_parquet_is_content_addressed_and_idempotent(tmp_path):
         ("/linkheader", Pagination(style="next_link", records_path="", next_path="")),
     ],
 )
-def test_http_api_pagination_styles(api_url, path, pagination):
+def test_http_api_pagination_styles(api_url, api_records, path, pagination):
     seen = []
     source = read_http_api(api_url + path, pagination=pagination, progress=seen.append)
     table = source.read_all()
-    assert table.column("id").to_pylist() == [r["id"] for r in RECORDS]
-    assert table.column("score").to_pylist() == [r["score"] for r in RECORDS]
-    assert seen and seen[-1].rows == len(RECORDS)
+    assert table.column("id").to_pylist() == [r["id"] for r in api_records]
+    assert table.column("score").to_pylist() == [r["score"] for r in api_records]
+    assert seen and seen[-1].rows == len(api_records)
 
 
 def test_http_api_retries_transient_errors(api_url):

@@ -22,6 +22,7 @@ from mlsteward.engines.drift.column_evaluation import (
     Sample,
     evaluate_column,
 )
+from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.profile import ReferenceProfile
 from mlsteward.engines.drift.reference_data import PreparedReference, categorical_sample
@@ -100,8 +101,8 @@ class DriftAnalyzer:
     # -- learned thresholds ----------------------------------------------------------------
     def _learn(self, k: float) -> None:
         scores: dict[str, dict[str, list[float]]] = {}
-        for name, _, rest, part in self.reference.out_of_sample_pairs():
-            res = self._evaluate(name, rest, part, learned=False)
+        for name, _, rest, part, pair in self.reference.out_of_sample_pairs():
+            res = self._evaluate(name, rest, part, learned=False, pair=pair)
             for t in res.tests:
                 if t.statistic is not None and math.isfinite(t.statistic):
                     scores.setdefault(name, {}).setdefault(t.test, []).append(t.statistic)
@@ -123,7 +124,13 @@ class DriftAnalyzer:
 
     # -- evaluation ------------------------------------------------------------------------
     def _evaluate(
-        self, name: str, reference: Sample, current: Sample, *, learned: bool = True
+        self,
+        name: str,
+        reference: Sample,
+        current: Sample,
+        *,
+        learned: bool = True,
+        pair: ColumnPair | None = None,
     ) -> ColumnDriftResult:
         return evaluate_column(
             name,
@@ -136,6 +143,7 @@ class DriftAnalyzer:
             thresholds=self.thresholds,
             learned=self.learned.get(name) if learned else None,
             reference_summary=self.reference.summaries.get(name) if learned else None,
+            pair=pair,
         )
 
     def _extractor(self, frame: Frame, name: str) -> Callable[[Rows | None], Sample]:

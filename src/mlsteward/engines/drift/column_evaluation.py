@@ -112,8 +112,12 @@ def evaluate_column(
     thresholds: Mapping[str, float] | None = None,
     learned: Mapping[str, LearnedBound] | None = None,
     reference_summary: ColumnSummary | None = None,
+    pair: ColumnPair | None = None,
 ) -> ColumnDriftResult:
-    """Test one column; the headline test decides ``drifted`` (with missing-share drift)."""
+    """Test one column; the headline test decides ``drifted`` (with missing-share drift).
+
+    ``pair`` may supply a prepared pair of the two samples (e.g. a holdout pair).
+    """
     config = config or ColumnConfig()
     ref_summary = reference_summary or summarize(reference)
     cur_summary = summarize(current)
@@ -142,7 +146,7 @@ def evaluate_column(
             missing=missing,
             message=msg,
         )
-    pair = ColumnPair(kind, reference, current)
+    pair = pair or ColumnPair(kind, reference, current)
     try:
         if config.tests:
             main, reason = config.tests[0], "configured for this column"

@@ -214,19 +214,8 @@ class ColumnPair:
             gap = np.abs(ps.cum_ref[ps.last] / ps.n_ref - ps.cum_cur[ps.last] / ps.n_cur)
             return float(gap.max()) if gap.size else 0.0, ps.n_ref, ps.n_cur, ps.approximate
         small, large, right, left = self._located
-        m, n = small.size, large.size
-        # Within the small sample: count <= s at the last of each tie group, < s at the first.
-        is_last = np.empty(m, dtype=bool)
-        np.not_equal(small[1:], small[:-1], out=is_last[:-1])
-        is_last[-1] = True
-        is_first = np.empty(m, dtype=bool)
-        is_first[0] = True
-        is_first[1:] = is_last[:-1]
-        pos = np.arange(m)
-        d_right = np.abs(right[is_last] / n - (pos[is_last] + 1) / m)
-        d_left = np.abs(left[is_first] / n - pos[is_first] / m)
         ref, cur = self.numeric()
-        return float(max(d_right.max(), d_left.max())), ref.n, cur.n, False
+        return gap_from_ranks(small, large.size, right, left), ref.n, cur.n, False
 
     @cached_property
     def wasserstein_distance(self) -> tuple[float, bool]:
@@ -243,38 +232,11 @@ class ColumnPair:
             gaps = np.abs(ps.cum_ref[:-1] / ps.n_ref - ps.cum_cur[:-1] / ps.n_cur)
             return float((gaps * widths).sum()), ps.approximate
         small, large, right, _ = self._located
-        m, n = small.size, large.size
         ref, cur = self.numeric()
-        shift, prefix = (ref if large is ref.values else cur).centred_prefix
+        owner = ref if large is ref.values else cur
+        return wasserstein_from_ranks(small, large, right, *owner.centred_prefix), False
 
-        def antideriv(t: FloatArray, count: IntArray) -> FloatArray:
-            # n * integral_{-inf}^{t} F_large(x) dx, in shifted coordinates.
-            return count * (t - shift) - prefix[count]
-
-        # Distinct points of the small sample and its CDF level on [s_j, s_{j+1}).
-        last = np.empty(m, dtype=bool)
-        np.not_equal(small[1:], small[:-1], out=last[:-1])
-        last[-1] = True
-        pts = small[last]
-        counts_at = right[last]
-        level = (np.flatnonzero(last) + 1) / m
-        a, b = pts[:-1], pts[1:]
-        ca, cb = counts_at[:-1], counts_at[1:]
-        c = level[:-1]
-        k = np.clip(np.ceil(c * n - 1e-12).astype(np.int64), 1, n)
-        kth = large[k - 1]
-        cross = np.clip(kth, a, b)
-        # Values tied with the crossing point add nothing to the antiderivative there, so the
-        # count up to it may be taken as k (or the interval end's count when clipped).
-        cnt_cross = np.where(kth < a, ca, np.where(kth > b, cb, k))
-        g_a, g_b, g_x = antideriv(a, ca), antideriv(b, cb), antideriv(cross, cnt_cross)
-        inner = c * n * (cross - a) - (g_x - g_a) + (g_b - g_x) - c * n * (b - cross)
-        head = antideriv(pts[:1], counts_at[:1])[0]
-        tail_count = int(counts_at[-1])
-        tail = (prefix[n] - prefix[tail_count]) - (n - tail_count) * (pts[-1] - shift)
-        return float((inner.sum() + head + tail) / n), False
-
-        # -- categorical -----------------------------------------------------------------------
+    # -- categorical -----------------------------------------------------------------------
 
     @cached_property
     def aligned(self) -> AlignedCounts:
@@ -323,3 +285,64 @@ class ColumnPair:
                 f"embedding dimension differs: reference {ref.dim}, current {cur.dim}"
             )
         return ref, cur
+
+
+def gap_from_ranks(small: FloatArray, n_large: int, right: IntArray, left: IntArray) -> float:
+    """Largest CDF gap, evaluated at the points of the sorted ``small`` sample.
+
+    ``right``/``left`` count the large sample's values ``<=`` / ``<`` each small value. Both
+    CDFs are step functions, so the supremum is reached at a point of either sample, from the
+    right or as a left limit, and looking at one sample's points suffices.
+    """
+    m = small.size
+    # Within the small sample: count <= s at the last of each tie group, < s at the first.
+    is_last = np.empty(m, dtype=bool)
+    np.not_equal(small[1:], small[:-1], out=is_last[:-1])
+    is_last[-1] = True
+    is_first = np.empty(m, dtype=bool)
+    is_first[0] = True
+    is_first[1:] = is_last[:-1]
+    pos = np.arange(m)
+    d_right = np.abs(right[is_last] / n_large - (pos[is_last] + 1) / m)
+    d_left = np.abs(left[is_first] / n_large - pos[is_first] / m)
+    return float(max(d_right.max(), d_left.max()))
+
+
+def wasserstein_from_ranks(
+    small: FloatArray, large: FloatArray, right: IntArray, shift: float, prefix: FloatArray
+) -> float:
+    """Wasserstein-1 distance from the small sample's ranks in the large one.
+
+    Between consecutive points of the small sample its CDF is a constant c; the integral of
+    ``|F_large - c|`` over that interval follows from the antiderivative of ``F_large``
+    (``prefix``: prefix sums of ``large - shift``), split where ``F_large`` crosses c.
+    O(m) after the ranks, instead of a merge of both samples.
+    """
+    m, n = small.size, large.size
+
+    def antideriv(t: FloatArray, count: IntArray) -> FloatArray:
+        # n * integral_{-inf}^{t} F_large(x) dx, in shifted coordinates.
+        return count * (t - shift) - prefix[count]
+
+    # Distinct points of the small sample and its CDF level on [s_j, s_{j+1}).
+    last = np.empty(m, dtype=bool)
+    np.not_equal(small[1:], small[:-1], out=last[:-1])
+    last[-1] = True
+    pts = small[last]
+    counts_at = right[last]
+    level = (np.flatnonzero(last) + 1) / m
+    a, b = pts[:-1], pts[1:]
+    ca, cb = counts_at[:-1], counts_at[1:]
+    c = level[:-1]
+    k = np.clip(np.ceil(c * n - 1e-12).astype(np.int64), 1, n)
+    kth = large[k - 1]
+    cross = np.clip(kth, a, b)
+    # Values tied with the crossing point add nothing to the antiderivative there, so the
+    # count up to it may be taken as k (or the interval end's count when clipped).
+    cnt_cross = np.where(kth < a, ca, np.where(kth > b, cb, k))
+    g_a, g_b, g_x = antideriv(a, ca), antideriv(b, cb), antideriv(cross, cnt_cross)
+    inner = c * n * (cross - a) - (g_x - g_a) + (g_b - g_x) - c * n * (b - cross)
+    head = antideriv(pts[:1], counts_at[:1])[0]
+    tail_count = int(counts_at[-1])
+    tail = (prefix[n] - prefix[tail_count]) - (n - tail_count) * (pts[-1] - shift)
+    return float((inner.sum() + head + tail) / n)

@@ -16,7 +16,9 @@ import numpy as np
 
 from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
+from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
+from mlsteward.engines.drift.holdout_pair import HoldoutPair, SortedReference
 from mlsteward.engines.drift.profile import (
     EmbeddingProfile,
     ReferenceProfile,
@@ -176,17 +178,20 @@ class PreparedReference:
         self._raw.clear()
         self._plan = None
 
-    def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample]]:
-        """``(column, chunk index, reference without the chunk, the chunk)``, one at a time.
+    def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
+        """``(column, chunk, reference without the chunk, the chunk, pair)``, one at a time.
 
-        Column by column, so only one column's split samples exist at any moment.
+        Column by column, so only one column's split samples exist at any moment. For raw
+        numeric columns ``pair`` is a :class:`HoldoutPair` that computes chunk-vs-rest
+        statistics from the whole sorted reference; otherwise None (build a plain pair).
         """
         if self._profile is not None:
             yield from self._profile_pairs()
             return
         if self._plan is None:
             return
-        chunk_of_row = np.full(self.n_rows, -1, dtype=np.int32)
+        n_chunks = len(self._plan.chunks)
+        chunk_of_row = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
         for chunk in self._plan.chunks:
             chunk_of_row[chunk.rows] = chunk.info.index
         for name, raw in self._raw.items():
@@ -194,27 +199,27 @@ class PreparedReference:
 
     def _raw_pairs(
         self, name: str, raw: _RawColumn, chunk_of_row: np.ndarray
-    ) -> Iterator[tuple[str, int, Sample, Sample]]:
+    ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         assert self._plan is not None
         whole = self.samples[name]
         if raw.order is not None:
             assert isinstance(whole, NumericSample) and whole.values is not None
-            # Chunk of each sorted value: masks of it keep both halves sorted, no re-sort.
+            sorted_ref = SortedReference(whole)
+            # Chunk of each sorted value. A stable sort of these small integers (a radix sort)
+            # lists every chunk's positions in the sorted reference, each still ascending.
             chunk_sorted = chunk_of_row[raw.order]
-            finite_per_chunk = np.bincount(chunk_sorted[chunk_sorted >= 0], minlength=1)
+            grouped = np.argsort(chunk_sorted, kind="stable")
+            bounds = np.searchsorted(chunk_sorted[grouped], np.arange(len(self._plan.chunks) + 1))
             for chunk in self._plan.chunks:
                 k = chunk.info.index
-                sel = chunk_sorted == k
-                part_values = whole.values[sel]
-                n_finite = int(finite_per_chunk[k]) if k < finite_per_chunk.size else 0
-                part_missing = chunk.info.n_rows - n_finite
-                part = NumericSample.from_sorted(part_values, part_missing)
+                positions = grouped[bounds[k] : bounds[k + 1]]
+                part_missing = chunk.info.n_rows - positions.size
+                part = NumericSample.from_sorted(whole.values[positions], part_missing)
+                # The rest is never materialized: HoldoutPair derives it from the whole.
                 rest = NumericSample(
-                    whole.moments.subtract(part.moments),
-                    whole.n_missing - part_missing,
-                    values=whole.values[~sel],
+                    whole.moments.subtract(part.moments), whole.n_missing - part_missing
                 )
-                yield name, k, rest, part
+                yield name, k, rest, part, HoldoutPair(sorted_ref, positions, rest, part)
         elif raw.codes is not None and raw.labels is not None:
             assert isinstance(whole, CategoricalSample)
             for chunk in self._plan.chunks:
@@ -224,7 +229,7 @@ class PreparedReference:
                     whole.counts - part_c.counts,
                     whole.n_missing - part_c.n_missing,
                 )
-                yield name, chunk.info.index, rest_c, part_c
+                yield name, chunk.info.index, rest_c, part_c, None
         elif raw.matrix is not None:
             for chunk in self._plan.chunks:
                 mask = chunk_of_row == chunk.info.index
@@ -233,9 +238,10 @@ class PreparedReference:
                     chunk.info.index,
                     EmbeddingSample.from_matrix(raw.matrix[~mask]),
                     EmbeddingSample.from_matrix(raw.matrix[mask]),
+                    None,
                 )
 
-    def _profile_pairs(self) -> Iterator[tuple[str, int, Sample, Sample]]:
+    def _profile_pairs(self) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         assert self._profile is not None
         if not self._profile.chunks:
             self.messages.append(
@@ -251,4 +257,4 @@ class PreparedReference:
                 if part is None:
                     continue
                 rest = subtract_column_profiles(whole, part)
-                yield name, i, rest.sample(), part.sample()
+                yield name, i, rest.sample(), part.sample(), None

@@ -98,8 +98,8 @@ def _render_tick(tick: int, data_type: pa.DataType) -> str:
     if pa.types.is_timestamp(data_type):
         # Whole seconds print as 2024-01-01T06:00:00, not ...T06:00:00.000000.
         per_second = round(1 / _SECONDS_PER_UNIT[data_type.unit])
-        unit = "s" if tick % per_second == 0 else data_type.unit
-        text = str(np.datetime_as_string(np.datetime64(tick, data_type.unit), unit=unit))
+        stamp = np.datetime64(tick, data_type.unit)
+        text = str(np.datetime_as_string(stamp, unit="s") if tick % per_second == 0 else stamp)
         return f"{text}Z" if data_type.tz else text
     if pa.types.is_duration(data_type):
         return f"{tick * _SECONDS_PER_UNIT[data_type.unit]:g}s"

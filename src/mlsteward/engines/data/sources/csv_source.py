@@ -34,6 +34,7 @@ from mlsteward.engines.data.errors import (
     MalformedRowError,
     MixedTypesError,
     SourceError,
+    require_columns,
 )
 from mlsteward.engines.data.progress import ProgressCallback, ProgressTracker
 from mlsteward.engines.data.sources.base import (
@@ -115,6 +116,7 @@ class CsvSource(BatchSource):
                 if names is None:
                     names = table.column_names
                     types = {f.name: f.type for f in table.schema}
+                    require_columns(list(self.column_types), names, where="column_types")
                 for batch in table.to_batches() or [_empty_batch(table.schema)]:
                     tracker.advance(batch.num_rows, chunk.bytes_consumed)
                     yield batch

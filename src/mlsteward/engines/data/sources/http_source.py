@@ -101,6 +101,7 @@ class HttpApiSource(BatchSource):
             "params": self.params,
             "headers": sorted(self.headers),
             "pagination": asdict(self.pagination),
+            "inference_rows": self.inference_rows,
         }
 
     def _get(self, client: httpx.Client, url: str, params: Mapping[str, Any]) -> httpx.Response:

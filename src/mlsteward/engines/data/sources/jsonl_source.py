@@ -69,6 +69,7 @@ class JsonLinesSource(BatchSource):
             "encoding": self.encoding,
             "schema": None if self.schema is None else [[f.name, str(f.type)] for f in self.schema],
             "on_bad_rows": self.on_bad_rows,
+            "inference_rows": self.inference_rows,
         }
 
     def _batches(self) -> Iterator[pa.RecordBatch]:

@@ -60,6 +60,7 @@ class SqlSource(BatchSource):
             "uri": self.safe_url,
             "query": self.query,
             "params": {k: repr(v) for k, v in self.params.items()},
+            "inference_rows": self.inference_rows,
         }
 
     def _batches(self) -> Iterator[pa.RecordBatch]:

@@ -92,6 +92,15 @@ def _encoding(
     return result
 
 
+def _lookup(categories: pa.ChunkedArray, mapping: dict[Any, float], prior: float) -> np.ndarray:
+    """Each row's encoding (``prior`` for categories the mapping has never seen)."""
+    keys = list(mapping)
+    codes = pc.index_in(categories, value_set=pa.array(keys, type=categories.type))
+    table = np.append(np.array([mapping[k] for k in keys], dtype=np.float64), prior)
+    positions = pc.fill_null(codes, len(keys)).to_numpy()
+    return table[positions]
+
+
 @register_transform
 @dataclass
 class TargetEncode(Transform):
@@ -126,14 +135,10 @@ class TargetEncode(Transform):
         prior = float(target[keep].mean()) if keep.any() else 0.0
         return {"prior": prior, "encoding": [[k, v] for k, v in mapping.items()]}
 
-    def _apply(self, table: pa.Table, mapping: dict[Any, float], prior: float) -> pa.Array:
-        values = table.column(self.column).to_pylist()
-        return pa.array([mapping.get(v, prior) for v in values], type=pa.float64())
-
     def transform(self, table: pa.Table, state: State) -> pa.Table:
         mapping = {k: v for k, v in state["encoding"]}
-        encoded = self._apply(table, mapping, state["prior"])
-        return replace_column(table, self.output or self.column, encoded)
+        encoded = _lookup(table.column(self.column), mapping, state["prior"])
+        return replace_column(table, self.output or self.column, pa.array(encoded))
 
     def fit_transform(self, table: pa.Table) -> tuple[pa.Table, State]:
         if self.folds < 2:
@@ -152,6 +157,5 @@ class TargetEncode(Transform):
             )
             known = target[outside][~np.isnan(target[outside])]
             prior = float(known.mean()) if len(known) else state["prior"]
-            rows = categories.filter(pa.array(inside)).to_pylist()
-            encoded[inside] = [mapping.get(v, prior) for v in rows]
+            encoded[inside] = _lookup(categories.filter(pa.array(inside)), mapping, prior)
         return replace_column(table, self.output or self.column, pa.array(encoded)), state

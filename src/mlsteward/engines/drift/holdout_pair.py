@@ -1,0 +1,134 @@
+"""A reference chunk against the rest of the reference, without building the rest.
+
+Learned thresholds score every reference chunk against the reference *without* that chunk
+(out of sample). Materializing "the rest" for every chunk and column would copy and re-search
+almost the whole reference each time. It is not needed: with ``n`` reference values of which
+``m`` form the chunk, the rest's CDF is ``(n F_ref - m F_chunk) / (n - m)``, so
+
+    F_rest - F_chunk = n / (n - m) * (F_ref - F_chunk)
+
+exactly, at every x. The KS statistic and the Wasserstein distance of chunk vs rest are
+therefore those of chunk vs whole reference times ``n / (n - m)``; and because the chunk's
+values are elements of the sorted reference, their ranks in it are known from their positions,
+with no search at all. Histograms of the rest are the reference's minus the chunk's, and the
+pooled support of (rest, chunk) is the sorted reference itself with two cumulative counts.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from mlsteward.engines.drift.column_pair import (
+    ColumnPair,
+    PooledSupport,
+    gap_from_ranks,
+    wasserstein_from_ranks,
+)
+from mlsteward.engines.drift.samples import FloatArray, Histogram, IntArray, NumericSample
+from mlsteward.engines.drift.samples import quantile_edges as _quantile_edges
+from mlsteward.engines.drift.spec import ColumnKind
+
+
+class SortedReference:
+    """The sorted reference values with tie-group bounds, shared by all its chunks."""
+
+    def __init__(self, whole: NumericSample) -> None:
+        assert whole.values is not None
+        self.whole = whole
+        a = whole.values
+        n = a.size
+        starts = np.empty(n, dtype=bool)
+        if n:
+            starts[0] = True
+            np.not_equal(a[1:], a[:-1], out=starts[1:])
+        group = np.cumsum(starts) - 1
+        first = np.flatnonzero(starts)
+        ends = np.append(first[1:], n)
+        # For each position: how many values are < it (tie start) and <= it (tie end).
+        self.tie_start: IntArray = first[group]
+        self.tie_end: IntArray = ends[group]
+        self._hist: dict[int, tuple[FloatArray, IntArray]] = {}
+
+    def histogram(self, bins: int) -> tuple[FloatArray, IntArray]:
+        """Equal-frequency edges of the whole reference and its counts on them (cached)."""
+        if bins not in self._hist:
+            assert self.whole.values is not None
+            edges = _quantile_edges(self.whole.values, bins)
+            self._hist[bins] = (edges, Histogram.of_sorted(self.whole.values, edges).counts)
+        return self._hist[bins]
+
+
+class HoldoutPair(ColumnPair):
+    """(reference without a chunk, the chunk), computed from the whole sorted reference.
+
+    ``positions`` are the chunk's positions in the sorted reference, ascending.
+    """
+
+    def __init__(
+        self,
+        reference: SortedReference,
+        positions: np.ndarray,
+        rest: NumericSample,
+        part: NumericSample,
+    ) -> None:
+        super().__init__(ColumnKind.NUMERIC, rest, part)
+        self._ref = reference
+        self._positions = positions
+
+    @property
+    def is_exact(self) -> bool:
+        return True
+
+    def _scale(self) -> float:
+        n, m = self._ref.whole.n, self._positions.size
+        return n / (n - m) if n > m else float("inf")
+
+    @cached_property
+    def ks_gap(self) -> tuple[float, int, int, bool]:
+        part = self.current
+        assert isinstance(part, NumericSample) and part.values is not None
+        pos = self._positions
+        d_whole = gap_from_ranks(
+            part.values, self._ref.whole.n, self._ref.tie_end[pos], self._ref.tie_start[pos]
+        )
+        return min(d_whole * self._scale(), 1.0), self.reference.n, part.n, False
+
+    @cached_property
+    def wasserstein_distance(self) -> tuple[float, bool]:
+        part = self.current
+        whole = self._ref.whole
+        assert isinstance(part, NumericSample) and part.values is not None
+        assert whole.values is not None
+        shift, prefix = whole.centred_prefix
+        right = self._ref.tie_end[self._positions]
+        w_whole = wasserstein_from_ranks(part.values, whole.values, right, shift, prefix)
+        return w_whole * self._scale(), False
+
+    @cached_property
+    def pooled(self) -> PooledSupport:
+        whole = self._ref.whole
+        assert whole.values is not None
+        in_chunk = np.zeros(whole.values.size, dtype=bool)
+        in_chunk[self._positions] = True
+        cum_part = np.cumsum(in_chunk, dtype=np.float64)
+        cum_rest = np.arange(1, whole.values.size + 1, dtype=np.float64)
+        cum_rest -= cum_part
+        last = np.empty(whole.values.size, dtype=bool)
+        np.not_equal(whole.values[1:], whole.values[:-1], out=last[:-1])
+        last[-1] = True
+        n_part = self._positions.size
+        return PooledSupport(
+            whole.values, cum_rest, cum_part, whole.values.size - n_part, n_part, last, False
+        )
+
+    def binned(self, bins: int) -> tuple[IntArray, IntArray, bool]:
+        """Counts on the whole reference's quantile bins: rest = whole - chunk."""
+        if bins not in self._coarse:
+            part = self.current
+            assert isinstance(part, NumericSample) and part.values is not None
+            edges, whole_counts = self._ref.histogram(bins)
+            part_counts = Histogram.of_sorted(part.values, edges).counts
+            self._coarse[bins] = (whole_counts - part_counts, part_counts, False)
+        return self._coarse[bins]
