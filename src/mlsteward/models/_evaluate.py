@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import ConflictError, InvalidArgumentError, MlstewardError
+from mlsteward.domain.registry import ModelVersion
 from mlsteward.engines.evaluation.plots import plots_available
 from mlsteward.engines.evaluation.report import (
     EvaluationResult,
@@ -19,7 +20,12 @@ from mlsteward.engines.evaluation.report import (
     evaluate_predictions,
 )
 from mlsteward.interfaces.sdk import fluent
+from mlsteward.interfaces.sdk.registry_backend import RegistryBackend
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
 from mlsteward.models._load import load_model
+from mlsteward.services.models.loaded_model import LoadedModel
+from mlsteward.services.models.model_uri import ModelLocation, parse_runs_uri
+from mlsteward.services.registry.validation import validate_version
 
 _UNSAFE = re.compile(r"[^\w\-. :]+")
 
@@ -33,6 +39,65 @@ def _as_model(model: Any) -> Any:
             f"{type(model).__name__}"
         )
     return model
+
+
+def _registry() -> RegistryBackend:
+    backend = backend_for()
+    if not isinstance(backend, RegistryBackend):
+        raise MlstewardError(f"The backend at {backend.uri!r} does not serve the model registry")
+    return backend
+
+
+def _stored_at(model: Any) -> ModelLocation | None:
+    """The run artifact a LoadedModel's files came from, as its manifest recorded it."""
+    manifest = getattr(model, "manifest", None) if isinstance(model, LoadedModel) else None
+    if manifest is None or not manifest.run_id or not manifest.artifact_path:
+        return None
+    return ModelLocation(manifest.run_id, manifest.artifact_path.strip("/"))
+
+
+def _check_same_files(version: ModelVersion, scored: Any, how: str) -> None:
+    """Refuse to attach results to a version whose artifact is not the model scored."""
+    stored = _stored_at(scored)
+    if stored is None or not version.source.startswith("runs:"):
+        return
+    source = parse_runs_uri(version.source)
+    if source != stored:
+        raise ConflictError(
+            f"{how} is version {version.version} of {version.name!r} ({version.source}), but "
+            f"the model being evaluated was logged at {stored.uri}; nothing was evaluated. "
+            "Load the version again, or name the right one with model_version=(name, version)"
+        )
+
+
+def _target(model: Any, model_version: Any) -> tuple[Any, ModelVersion | None]:
+    """The model to score and the registered version its results belong to (if any).
+
+    A ``models:/`` URI is resolved once and its version's own files are loaded, so an alias
+    that moves meanwhile cannot split the two; a LoadedModel remembers the URI it came from.
+    """
+    version: ModelVersion | None = None
+    if isinstance(model, str) and model.startswith("models:"):
+        version = _registry().resolve_model_uri(model)
+        scored = load_model(version.source if version.source.startswith("runs:") else model)
+    else:
+        scored = _as_model(model)
+        source_uri = getattr(scored, "source_uri", None) if isinstance(scored, LoadedModel) else None
+        if source_uri and source_uri.startswith("models:"):
+            version = _registry().resolve_model_uri(source_uri)
+            _check_same_files(version, scored, f"{source_uri} now")
+    if model_version is not None:
+        if isinstance(model_version, ModelVersion):
+            name, number = model_version.name, model_version.version
+        elif isinstance(model_version, tuple | list) and len(model_version) == 2:
+            name, number = model_version
+        else:
+            raise InvalidArgumentError(
+                f"model_version is (name, version) or a ModelVersion, got {model_version!r}"
+            )
+        version = _registry().get_model_version(str(name), validate_version(number))
+        _check_same_files(version, scored, f"model_version={(version.name, version.version)}")
+    return scored, version
 
 
 def _predict(model: Any, data: Any, task: str) -> Predictions:
@@ -107,6 +172,7 @@ def evaluate(
     metric_prefix: str = "",
     artifact_dir: str = "evaluation",
     run_id: str | None = None,
+    model_version: tuple[str, int | str] | ModelVersion | None = None,
 ) -> EvaluationResult:
     """Score ``model`` on ``data`` against ``targets`` (an array, or a column name of data).
 
@@ -118,8 +184,13 @@ def evaluate(
     whose values (quartiles for many-valued numbers) are scored separately. With ``log``,
     metrics go to the active run (started if none), the full result to
     ``<artifact_dir>/results.json`` and plots (if matplotlib is installed) beside it.
+
+    When ``model`` is a ``models:/`` URI (or a LoadedModel loaded from one), or
+    ``model_version=(name, version)`` names a registered version, the logged metrics are
+    also attached to that version (with ``log`` only), where acceptance thresholds and the
+    model card read them. A version whose artifact is not the model scored is refused.
     """
-    scored = _as_model(model)
+    scored, version = _target(model, model_version)
     features, truth = _split_targets(data, targets)
     preds = _predict(scored, features, task)
     base = _predict(_as_model(baseline), features, task) if baseline is not None else None
@@ -141,7 +212,15 @@ def evaluate(
     if plots and not want_plots:
         result.notes.append("plots skipped: matplotlib is not installed (mlsteward[plots])")
     if log:
+        if version is not None:
+            result.notes.append(
+                f"evaluated version {version.version} of registered model {version.name!r}; "
+                "these metrics are attached to it"
+            )
         _log_result(result, figures, metric_prefix, artifact_dir.strip("/"), run_id)
+        attached = _metric_items(result, metric_prefix)
+        if version is not None and attached:
+            _registry().attach_evaluation(version.name, version.version, attached)
     return result
 
 

@@ -39,6 +39,14 @@ def load_model(
     local = _local_dir(uri)
     if local is not None:
         return load_model_dir(local, runtime)
+    loaded = _load_stored(uri, runtime, dst_path)
+    loaded.source_uri = uri
+    return loaded
+
+
+def _load_stored(
+    uri: str, runtime: Runtime | str, dst_path: str | os.PathLike[str] | None
+) -> LoadedModel:
     location = resolve_model_uri(uri)
     backend = backend_for()
     digests = recorded_digests(backend, location)

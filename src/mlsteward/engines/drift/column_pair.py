@@ -211,7 +211,12 @@ class ColumnPair:
         """
         if self._use_pooled():
             ps = self.pooled
-            gap = np.abs(ps.cum_ref[ps.last] / ps.n_ref - ps.cum_cur[ps.last] / ps.n_cur)
+            every = bool(ps.last.all())  # no ties: skip the two boolean selections
+            cum_ref = ps.cum_ref if every else ps.cum_ref[ps.last]
+            cum_cur = ps.cum_cur if every else ps.cum_cur[ps.last]
+            gap = cum_ref / ps.n_ref
+            gap -= cum_cur / ps.n_cur
+            np.abs(gap, out=gap)
             return float(gap.max()) if gap.size else 0.0, ps.n_ref, ps.n_cur, ps.approximate
         small, large, right, left = self._located
         ref, cur = self.numeric()

@@ -37,6 +37,7 @@ from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFou
 from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
+from mlsteward.interfaces.sdk.http_models_backend import HttpModelsBackendMixin
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
 from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
 from mlsteward.services.context import local_actor
@@ -57,7 +58,7 @@ _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _LIMITS = Limits()
 
 
-class HttpBackend(HttpRegistryBackendMixin):
+class HttpBackend(HttpRegistryBackendMixin, HttpModelsBackendMixin):
     """Talks to the server at ``uri`` (``http(s)://host:port``) as the local OS user.
 
     ``transport`` replaces httpx's network transport (custom TLS, proxies, or a test seam that

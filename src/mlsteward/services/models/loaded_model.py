@@ -25,10 +25,20 @@ class LoadedModel:
     ``predict`` takes a DataFrame, a 2-D array or a dict of arrays. Missing columns and
     unsafe casts raise ``SignatureMismatchError`` naming the column; safe casts are applied.
     ``runtime`` is ``native`` (the model's own library) or ``onnx`` / ``onnx-int8`` (the
-    exported graph on ONNX Runtime).
+    exported graph on ONNX Runtime). ``source_uri`` is the URI it was loaded by (None for a
+    local directory): ``evaluate`` reads it to attach results to a registered version.
     """
 
-    __slots__ = ("_native", "_predict", "_prepare", "_proba", "directory", "manifest", "runtime")
+    __slots__ = (
+        "_native",
+        "_predict",
+        "_prepare",
+        "_proba",
+        "directory",
+        "manifest",
+        "runtime",
+        "source_uri",
+    )
 
     def __init__(
         self, manifest: Manifest, native: NativeModel, directory: Path, runtime: str = "native"
@@ -36,6 +46,7 @@ class LoadedModel:
         self.manifest = manifest
         self.directory = directory
         self.runtime = runtime
+        self.source_uri: str | None = None
         self._native = native
         self._prepare = compile_plan(manifest.signature.inputs, native.wants)
         self._predict = native.predict

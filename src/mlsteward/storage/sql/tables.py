@@ -301,3 +301,108 @@ model_approvals = Table(
     _version_fk(),
     Index("ix_model_approvals_name_version", "name", "version"),
 )
+
+# -- datasets (migration 0003) ----------------------------------------------------------------
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("dataset_version_id", String(32), primary_key=True),
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("datasets.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(128), nullable=False),
+    Column("blob_digest", String(64), nullable=False),
+    Column("num_rows", BigInteger, nullable=False),
+    Column("num_bytes", BigInteger, nullable=False),
+    Column("schema", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("lineage", Text, nullable=False),
+    Column("profile_digest", String(64), nullable=True),
+    Column("report_digest", String(64), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Index("ix_dataset_versions_name_version", "name", "version", unique=True),
+    Index("ix_dataset_versions_name_content_hash", "name", "content_hash"),
+)
+
+dataset_version_parents = Table(
+    "dataset_version_parents",
+    metadata,
+    Column(
+        "dataset_version_id",
+        String(32),
+        ForeignKey("dataset_versions.dataset_version_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("parent_id", String(32), nullable=False),
+    Index("ix_dataset_version_parents_parent_id", "parent_id"),
+)
+
+dataset_aliases = Table(
+    "dataset_aliases",
+    metadata,
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("datasets.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("alias", String(KEY_LENGTH), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+dataset_inputs = Table(
+    "dataset_inputs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("dataset_version_id", String(32), primary_key=True),
+    Column("context", String(KEY_LENGTH), primary_key=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Index("ix_dataset_inputs_dataset_version_id", "dataset_version_id"),
+)
+
+label_queues = Table(
+    "label_queues",
+    metadata,
+    Column("queue_id", String(32), primary_key=True),
+    Column("name", String(KEY_LENGTH), nullable=False, unique=True),
+    Column("dataset_version_id", String(32), nullable=False),
+    Column("label_column", String(KEY_LENGTH), nullable=False),
+    Column("choices", Text, nullable=False),
+    Column("reviews", Integer, nullable=False),
+    Column("num_items", BigInteger, nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column(
+        "queue_id",
+        String(32),
+        ForeignKey("label_queues.queue_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item", BigInteger, primary_key=True),
+    Column("annotator", String(KEY_LENGTH), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
