@@ -252,7 +252,10 @@ def main() -> None:
         pq.write_table(ref, ref_path)
         pq.write_table(cur, cur_path)
         del ref, cur
-        print(f"data: 2 x {args.rows:,} rows x 25 columns, {data_mb:.0f} MB in Arrow memory")
+        print(
+            f"data: 2 x {args.rows:,} rows x 25 columns, {data_mb:.0f} MB in Arrow memory",
+            flush=True,
+        )
 
         results: list[dict[str, Any]] = []
         for jobs in (1, 2):

@@ -3,11 +3,12 @@
 Runs with the MLflow peer venv (``benchmarks/.venvs/mlflow``), on the very model file the
 mlsteward side trained (same scikit-learn version in both venvs, checked by the driver):
 
-    python peers/mlflow_models.py --workdir W --setup     # log W/model.joblib with MLflow
+    python peers/mlflow_models.py --workdir W --setup     # log W/model.joblib, alias champion
     python peers/mlflow_models.py --workdir W --cold      # one cold pyfunc load, fresh process
     python peers/mlflow_models.py --workdir W --measure   # warm loads, predict latency
 
-Each mode prints one JSON object on stdout.
+Each mode prints one JSON object on stdout. Loads go through MLflow's registry by alias
+(``models:/bench-gbm@champion``), like the mlsteward side.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
+
+MODEL_NAME = "bench-gbm"
 
 
 def per_call_ms(fn: Callable[[], Any], rounds: int, budget_s: float = 0.15) -> dict[str, Any]:
@@ -60,8 +63,16 @@ def setup(workdir: Path) -> dict[str, Any]:
             name="model",
             input_example=example,
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            registered_model_name=MODEL_NAME,
         )
-    return {"model_uri": info.model_uri, "log_model_ms": (time.perf_counter() - start) * 1000}
+    log_ms = (time.perf_counter() - start) * 1000
+    version = info.registered_model_version
+    mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, "champion", str(version))
+    return {
+        "model_uri": f"models:/{MODEL_NAME}@champion",
+        "run_model_uri": info.model_uri,
+        "log_model_ms": log_ms,
+    }
 
 
 def cold(workdir: Path) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from mlsteward.domain.registry import (
     StageTransition,
 )
 from mlsteward.interfaces.sdk.client import Client, PagedList
+from mlsteward.interfaces.sdk.data_fluent import log_input
 from mlsteward.interfaces.sdk.fluent import (
     ActiveRun,
     active_run,
@@ -134,6 +135,7 @@ __all__ = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -149,3 +151,12 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``mlsteward.data`` loads on first use: it brings pandera and the data engines.
+    if name == "data":
+        import importlib
+
+        return importlib.import_module("mlsteward.data")
+    raise AttributeError(f"module 'mlsteward' has no attribute {name!r}")

@@ -40,9 +40,7 @@ def frame() -> Data:
 
 
 def _pipeline(c: float = 1.0) -> Pipeline:
-    encode = ColumnTransformer(
-        [("region", OneHotEncoder(), ["region"])], remainder="passthrough"
-    )
+    encode = ColumnTransformer([("region", OneHotEncoder(), ["region"])], remainder="passthrough")
     return Pipeline([("encode", encode), ("clf", LogisticRegression(C=c, max_iter=500))])
 
 

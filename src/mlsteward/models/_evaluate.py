@@ -50,8 +50,10 @@ def _registry() -> RegistryBackend:
 
 def _stored_at(model: Any) -> ModelLocation | None:
     """The run artifact a LoadedModel's files came from, as its manifest recorded it."""
-    manifest = getattr(model, "manifest", None) if isinstance(model, LoadedModel) else None
-    if manifest is None or not manifest.run_id or not manifest.artifact_path:
+    if not isinstance(model, LoadedModel):
+        return None
+    manifest = model.manifest
+    if not manifest.run_id or not manifest.artifact_path:
         return None
     return ModelLocation(manifest.run_id, manifest.artifact_path.strip("/"))
 
@@ -82,7 +84,7 @@ def _target(model: Any, model_version: Any) -> tuple[Any, ModelVersion | None]:
         scored = load_model(version.source if version.source.startswith("runs:") else model)
     else:
         scored = _as_model(model)
-        source_uri = getattr(scored, "source_uri", None) if isinstance(scored, LoadedModel) else None
+        source_uri = scored.source_uri if isinstance(scored, LoadedModel) else None
         if source_uri and source_uri.startswith("models:"):
             version = _registry().resolve_model_uri(source_uri)
             _check_same_files(version, scored, f"{source_uri} now")

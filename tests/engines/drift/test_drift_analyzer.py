@@ -225,3 +225,35 @@ def test_embedding_column_kind_inferred() -> None:
     assert e.kind == ColumnKind.EMBEDDING.value
     assert e.main_test == "embedding_mean_shift" and e.drifted
     assert e.test("embedding_classifier").drifted
+
+
+def test_threads_give_the_same_report(reference: pd.DataFrame) -> None:
+    cur = _current(reference)
+    options = {"chunker": Chunker(size=1_000), "learn_thresholds": True}
+    one = DriftAnalyzer(reference, n_jobs=1, **options).run(cur)  # type: ignore[arg-type]
+    two = DriftAnalyzer(reference, n_jobs=2, **options).run(cur)  # type: ignore[arg-type]
+    assert one.to_dict() == two.to_dict()
+    assert one.learned_thresholds
+
+
+def test_chunk_results_equal_testing_each_chunk_alone() -> None:
+    """The shared sort-and-merge path for chunks gives what testing each chunk alone gives."""
+    rng = np.random.default_rng(21)
+    ref = pd.DataFrame({"x": rng.normal(size=20_000), "t": rng.integers(0, 50, 20_000) * 1.0})
+    x = rng.normal(0.1, 1.0, 9_000)
+    x[::97] = np.nan
+    cur = pd.DataFrame({"x": x, "t": rng.integers(0, 52, 9_000) * 1.0})
+    analyzer = DriftAnalyzer(ref, extra_tests=("wasserstein", "anderson_darling", "psi"))
+    report = analyzer.run(cur, Chunker(size=2_000))
+    for ch in report.chunks:
+        rows = slice(ch.chunk.index * 2_000, ch.chunk.index * 2_000 + ch.chunk.n_rows)
+        alone = analyzer.compare(cur.iloc[rows])
+        for name in ("x", "t"):
+            a, b = ch.result.column(name), alone.column(name)
+            for ta, tb in zip(a.tests, b.tests, strict=True):
+                assert ta.statistic == pytest.approx(tb.statistic, rel=1e-9, abs=1e-12)
+                if tb.p_value is None:
+                    assert ta.p_value is None
+                else:
+                    assert ta.p_value == pytest.approx(tb.p_value, rel=1e-9, abs=1e-12)
+            assert a.current == b.current

@@ -89,6 +89,7 @@ class DriftAnalyzer:
                 columns=columns,
                 config=self.config,
                 chunker=chunker if learn_thresholds else None,
+                n_jobs=self.n_jobs,
             )
         self.learned: dict[str, dict[str, LearnedBound]] = {}
         self._learned_records: list[LearnedThreshold] = []
@@ -100,12 +101,27 @@ class DriftAnalyzer:
 
     # -- learned thresholds ----------------------------------------------------------------
     def _learn(self, k: float) -> None:
-        scores: dict[str, dict[str, list[float]]] = {}
-        for name, _, rest, part, pair in self.reference.out_of_sample_pairs():
-            res = self._evaluate(name, rest, part, learned=False, pair=pair)
-            for t in res.tests:
-                if t.statistic is not None and math.isfinite(t.statistic):
-                    scores.setdefault(name, {}).setdefault(t.test, []).append(t.statistic)
+        if self.reference.is_profile and not self.reference.has_chunk_profiles:
+            self.reference.messages.append(
+                "reference profile has no per-chunk summaries: thresholds cannot be learned"
+            )
+
+        def column_scores(name: str) -> dict[str, list[float]]:
+            found: dict[str, list[float]] = {}
+            for _, _, rest, part, pair in self.reference.out_of_sample_pairs_of(name):
+                res = self._evaluate(name, rest, part, learned=False, pair=pair)
+                for t in res.tests:
+                    if t.statistic is not None and math.isfinite(t.statistic):
+                        found.setdefault(t.test, []).append(t.statistic)
+            return found
+
+        names = self.reference.out_of_sample_columns()
+        if self.n_jobs > 1 and len(names) > 1:
+            with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+                per_column = list(pool.map(column_scores, names))
+        else:
+            per_column = [column_scores(name) for name in names]
+        scores = dict(zip(names, per_column, strict=True))
         for name, per_test in scores.items():
             for test, values in per_test.items():
                 if len(values) < 2:

@@ -79,11 +79,12 @@ class Frame:
             return self._data.column(name).to_pandas()
         if self._kind == "source":
             # Read one column at a time; keep the last one, which is usually asked for again.
-            if self._cached is None or self._cached[0] != name:
-                self._cached = None
-                table = self._data.read(columns=[name])
-                self._cached = (name, table.column(0).to_pandas())
-            return self._cached[1]
+            cached = self._cached
+            if cached is not None and cached[0] == name:
+                return cached[1]
+            series = self._data.read(columns=[name]).column(0).to_pandas()
+            self._cached = (name, series)
+            return series
         value = self._data[name]
         if isinstance(value, pd.Series):
             return value

@@ -43,12 +43,16 @@ class SortedReference:
         if n:
             starts[0] = True
             np.not_equal(a[1:], a[:-1], out=starts[1:])
-        group = np.cumsum(starts) - 1
-        first = np.flatnonzero(starts)
-        ends = np.append(first[1:], n)
         # For each position: how many values are < it (tie start) and <= it (tie end).
-        self.tie_start: IntArray = first[group]
-        self.tie_end: IntArray = ends[group]
+        if starts.all():  # no ties (the usual case for continuous data)
+            self.tie_start: IntArray = np.arange(n)
+            self.tie_end: IntArray = self.tie_start + 1
+        else:
+            group = np.cumsum(starts) - 1
+            first = np.flatnonzero(starts)
+            ends = np.append(first[1:], n)
+            self.tie_start = first[group]
+            self.tie_end = ends[group]
         self._hist: dict[int, tuple[FloatArray, IntArray]] = {}
 
     def histogram(self, bins: int) -> tuple[FloatArray, IntArray]:

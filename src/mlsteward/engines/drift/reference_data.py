@@ -10,6 +10,7 @@ scored against a reference that contains it. From raw data this uses one argsort
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,10 @@ from mlsteward.engines.drift.spec import ColumnKind
 
 def is_two_valued(values: np.ndarray) -> bool:
     """True when the finite values take at most two distinct values (a numeric flag)."""
+    head = values[:1_000]
+    head = head[np.isfinite(head)]
+    if head.size and np.unique(head).size > 2:
+        return False  # the usual case, decided without a pass over the column
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return False
@@ -58,6 +63,47 @@ class _RawColumn:
     matrix: np.ndarray | None = None  # embeddings
 
 
+_Prepared = tuple[ColumnKind, Sample, "_RawColumn"]
+
+
+def _prepare_column(
+    frame: Frame, name: str, kind: ColumnKind | None, keep: bool
+) -> _Prepared | None:
+    """Kind, sample and (with ``keep``) what learned thresholds need, for one column."""
+    explicit = kind is not None
+    kind = kind or frame.infer_kind(name)
+    if kind is None:
+        return None
+    raw = _RawColumn()
+    sample: Sample
+    if kind is ColumnKind.NUMERIC:
+        values = frame.numeric(name)
+        if not explicit and is_two_valued(values):
+            kind = ColumnKind.BINARY
+        elif keep:
+            # One argsort gives both the sorted sample and, for learned thresholds, which row
+            # each sorted value came from (NaN sort last and are cut off).
+            order = np.argsort(values)
+            n_finite = int(np.count_nonzero(np.isfinite(values)))
+            sorted_values = values[order[:n_finite]]
+            sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
+            dtype = np.int32 if values.size < 2**31 else np.int64
+            raw.order = order[:n_finite].astype(dtype)
+        else:
+            sample = NumericSample.from_values(values)
+    if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
+        codes, labels = frame.categorical(name)
+        sample = categorical_sample(codes, labels)
+        if keep:
+            small = np.int16 if len(labels) < 2**15 else np.int32
+            raw.codes, raw.labels = codes.astype(small), labels
+    elif kind is ColumnKind.EMBEDDING:
+        matrix = frame.embedding(name)
+        sample = EmbeddingSample.from_matrix(matrix)
+        raw.matrix = matrix if keep else None
+    return kind, sample, raw
+
+
 class PreparedReference:
     """Per-column kinds, samples and summaries of the reference, ready for comparisons."""
 
@@ -69,6 +115,7 @@ class PreparedReference:
         self.n_rows = 0
         self._raw: dict[str, _RawColumn] = {}
         self._plan: ChunkPlan | None = None
+        self._chunk_ids: np.ndarray | None = None
         self._profile: ReferenceProfile | None = None
 
     @property
@@ -83,8 +130,9 @@ class PreparedReference:
         columns: Sequence[str] | None = None,
         config: Mapping[str, ColumnConfig] | None = None,
         chunker: Chunker | None = None,
+        n_jobs: int = 1,
     ) -> PreparedReference:
-        """Prepare raw reference data.
+        """Prepare raw reference data (``n_jobs`` threads prepare columns in parallel).
 
         With a ``chunker`` it also keeps what out-of-sample chunk scores need (row positions of
         the sorted values, category codes) and the chunk plan; the table itself is not kept.
@@ -97,6 +145,7 @@ class PreparedReference:
             self.messages.extend(self._plan.messages)
         self.n_rows = frame.n_rows
         config = config or {}
+        names = []
         for name in columns if columns is not None else frame.columns:
             cfg = config.get(name, ColumnConfig())
             if cfg.skip:
@@ -104,49 +153,32 @@ class PreparedReference:
             if not frame.has(name):
                 self.messages.append(f"column {name!r} not in the reference: not tested")
                 continue
-            try:
-                self._prepare(frame, name, cfg.kind, keep_raw)
-            except ColumnTypeError as exc:
-                self.messages.append(f"reference {exc}: not tested")
-        return self
+            names.append(name)
 
-    def _prepare(self, frame: Frame, name: str, kind: ColumnKind | None, keep: bool) -> None:
-        explicit = kind is not None
-        kind = kind or frame.infer_kind(name)
-        if kind is None:
-            return
-        raw = _RawColumn()
-        sample: Sample
-        if kind is ColumnKind.NUMERIC:
-            values = frame.numeric(name)
-            if not explicit and is_two_valued(values):
-                kind = ColumnKind.BINARY
-            elif keep:
-                # One argsort gives both the sorted sample and, for learned thresholds, which
-                # row each sorted value came from (NaN sort last and are cut off).
-                order = np.argsort(values)
-                n_finite = int(np.count_nonzero(np.isfinite(values)))
-                sorted_values = values[order[:n_finite]]
-                sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
-                dtype = np.int32 if values.size < 2**31 else np.int64
-                raw.order = order[:n_finite].astype(dtype)
-            else:
-                sample = NumericSample.from_values(values)
-        if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
-            codes, labels = frame.categorical(name)
-            sample = categorical_sample(codes, labels)
-            if keep:
-                small = np.int16 if len(labels) < 2**15 else np.int32
-                raw.codes, raw.labels = codes.astype(small), labels
-        elif kind is ColumnKind.EMBEDDING:
-            matrix = frame.embedding(name)
-            sample = EmbeddingSample.from_matrix(matrix)
-            raw.matrix = matrix if keep else None
-        self.kinds[name] = kind
-        self.samples[name] = sample
-        self.summaries[name] = summarize(sample)
-        if keep:
-            self._raw[name] = raw
+        def prepare(name: str) -> tuple[_Prepared | None, str | None]:
+            try:
+                kind = config.get(name, ColumnConfig()).kind
+                return _prepare_column(frame, name, kind, keep_raw), None
+            except ColumnTypeError as exc:
+                return None, f"reference {exc}: not tested"
+
+        if n_jobs > 1 and len(names) > 1:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                prepared = list(pool.map(prepare, names))
+        else:
+            prepared = [prepare(name) for name in names]
+        for name, (column, error) in zip(names, prepared, strict=True):
+            if error is not None:
+                self.messages.append(error)
+            if column is None:
+                continue
+            kind, sample, raw = column
+            self.kinds[name] = kind
+            self.samples[name] = sample
+            self.summaries[name] = summarize(sample)
+            if keep_raw:
+                self._raw[name] = raw
+        return self
 
     @classmethod
     def from_profile(
@@ -177,6 +209,7 @@ class PreparedReference:
         """Drop what only out-of-sample chunk scores needed (once thresholds are learned)."""
         self._raw.clear()
         self._plan = None
+        self._chunk_ids = None
 
     def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         """``(column, chunk, reference without the chunk, the chunk, pair)``, one at a time.
@@ -185,17 +218,43 @@ class PreparedReference:
         numeric columns ``pair`` is a :class:`HoldoutPair` that computes chunk-vs-rest
         statistics from the whole sorted reference; otherwise None (build a plain pair).
         """
+        for name in self.out_of_sample_columns():
+            yield from self.out_of_sample_pairs_of(name)
+
+    @property
+    def has_chunk_profiles(self) -> bool:
+        return self._profile is not None and bool(self._profile.chunks)
+
+    def out_of_sample_columns(self) -> list[str]:
+        """Columns that have out-of-sample chunk pairs."""
         if self._profile is not None:
-            yield from self._profile_pairs()
+            cols = self._profile.columns
+            return [
+                n for n in self.kinds if n in cols and not isinstance(cols[n], EmbeddingProfile)
+            ]
+        return list(self._raw) if self._plan is not None else []
+
+    def out_of_sample_pairs_of(
+        self, name: str
+    ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
+        """The out-of-sample pairs of one column (safe to call from several threads)."""
+        if self._profile is not None:
+            yield from self._profile_pairs_of(name)
             return
-        if self._plan is None:
+        if self._plan is None or name not in self._raw:
             return
-        n_chunks = len(self._plan.chunks)
-        chunk_of_row = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
-        for chunk in self._plan.chunks:
-            chunk_of_row[chunk.rows] = chunk.info.index
-        for name, raw in self._raw.items():
-            yield from self._raw_pairs(name, raw, chunk_of_row)
+        yield from self._raw_pairs(name, self._raw[name], self._chunk_of_row())
+
+    def _chunk_of_row(self) -> np.ndarray:
+        assert self._plan is not None
+        ids = self._chunk_ids
+        if ids is None:
+            n_chunks = len(self._plan.chunks)
+            ids = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
+            for chunk in self._plan.chunks:
+                ids[chunk.rows] = chunk.info.index
+            self._chunk_ids = ids
+        return ids
 
     def _raw_pairs(
         self, name: str, raw: _RawColumn, chunk_of_row: np.ndarray
@@ -241,20 +300,16 @@ class PreparedReference:
                     None,
                 )
 
-    def _profile_pairs(self) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
+    def _profile_pairs_of(
+        self, name: str
+    ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         assert self._profile is not None
-        if not self._profile.chunks:
-            self.messages.append(
-                "reference profile has no per-chunk summaries: thresholds cannot be learned"
-            )
+        whole = self._profile.columns.get(name)
+        if whole is None or isinstance(whole, EmbeddingProfile):
             return
-        for name in self.kinds:
-            whole = self._profile.columns.get(name)
-            if whole is None or isinstance(whole, EmbeddingProfile):
+        for i, chunk in enumerate(self._profile.chunks):
+            part = chunk.get(name)
+            if part is None:
                 continue
-            for i, chunk in enumerate(self._profile.chunks):
-                part = chunk.get(name)
-                if part is None:
-                    continue
-                rest = subtract_column_profiles(whole, part)
-                yield name, i, rest.sample(), part.sample(), None
+            rest = subtract_column_profiles(whole, part)
+            yield name, i, rest.sample(), part.sample(), None

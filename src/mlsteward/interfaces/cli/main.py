@@ -16,6 +16,7 @@ from mlsteward._version import __version__
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.cli import (
     artifacts,
+    data,
     db,
     experiments,
     models,
@@ -91,6 +92,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
+app.add_typer(data.app, name="data")
 
 
 def main() -> None:

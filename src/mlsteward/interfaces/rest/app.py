@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from mlsteward._version import __version__
 from mlsteward.interfaces.rest import (
     routes_artifacts,
+    routes_data,
     routes_experiments,
     routes_models,
     routes_registry,
@@ -81,6 +82,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     api.include_router(routes_artifacts.router)
     api.include_router(routes_registry.router)
     api.include_router(routes_models.router)
+    api.include_router(routes_data.router)
     api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)
     app.include_router(api)
     app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=HealthOut)

@@ -82,7 +82,9 @@ def encode_sample(sample: Any) -> dict[str, Any]:
         names = [str(c) for c in data.columns]
         if len(set(names)) != len(names):
             raise InvalidArgumentError("sample has duplicate column names")
-        return {"columns": {n: encode_value(data[c].tolist()) for n, c in zip(names, data)}}
+        return {
+            "columns": {n: encode_value(data[c].tolist()) for n, c in zip(names, data, strict=True)}
+        }
     if isinstance(data, np.ndarray):
         if data.dtype.kind == "f" and np.isfinite(data).all():
             return {"tensor": data.tolist()}

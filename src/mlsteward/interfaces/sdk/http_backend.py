@@ -36,6 +36,7 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
 from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.interfaces.rest import wire
+from mlsteward.interfaces.sdk.data_http_backend import HttpDataBackendMixin
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
 from mlsteward.interfaces.sdk.http_models_backend import HttpModelsBackendMixin
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
@@ -58,7 +59,7 @@ _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _LIMITS = Limits()
 
 
-class HttpBackend(HttpRegistryBackendMixin, HttpModelsBackendMixin):
+class HttpBackend(HttpRegistryBackendMixin, HttpModelsBackendMixin, HttpDataBackendMixin):
     """Talks to the server at ``uri`` (``http(s)://host:port``) as the local OS user.
 
     ``transport`` replaces httpx's network transport (custom TLS, proxies, or a test seam that

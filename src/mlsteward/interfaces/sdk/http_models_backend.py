@@ -24,9 +24,7 @@ class HttpModelsBackendMixin:
             "quantize": options.quantize,
             "tolerance": float(options.tolerance),
             "target_opset": options.target_opset,
-            "sample": None
-            if options.sample is None
-            else wire_models.encode_sample(options.sample),
+            "sample": None if options.sample is None else wire_models.encode_sample(options.sample),
             "sample_targets": wire_models.encode_targets(options.sample_targets),
         }
         # Exporting again gives the same files, so a retry after a lost answer is safe.

@@ -16,6 +16,7 @@ from mlsteward.domain.entities import (
     RunPage,
     RunTag,
 )
+from mlsteward.interfaces.sdk.data_local_backend import LocalDataBackendMixin
 from mlsteward.interfaces.sdk.local_registry_backend import LocalRegistryBackendMixin
 from mlsteward.interfaces.sdk.models_backend import LocalModelsBackendMixin
 from mlsteward.services.context import ServiceContext, local_actor
@@ -31,7 +32,7 @@ from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.resolver import open_store
 
 
-class LocalBackend(LocalRegistryBackendMixin, LocalModelsBackendMixin):
+class LocalBackend(LocalRegistryBackendMixin, LocalModelsBackendMixin, LocalDataBackendMixin):
     """Services over a store opened from ``store_uri`` and blobs under ``artifacts_uri``."""
 
     def __init__(self, store_uri: str, artifacts_uri: str, actor: str | None = None) -> None:

@@ -81,9 +81,7 @@ class ExportOptions:
             or not math.isfinite(tolerance)
             or tolerance < 0
         ):
-            raise InvalidArgumentError(
-                f"tolerance must be a finite number >= 0, got {tolerance!r}"
-            )
+            raise InvalidArgumentError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
         self._check_opset()
         if self.sample is None:
             if self.sample_targets is not None:

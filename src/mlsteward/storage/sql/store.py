@@ -30,6 +30,7 @@ from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.dataset_store import SqlDatasetMixin
 from mlsteward.storage.sql.engine import create_engines, redact_url
 from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
@@ -41,7 +42,7 @@ from mlsteward.storage.sql.upsert import dialect_insert
 _IN_CHUNK = 500
 
 
-class SqlStore(SqlRegistryMixin, Store):
+class SqlStore(SqlRegistryMixin, SqlDatasetMixin, Store):
     """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:

@@ -1,0 +1,51 @@
+"""Data tests run their store-facing parts against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlsteward.services.context import ServiceContext
+from mlsteward.storage import open_store
+from mlsteward.storage.artifacts.blob_store import open_blob_store
+from mlsteward.storage.sql.store import SqlStore
+from mlsteward.testing.postgres import temporary_database
+
+
+@pytest.fixture(scope="session")
+def datasets_postgres_url(postgres_server: str) -> Iterator[str]:
+    """One migrated PostgreSQL database for the data tests (they name datasets uniquely)."""
+    with temporary_database(postgres_server) as url:
+        open_store(url).close()
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'data.db'}"
+    else:
+        url = request.getfixturevalue("datasets_postgres_url")
+    opened = open_store(url)
+    assert isinstance(opened, SqlStore)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def ctx(store: SqlStore, tmp_path: Path) -> ServiceContext:
+    return ServiceContext("alice", store, open_blob_store(str(tmp_path / "blobs")))
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    path = tmp_path / "people.csv"
+    rows = ["id,age,country,income,group,when"]
+    for i in range(60):
+        country = ["US", "FR", "DE"][i % 3]
+        day = f"2024-01-{1 + i % 28:02d}"
+        rows.append(f"{i},{20 + i % 40},{country},{1000 + 10 * i},{i // 4},{day}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
