@@ -12,6 +12,7 @@ from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.sql.store import SqlStore
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     assert isinstance(opened, SqlStore)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> StoreHarness:
+    """For the shipped conformance suite (``mlsteward.testing.dataset_conformance``)."""
+    if request.param == "sqlite":
+        return SqlStoreHarness(f"sqlite:///{tmp_path / 'datasets.db'}")
+    return SqlStoreHarness(request.getfixturevalue("datasets_postgres_url"))
 
 
 @pytest.fixture

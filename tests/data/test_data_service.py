@@ -190,6 +190,10 @@ def test_lineage_reaches_runs_and_model_versions(ctx: ServiceContext, csv_file: 
     assert {c["id"] for c in top["children"]} >= {child.dataset_version_id}
     with pytest.raises(NotFoundError):
         versions.log_input(ctx, new_id(), child.ref)
+    from_run = model_versions.create_model_version(
+        ctx, f"m-{new_id()[:8]}", "s3://b/m2", run_id=run.info.run_id, create_model=True
+    )
+    assert from_run.dataset_version_ids == (child.dataset_version_id,)
 
 
 def test_label_queue_reviews_agreement_and_export(ctx: ServiceContext, csv_file: Path) -> None:

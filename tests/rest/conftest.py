@@ -17,7 +17,10 @@ ExpectError = Callable[[httpx.Response, int, str], str]
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
     root: Path = tmp_path_factory.mktemp("server")
-    with running_server(root / "mlsteward.db", root / "artifacts") as url:
+    # ONNX export loads users' models, which servers only do when told to.
+    with running_server(
+        root / "mlsteward.db", root / "artifacts", extra_args=["--allow-model-code"]
+    ) as url:
         yield url
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,3 +188,19 @@ def test_sdk_evaluate_attaches_through_the_server(on_server: str) -> None:
         result = evaluate(f"models:/{name}/1", _frame(), Y, resamples=10, plots=False)
     attached = mlsteward.Client().get_model_version(name, 1).evaluation
     assert attached["accuracy"] == pytest.approx(result.metrics["accuracy"])
+
+
+def test_server_refuses_to_load_models_unless_allowed(tmp_path: Path) -> None:
+    """Exporting unpickles the model: a server started without the flag answers 403."""
+    from mlsteward.testing.server_process import running_server
+
+    with running_server(tmp_path / "db.sqlite", tmp_path / "artifacts") as url:
+        response = httpx.post(
+            f"{url}/api/v1/models/export-onnx",
+            json={"model_uri": "runs:/" + "0" * 32 + "/model"},
+            timeout=30,
+        )
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "PERMISSION_DENIED"
+    assert "--allow-model-code" in error["message"]

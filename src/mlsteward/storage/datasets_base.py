@@ -53,6 +53,10 @@ class DatasetStore(abc.ABC):
     def get_dataset_version_by_id(self, dataset_version_id: str) -> DatasetVersion: ...
 
     @abc.abstractmethod
+    def find_dataset_version(self, name: str, content_hash: str) -> DatasetVersion | None:
+        """The version of ``name`` holding exactly this content, if any (no error if absent)."""
+
+    @abc.abstractmethod
     def latest_dataset_version(self, name: str) -> DatasetVersion: ...
 
     @abc.abstractmethod

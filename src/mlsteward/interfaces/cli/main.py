@@ -20,6 +20,7 @@ from mlsteward.interfaces.cli import (
     db,
     experiments,
     models,
+    monitor,
     quickstart,
     runs,
     server,
@@ -93,6 +94,7 @@ app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
+app.add_typer(monitor.app, name="monitor")
 
 
 def main() -> None:

@@ -41,6 +41,14 @@ def serve_command(
             "see mlsteward db upgrade).",
         ),
     ] = False,
+    allow_model_code: Annotated[
+        bool,
+        typer.Option(
+            "--allow-model-code",
+            help="Let the server load users' models (ONNX export). Loading a pickle runs its "
+            "code: enable only where everyone who can log a model is trusted.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the tracking REST API (under /api/v1) until interrupted."""
     from mlsteward.interfaces.rest.server import serve
@@ -56,7 +64,15 @@ def serve_command(
         f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
         soft_wrap=True,
     )
-    serve(host, port, store, artifacts, workers=workers, upgrade=upgrade)
+    serve(
+        host,
+        port,
+        store,
+        artifacts,
+        workers=workers,
+        upgrade=upgrade,
+        allow_model_code=allow_model_code,
+    )
 
 
 def sync_command(ctx: typer.Context, tracking_uri_option: TrackingUriOption = None) -> None:

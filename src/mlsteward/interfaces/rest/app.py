@@ -14,6 +14,7 @@ from mlsteward.interfaces.rest import (
     routes_data,
     routes_experiments,
     routes_models,
+    routes_monitoring,
     routes_registry,
     routes_runs,
 )
@@ -83,6 +84,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     api.include_router(routes_registry.router)
     api.include_router(routes_models.router)
     api.include_router(routes_data.router)
+    api.include_router(routes_monitoring.router)
     api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)
     app.include_router(api)
     app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=HealthOut)

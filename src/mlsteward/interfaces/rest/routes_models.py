@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, model_validator
 
+from mlsteward.domain.errors import PermissionDeniedError
 from mlsteward.engines.onnx_export.parity import DEFAULT_TOLERANCE
 from mlsteward.interfaces.rest import wire_models
 from mlsteward.interfaces.rest.dependencies import Ctx
@@ -75,13 +76,21 @@ class ExportRecordOut(BaseModel):
 
 
 @router.post("/export-onnx", response_model=ExportRecordOut)
-def export_onnx(body: ExportOnnxRequest, ctx: Ctx) -> Response:
+def export_onnx(body: ExportOnnxRequest, ctx: Ctx, request: Request) -> Response:
     """Export a logged scikit-learn, XGBoost or LightGBM model to ONNX beside it.
 
     400 names an estimator no converter handles, or what is wrong with the sample; 404 when
     the run, the model in it, the registered model, version or alias does not exist; 409
     when the stored files do not match their recorded hashes.
+    403 unless the server was started with ``--allow-model-code``: exporting loads the
+    model, and loading a pickle runs whatever code it carries.
     """
+    if not request.app.state.settings.allow_model_code:
+        raise PermissionDeniedError(
+            "This server does not load users' models (loading a pickle runs its code). Start "
+            "it with --allow-model-code to export on the server, or export with the SDK "
+            "against the store directly."
+        )
     options = ExportOptions(
         sample=wire_models.decode_sample(
             body.sample.model_dump(exclude_none=True) if body.sample else None

@@ -71,11 +71,17 @@ def serve(
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
     access_log: bool = True,
     log_level: str = "info",
+    allow_model_code: bool = False,
 ) -> None:
     """Serve until interrupted. With ``upgrade`` the database is migrated first (once, here,
     not by each worker)."""
     settings = ServerSettings(
-        store_uri, artifacts_uri, upgrade, max_json_body_bytes, max_artifact_bytes
+        store_uri,
+        artifacts_uri,
+        upgrade,
+        max_json_body_bytes,
+        max_artifact_bytes,
+        allow_model_code,
     )
     options: dict[str, Any] = {
         "host": host,
@@ -97,7 +103,7 @@ def serve(
 
     open_store(store_uri, upgrade=upgrade).close()
     settings = ServerSettings(
-        store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes
+        store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes, allow_model_code
     )
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
     uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
@@ -124,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MAX_ARTIFACT_BYTES / MIB,
         help="largest artifact upload, in MiB",
+    )
+    parser.add_argument(
+        "--allow-model-code",
+        action="store_true",
+        help="let the server load users' models (ONNX export); loading a pickle runs its code",
     )
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument("--log-level", default="info")
@@ -152,6 +163,7 @@ def _serve_from_args(args: argparse.Namespace) -> None:
         max_artifact_bytes=int(args.max_artifact_mb * MIB),
         access_log=not args.no_access_log,
         log_level=args.log_level,
+        allow_model_code=args.allow_model_code,
     )
 
 

@@ -18,3 +18,6 @@ class ServerSettings:
     upgrade: bool = False
     max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    #: Load users' models in the server (ONNX export). Loading a pickle runs its code, and
+    #: nothing authenticates users yet, so it is off unless the operator turns it on.
+    allow_model_code: bool = False

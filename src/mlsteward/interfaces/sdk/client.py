@@ -20,6 +20,7 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import NotFoundError
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.data_client import DataClientMixin
+from mlsteward.interfaces.sdk.monitoring_client import MonitoringClientMixin
 from mlsteward.interfaces.sdk.registry_client import RegistryClientMixin
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 
@@ -35,7 +36,7 @@ class PagedList(list[Run]):
         self.token = token
 
 
-class Client(RegistryClientMixin, DataClientMixin):
+class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin):
     """Talks to one tracking URI; every method is synchronous and returns plain entities."""
 
     def __init__(

@@ -40,6 +40,7 @@ from mlsteward.interfaces.sdk.data_http_backend import HttpDataBackendMixin
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
 from mlsteward.interfaces.sdk.http_models_backend import HttpModelsBackendMixin
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
+from mlsteward.interfaces.sdk.monitoring_http_backend import HttpMonitoringBackendMixin
 from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
 from mlsteward.services.context import local_actor
 from mlsteward.services.limits import Limits
@@ -59,7 +60,12 @@ _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _LIMITS = Limits()
 
 
-class HttpBackend(HttpRegistryBackendMixin, HttpModelsBackendMixin, HttpDataBackendMixin):
+class HttpBackend(
+    HttpRegistryBackendMixin,
+    HttpModelsBackendMixin,
+    HttpDataBackendMixin,
+    HttpMonitoringBackendMixin,
+):
     """Talks to the server at ``uri`` (``http(s)://host:port``) as the local OS user.
 
     ``transport`` replaces httpx's network transport (custom TLS, proxies, or a test seam that

@@ -19,6 +19,7 @@ from mlsteward.domain.entities import (
 from mlsteward.interfaces.sdk.data_local_backend import LocalDataBackendMixin
 from mlsteward.interfaces.sdk.local_registry_backend import LocalRegistryBackendMixin
 from mlsteward.interfaces.sdk.models_backend import LocalModelsBackendMixin
+from mlsteward.interfaces.sdk.monitoring_local_backend import LocalMonitoringBackendMixin
 from mlsteward.services.context import ServiceContext, local_actor
 from mlsteward.services.tracking import (
     artifacts,
@@ -32,7 +33,12 @@ from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.resolver import open_store
 
 
-class LocalBackend(LocalRegistryBackendMixin, LocalModelsBackendMixin, LocalDataBackendMixin):
+class LocalBackend(
+    LocalRegistryBackendMixin,
+    LocalModelsBackendMixin,
+    LocalDataBackendMixin,
+    LocalMonitoringBackendMixin,
+):
     """Services over a store opened from ``store_uri`` and blobs under ``artifacts_uri``."""
 
     def __init__(self, store_uri: str, artifacts_uri: str, actor: str | None = None) -> None:

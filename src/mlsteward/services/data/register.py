@@ -90,6 +90,10 @@ def register_batches(
     source = _batches(batches) if isinstance(batches, pa.Table) else batches
     with tempfile.TemporaryDirectory(prefix="mlsteward-stage-") as directory:
         staged = stage_to_parquet(source, directory)
+        existing = dataset_store(ctx).find_dataset_version(name, staged.content_hash)
+        if existing is not None and schema is None:
+            # Same content already registered: skip profiling and uploads entirely.
+            return Registered(existing, False, [*bad_rows, *staged.bad_rows])
         table = pq.read_table(staged.path)
         report = validate_table(table, schema) if schema is not None else None
         if strict and report is not None and not report.ok:

@@ -24,6 +24,7 @@ from mlsteward.services.tracking.validation import (
     validate_key,
     validate_metric_value,
 )
+from mlsteward.storage.datasets_base import DatasetStore
 
 GIT_COMMIT_TAG = "mlsteward.git.commit"
 ENVIRONMENT_ARTIFACT = "_environment.json"
@@ -62,6 +63,14 @@ def _run_lineage(ctx: ServiceContext, run: Run, path: str | None) -> tuple[str |
         if r.path == ENVIRONMENT_ARTIFACT
     ]
     return run.data.tags.get(GIT_COMMIT_TAG), env[0].digest if env else None
+
+
+def _run_dataset_inputs(ctx: ServiceContext, run_id: str) -> list[str]:
+    """The dataset versions the run logged as inputs (``mlsteward.log_input``), in order."""
+    store = ctx.store
+    if not isinstance(store, DatasetStore):
+        return []
+    return list(dict.fromkeys(i.dataset_version_id for i in store.list_run_inputs(run_id)))
 
 
 def create_model_version(
@@ -109,6 +118,8 @@ def create_model_version(
             raise InvalidArgumentError(f"Run {run_id!r} is deleted; restore it to register it")
         git_commit, environment_digest = _run_lineage(ctx, run, path)
     datasets = list(dataset_version_ids or [])
+    if dataset_version_ids is None and run_id is not None:
+        datasets = _run_dataset_inputs(ctx, run_id)
     if not all(isinstance(d, str) and d for d in datasets):
         raise InvalidArgumentError("dataset_version_ids must be non-empty strings")
     clean_description = validate_text("description", description)

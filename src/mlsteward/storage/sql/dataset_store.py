@@ -40,23 +40,23 @@ class SqlDatasetMixin(DatasetStore):
         self, name: str, spec: NewDatasetVersion, created_by: str, now: int
     ) -> tuple[DatasetVersion, bool]:
         with self._write() as conn:
+            # Create-if-missing without a race (a concurrent creator's row wins quietly), then
+            # lock the row: numbering and the content check below are serialised per dataset.
+            conn.execute(
+                dialect_insert(conn, DS)
+                .values(name=name, latest_version=0, created_by=created_by, creation_time=now)
+                .on_conflict_do_nothing()
+            )
             row = _lock_dataset(conn, name)
-            if row is None:
-                conn.execute(
-                    insert(DS).values(
-                        name=name, latest_version=0, created_by=created_by, creation_time=now
-                    )
-                )
-                latest = 0
-            else:
-                latest = row.latest_version
-                same = conn.execute(
-                    select(DV.c.dataset_version_id)
-                    .where(DV.c.name == name, DV.c.content_hash == spec.content_hash)
-                    .order_by(DV.c.version)
-                ).first()
-                if same is not None:
-                    return _version(conn, DV.c.dataset_version_id == same[0]), False
+            assert row is not None
+            latest = row.latest_version
+            same = conn.execute(
+                select(DV.c.dataset_version_id)
+                .where(DV.c.name == name, DV.c.content_hash == spec.content_hash)
+                .order_by(DV.c.version)
+            ).first()
+            if same is not None:
+                return _version(conn, DV.c.dataset_version_id == same[0]), False
             version_id = new_id()
             conn.execute(
                 insert(DV).values(
@@ -104,6 +104,17 @@ class SqlDatasetMixin(DatasetStore):
                 DV.c.dataset_version_id == dataset_version_id,
                 f"No dataset version with id {dataset_version_id!r}",
             )
+
+    def find_dataset_version(self, name: str, content_hash: str) -> DatasetVersion | None:
+        query = (
+            select(DV)
+            .where(DV.c.name == name, DV.c.content_hash == content_hash)
+            .order_by(DV.c.version)
+            .limit(1)
+        )
+        with self._read() as conn:
+            found = conn.execute(query).all()
+            return _hydrate(conn, found)[0] if found else None
 
     def latest_dataset_version(self, name: str) -> DatasetVersion:
         with self._read() as conn:

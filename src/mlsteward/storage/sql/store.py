@@ -33,6 +33,7 @@ from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.dataset_store import SqlDatasetMixin
 from mlsteward.storage.sql.engine import create_engines, redact_url
 from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
+from mlsteward.storage.sql.monitoring_store import SqlMonitoringMixin
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
@@ -42,7 +43,7 @@ from mlsteward.storage.sql.upsert import dialect_insert
 _IN_CHUNK = 500
 
 
-class SqlStore(SqlRegistryMixin, SqlDatasetMixin, Store):
+class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
     """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:

@@ -406,3 +406,94 @@ labels = Table(
     Column("value", Text, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
 )
+
+# -- monitoring (migration 0004) --------------------------------------------------------------
+
+monitoring_profiles = Table(
+    "monitoring_profiles",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("blob_digest", String(64), nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("columns", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("model_name", String(KEY_LENGTH), nullable=True),
+    Column("model_version", Integer, nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("interval_s", BigInteger, nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_run_time", BigInteger, nullable=True),
+    Column("next_run_time", BigInteger, nullable=True),
+    Index("ix_monitors_next_run_time", "next_run_time"),
+)
+
+monitor_runs = Table(
+    "monitor_runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column(
+        "monitor",
+        String(KEY_LENGTH),
+        ForeignKey("monitors.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("drifted", Boolean, nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("report_digest", String(64), nullable=True),
+    Column("json_digest", String(64), nullable=True),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=False),
+    Index("ix_monitor_runs_monitor_start_time", "monitor", "start_time"),
+)
+
+monitor_alerts = Table(
+    "monitor_alerts",
+    metadata,
+    Column("alert_id", String(32), primary_key=True),
+    Column(
+        "monitor",
+        String(KEY_LENGTH),
+        ForeignKey("monitors.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("check_name", String(64), nullable=False),
+    Column("column_name", String(KEY_LENGTH), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("resolved_time", BigInteger, nullable=True),
+    Index("ix_monitor_alerts_monitor_status", "monitor", "status"),
+)
+
+monitoring_events = Table(
+    "monitoring_events",
+    metadata,
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_type", String(64), nullable=False),
+    Column("monitor", String(KEY_LENGTH), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)

@@ -1,0 +1,124 @@
+"""Monitoring entities: reference profiles, monitors, their runs, alerts and events.
+
+Plain frozen dataclasses with JSON-able fields; no I/O. The rules (validation, dedup,
+delivery) live in ``mlsteward.services.monitoring``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlsteward.domain.errors import InvalidArgumentError
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+#: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
+CHECKS = ("column_drift", "dataset_drift", "missing_share")
+#: Alert severities, least to most severe.
+SEVERITIES = ("info", "warning", "critical")
+#: Event types a retraining pipeline can subscribe to.
+EVENT_TYPES = ("monitor.run", "alert.opened", "alert.resolved")
+ALL_COLUMNS = "*"
+
+
+def validate_monitoring_name(kind: str, name: str) -> str:
+    """Names of monitors and profiles: letters, digits and ``._-``, up to 200 characters."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidArgumentError(
+            f"{kind} name {name!r} must be 1-200 letters, digits, '.', '_' or '-' "
+            "and start with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    """A stored reference profile: its JSON lives in the blob store under ``blob_digest``."""
+
+    name: str
+    blob_digest: str
+    n_rows: int
+    columns: list[str]
+    run_id: str | None
+    model_name: str | None
+    model_version: int | None
+    created_by: str
+    creation_time: int
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A target checked against a reference profile on a schedule.
+
+    ``target`` is a CSV/Parquet path, a glob of files, or a ``dataset:`` reference; with a
+    glob only files not seen by an earlier run are read (``state["seen"]``). ``chunking``
+    holds ``size``/``count``/``period`` and ``timestamp_column``; ``tests`` maps a column to
+    its drift tests (the first is the headline one); ``thresholds`` maps a test name to its
+    threshold; ``interval_s`` 0 means manual runs only.
+    """
+
+    name: str
+    target: str
+    profile: str
+    checks: list[str]
+    columns: list[str] | None = None
+    tests: dict[str, list[str]] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    drift_share: float = 0.5
+    chunking: dict[str, Any] = field(default_factory=dict)
+    interval_s: int = 0
+    webhooks: list[str] = field(default_factory=list)
+    enabled: bool = True
+    state: dict[str, Any] = field(default_factory=dict)
+    created_by: str = ""
+    creation_time: int = 0
+    last_run_time: int | None = None
+    next_run_time: int | None = None
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    """One evaluation of a monitor: verdict, summary and the stored report blobs."""
+
+    run_id: str
+    monitor: str
+    status: str  # "ok" | "empty" | "error"
+    drifted: bool
+    n_rows: int
+    message: str | None
+    summary: dict[str, Any]
+    report_digest: str | None
+    json_digest: str | None
+    start_time: int
+    end_time: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A breach, deduplicated per (monitor, check, column) while it stays open."""
+
+    alert_id: str
+    monitor: str
+    check: str
+    column: str
+    severity: str
+    status: str  # "open" | "resolved"
+    evidence: dict[str, Any]
+    count: int
+    first_seen: int
+    last_seen: int
+    run_id: str | None
+    resolved_time: int | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringEvent:
+    """An entry of the append-only event log; ``seq`` increases, so ``since=seq`` pages."""
+
+    seq: int
+    event_type: str
+    monitor: str
+    payload: dict[str, Any]
+    timestamp: int

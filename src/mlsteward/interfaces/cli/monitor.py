@@ -1,0 +1,296 @@
+"""``mlsteward monitor ...``: reference profiles, monitors, runs, alerts, events, the scheduler.
+
+Every rule is the monitoring service's; these commands parse, call the SDK and render.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.monitoring import Alert, Monitor
+from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
+from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
+from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
+
+app = typer.Typer(
+    help="Monitoring: reference profiles, monitors and their runs, alerts, events.",
+    no_args_is_help=True,
+)
+
+NameArgument = Annotated[str, typer.Argument(help="Monitor name.", show_default=False)]
+
+
+def backend(ctx: typer.Context, uri: str | None) -> MonitoringBackend:
+    return client(ctx, uri).monitoring()
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise InvalidArgumentError(f"{what} must look like KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _show_alert(alert: Alert) -> str:
+    colour = {"critical": "red", "warning": "yellow"}.get(alert.severity, "cyan")
+    return (
+        f"[{colour}]{alert.severity}[/] {escape(alert.check)} on {escape(alert.column)} "
+        f"({alert.status}, seen {alert.count}x, last {format_time(alert.last_seen)})"
+    )
+
+
+@app.command("profile")
+def profile(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Profile name.", show_default=False)],
+    source: Annotated[Path, typer.Argument(help="Reference data: a .csv or .parquet file.")],
+    chunk_size: Annotated[
+        int | None, typer.Option(help="Also keep per-chunk summaries (learned thresholds).")
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Also log it as an artifact of this run.")
+    ] = None,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Profile reference data once and store it for reports and monitors."""
+    from mlsteward.services.monitoring import profile_from
+    from mlsteward.services.monitoring.targets import read_file
+
+    built = profile_from(read_file(str(source)), chunk_size)
+    record = backend(ctx, tracking_uri_option).save_profile(built, name, run_id=run_id)
+    console().print(
+        f"Stored profile [bold]{escape(record.name)}[/]: {record.n_rows} rows, "
+        f"{len(record.columns)} columns"
+    )
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: NameArgument,
+    target: Annotated[str, typer.Option(help="File, glob of new files, or dataset:REF.")],
+    profile_name: Annotated[str, typer.Option("--profile", help="Stored reference profile.")],
+    check: Annotated[
+        list[str] | None,
+        typer.Option(help="column_drift, dataset_drift or missing_share (repeatable)."),
+    ] = None,
+    column: Annotated[list[str] | None, typer.Option(help="Only these columns.")] = None,
+    test: Annotated[list[str] | None, typer.Option(help="COLUMN=TEST override.")] = None,
+    threshold: Annotated[list[str] | None, typer.Option(help="TEST=VALUE threshold.")] = None,
+    drift_share: Annotated[float, typer.Option(help="Share of drifted columns.")] = 0.5,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk by rows.")] = None,
+    period: Annotated[str | None, typer.Option(help="Chunk by hour/day/week/month.")] = None,
+    timestamp_column: Annotated[str | None, typer.Option(help="Column for --period.")] = None,
+    interval: Annotated[int, typer.Option(help="Run every N seconds (0: manual).")] = 0,
+    webhook: Annotated[list[str] | None, typer.Option(help="POST alerts here.")] = None,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Create a monitor of a target against a stored reference profile."""
+    thresholds = {k: float(v) for k, v in _pairs(threshold or [], "--threshold").items()}
+    chunking = {"size": chunk_size, "period": period, "timestamp_column": timestamp_column}
+    options = {
+        "checks": check or ["column_drift", "dataset_drift"],
+        "columns": column,
+        "tests": {k: [v] for k, v in _pairs(test or [], "--test").items()},
+        "thresholds": thresholds,
+        "drift_share": drift_share,
+        "chunking": {k: v for k, v in chunking.items() if v is not None},
+        "interval_s": interval,
+        "webhooks": webhook or [],
+    }
+    monitor = backend(ctx, tracking_uri_option).create_monitor(name, target, profile_name, options)
+    if json_output:
+        print_json(dataclasses.asdict(monitor))
+        return
+    console().print(f"Created monitor [bold]{escape(monitor.name)}[/] on {escape(target)}")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Run a monitor now: check the data, store the report, raise or resolve alerts."""
+    result = backend(ctx, tracking_uri_option).run_monitor(name)
+    monitor_run = result["run"]
+    if json_output:
+        print_json(
+            {
+                "run": dataclasses.asdict(monitor_run),
+                "opened": [dataclasses.asdict(a) for a in result["opened"]],
+                "resolved": [dataclasses.asdict(a) for a in result["resolved"]],
+                "deliveries": result["deliveries"],
+            }
+        )
+        return
+    out = console()
+    verdict = "[red]drift[/]" if monitor_run.drifted else "[green]no dataset drift[/]"
+    out.print(
+        f"Run [bold]{monitor_run.run_id}[/] of {escape(name)}: {monitor_run.status}, "
+        f"{monitor_run.n_rows} rows, {verdict}"
+    )
+    if monitor_run.message:
+        out.print(f"  {escape(monitor_run.message)}")
+    for alert in result["opened"]:
+        out.print("  new alert: " + _show_alert(alert))
+    for alert in result["resolved"]:
+        out.print("  resolved: " + _show_alert(alert))
+
+
+def _monitor_row(m: Monitor) -> list[str]:
+    schedule = f"every {m.interval_s}s" if m.interval_s else "manual"
+    return [m.name, m.target, m.profile, schedule, format_time(m.last_run_time)]
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """List monitors."""
+    monitors = backend(ctx, tracking_uri_option).list_monitors()
+    if json_output:
+        print_json([dataclasses.asdict(m) for m in monitors])
+        return
+    if not monitors:
+        console().print("No monitors.")
+        return
+    table = Table("name", "target", "profile", "schedule", "last run")
+    for m in monitors:
+        table.add_row(*(escape(x) for x in _monitor_row(m)))
+    console().print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """A monitor's settings, recent runs and open alerts."""
+    sdk = backend(ctx, tracking_uri_option)
+    monitor = sdk.get_monitor(name)
+    runs = sdk.list_monitor_runs(name, 10)
+    alerts = sdk.list_alerts(name, "open")
+    if json_output:
+        print_json(
+            {
+                "monitor": dataclasses.asdict(monitor),
+                "runs": [dataclasses.asdict(r) for r in runs],
+                "open_alerts": [dataclasses.asdict(a) for a in alerts],
+            }
+        )
+        return
+    out = console()
+    out.print(f"[bold]{escape(monitor.name)}[/]  target {escape(monitor.target)}")
+    out.print(f"  profile {escape(monitor.profile)}  checks {', '.join(monitor.checks)}")
+    out.print(f"  schedule: {_monitor_row(monitor)[3]}, next {format_time(monitor.next_run_time)}")
+    for r in runs:
+        out.print(
+            f"  run {r.run_id} {format_time(r.start_time)} {r.status} rows={r.n_rows} "
+            f"drifted={r.drifted}" + (f" - {escape(r.message)}" if r.message else "")
+        )
+    for alert in alerts:
+        out.print("  alert: " + _show_alert(alert))
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context, name: NameArgument, tracking_uri_option: TrackingUriOption = None
+) -> None:
+    """Delete a monitor with its runs and alerts."""
+    backend(ctx, tracking_uri_option).delete_monitor(name)
+    console().print(f"Deleted monitor {escape(name)}")
+
+
+@app.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    monitor: Annotated[str | None, typer.Option(help="Only this monitor.")] = None,
+    status: Annotated[str | None, typer.Option(help="open or resolved.")] = None,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """List alerts, newest first."""
+    found = backend(ctx, tracking_uri_option).list_alerts(monitor, status)
+    if json_output:
+        print_json([dataclasses.asdict(a) for a in found])
+        return
+    for alert in found:
+        console().print(f"{escape(alert.monitor)}: " + _show_alert(alert))
+    if not found:
+        console().print("No alerts.")
+
+
+@app.command("events")
+def events(
+    ctx: typer.Context,
+    since: Annotated[int, typer.Option(help="Only events after this sequence number.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Print events as JSON (a retraining pipeline polls with --since)."""
+    found = backend(ctx, tracking_uri_option).list_events(since, limit)
+    print_json([dataclasses.asdict(e) for e in found])
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="Monitor run id.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML.")],
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Save a monitor run's HTML report."""
+    html = backend(ctx, tracking_uri_option).monitor_report_html(run_id)
+    output.write_text(html, encoding="utf-8")
+    console().print(f"Wrote {escape(str(output))}")
+
+
+@app.command("scheduler")
+def scheduler(
+    ctx: typer.Context,
+    poll: Annotated[float, typer.Option(help="Seconds between passes.", min=0.1)] = 5.0,
+    once: Annotated[bool, typer.Option(help="Run due monitors once and exit.")] = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Run due monitors on their schedule until interrupted (beside a local store)."""
+    from mlsteward.services.monitoring import MonitorScheduler
+
+    sdk = client(ctx, tracking_uri_option)
+    service_ctx = getattr(sdk._backend, "ctx", None)
+    if service_ctx is None:
+        raise MlstewardError(
+            "The scheduler runs beside the store: give a database tracking URI, not a server"
+        )
+    loop = MonitorScheduler(service_ctx, poll)
+    if once:
+        results = loop.run_due()
+        console().print(f"Ran {len(results)} due monitor(s).")
+        return
+    err_console().print(f"Monitor scheduler running (every {poll}s); Ctrl-C stops it.")
+    loop.start()
+    try:
+        while loop.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        loop.stop()
+    err_console().print("Scheduler stopped.")

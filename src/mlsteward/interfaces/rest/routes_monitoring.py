@@ -1,0 +1,163 @@
+"""``/api/v1/monitoring``: reference profiles, monitors and their runs, alerts, events, reports.
+
+Reports come back as ``text/html`` (self-contained pages); everything else is JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, StrictInt
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.engines.drift import ReferenceProfile
+from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.responses import json_response, no_content
+from mlsteward.interfaces.rest.routes_monitoring_wire import MONITORING_PREFIX, encode
+from mlsteward.services import monitoring as m
+
+router = APIRouter(prefix=MONITORING_PREFIX)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProfileRequest(_Request):
+    name: str | None = None
+    profile: dict[str, Any]
+    run_id: str | None = None
+    model_name: str | None = None
+    model_version: StrictInt | None = None
+    replace: bool = True
+
+
+class MonitorRequest(_Request):
+    name: str
+    target: str
+    profile: str
+    checks: list[str] = ["column_drift", "dataset_drift"]
+    columns: list[str] | None = None
+    tests: dict[str, list[str]] = {}
+    thresholds: dict[str, float] = {}
+    drift_share: float = 0.5
+    chunking: dict[str, Any] = {}
+    interval_s: StrictInt = 0
+    webhooks: list[str] = []
+    enabled: bool = True
+
+
+def _html(text: str) -> HTMLResponse:
+    return HTMLResponse(
+        text,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:"
+        },
+    )
+
+
+@router.post("/profiles", status_code=201)
+def save_profile(body: ProfileRequest, ctx: Ctx) -> Response:
+    try:
+        profile = ReferenceProfile.from_dict(body.profile)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"Not a reference profile: {error}") from error
+    record = m.save_profile(
+        ctx,
+        profile,
+        body.name,
+        run_id=body.run_id,
+        model_name=body.model_name,
+        model_version=body.model_version,
+        replace=body.replace,
+    )
+    return json_response(encode(record), 201)
+
+
+@router.get("/profiles")
+def list_profiles(ctx: Ctx) -> Response:
+    return json_response({"profiles": [encode(p) for p in m.list_profiles(ctx)]})
+
+
+@router.get("/profiles/{name}")
+def get_profile(name: str, ctx: Ctx) -> Response:
+    record = m.get_profile_record(ctx, name)
+    profile = m.load_profile(ctx, name)
+    return json_response({"record": encode(record), "profile": profile.to_dict()})
+
+
+@router.post("/monitors", status_code=201)
+def create_monitor(body: MonitorRequest, ctx: Ctx) -> Response:
+    options = body.model_dump(exclude={"name", "target", "profile"})
+    monitor = m.create_monitor(ctx, body.name, body.target, body.profile, **options)
+    return json_response(encode(monitor), 201)
+
+
+@router.get("/monitors")
+def list_monitors(ctx: Ctx) -> Response:
+    return json_response({"monitors": [encode(x) for x in m.list_monitors(ctx)]})
+
+
+@router.get("/monitors/{name}")
+def get_monitor(name: str, ctx: Ctx) -> Response:
+    return json_response(encode(m.get_monitor(ctx, name)))
+
+
+@router.delete("/monitors/{name}", status_code=204)
+def delete_monitor(name: str, ctx: Ctx) -> Response:
+    m.delete_monitor(ctx, name)
+    return no_content()
+
+
+@router.post("/monitors/{name}/run")
+def run_monitor(name: str, ctx: Ctx) -> Response:
+    result = m.run_monitor(ctx, name)
+    return json_response(
+        {
+            "run": encode(result.run),
+            "opened": [encode(a) for a in result.opened],
+            "resolved": [encode(a) for a in result.resolved],
+            "deliveries": [dataclasses.asdict(d) for d in result.deliveries],
+        }
+    )
+
+
+@router.get("/monitors/{name}/runs")
+def list_runs(name: str, ctx: Ctx, limit: Annotated[int, Query()] = 20) -> Response:
+    return json_response({"runs": [encode(r) for r in m.list_runs(ctx, name, limit)]})
+
+
+@router.get("/monitor-runs/{run_id}/report", response_class=HTMLResponse)
+def monitor_run_report(run_id: str, ctx: Ctx) -> Response:
+    """The HTML report a monitor run stored."""
+    return _html(m.run_report_html(ctx, run_id))
+
+
+@router.get("/runs/{run_id}/reports/{name}", response_class=HTMLResponse)
+def run_artifact_report(run_id: str, name: str, ctx: Ctx) -> Response:
+    """A report logged to a tracking run (``monitoring/<name>.html``), served as a page."""
+    return _html(m.logged_report_html(ctx, run_id, name))
+
+
+@router.get("/alerts")
+def list_alerts(
+    ctx: Ctx,
+    monitor: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query()] = None,
+) -> Response:
+    return json_response({"alerts": [encode(a) for a in m.list_alerts(ctx, monitor, status)]})
+
+
+@router.get("/events")
+def list_events(
+    ctx: Ctx,
+    since: Annotated[int, Query()] = 0,
+    limit: Annotated[int, Query()] = 100,
+    event_type: Annotated[list[str] | None, Query(alias="type")] = None,
+) -> Response:
+    events = m.list_events(ctx, since, limit, event_type)
+    return json_response({"events": [encode(e) for e in events]})

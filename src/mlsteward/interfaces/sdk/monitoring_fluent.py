@@ -1,0 +1,174 @@
+"""``mlsteward.monitoring``'s functions: drift reports now, stored profiles, monitors, alerts.
+
+Reports are computed in-process (pure computation over the engine); profiles, monitors,
+alerts and events go through the backend for the current tracking URI, so the same calls work
+against a local store or a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
+from mlsteward.interfaces.sdk import fluent
+from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
+
+if TYPE_CHECKING:
+    from mlsteward.engines.drift import CBPEReport, PerformanceReport, ReferenceProfile
+    from mlsteward.services.monitoring import MonitoringReport
+    from mlsteward.services.monitoring.reports import ChunkBy
+
+
+def monitoring_backend(backend: TrackingBackend | None = None) -> MonitoringBackend:
+    chosen = backend or backend_for()
+    if not isinstance(chosen, MonitoringBackend):
+        raise MlstewardError(f"The backend at {chosen.uri!r} does not do monitoring")
+    return chosen
+
+
+def _is_table(data: object) -> bool:
+    return (
+        hasattr(data, "iloc")
+        or hasattr(data, "num_rows")
+        or isinstance(data, Mapping)
+        or hasattr(data, "to_dict")
+    )
+
+
+def build_reference_profile(
+    data: object,
+    name: str | None = None,
+    *,
+    run_id: str | None = None,
+    model_name: str | None = None,
+    model_version: int | None = None,
+    chunk_size: int | None = None,
+) -> ReferenceProfile:
+    """Summarize a reference table (or an iterable of chunks, streamed with flat memory).
+
+    With ``name``, ``run_id`` or a model version the profile is stored so later reports and
+    monitors compare production data against it without the training data.
+    """
+    from mlsteward.engines.drift import ProfileBuilder
+    from mlsteward.services.monitoring import profile_from
+
+    if _is_table(data):
+        profile = profile_from(data, chunk_size)
+    elif isinstance(data, Iterable):
+        builder = ProfileBuilder(keep_chunks=True)
+        for chunk in data:
+            builder.update(chunk)
+        profile = builder.build()
+    else:
+        raise InvalidArgumentError(f"Cannot profile a {type(data).__name__}")
+    if name is not None or run_id is not None or model_name is not None:
+        monitoring_backend().save_profile(
+            profile, name, run_id=run_id, model_name=model_name, model_version=model_version
+        )
+    return profile
+
+
+def get_reference_profile(name: str) -> ReferenceProfile:
+    """A stored reference profile, by name."""
+    return monitoring_backend().load_profile(name)
+
+
+def list_reference_profiles() -> list[ProfileRecord]:
+    return monitoring_backend().list_profiles()
+
+
+def drift_report(
+    reference: object,
+    current: object,
+    *,
+    chunk_by: ChunkBy = None,
+    timestamp_column: str | None = None,
+    columns: Sequence[str] | None = None,
+    tests: Mapping[str, str | Sequence[str]] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    learn_thresholds: bool = False,
+    drift_share: float = 0.5,
+    performance: CBPEReport | PerformanceReport | None = None,
+    title: str = "Drift report",
+) -> MonitoringReport:
+    """Drift of ``current`` against ``reference``: a table, a profile, or a stored profile's
+    name. The result has ``to_dict()``, ``to_json()``, ``to_html()`` and ``save_html()``."""
+    from mlsteward.services.monitoring import drift_report as build
+
+    if isinstance(reference, str):
+        reference = get_reference_profile(reference)
+    return build(
+        reference,
+        current,
+        chunk_by=chunk_by,
+        timestamp_column=timestamp_column,
+        columns=columns,
+        tests=tests,
+        thresholds=thresholds,
+        learn_thresholds=learn_thresholds,
+        drift_share=drift_share,
+        performance=performance,
+        title=title,
+    )
+
+
+def log_report(
+    report: MonitoringReport, name: str = "drift_report", run_id: str | None = None
+) -> list[str]:
+    """Store the report as ``monitoring/<name>.html`` and ``.json`` artifacts of the run
+    (the active one by default); the server shows it at
+    ``/api/v1/monitoring/runs/<run_id>/reports/<name>``."""
+    from mlsteward.services.monitoring.logged_reports import report_paths
+
+    rid, backend, _ = fluent._resolve_run(run_id)
+    html_path, json_path = report_paths(name)
+    return [
+        backend.log_artifact_bytes(rid, html_path, report.to_html().encode("utf-8")),
+        backend.log_artifact_bytes(rid, json_path, report.to_json().encode("utf-8")),
+    ]
+
+
+def create_monitor(name: str, target: str, profile: str, **options: Any) -> Monitor:
+    """A monitor of ``target`` (file, glob or ``dataset:REF``) against a stored profile.
+
+    Options: ``checks``, ``columns``, ``tests``, ``thresholds``, ``drift_share``,
+    ``chunking`` (``{"size": N}`` or ``{"period": "day", "timestamp_column": "ts"}``),
+    ``interval_s`` (0: manual runs only), ``webhooks``, ``enabled``.
+    """
+    return monitoring_backend().create_monitor(name, target, profile, options)
+
+
+def get_monitor(name: str) -> Monitor:
+    return monitoring_backend().get_monitor(name)
+
+
+def list_monitors() -> list[Monitor]:
+    return monitoring_backend().list_monitors()
+
+
+def delete_monitor(name: str) -> None:
+    monitoring_backend().delete_monitor(name)
+
+
+def run_monitor(name: str) -> dict[str, Any]:
+    """Run a monitor now: ``{"run", "opened", "resolved", "deliveries"}``."""
+    return monitoring_backend().run_monitor(name)
+
+
+def list_monitor_runs(name: str, limit: int = 20) -> list[MonitorRun]:
+    return monitoring_backend().list_monitor_runs(name, limit)
+
+
+def list_alerts(monitor: str | None = None, status: str | None = None) -> list[Alert]:
+    return monitoring_backend().list_alerts(monitor, status)
+
+
+def list_events(
+    since: int = 0, limit: int = 100, event_types: Sequence[str] | None = None
+) -> list[MonitoringEvent]:
+    """Events after sequence number ``since`` (poll with the last ``seq`` you saw)."""
+    return monitoring_backend().list_events(since, limit, event_types)

@@ -1,0 +1,44 @@
+"""Monitoring in the SDK: drift reports on DataFrames, stored reference profiles, monitors,
+alerts and events. See ``docs/monitoring.md``.
+
+The rules live in ``mlsteward.services.monitoring``, the statistics in
+``mlsteward.engines.drift``.
+"""
+
+from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
+from mlsteward.interfaces.sdk.monitoring_fluent import (
+    build_reference_profile,
+    create_monitor,
+    delete_monitor,
+    drift_report,
+    get_monitor,
+    get_reference_profile,
+    list_alerts,
+    list_events,
+    list_monitor_runs,
+    list_monitors,
+    list_reference_profiles,
+    log_report,
+    run_monitor,
+)
+
+__all__ = [
+    "Alert",
+    "Monitor",
+    "MonitorRun",
+    "MonitoringEvent",
+    "ProfileRecord",
+    "build_reference_profile",
+    "create_monitor",
+    "delete_monitor",
+    "drift_report",
+    "get_monitor",
+    "get_reference_profile",
+    "list_alerts",
+    "list_events",
+    "list_monitor_runs",
+    "list_monitors",
+    "list_reference_profiles",
+    "log_report",
+    "run_monitor",
+]

@@ -1,0 +1,192 @@
+"""Breaches become alerts (deduplicated while open), events and webhook deliveries.
+
+A breach that is already open is only counted on its alert, so a webhook hears about it once;
+a breach that goes away resolves its alert. Every change is also an event in the log a
+retraining pipeline polls with ``list_events(since=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.ids import new_id
+from mlsteward.domain.monitoring import (
+    ALL_COLUMNS,
+    EVENT_TYPES,
+    Alert,
+    Monitor,
+    MonitoringEvent,
+    MonitorRun,
+)
+from mlsteward.engines.drift import DriftReport
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring.store_access import monitoring_store
+
+logger = logging.getLogger("mlsteward.monitoring")
+WEBHOOK_TIMEOUT_S = 5.0
+MAX_EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One check that failed on one column, with the numbers that show it."""
+
+    check: str
+    column: str
+    severity: str
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one webhook POST (``error`` set when it failed)."""
+
+    url: str
+    event: str
+    status: int | None
+    error: str | None = None
+
+
+def find_breaches(monitor: Monitor, report: DriftReport) -> list[Breach]:
+    """The monitor's checks applied to a report's whole-window result."""
+    whole = report.whole
+    found: list[Breach] = []
+    if "dataset_drift" in monitor.checks and whole.drifted:
+        found.append(
+            Breach(
+                "dataset_drift",
+                ALL_COLUMNS,
+                "critical",
+                {
+                    "share_drifted": whole.share_drifted,
+                    "threshold": whole.drift_share_threshold,
+                    "drifted_columns": [c.column for c in whole.columns if c.drifted],
+                    "drift_began": report.drift_began,
+                },
+            )
+        )
+    for col in whole.columns:
+        if col.status != "ok":
+            continue
+        if "column_drift" in monitor.checks and col.drifted and col.main_test:
+            test = col.test(col.main_test)
+            found.append(
+                Breach(
+                    "column_drift",
+                    col.column,
+                    "warning",
+                    {
+                        "test": test.test,
+                        "statistic": test.statistic,
+                        "p_value": test.p_value,
+                        "threshold": test.threshold,
+                        "threshold_kind": test.threshold_kind,
+                        "drift_began": report.column_drift_began.get(col.column),
+                    },
+                )
+            )
+        if "missing_share" in monitor.checks and col.missing and col.missing.drifted:
+            found.append(Breach("missing_share", col.column, "warning", col.missing.to_dict()))
+    return found
+
+
+def alert_payload(event: str, alert: Alert) -> dict[str, Any]:
+    return {"event": event, "alert": dataclasses.asdict(alert)}
+
+
+def deliver(urls: Sequence[str], payload: dict[str, Any]) -> list[Delivery]:
+    """POST ``payload`` to each webhook; failures are logged and reported, never raised."""
+    out = []
+    for url in urls:
+        try:
+            response = httpx.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S)
+            ok = response.status_code < 400
+            out.append(
+                Delivery(url, payload["event"], response.status_code, None if ok else "refused")
+            )
+            if not ok:
+                logger.warning("webhook %s answered %s", url, response.status_code)
+        except httpx.HTTPError as error:
+            logger.warning("webhook %s failed: %s", url, error)
+            out.append(Delivery(url, payload["event"], None, str(error)))
+    return out
+
+
+def raise_alerts(
+    ctx: ServiceContext,
+    monitor: Monitor,
+    run: MonitorRun,
+    breaches: Sequence[Breach],
+    *,
+    resolve: bool,
+) -> tuple[list[Alert], list[Alert], list[Delivery]]:
+    """Open or count alerts for ``breaches``; with ``resolve`` close the ones that went away.
+
+    Returns the alerts opened, the alerts resolved and the webhook deliveries made.
+    """
+    store = monitoring_store(ctx)
+    now = ctx.clock()
+    opened, deliveries = [], []
+    for breach in breaches:
+        alert, created = store.open_alert(
+            new_id(),
+            monitor.name,
+            breach.check,
+            breach.column,
+            breach.severity,
+            breach.evidence,
+            run.run_id,
+            now,
+        )
+        if created:
+            opened.append(alert)
+            logger.warning(
+                "monitor %s: %s alert on %s (%s)",
+                monitor.name,
+                breach.severity,
+                breach.column,
+                breach.check,
+            )
+            store.append_event("alert.opened", monitor.name, dataclasses.asdict(alert), now)
+            deliveries += deliver(monitor.webhooks, alert_payload("alert.opened", alert))
+    resolved: list[Alert] = []
+    if resolve:
+        keep = [(b.check, b.column) for b in breaches]
+        resolved = store.resolve_alerts(monitor.name, keep, now)
+        for alert in resolved:
+            logger.info("monitor %s: alert on %s resolved", monitor.name, alert.column)
+            store.append_event("alert.resolved", monitor.name, dataclasses.asdict(alert), now)
+            deliveries += deliver(monitor.webhooks, alert_payload("alert.resolved", alert))
+    return opened, resolved, deliveries
+
+
+def list_alerts(
+    ctx: ServiceContext, monitor: str | None = None, status: str | None = None
+) -> list[Alert]:
+    if status is not None and status not in ("open", "resolved"):
+        raise InvalidArgumentError("status must be 'open' or 'resolved'")
+    return monitoring_store(ctx).list_alerts(monitor, status)
+
+
+def list_events(
+    ctx: ServiceContext,
+    since: int = 0,
+    limit: int = 100,
+    event_types: Sequence[str] | None = None,
+) -> list[MonitoringEvent]:
+    """Events after sequence number ``since``, oldest first: poll with the last ``seq`` seen."""
+    if since < 0:
+        raise InvalidArgumentError("since must be zero or a sequence number")
+    if not 1 <= limit <= MAX_EVENTS:
+        raise InvalidArgumentError(f"limit must be between 1 and {MAX_EVENTS}")
+    unknown = sorted(set(event_types or ()) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidArgumentError(f"Unknown event types {unknown}; known: {list(EVENT_TYPES)}")
+    return monitoring_store(ctx).list_events(since, limit, event_types)

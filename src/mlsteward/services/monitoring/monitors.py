@@ -1,0 +1,210 @@
+"""Monitors: create, inspect, delete, and run one now.
+
+A run reads the target (new files only, for a glob), compares it with the monitor's stored
+reference profile, stores the HTML and JSON reports as blobs, records the run, advances the
+schedule, raises or resolves alerts and appends events. Anything wrong with the data is a
+message in the run (status ``error`` or ``empty``), so the scheduler keeps going.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
+from mlsteward.domain.ids import new_id
+from mlsteward.domain.monitoring import (
+    CHECKS,
+    Alert,
+    Monitor,
+    MonitorRun,
+    validate_monitoring_name,
+)
+from mlsteward.engines.drift import default_registry
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring.alerts import Delivery, find_breaches, raise_alerts
+from mlsteward.services.monitoring.profiles import get_profile_record, load_profile
+from mlsteward.services.monitoring.report_views import summary_of
+from mlsteward.services.monitoring.reports import drift_report, make_chunker
+from mlsteward.services.monitoring.store_access import monitoring_store
+from mlsteward.services.monitoring.targets import read_target, validate_target
+
+MAX_RUNS = 1000
+
+
+@dataclass(frozen=True)
+class MonitorRunResult:
+    """What one run found and did."""
+
+    run: MonitorRun
+    opened: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def _validate_webhook(url: str) -> str:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidArgumentError(f"Webhook {url!r} must be an http(s) URL")
+    return url
+
+
+def create_monitor(
+    ctx: ServiceContext,
+    name: str,
+    target: str,
+    profile: str,
+    *,
+    checks: Sequence[str] = ("column_drift", "dataset_drift"),
+    columns: Sequence[str] | None = None,
+    tests: Mapping[str, Sequence[str]] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    drift_share: float = 0.5,
+    chunking: Mapping[str, Any] | None = None,
+    interval_s: int = 0,
+    webhooks: Sequence[str] = (),
+    enabled: bool = True,
+) -> Monitor:
+    """Validate and store a monitor; with ``interval_s`` > 0 it is due at once."""
+    clean = validate_monitoring_name("Monitor", name)
+    get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
+    unknown = sorted(set(checks) - set(CHECKS))
+    if unknown or not checks:
+        raise InvalidArgumentError(f"Checks must be some of {list(CHECKS)}, got {list(checks)}")
+    registry = default_registry()
+    clean_tests: dict[str, list[str]] = {}
+    for column, names in (tests or {}).items():
+        listed = [names] if isinstance(names, str) else list(names)
+        for test in listed:
+            try:
+                registry.get(test)
+            except KeyError:
+                raise InvalidArgumentError(f"Unknown drift test {test!r}") from None
+        clean_tests[str(column)] = listed
+    clean_thresholds: dict[str, float] = {}
+    for test, value in (thresholds or {}).items():
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidArgumentError(f"Threshold for {test!r} must be a finite number")
+        clean_thresholds[str(test)] = float(value)
+    if not 0 < drift_share <= 1:
+        raise InvalidArgumentError("drift_share must be in (0, 1]")
+    if isinstance(interval_s, bool) or not isinstance(interval_s, int) or interval_s < 0:
+        raise InvalidArgumentError("interval_s must be a whole number of seconds, 0 for manual")
+    chunk_spec = {k: v for k, v in dict(chunking or {}).items() if v is not None}
+    make_chunker(chunk_spec or None)  # InvalidArgumentError when it cannot work
+    now = ctx.clock()
+    monitor = Monitor(
+        name=clean,
+        target=validate_target(target),
+        profile=profile,
+        checks=list(checks),
+        columns=list(columns) if columns is not None else None,
+        tests=clean_tests,
+        thresholds=clean_thresholds,
+        drift_share=float(drift_share),
+        chunking=chunk_spec,
+        interval_s=interval_s,
+        webhooks=[_validate_webhook(u) for u in webhooks],
+        enabled=enabled,
+        state={"seen": []},
+        created_by=ctx.actor,
+        creation_time=now,
+        next_run_time=now if interval_s > 0 and enabled else None,
+    )
+    return monitoring_store(ctx).create_monitor(monitor)
+
+
+def get_monitor(ctx: ServiceContext, name: str) -> Monitor:
+    return monitoring_store(ctx).get_monitor(validate_monitoring_name("Monitor", name))
+
+
+def list_monitors(ctx: ServiceContext) -> list[Monitor]:
+    return monitoring_store(ctx).list_monitors()
+
+
+def delete_monitor(ctx: ServiceContext, name: str) -> None:
+    monitoring_store(ctx).delete_monitor(validate_monitoring_name("Monitor", name))
+
+
+def list_runs(ctx: ServiceContext, name: str, limit: int = 20) -> list[MonitorRun]:
+    if not 1 <= limit <= MAX_RUNS:
+        raise InvalidArgumentError(f"limit must be between 1 and {MAX_RUNS}")
+    get_monitor(ctx, name)
+    return monitoring_store(ctx).list_monitor_runs(name, limit)
+
+
+def get_run(ctx: ServiceContext, run_id: str) -> MonitorRun:
+    return monitoring_store(ctx).get_monitor_run(run_id)
+
+
+def run_report_html(ctx: ServiceContext, run_id: str) -> str:
+    """The HTML report a run stored (NotFoundError when the run made none)."""
+    run = get_run(ctx, run_id)
+    if run.report_digest is None:
+        raise NotFoundError(f"Monitor run {run_id!r} has no report ({run.status})")
+    return ctx.blobs.read_bytes(run.report_digest).decode("utf-8")
+
+
+def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
+    """Evaluate the monitor now and act on what it finds."""
+    store = monitoring_store(ctx)
+    monitor = get_monitor(ctx, name)
+    start = ctx.clock()
+    run_id = new_id()
+    seen = list(monitor.state.get("seen", []))
+    status, message, drifted, n_rows = "error", None, False, 0
+    summary: dict[str, Any] = {}
+    report_digest = json_digest = None
+    breaches = []
+    try:
+        data = read_target(ctx, monitor.target, seen)
+        seen += [f for f in data.files if f not in seen and not f.startswith("dataset:")]
+        notes = list(data.messages)
+        if data.frame is None or len(data.frame) == 0:
+            status, message = "empty", "; ".join(notes) or "empty window: no rows to check"
+        else:
+            report = drift_report(
+                load_profile(ctx, monitor.profile),
+                data.frame,
+                chunk_by=monitor.chunking or None,
+                columns=monitor.columns,
+                tests=monitor.tests,
+                thresholds=monitor.thresholds,
+                drift_share=monitor.drift_share,
+                title=f"Monitor {monitor.name}",
+            )
+            report_digest, _ = ctx.blobs.put_bytes(report.to_html().encode("utf-8"))
+            json_digest, _ = ctx.blobs.put_bytes(report.to_json().encode("utf-8"))
+            summary = {**summary_of(report.drift), "files": data.files}
+            breaches = find_breaches(monitor, report.drift)
+            status, drifted, n_rows = "ok", report.drifted, report.drift.whole.n_rows
+            message = "; ".join([*notes, *report.drift.messages]) or None
+    except MlstewardError as error:
+        message = error.message
+    except (OSError, ValueError, TypeError) as error:  # unreadable data: recorded, not raised
+        message = f"{type(error).__name__}: {error}"
+    end = ctx.clock()
+    next_run = end + monitor.interval_s * 1000 if monitor.interval_s > 0 else None
+    run = MonitorRun(
+        run_id,
+        monitor.name,
+        status,
+        drifted,
+        n_rows,
+        message,
+        summary,
+        report_digest,
+        json_digest,
+        start,
+        end,
+    )
+    store.record_monitor_run(run, {**monitor.state, "seen": seen}, next_run)
+    store.append_event(
+        "monitor.run",
+        monitor.name,
+        {"run_id": run_id, "status": status, "drifted": drifted, "message": message, **summary},
+        end,
+    )
+    opened, resolved, deliveries = raise_alerts(ctx, monitor, run, breaches, resolve=status == "ok")
+    return MonitorRunResult(run, opened, resolved, deliveries)

@@ -1,0 +1,80 @@
+"""A thread that runs due monitors until stopped.
+
+Each pass asks the store for enabled monitors whose ``next_run_time`` has come and runs them
+one by one; a run advances its monitor's schedule, so a monitor whose data cannot be read is
+retried at its next interval rather than in a tight loop. ``stop()`` wakes the thread and
+joins it; a run in progress finishes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring.monitors import MonitorRunResult, run_monitor
+from mlsteward.services.monitoring.store_access import monitoring_store
+
+logger = logging.getLogger("mlsteward.monitoring.scheduler")
+DEFAULT_POLL_S = 5.0
+
+
+class MonitorScheduler:
+    """Runs due monitors every ``poll_s`` seconds on a daemon thread."""
+
+    def __init__(self, ctx: ServiceContext, poll_s: float = DEFAULT_POLL_S) -> None:
+        if poll_s <= 0:
+            raise ValueError("poll_s must be positive")
+        self.ctx = ctx
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    def run_due(self) -> list[MonitorRunResult]:
+        """One pass: run every due monitor now; one failing monitor does not stop the rest."""
+        results = []
+        for monitor in monitoring_store(self.ctx).due_monitors(self.ctx.clock()):
+            if self._stop.is_set():
+                break
+            try:
+                results.append(run_monitor(self.ctx, monitor.name))
+            except Exception:  # keep the loop alive; the traceback goes to the log
+                logger.exception("monitor %s failed", monitor.name)
+        self.runs += len(results)
+        return results
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:  # the store may be briefly unavailable: try again next pass
+                logger.exception("scheduler pass failed")
+            self._stop.wait(self.poll_s)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> MonitorScheduler:
+        if self.running:
+            return self
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, name="mlsteward-monitor-scheduler", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the loop to end and wait for it (a run in progress completes first)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self) -> MonitorScheduler:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

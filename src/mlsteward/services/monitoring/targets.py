@@ -1,0 +1,78 @@
+"""Reading a monitor's target: a CSV/Parquet file, a glob of new files, or a dataset version.
+
+With a glob only files not read by an earlier run are returned, so each run checks the data
+that arrived since the last one.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.services.context import ServiceContext
+
+DATASET_PREFIX = "dataset:"
+_GLOB_CHARS = "*?["
+
+
+@dataclass
+class TargetData:
+    """The rows to check (None when nothing new arrived), the files read and any notes."""
+
+    frame: pd.DataFrame | None
+    files: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def validate_target(target: str) -> str:
+    if not isinstance(target, str) or not target.strip():
+        raise InvalidArgumentError("A monitor needs a target: a file path, a glob or dataset:REF")
+    target = target.strip()
+    if target.startswith(DATASET_PREFIX) and len(target) == len(DATASET_PREFIX):
+        raise InvalidArgumentError("dataset: targets need a reference, e.g. dataset:sales@3")
+    return target
+
+
+def read_file(path: str) -> pd.DataFrame:
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    if lower.endswith((".csv", ".csv.gz", ".txt")):
+        return pd.read_csv(path)
+    raise InvalidArgumentError(f"Cannot read {path!r}: only .csv and .parquet files")
+
+
+def read_target(ctx: ServiceContext, target: str, seen: list[str]) -> TargetData:
+    """Read the target; ``seen`` lists files earlier runs of a glob target already read."""
+    if target.startswith(DATASET_PREFIX):
+        from mlsteward.services.data.versions import load_table
+
+        table = load_table(ctx, target[len(DATASET_PREFIX) :])
+        return TargetData(table.to_pandas(), [target])
+    if any(ch in target for ch in _GLOB_CHARS):
+        done = set(seen)
+        files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f) and f not in done]
+        if not files:
+            return TargetData(None, [], [f"no new files match {target!r}"])
+    elif os.path.isfile(target):
+        files = [target]
+    else:
+        raise InvalidArgumentError(f"Target {target!r} does not exist")
+    frames, messages, read = [], [], []
+    for path in files:
+        try:
+            frames.append(read_file(path))
+            read.append(path)
+        except InvalidArgumentError as error:
+            messages.append(error.message)
+        except (OSError, ValueError) as error:  # a broken file must not stop the others
+            messages.append(f"could not read {path!r}: {error}")
+            read.append(path)
+    if not frames:
+        return TargetData(None, read, messages)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return TargetData(frame, read, messages)

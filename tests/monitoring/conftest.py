@@ -1,0 +1,110 @@
+"""Monitoring fixtures: a service context on SQLite or PostgreSQL, data, a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlsteward.services.context import ServiceContext
+from mlsteward.storage import open_store
+from mlsteward.storage.artifacts.blob_store import open_blob_store
+from mlsteward.testing.postgres import temporary_database
+
+
+@pytest.fixture(scope="session")
+def monitoring_postgres_url(postgres_server: str) -> Iterator[str]:
+    """One migrated PostgreSQL database per session; tests use unique monitor names."""
+    with temporary_database(postgres_server) as url:
+        open_store(url).close()
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitoring.db'}"
+    return str(request.getfixturevalue("monitoring_postgres_url"))
+
+
+class Clock:
+    """A clock tests move by hand, so schedules never depend on real time."""
+
+    def __init__(self, now: int = 1_700_000_000_000) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, clock: Clock) -> Iterator[ServiceContext]:
+    """A context over a fresh SQLite store (service tests; storage tests use ``store_url``)."""
+    store = open_store(f"sqlite:///{tmp_path / 'svc.db'}")
+    try:
+        yield ServiceContext("tester", store, open_blob_store(str(tmp_path / "blobs")), clock)
+    finally:
+        store.close()
+
+
+def frames(n: int = 2000, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=n) + shift,
+            "y": rng.normal(size=n),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "ts": pd.date_range("2024-01-01", periods=n, freq="h"),
+        }
+    )
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records every JSON body posted to it."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.requests: list[dict[str, Any]] = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(
+                    {"path": self.path, "body": json.loads(self.rfile.read(length) or b"null")}
+                )
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    hook = Receiver()
+    try:
+        yield hook
+    finally:
+        hook.close()
