@@ -225,3 +225,13 @@ def test_label_queue_reviews_agreement_and_export(ctx: ServiceContext, csv_file:
     labeling.add_label(alice, queue, 10, "dog")  # later labels do not change the export
     assert all(c.ok for c in rebuild.rebuild(ctx, exported.dataset_version_id))
     assert np.isfinite(stats["items"])
+
+
+def test_mixed_types_in_a_column_register_nothing(ctx: ServiceContext, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"a": 1}\n{"a": "x"}\n')
+    name = _name()
+    with pytest.raises(SourceError, match="a"):
+        versions.ingest(ctx, name, path)
+    with pytest.raises(NotFoundError):
+        versions.get_version(ctx, name)

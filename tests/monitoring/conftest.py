@@ -79,7 +79,7 @@ class Receiver:
         received = self.requests
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 received.append(
                     {"path": self.path, "body": json.loads(self.rfile.read(length) or b"null")}

@@ -95,9 +95,13 @@ def test_due_monitors_and_recorded_runs_advance_the_schedule(store: MonitoringSt
 def test_alerts_deduplicate_while_open_and_resolve(store: MonitoringStore) -> None:
     name = _name("a")
     store.create_monitor(_monitor(name, "p"))
-    first, created = store.open_alert(new_id(), name, "column_drift", "x", "warning", {"s": 1}, None, 10)
+    first, created = store.open_alert(
+        new_id(), name, "column_drift", "x", "warning", {"s": 1}, None, 10
+    )
     assert created and first.count == 1 and first.status == "open"
-    again, created = store.open_alert(new_id(), name, "column_drift", "x", "warning", {"s": 2}, None, 20)
+    again, created = store.open_alert(
+        new_id(), name, "column_drift", "x", "warning", {"s": 2}, None, 20
+    )
     assert not created and again.alert_id == first.alert_id
     assert again.count == 2 and again.last_seen == 20 and again.evidence == {"s": 2}
     other, created = store.open_alert(new_id(), name, "column_drift", "y", "warning", {}, None, 20)
@@ -106,7 +110,9 @@ def test_alerts_deduplicate_while_open_and_resolve(store: MonitoringStore) -> No
     assert [a.alert_id for a in resolved] == [first.alert_id]
     assert resolved[0].status == "resolved" and resolved[0].resolved_time == 30
     assert [a.alert_id for a in store.list_alerts(name, "open")] == [other.alert_id]
-    reopened, created = store.open_alert(new_id(), name, "column_drift", "x", "critical", {}, None, 40)
+    reopened, created = store.open_alert(
+        new_id(), name, "column_drift", "x", "critical", {}, None, 40
+    )
     assert created and reopened.alert_id != first.alert_id
     assert len(store.list_alerts(name, None)) == 3
     with pytest.raises(NotFoundError):

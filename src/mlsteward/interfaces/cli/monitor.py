@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import Alert, Monitor
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
@@ -271,15 +271,7 @@ def scheduler(
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
     """Run due monitors on their schedule until interrupted (beside a local store)."""
-    from mlsteward.services.monitoring import MonitorScheduler
-
-    sdk = client(ctx, tracking_uri_option)
-    service_ctx = getattr(sdk._backend, "ctx", None)
-    if service_ctx is None:
-        raise MlstewardError(
-            "The scheduler runs beside the store: give a database tracking URI, not a server"
-        )
-    loop = MonitorScheduler(service_ctx, poll)
+    loop = client(ctx, tracking_uri_option).monitor_scheduler(poll)
     if once:
         results = loop.run_due()
         console().print(f"Ran {len(results)} due monitor(s).")

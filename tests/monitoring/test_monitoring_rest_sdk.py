@@ -1,0 +1,100 @@
+"""The REST API through a real server process, and the SDK's HTTP backend against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import mlsteward
+import mlsteward.monitoring as mon
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.interfaces.sdk.tracking_uri import close_backends
+from mlsteward.testing.server_process import running_server
+
+from .conftest import Receiver, frames
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root: Path = tmp_path_factory.mktemp("monitoring-server")
+    with running_server(root / "m.db", root / "artifacts") as url:
+        yield str(url)
+
+
+@pytest.fixture
+def api(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{server}/api/v1/monitoring", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def remote(server: str) -> Iterator[str]:
+    mlsteward.set_tracking_uri(server)
+    yield server
+    close_backends()
+
+
+def test_sdk_over_http_profiles_monitors_alerts_events_and_reports(
+    remote: str, api: httpx.Client, tmp_path: Path, receiver: Receiver
+) -> None:
+    with mlsteward.start_run() as run:
+        mon.build_reference_profile(frames(), "http-ref", run_id=run.info.run_id)
+        report = mon.drift_report("http-ref", frames(shift=1.0, seed=1), chunk_by=500)
+        assert mon.log_report(report, "daily") == [
+            "monitoring/daily.html",
+            "monitoring/daily.json",
+        ]
+        run_id = run.info.run_id
+    assert "http-ref" in [p.name for p in mon.list_reference_profiles()]
+    page = api.get(f"/runs/{run_id}/reports/daily")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<svg" in page.text and "<script" not in page.text
+
+    frames(n=800, shift=1.0, seed=2).to_csv(tmp_path / "now.csv", index=False)
+    mon.create_monitor(
+        "http-m", str(tmp_path / "now.csv"), "http-ref", webhooks=[receiver.url], drift_share=0.3
+    )
+    assert mon.get_monitor("http-m").webhooks == [receiver.url]
+    before = mon.list_events()
+    result = mon.run_monitor("http-m")
+    assert result["run"].drifted and result["opened"]
+    assert len(receiver.requests) == len(result["opened"])
+    assert {a.monitor for a in mon.list_alerts("http-m", "open")} == {"http-m"}
+    since = before[-1].seq if before else 0
+    new_types = {e.event_type for e in mon.list_events(since=since)}
+    assert new_types == {"monitor.run", "alert.opened"}
+    html = api.get(f"/monitor-runs/{result['run'].run_id}/report")
+    assert html.status_code == 200 and "Monitor http-m" in html.text
+    assert [r.run_id for r in mon.list_monitor_runs("http-m")] == [result["run"].run_id]
+    assert "http-m" in [m.name for m in mon.list_monitors()]
+    mon.delete_monitor("http-m")
+    with pytest.raises(NotFoundError):
+        mon.get_monitor("http-m")
+    with pytest.raises(InvalidArgumentError):
+        mon.create_monitor("bad", "x.csv", "http-ref", checks=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/monitors/nobody", None, 404),
+        ("GET", "/profiles/nobody", None, 404),
+        ("POST", "/monitors/nobody/run", None, 404),
+        ("GET", "/monitor-runs/nothing/report", None, 404),
+        ("POST", "/profiles", {"name": "p", "profile": {"format": 99}}, 400),
+        ("POST", "/profiles", {"name": "p"}, 400),
+        ("POST", "/monitors", {"name": "m", "target": "x", "profile": "nobody"}, 404),
+        ("GET", "/events?since=-1", None, 400),
+        ("GET", "/events?type=nonsense", None, 400),
+        ("GET", "/alerts?status=sideways", None, 400),
+    ],
+)
+def test_bad_requests_are_4xx_with_an_error_body(
+    api: httpx.Client, method: str, path: str, body: object, status: int
+) -> None:
+    response = api.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"]
