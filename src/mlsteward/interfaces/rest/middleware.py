@@ -15,10 +15,16 @@ from mlsteward.interfaces.rest.wire import API_PREFIX
 log = logging.getLogger("mlsteward.server")
 
 _UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/runs/[^/]+/artifacts/.")
+# A dataset version arrives as one streamed Parquet body, as large as the data.
+_DATASET_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/datasets/[^/]+/versions$")
 
 
 def _is_artifact_upload(scope: Scope) -> bool:
-    return scope["method"] == "PUT" and bool(_UPLOAD_PATH.match(scope["path"]))
+    """Streamed file bodies (artifacts, dataset versions) get the artifact size limit."""
+    method, path = scope["method"], scope["path"]
+    return (method == "PUT" and bool(_UPLOAD_PATH.match(path))) or (
+        method == "POST" and bool(_DATASET_UPLOAD_PATH.match(path))
+    )
 
 
 class BodyLimitMiddleware:
