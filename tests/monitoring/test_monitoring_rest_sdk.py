@@ -20,7 +20,11 @@ from .conftest import Receiver, frames
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root: Path = tmp_path_factory.mktemp("monitoring-server")
-    with running_server(root / "m.db", root / "artifacts") as url:
+    # Test files live under pytest's base temp folder: the server may read monitors there.
+    allowed = str(tmp_path_factory.getbasetemp())
+    with running_server(
+        root / "m.db", root / "artifacts", extra_args=["--monitor-data-root", allowed]
+    ) as url:
         yield str(url)
 
 

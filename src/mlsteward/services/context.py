@@ -39,6 +39,10 @@ class ServiceContext:
     blobs: BlobStore
     clock: Callable[[], int] = now_ms
     limits: Limits = field(default_factory=Limits)
+    #: Folders whose files services may read on a caller's behalf (monitor targets). None
+    #: means anywhere: the local SDK reads the user's own files. A server passes the roots
+    #: its operator allowed (none by default), so a client cannot make it read its host.
+    file_roots: tuple[str, ...] | None = None
 
     def as_actor(self, actor: str) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

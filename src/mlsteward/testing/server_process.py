@@ -51,9 +51,11 @@ class ServerProcess:
         *,
         host: str = "127.0.0.1",
         upgrade: bool = True,
+        monitor_scheduler: bool = False,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ) -> None:
+        self.monitor_scheduler = monitor_scheduler
         self.store_uri = os.fspath(store_uri)
         self.artifacts_uri = os.fspath(artifacts_uri)
         self.host = host
@@ -91,6 +93,9 @@ class ServerProcess:
         ]
         if self.upgrade:
             args.append("--upgrade")
+        if not self.monitor_scheduler:
+            # Tests drive monitors explicitly; a background run would race with them.
+            args.append("--no-monitor-scheduler")
         return args + self.extra_args
 
     def start(self) -> str:
@@ -189,12 +194,20 @@ def running_server(
     port: int | None = None,
     *,
     upgrade: bool = True,
+    monitor_scheduler: bool = False,
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
 ) -> Iterator[ServerURL]:
-    """Run a server for the duration of the block; yields its base URL."""
+    """Run a server for the duration of the block; yields its base URL. Its monitor
+    scheduler is off unless ``monitor_scheduler`` (tests run monitors explicitly)."""
     server = ServerProcess(
-        store_uri, artifacts_uri, port, upgrade=upgrade, extra_args=extra_args, env=env
+        store_uri,
+        artifacts_uri,
+        port,
+        upgrade=upgrade,
+        monitor_scheduler=monitor_scheduler,
+        extra_args=extra_args,
+        env=env,
     )
     try:
         server.start()

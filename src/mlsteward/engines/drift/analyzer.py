@@ -93,6 +93,7 @@ class DriftAnalyzer:
             )
         self.learned: dict[str, dict[str, LearnedBound]] = {}
         self._learned_records: list[LearnedThreshold] = []
+        self._learned_rows: float | None = None
         if learn_thresholds:
             if chunker is None and not self.reference.is_profile:
                 raise ValueError("learning thresholds needs a chunker to cut the reference")
@@ -115,6 +116,8 @@ class DriftAnalyzer:
                         found.setdefault(t.test, []).append(t.statistic)
             return found
 
+        rows = self.reference.chunk_rows()
+        self._learned_rows = float(np.mean(rows)) if rows else None
         names = self.reference.out_of_sample_columns()
         if self.n_jobs > 1 and len(names) > 1:
             with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
@@ -139,6 +142,16 @@ class DriftAnalyzer:
             )
 
     # -- evaluation ------------------------------------------------------------------------
+    def _learned_applies(self, n_rows: int) -> bool:
+        """Learned bounds describe chunk-sized windows: use them within a factor 2 of that size.
+
+        A statistic's spread under no drift shrinks with the window size, so a bound learned
+        on 50,000-row chunks says nothing about a 500,000-row window (the fixed threshold is
+        used there).
+        """
+        size = self._learned_rows
+        return size is not None and size / 2 <= n_rows <= size * 2
+
     def _evaluate(
         self,
         name: str,
@@ -157,7 +170,9 @@ class DriftAnalyzer:
             config=self.config.get(name),
             extra_tests=self.extra_tests,
             thresholds=self.thresholds,
-            learned=self.learned.get(name) if learned else None,
+            learned=self.learned.get(name)
+            if learned and self._learned_applies(current.n + current.n_missing)
+            else None,
             reference_summary=self.reference.summaries.get(name) if learned else None,
             pair=pair,
         )

@@ -221,6 +221,12 @@ class PreparedReference:
         for name in self.out_of_sample_columns():
             yield from self.out_of_sample_pairs_of(name)
 
+    def chunk_rows(self) -> list[int]:
+        """Row counts of the reference chunks thresholds are learned from."""
+        if self._profile is not None:
+            return list(self._profile.chunk_rows)
+        return [c.info.n_rows for c in self._plan.chunks] if self._plan is not None else []
+
     @property
     def has_chunk_profiles(self) -> bool:
         return self._profile is not None and bool(self._profile.chunks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,6 +50,22 @@ def serve_command(
             "code: enable only where everyone who can log a model is trusted.",
         ),
     ] = False,
+    monitor_data_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--monitor-data-root",
+            help="A folder monitors may read target files from (repeat for more). Without "
+            "one, monitors on this server read dataset:NAME@VERSION targets only.",
+            show_default=False,
+        ),
+    ] = None,
+    monitor_scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--monitor-scheduler/--no-monitor-scheduler",
+            help="Run due monitors in this server.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the tracking REST API (under /api/v1) until interrupted."""
     from mlsteward.interfaces.rest.server import serve
@@ -72,6 +89,8 @@ def serve_command(
         workers=workers,
         upgrade=upgrade,
         allow_model_code=allow_model_code,
+        monitor_data_roots=[str(root) for root in monitor_data_root or []],
+        run_monitors=monitor_scheduler,
     )
 
 

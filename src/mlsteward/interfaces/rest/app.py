@@ -57,7 +57,10 @@ def create_app(
 def app_from_settings(settings: ServerSettings) -> FastAPI:
     store = open_store(settings.store_uri, upgrade=settings.upgrade)
     ctx = ServiceContext(
-        actor="anonymous", store=store, blobs=open_blob_store(settings.artifacts_uri)
+        actor="anonymous",
+        store=store,
+        blobs=open_blob_store(settings.artifacts_uri),
+        file_roots=tuple(settings.monitor_data_roots),
     )
 
     @asynccontextmanager

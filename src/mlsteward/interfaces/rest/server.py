@@ -14,8 +14,9 @@ import json
 import os
 import socket
 import sys
-from contextlib import suppress
-from dataclasses import asdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, replace
 from typing import Any
 
 import uvicorn
@@ -72,9 +73,12 @@ def serve(
     access_log: bool = True,
     log_level: str = "info",
     allow_model_code: bool = False,
+    monitor_data_roots: Sequence[str] = (),
+    run_monitors: bool = True,
 ) -> None:
     """Serve until interrupted. With ``upgrade`` the database is migrated first (once, here,
     not by each worker)."""
+    roots = tuple(os.path.abspath(root) for root in monitor_data_roots)
     settings = ServerSettings(
         store_uri,
         artifacts_uri,
@@ -82,6 +86,8 @@ def serve(
         max_json_body_bytes,
         max_artifact_bytes,
         allow_model_code,
+        roots,
+        run_monitors,
     )
     options: dict[str, Any] = {
         "host": host,
@@ -95,18 +101,46 @@ def serve(
     if workers <= 1:
         from mlsteward.interfaces.rest.app import app_from_settings
 
-        uvicorn.run(app_from_settings(settings), **options)
+        app = app_from_settings(settings)
+        with _monitor_scheduler(settings):
+            uvicorn.run(app, **options)
         return
     # Check (or migrate) the database once here, so a bad store fails fast instead of in
     # every worker, and workers never race to migrate.
     from mlsteward.storage.resolver import open_store
 
     open_store(store_uri, upgrade=upgrade).close()
-    settings = ServerSettings(
-        store_uri, artifacts_uri, False, max_json_body_bytes, max_artifact_bytes, allow_model_code
-    )
+    settings = replace(settings, upgrade=False)
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
-    uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
+    # The scheduler runs here, in the supervising process, so N workers run monitors once.
+    with _monitor_scheduler(settings):
+        uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
+
+
+@contextmanager
+def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
+    """Run due monitors on a thread while the server serves (unless turned off)."""
+    if not settings.run_monitors:
+        yield
+        return
+    from mlsteward.services.context import ServiceContext
+    from mlsteward.services.monitoring.scheduler import MonitorScheduler
+    from mlsteward.storage.artifacts import open_blob_store
+    from mlsteward.storage.resolver import open_store
+
+    store = open_store(settings.store_uri, upgrade=False)
+    ctx = ServiceContext(
+        actor="scheduler",
+        store=store,
+        blobs=open_blob_store(settings.artifacts_uri),
+        file_roots=tuple(settings.monitor_data_roots),
+    )
+    scheduler = MonitorScheduler(ctx).start()
+    try:
+        yield
+    finally:
+        scheduler.stop()
+        store.close()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -136,6 +170,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let the server load users' models (ONNX export); loading a pickle runs its code",
     )
+    parser.add_argument(
+        "--monitor-data-root",
+        action="append",
+        default=[],
+        help="a folder monitors may read files from (repeatable; default: none)",
+    )
+    parser.add_argument(
+        "--no-monitor-scheduler",
+        action="store_true",
+        help="do not run due monitors in this server",
+    )
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument("--log-level", default="info")
     return parser
@@ -164,6 +209,8 @@ def _serve_from_args(args: argparse.Namespace) -> None:
         access_log=not args.no_access_log,
         log_level=args.log_level,
         allow_model_code=args.allow_model_code,
+        monitor_data_roots=args.monitor_data_root,
+        run_monitors=not args.no_monitor_scheduler,
     )
 
 

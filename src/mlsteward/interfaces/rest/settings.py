@@ -21,3 +21,7 @@ class ServerSettings:
     #: Load users' models in the server (ONNX export). Loading a pickle runs its code, and
     #: nothing authenticates users yet, so it is off unless the operator turns it on.
     allow_model_code: bool = False
+    #: Folders the server may read monitor target files from (none: dataset targets only).
+    monitor_data_roots: tuple[str, ...] = ()
+    #: Run due monitors in the server (one scheduler per server, whatever the worker count).
+    run_monitors: bool = True

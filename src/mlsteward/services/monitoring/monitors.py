@@ -96,7 +96,7 @@ def create_monitor(
     now = ctx.clock()
     monitor = Monitor(
         name=clean,
-        target=validate_target(target),
+        target=validate_target(ctx, target),
         profile=profile,
         checks=list(checks),
         columns=list(columns) if columns is not None else None,

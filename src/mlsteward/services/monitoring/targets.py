@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
 from mlsteward.services.context import ServiceContext
 
 DATASET_PREFIX = "dataset:"
@@ -28,13 +28,40 @@ class TargetData:
     messages: list[str] = field(default_factory=list)
 
 
-def validate_target(target: str) -> str:
+def validate_target(ctx: ServiceContext, target: str) -> str:
     if not isinstance(target, str) or not target.strip():
         raise InvalidArgumentError("A monitor needs a target: a file path, a glob or dataset:REF")
     target = target.strip()
-    if target.startswith(DATASET_PREFIX) and len(target) == len(DATASET_PREFIX):
-        raise InvalidArgumentError("dataset: targets need a reference, e.g. dataset:sales@3")
+    if target.startswith(DATASET_PREFIX):
+        if len(target) == len(DATASET_PREFIX):
+            raise InvalidArgumentError("dataset: targets need a reference, e.g. dataset:sales@3")
+        return target
+    _require_allowed(ctx, _fixed_prefix(target), target)
     return target
+
+
+def _fixed_prefix(target: str) -> str:
+    """The part of a path before its first glob character (the folder a glob stays in)."""
+    cut = min((target.index(ch) for ch in _GLOB_CHARS if ch in target), default=len(target))
+    head = target[:cut]
+    return head if cut == len(target) else os.path.dirname(head) or "."
+
+
+def _require_allowed(ctx: ServiceContext, path: str, shown: str) -> None:
+    """Refuse a file outside ``ctx.file_roots`` (symlinks resolved, so none leads out)."""
+    if ctx.file_roots is None:
+        return
+    real = os.path.realpath(path)
+    for root in ctx.file_roots:
+        base = os.path.realpath(root)
+        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+            return
+    allowed = ", ".join(ctx.file_roots) or "none"
+    raise PermissionDeniedError(
+        f"This server reads monitor files only under its --monitor-data-root folders "
+        f"(allowed: {allowed}); {shown!r} is outside them. Use a dataset:NAME@VERSION target, "
+        "or ask the operator to allow the folder."
+    )
 
 
 def read_file(path: str) -> pd.DataFrame:
@@ -56,9 +83,12 @@ def read_target(ctx: ServiceContext, target: str, seen: list[str]) -> TargetData
     if any(ch in target for ch in _GLOB_CHARS):
         done = set(seen)
         files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f) and f not in done]
+        for path in files:  # a symlink inside an allowed folder may point out of it
+            _require_allowed(ctx, path, path)
         if not files:
             return TargetData(None, [], [f"no new files match {target!r}"])
     elif os.path.isfile(target):
+        _require_allowed(ctx, target, target)
         files = [target]
     else:
         raise InvalidArgumentError(f"Target {target!r} does not exist")
