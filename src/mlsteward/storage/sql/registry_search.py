@@ -3,38 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, select, true
 
-from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry_filter import RegistryCondition
 from mlsteward.storage.sql import tables as t
-
-
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    match op:
-        case "=":
-            return column == value
-        case "!=":
-            return column != value
-        case "<":
-            return column < value
-        case "<=":
-            return column <= value
-        case ">":
-            return column > value
-        case ">=":
-            return column >= value
-        case "LIKE":
-            return column.like(value)
-        case "ILIKE":
-            return column.ilike(value)
-        case "IN":
-            return column.in_(list(value))
-        case "NOT IN":
-            return column.not_in(list(value))
-    raise InvalidArgumentError(f"Unsupported operator {op!r}")
+from mlsteward.storage.sql.comparisons import compare
 
 
 def model_clause(conditions: Sequence[RegistryCondition]) -> ColumnElement[bool]:
@@ -49,17 +23,17 @@ def model_clause(conditions: Sequence[RegistryCondition]) -> ColumnElement[bool]
                     select(1).where(
                         tag.name == rm.name,
                         tag.key == cond.key,
-                        _compare(tag.value, cond.op, cond.value),
+                        compare(tag.value, cond.op, cond.value),
                     )
                 )
             )
         elif cond.field == "alias":
             al = t.model_aliases.c
             parts.append(
-                exists(select(1).where(al.name == rm.name, _compare(al.alias, cond.op, cond.value)))
+                exists(select(1).where(al.name == rm.name, compare(al.alias, cond.op, cond.value)))
             )
         else:
-            parts.append(_compare(rm[cond.field], cond.op, cond.value))
+            parts.append(compare(rm[cond.field], cond.op, cond.value))
     return and_(true(), *parts)
 
 
@@ -76,7 +50,7 @@ def version_clause(conditions: Sequence[RegistryCondition]) -> ColumnElement[boo
                         tag.name == mv.name,
                         tag.version == mv.version,
                         tag.key == cond.key,
-                        _compare(tag.value, cond.op, cond.value),
+                        compare(tag.value, cond.op, cond.value),
                     )
                 )
             )
@@ -87,10 +61,10 @@ def version_clause(conditions: Sequence[RegistryCondition]) -> ColumnElement[boo
                     select(1).where(
                         al.name == mv.name,
                         al.version == mv.version,
-                        _compare(al.alias, cond.op, cond.value),
+                        compare(al.alias, cond.op, cond.value),
                     )
                 )
             )
         else:
-            parts.append(_compare(mv[cond.field], cond.op, cond.value))
+            parts.append(compare(mv[cond.field], cond.op, cond.value))
     return and_(true(), *parts)

@@ -20,35 +20,10 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.search_filter import BoolOp, Comparison, Expr, Not, OrderKey
+from mlsteward.storage.sql.comparisons import compare
 from mlsteward.storage.sql.tables import latest_metrics, params, run_tags, runs
 
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
-
-
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    match op:
-        case "=":
-            return column == value
-        case "!=":
-            return column != value
-        case "<":
-            return column < value
-        case "<=":
-            return column <= value
-        case ">":
-            return column > value
-        case ">=":
-            return column >= value
-        # Backslash escapes % and _ on every backend (PostgreSQL's default, SQLite's none).
-        case "LIKE":
-            return column.like(value, escape="\\")
-        case "ILIKE":
-            return column.ilike(value, escape="\\")
-        case "IN":
-            return column.in_(list(value))
-        case "NOT IN":
-            return column.not_in(list(value))
-    raise InvalidArgumentError(f"Unsupported operator {op!r}")
 
 
 def _comparison(node: Comparison) -> ColumnElement[bool]:
@@ -56,7 +31,7 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
         column = runs.c[node.key]
         if node.op == "IS NULL":
             return column.is_(None)
-        return _compare(column, node.op, node.value)
+        return compare(column, node.op, node.value)
     if node.entity == "metric":
         table = latest_metrics
         if node.op in ("LIKE", "ILIKE"):
@@ -71,7 +46,7 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
     owned = and_(table.c.run_id == runs.c.run_id, table.c.key == node.key)
     if node.op == "IS NULL":
         return not_(exists(select(1).where(owned)))
-    condition = _compare(table.c.value, node.op, node.value)
+    condition = compare(table.c.value, node.op, node.value)
     if node.entity == "metric":
         condition = and_(condition, table.c.is_nan == false())
     return exists(select(1).where(owned, condition))
