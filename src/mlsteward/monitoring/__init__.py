@@ -21,9 +21,11 @@ from mlsteward.interfaces.sdk.monitoring_fluent import (
     log_report,
     run_monitor,
 )
+from mlsteward.services.monitoring.late_labels import LateLabelPerformance, late_label_performance
 
 __all__ = [
     "Alert",
+    "LateLabelPerformance",
     "Monitor",
     "MonitorRun",
     "MonitoringEvent",
@@ -34,6 +36,7 @@ __all__ = [
     "drift_report",
     "get_monitor",
     "get_reference_profile",
+    "late_label_performance",
     "list_alerts",
     "list_events",
     "list_monitor_runs",

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlsteward.engines.drift import scratch
 from mlsteward.engines.drift.chunking import Chunk, Chunker, Rows
 from mlsteward.engines.drift.column_evaluation import (
     ColumnConfig,
@@ -25,6 +26,7 @@ from mlsteward.engines.drift.column_evaluation import (
 from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.profile import ReferenceProfile
+from mlsteward.engines.drift.ranked_windows import ranked_windows
 from mlsteward.engines.drift.reference_data import PreparedReference, categorical_sample
 from mlsteward.engines.drift.registry import DriftTestRegistry, default_registry
 from mlsteward.engines.drift.results import (
@@ -197,9 +199,15 @@ class DriftAnalyzer:
         names = list(self.reference.kinds)
 
         def one_column(name: str) -> list[ColumnDriftResult]:
+            ref_sample = self.reference.samples[name]
             try:
                 if not frame.has(name):
                     raise ColumnTypeError("column missing from current data")
+                if isinstance(ref_sample, NumericSample) and ref_sample.is_raw:
+                    # Rank the column against the sorted reference once for all windows.
+                    ranked = ranked_windows(frame.numeric(name), ref_sample, windows)
+                    if ranked is not None:
+                        return [self._evaluate(name, ref_sample, s, pair=p) for s, p in ranked]
                 extract = self._extractor(frame, name)
             except ColumnTypeError as exc:
                 err = ColumnDriftResult(
@@ -211,7 +219,6 @@ class DriftAnalyzer:
                     reference=self.reference.summaries.get(name),
                 )
                 return [err] * len(windows)
-            ref_sample = self.reference.samples[name]
             return [self._evaluate(name, ref_sample, extract(rows)) for _, rows in windows]
 
         if self.n_jobs > 1 and len(names) > 1:
@@ -220,6 +227,7 @@ class DriftAnalyzer:
                 by_column = list(pool.map(one_column, names))
         else:
             by_column = [one_column(name) for name in names]
+            scratch.release()  # pool threads take their buffers with them
         return [
             self._dataset([col[i] for col in by_column], n_rows)
             for i, (n_rows, _) in enumerate(windows)

@@ -11,6 +11,7 @@ problems (a numeric reference column that holds text in the current window, say)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,8 @@ class Frame:
     """Read-only, column-at-a-time view of a table."""
 
     def __init__(self, data: object) -> None:
-        self._cached: tuple[str, pd.Series] | None = None
+        # Last column read from a column source, per thread (threads test different columns).
+        self._cached = threading.local()
         if isinstance(data, Frame):
             self._data: Any = data._data
             self._kind: str = data._kind
@@ -79,11 +81,11 @@ class Frame:
             return self._data.column(name).to_pandas()
         if self._kind == "source":
             # Read one column at a time; keep the last one, which is usually asked for again.
-            cached = self._cached
+            cached: tuple[str, pd.Series] | None = getattr(self._cached, "last", None)
             if cached is not None and cached[0] == name:
                 return cached[1]
             series = self._data.read(columns=[name]).column(0).to_pandas()
-            self._cached = (name, series)
+            self._cached.last = (name, series)
             return series
         value = self._data[name]
         if isinstance(value, pd.Series):

@@ -43,17 +43,25 @@ class SortedReference:
         if n:
             starts[0] = True
             np.not_equal(a[1:], a[:-1], out=starts[1:])
-        # For each position: how many values are < it (tie start) and <= it (tie end).
-        if starts.all():  # no ties (the usual case for continuous data)
-            self.tie_start: IntArray = np.arange(n)
-            self.tie_end: IntArray = self.tie_start + 1
-        else:
+        # For each position: how many values are < it (tie start) and <= it (tie end); with no
+        # ties (the usual case for continuous data) these are the position and position + 1.
+        self._tie_start: IntArray | None = None
+        self._tie_end: IntArray | None = None
+        if not starts.all():
             group = np.cumsum(starts) - 1
             first = np.flatnonzero(starts)
             ends = np.append(first[1:], n)
-            self.tie_start = first[group]
-            self.tie_end = ends[group]
+            self._tie_start = first[group]
+            self._tie_end = ends[group]
         self._hist: dict[int, tuple[FloatArray, IntArray]] = {}
+
+    def count_below(self, positions: IntArray) -> IntArray:
+        """How many reference values are ``<`` the values at ``positions``."""
+        return positions if self._tie_start is None else self._tie_start[positions]
+
+    def count_upto(self, positions: IntArray) -> IntArray:
+        """How many reference values are ``<=`` the values at ``positions``."""
+        return positions + 1 if self._tie_end is None else self._tie_end[positions]
 
     def histogram(self, bins: int) -> tuple[FloatArray, IntArray]:
         """Equal-frequency edges of the whole reference and its counts on them (cached)."""
@@ -95,7 +103,7 @@ class HoldoutPair(ColumnPair):
         assert isinstance(part, NumericSample) and part.values is not None
         pos = self._positions
         d_whole = gap_from_ranks(
-            part.values, self._ref.whole.n, self._ref.tie_end[pos], self._ref.tie_start[pos]
+            part.values, self._ref.whole.n, self._ref.count_upto(pos), self._ref.count_below(pos)
         )
         return min(d_whole * self._scale(), 1.0), self.reference.n, part.n, False
 
@@ -106,7 +114,7 @@ class HoldoutPair(ColumnPair):
         assert isinstance(part, NumericSample) and part.values is not None
         assert whole.values is not None
         shift, prefix = whole.centred_prefix
-        right = self._ref.tie_end[self._positions]
+        right = self._ref.count_upto(self._positions)
         w_whole = wasserstein_from_ranks(part.values, whole.values, right, shift, prefix)
         return w_whole * self._scale(), False
 

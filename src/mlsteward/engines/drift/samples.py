@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+_MOMENT_BLOCK = 1 << 13
 IntArray = NDArray[np.int64]
 
 
@@ -44,10 +45,16 @@ class Moments:
         if n == 0:
             return cls()
         mean = float(values.mean())
-        dev = values - mean
+        # Squared deviations block by block into one small buffer (no column-sized temporary).
         # Elementwise square and sum: avoids BLAS, whose thread pool stalls on busy machines.
-        np.multiply(dev, dev, out=dev)
-        m2 = float(dev.sum())
+        block = min(n, _MOMENT_BLOCK)
+        dev = np.empty(block)
+        m2 = 0.0
+        for start in range(0, n, block):
+            part = dev[: min(block, n - start)]
+            np.subtract(values[start : start + block], mean, out=part)
+            np.multiply(part, part, out=part)
+            m2 += float(part.sum())
         return cls(n, mean, m2, float(values.min()), float(values.max()))
 
     def merge(self, other: Moments) -> Moments:

@@ -1,0 +1,229 @@
+"""Performance when labels arrive late: join them to predictions by id, per chunk.
+
+Predictions are logged first (an id column, a timestamp, the predicted label or value and, for
+classifiers, probabilities); labels come later in a separate table of ``(id, label)`` that may
+cover only some of the predictions. :func:`late_label_performance` joins the two by id, computes
+realized metrics per chunk on the labelled rows (and says how many there were), and, given a
+labelled reference for a classifier, runs confidence-based estimation on every prediction so the
+report shows estimated and realized performance side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.engines.drift import (
+    CBPE,
+    CBPEReport,
+    Chunker,
+    Frame,
+    PerformanceReport,
+    realized_performance,
+    to_jsonable,
+)
+from mlsteward.services.monitoring.reports import ChunkBy, make_chunker
+
+LABEL_TARGET = "__label__"
+
+
+@dataclass(frozen=True)
+class LabelCoverage:
+    """How many predictions of a window have a label yet."""
+
+    window: str  # "whole" or the chunk's key
+    n_predictions: int
+    n_labelled: int
+
+    @property
+    def share(self) -> float:
+        return self.n_labelled / self.n_predictions if self.n_predictions else 0.0
+
+
+@dataclass(frozen=True)
+class LateLabelPerformance:
+    """Realized metrics on the labelled rows, CBPE estimates when possible, label coverage."""
+
+    task: str
+    realized: PerformanceReport
+    estimated: CBPEReport | None
+    coverage: tuple[LabelCoverage, ...]
+    messages: tuple[str, ...] = ()
+
+    @property
+    def for_report(self) -> CBPEReport | PerformanceReport:
+        """What the drift report's performance section shows (estimates carry realized)."""
+        return self.estimated if self.estimated is not None else self.realized
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "realized": self.realized.to_dict(),
+            "estimated": self.estimated.to_dict() if self.estimated is not None else None,
+            "coverage": [{**to_jsonable(c), "share": c.share} for c in self.coverage],
+            "messages": list(self.messages),
+        }
+
+
+def join_labels(
+    predictions: object, labels: object, *, id_column: str, label_column: str = "label"
+) -> tuple[pd.DataFrame, list[str]]:
+    """Predictions with a ``__label__`` column joined by id (missing where not labelled yet).
+
+    Row order and count of ``predictions`` are kept. A label given twice for one id counts
+    once (the last one wins); labels for ids without a prediction are counted and ignored.
+    """
+    pred = _frame(predictions, "predictions")
+    lab = _frame(labels, "labels")
+    for name, df, col in (("predictions", pred, id_column), ("labels", lab, id_column)):
+        if col not in df.columns:
+            raise InvalidArgumentError(f"{name} have no id column {col!r}")
+    if label_column not in lab.columns:
+        raise InvalidArgumentError(f"labels have no column {label_column!r}")
+    if pred[id_column].duplicated().any():
+        raise InvalidArgumentError(f"prediction ids in {id_column!r} must be unique")
+    messages: list[str] = []
+    lab = lab[[id_column, label_column]].dropna(subset=[id_column])
+    repeated = int(lab[id_column].duplicated(keep="last").sum())
+    if repeated:
+        messages.append(f"{repeated} repeated label(s) for one id: the last one is used")
+        lab = lab.drop_duplicates(subset=[id_column], keep="last")
+    # Compare ids as text so an int id matches the same id read back as a string.
+    keys = lab[id_column].astype(str)
+    pred_keys = pred[id_column].astype(str)
+    orphans = int((~keys.isin(pred_keys)).sum())
+    if orphans:
+        messages.append(f"{orphans} label(s) for ids without a prediction ignored")
+    where = pd.Index(keys.to_numpy()).get_indexer(pd.Index(pred_keys.to_numpy()))
+    found = where >= 0
+    values = lab[label_column].to_numpy()
+    if pd.api.types.is_float_dtype(values.dtype):
+        column: np.ndarray = np.full(where.size, np.nan)
+    else:  # object, so a missing label does not turn the label 1 into 1.0
+        column = np.full(where.size, None, dtype=object)
+    column[found] = values[where[found]]
+    joined = pred.copy()
+    joined[LABEL_TARGET] = column
+    return joined, messages
+
+
+def late_label_performance(
+    predictions: object,
+    labels: object,
+    *,
+    id_column: str,
+    task: str,
+    prediction: str | None = None,
+    label_column: str = "label",
+    scores: str | Mapping[object, str] | None = None,
+    classes: Sequence[object] | None = None,
+    reference: object | None = None,
+    reference_label: str | None = None,
+    chunk_by: ChunkBy = None,
+    timestamp_column: str | None = None,
+) -> LateLabelPerformance:
+    """Realized metrics per chunk on labelled predictions, beside CBPE estimates.
+
+    ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``; ``prediction`` names the
+    predicted label/value column and ``scores`` the positive-class probability column
+    (binary) or a mapping class -> probability column (multiclass). With a labelled
+    ``reference`` (its label column ``reference_label``, default ``label_column``) a
+    classifier's metrics are also estimated on every prediction, labelled or not.
+    """
+    if task not in ("binary", "multiclass", "regression"):
+        raise InvalidArgumentError("task must be 'binary', 'multiclass' or 'regression'")
+    joined, messages = join_labels(
+        predictions, labels, id_column=id_column, label_column=label_column
+    )
+    chunker = make_chunker(chunk_by, timestamp_column)
+    score_columns = _score_columns(scores, classes)
+    if prediction is None and task == "regression":
+        raise InvalidArgumentError("regression needs the prediction column")
+    try:
+        realized = realized_performance(
+            joined,
+            task=task,
+            target=LABEL_TARGET,
+            prediction=prediction or _argmax_prediction(joined, scores, classes),
+            scores=score_columns,
+            classes=classes,
+            chunker=chunker,
+        )
+    except ValueError as error:
+        raise InvalidArgumentError(f"Cannot compute realized performance: {error}") from error
+    coverage = _coverage(joined, chunker)
+    estimated = None
+    if reference is not None and task != "regression":
+        if scores is None:
+            raise InvalidArgumentError("estimating performance needs probability columns")
+        estimator = CBPE(
+            task=task,
+            y_true=LABEL_TARGET,
+            y_pred_proba=scores,
+            y_pred=prediction,
+            chunker=chunker,
+        )
+        ref = _frame(reference, "reference").rename(
+            columns={reference_label or label_column: LABEL_TARGET}
+        )
+        try:
+            estimated = estimator.fit(ref).estimate(joined)
+        except (KeyError, ValueError) as error:
+            raise InvalidArgumentError(f"Cannot estimate performance: {error}") from error
+    elif reference is None and task != "regression":
+        messages.append("no labelled reference: realized metrics only, no estimates")
+    return LateLabelPerformance(task, realized, estimated, coverage, tuple(messages))
+
+
+def _frame(data: object, what: str) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    try:
+        frame = Frame(data)
+        return pd.DataFrame({name: frame.series(name) for name in frame.columns})
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"Cannot read the {what}: {error}") from error
+
+
+def _score_columns(
+    scores: str | Mapping[object, str] | None, classes: Sequence[object] | None
+) -> str | list[str] | None:
+    if scores is None or isinstance(scores, str):
+        return scores
+    order = list(classes) if classes is not None else list(scores)
+    return [scores[c] for c in order]
+
+
+def _argmax_prediction(
+    joined: pd.DataFrame,
+    scores: str | Mapping[object, str] | None,
+    classes: Sequence[object] | None,
+) -> str:
+    """Without a prediction column: add the arg-max class (multiclass) or p >= 0.5 (binary)."""
+    name = "__predicted__"
+    if isinstance(scores, Mapping):
+        order = list(classes) if classes is not None else list(scores)
+        matrix = joined[[scores[c] for c in order]].to_numpy(dtype=np.float64)
+        joined[name] = np.asarray(order, dtype=object)[np.argmax(matrix, axis=1)]
+        return name
+    if isinstance(scores, str) and classes is not None and len(classes) == 2:
+        p = joined[scores].to_numpy(dtype=np.float64)
+        pair = np.asarray([classes[0], classes[1]], dtype=object)
+        joined[name] = pair[(p >= 0.5).astype(np.int64)]
+        return name
+    raise InvalidArgumentError("give the prediction column (or probabilities and classes)")
+
+
+def _coverage(joined: pd.DataFrame, chunker: Chunker | None) -> tuple[LabelCoverage, ...]:
+    has = joined[LABEL_TARGET].notna().to_numpy()
+    out = [LabelCoverage("whole", int(has.size), int(has.sum()))]
+    if chunker is not None:
+        for chunk in chunker.split(joined).chunks:
+            part = has[chunk.rows]
+            out.append(LabelCoverage(chunk.info.key, int(part.size), int(part.sum())))
+    return tuple(out)
