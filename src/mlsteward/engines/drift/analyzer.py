@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mlsteward.engines.drift import scratch
+from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Chunk, Chunker, Rows
 from mlsteward.engines.drift.column_evaluation import (
     ColumnConfig,
@@ -227,7 +227,7 @@ class DriftAnalyzer:
                 by_column = list(pool.map(one_column, names))
         else:
             by_column = [one_column(name) for name in names]
-            scratch.release()  # pool threads take their buffers with them
+            work_buffers.release()  # pool threads take their buffers with them
         return [
             self._dataset([col[i] for col in by_column], n_rows)
             for i, (n_rows, _) in enumerate(windows)

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from mlsteward.engines.drift import scratch
+from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.samples import (
     CategoricalSample,
     EmbeddingSample,
@@ -304,9 +304,9 @@ def gap_from_ranks(small: FloatArray, n_large: int, right: IntArray, left: IntAr
     if m > 1 and bool(np.all(small[1:] != small[:-1])):
         # No ties within the small sample (the usual case): every point is both the first and
         # the last of its group. Same arithmetic as below, with three arrays instead of many.
-        pos = scratch.arange(m + 1, np.float64)
-        d = np.divide(left, n_large, out=scratch.buffer("gap.d", m, np.float64))
-        step = np.divide(pos[:m], m, out=scratch.buffer("gap.step", m, np.float64))
+        pos = work_buffers.arange(m + 1, np.float64)
+        d = np.divide(left, n_large, out=work_buffers.buffer("gap.d", m, np.float64))
+        step = np.divide(pos[:m], m, out=work_buffers.buffer("gap.step", m, np.float64))
         d -= step
         best = max(float(d.max()), -float(d.min()))
         np.divide(right, n_large, out=d)

@@ -18,7 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
-from mlsteward.engines.drift import scratch
+from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Rows
 from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.samples import FloatArray, IntArray, NumericSample
@@ -52,22 +52,24 @@ def ranks_in(reference: FloatArray, current: FloatArray) -> tuple[IntArray, IntA
     """``(right, left)``: counts of sorted ``reference`` values ``<=``/``<`` each sorted
     ``current`` value, from one stable merge (linear for two sorted runs)."""
     n, m = reference.size, current.size
-    both = scratch.buffer("ranks.both", n + m, np.float64)
+    both = work_buffers.buffer("ranks.both", n + m, np.float64)
     both[:n] = reference
     both[n:] = current
     merged = np.argsort(both, kind="stable")
     # Stability puts reference values equal to a current value before it: its merged
     # position minus its own index counts the reference values <= it.
-    is_cur = np.greater_equal(merged, n, out=scratch.buffer("ranks.flag", n + m, np.bool_))
+    is_cur = np.greater_equal(merged, n, out=work_buffers.buffer("ranks.flag", n + m, np.bool_))
     del merged
     right = np.flatnonzero(is_cur)
-    right -= scratch.arange(m)
+    right -= work_buffers.arange(m)
     left = right
     if n and m:
-        below = np.subtract(right, 1, out=scratch.buffer("ranks.below", m, np.int64))
+        below = np.subtract(right, 1, out=work_buffers.buffer("ranks.below", m, np.int64))
         np.maximum(below, 0, out=below)
-        at = np.take(reference, below, out=scratch.buffer("ranks.at", m, np.float64), mode="clip")
-        tied = np.equal(at, current, out=scratch.buffer("ranks.flag", m, np.bool_))
+        at = np.take(
+            reference, below, out=work_buffers.buffer("ranks.at", m, np.float64), mode="clip"
+        )
+        tied = np.equal(at, current, out=work_buffers.buffer("ranks.flag", m, np.bool_))
         tied &= right > 0
         if tied.any():
             left = right.copy()
@@ -94,7 +96,7 @@ def ranked_windows(
     ids: np.ndarray | None = None
     id_type = np.int16 if len(chunks) < 2**15 else np.int32
     if chunks:
-        ids = scratch.buffer("windows.ids", n_rows, id_type)
+        ids = work_buffers.buffer("windows.ids", n_rows, id_type)
         ids.fill(-1)
         declared = 0
         for k, (n_chunk, rows) in enumerate(chunks):
@@ -113,7 +115,7 @@ def ranked_windows(
     kept = None if finite.all() else np.flatnonzero(finite)
     del finite
     m = values.size if kept is None else kept.size
-    cur = scratch.buffer("windows.sorted", m, np.float64)
+    cur = work_buffers.buffer("windows.sorted", m, np.float64)
     order = None
     if ids is None:  # the whole window only: a plain sort (much faster than an argsort)
         cur[:] = values if kept is None else values[kept]
@@ -129,15 +131,17 @@ def ranked_windows(
     # A stable sort of the small chunk ids lists each chunk's positions in the sorted
     # window, each run still ascending, so every chunk comes out sorted.
     of_sorted = np.take(
-        ids, order, out=scratch.buffer("windows.of_sorted", m, id_type), mode="clip"
+        ids, order, out=work_buffers.buffer("windows.of_sorted", m, id_type), mode="clip"
     )
     del order
     grouped = np.argsort(of_sorted, kind="stable")
     ordered_ids = np.take(of_sorted, grouped, out=ids[:m], mode="clip")
     bounds = np.searchsorted(ordered_ids, np.arange(len(chunks) + 1, dtype=id_type))
-    values_buf = scratch.buffer("windows.chunk_values", m, np.float64)
-    right_buf = scratch.buffer("windows.chunk_right", m, np.int64)
-    left_buf = right_buf if left is right else scratch.buffer("windows.chunk_left", m, np.int64)
+    values_buf = work_buffers.buffer("windows.chunk_values", m, np.float64)
+    right_buf = work_buffers.buffer("windows.chunk_right", m, np.int64)
+    left_buf = (
+        right_buf if left is right else work_buffers.buffer("windows.chunk_left", m, np.int64)
+    )
     for k, (n_chunk, _) in enumerate(chunks):
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         pos = grouped[lo:hi]

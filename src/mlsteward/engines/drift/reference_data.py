@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlsteward.engines.drift import scratch
+from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.column_pair import ColumnPair
@@ -273,10 +273,10 @@ class PreparedReference:
             sorted_ref = SortedReference(whole)
             # Chunk of each sorted value. A stable sort of these small integers (a radix sort)
             # lists every chunk's positions in the sorted reference, each still ascending.
-            ids = scratch.buffer("reference.chunk_ids", raw.order.size, chunk_of_row.dtype)
+            ids = work_buffers.buffer("reference.chunk_ids", raw.order.size, chunk_of_row.dtype)
             chunk_sorted = np.take(chunk_of_row, raw.order, out=ids, mode="clip")
             grouped = np.argsort(chunk_sorted, kind="stable")
-            ordered = scratch.buffer("reference.ordered_ids", grouped.size, chunk_of_row.dtype)
+            ordered = work_buffers.buffer("reference.ordered_ids", grouped.size, chunk_of_row.dtype)
             np.take(chunk_sorted, grouped, out=ordered, mode="clip")
             bounds = np.searchsorted(
                 ordered, np.arange(len(self._plan.chunks) + 1, dtype=ordered.dtype)
