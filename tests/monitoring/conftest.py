@@ -17,6 +17,7 @@ from mlsteward.services.context import ServiceContext
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'monitoring.db'}"
     return str(request.getfixturevalue("monitoring_postgres_url"))
+
+
+@pytest.fixture
+def store_harness(store_url: str) -> StoreHarness:
+    """For the shipped conformance suite (``mlsteward.testing.monitoring_conformance``)."""
+    return SqlStoreHarness(store_url)
 
 
 class Clock:

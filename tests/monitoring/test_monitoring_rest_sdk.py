@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +103,71 @@ def test_bad_requests_are_4xx_with_an_error_body(
     response = api.request(method, path, json=body)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"]
+
+
+def test_performance_check_over_http(remote: str, api: httpx.Client, tmp_path: Path) -> None:
+    from .perf_data import predictions
+
+    current = predictions(600, seed=3, flip=0.45)
+    current.drop(columns=["label"]).to_csv(tmp_path / "preds.csv", index=False)
+    current.iloc[:500][["id", "label"]].to_csv(tmp_path / "labels.csv", index=False)
+    mon.build_reference_profile(predictions(600, seed=1)[["x", "proba"]], "perf-ref")
+    config = {
+        "task": "binary",
+        "id_column": "id",
+        "prediction": "pred",
+        "scores": "proba",
+        "labels": str(tmp_path / "labels.csv"),
+        "bounds": {"accuracy": 0.75},
+    }
+    created = mon.create_monitor(
+        "http-perf", str(tmp_path / "preds.csv"), "perf-ref", performance=config
+    )
+    assert created.performance is not None and created.performance["min_labels"] == 50
+    assert "performance" in created.checks
+    raw = api.get("/monitors/http-perf").json()
+    assert raw["performance"]["bounds"] == {"accuracy": 0.75}
+    assert raw["performance"]["labels"] == str(tmp_path / "labels.csv")
+    result = mon.run_monitor("http-perf")
+    assert "500 of 600 predictions labelled" in (result["run"].message or "")
+    assert [(a.check, a.column) for a in result["opened"] if a.check == "performance"] == [
+        ("performance", "accuracy")
+    ]
+    page = api.get(f"/monitor-runs/{result['run'].run_id}/report").text
+    assert "Performance with late labels" in page
+    mon.delete_monitor("http-perf")
+
+
+_PERF = {"task": "binary", "id_column": "id", "prediction": "pred", "labels": "dataset:l"}
+
+
+@pytest.mark.parametrize(
+    ("performance", "status", "needle"),
+    [
+        ({**_PERF, "bounds": {"mae": 1}}, 400, "Unknown metric 'mae'"),
+        ({**_PERF, "bounds": {"accuracy": "high"}}, 400, "bounds"),
+        ({**_PERF, "task": "ranking"}, 400, "task"),
+        ({**_PERF, "colour": "red"}, 400, "colour"),
+        ({k: v for k, v in _PERF.items() if k != "id_column"}, 400, "id_column"),
+        ({**_PERF, "labels": "/etc/passwd"}, 403, "monitor-data-root"),
+        ({**_PERF, "min_labels": 0}, 400, "min_labels"),
+        ("binary", 400, "performance"),
+    ],
+)
+def test_bad_performance_configurations_are_4xx(
+    remote: str, api: httpx.Client, performance: object, status: int, needle: str
+) -> None:
+    mon.build_reference_profile(frames(n=200), "perf-bad-ref")
+    body = {"name": "bad-perf", "target": "dataset:x", "profile": "perf-bad-ref"}
+    response = api.post("/monitors", json={**body, "performance": performance})
+    assert response.status_code == status, response.text
+    assert needle in response.json()["error"]["message"]
+
+
+def test_non_finite_bound_is_400(remote: str, api: httpx.Client) -> None:
+    mon.build_reference_profile(frames(n=200), "perf-nan-ref")
+    body = {"name": "nan-perf", "target": "dataset:x", "profile": "perf-nan-ref"}
+    text = json.dumps({**body, "performance": {**_PERF, "bounds": {"accuracy": float("nan")}}})
+    response = api.post("/monitors", content=text, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "finite" in response.json()["error"]["message"]

@@ -1,132 +1,59 @@
-"""The monitoring storage contract on SQLite and PostgreSQL (same tests, one fixture)."""
+"""The shipped monitoring storage contract on SQLite and PostgreSQL (one fixture), and the
+0005 migration on a database holding a monitor written before it."""
 
 from __future__ import annotations
 
-import uuid
+import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from mlsteward.domain.errors import AlreadyExistsError, NotFoundError
-from mlsteward.domain.ids import new_id
-from mlsteward.domain.monitoring import Monitor, MonitorRun, ProfileRecord
 from mlsteward.storage import open_store
 from mlsteward.storage.monitoring_base import MonitoringStore
+from mlsteward.storage.sql.engine import normalize_sql_url
+from mlsteward.storage.sql.schema import _config
+from mlsteward.testing.monitoring_conformance import MonitoringStoreConformance
+from mlsteward.testing.postgres import temporary_database
 
 
-def _name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+class TestSqlMonitoring(MonitoringStoreConformance):
+    pass
 
 
-@pytest.fixture
-def store(store_url: str):  # type: ignore[no-untyped-def]
-    opened = open_store(store_url)
-    assert isinstance(opened, MonitoringStore)
-    yield opened
-    opened.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with temporary_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
-def _monitor(name: str, profile: str, interval: int = 60, next_run: int | None = 100) -> Monitor:
-    return Monitor(
-        name=name,
-        target="/data/*.csv",
-        profile=profile,
-        checks=["column_drift"],
-        tests={"x": ["ks"]},
-        thresholds={"ks": 0.01},
-        chunking={"size": 100},
-        interval_s=interval,
-        webhooks=["http://127.0.0.1:1/hook"],
-        state={"seen": []},
-        created_by="me",
-        creation_time=1,
-        next_run_time=next_run,
-    )
-
-
-def test_profiles_round_trip_and_replace(store: MonitoringStore) -> None:
-    name = _name("p")
-    rec = ProfileRecord(name, "d" * 64, 10, ["x", "y"], None, None, None, "me", 5)
-    assert store.put_profile(rec, replace=False) == rec
-    assert store.get_profile(name) == rec
-    with pytest.raises(AlreadyExistsError):
-        store.put_profile(rec, replace=False)
-    newer = ProfileRecord(name, "e" * 64, 20, ["x"], "r" * 32, None, None, "me", 6)
-    store.put_profile(newer, replace=True)
-    assert store.get_profile(name) == newer
-    assert name in [p.name for p in store.list_profiles()]
-    with pytest.raises(NotFoundError):
-        store.get_profile(_name("missing"))
-
-
-def test_monitors_create_get_list_delete(store: MonitoringStore) -> None:
-    name = _name("m")
-    created = store.create_monitor(_monitor(name, "p"))
-    assert store.get_monitor(name) == created
-    with pytest.raises(AlreadyExistsError):
-        store.create_monitor(_monitor(name, "p"))
-    assert name in [m.name for m in store.list_monitors()]
-    store.delete_monitor(name)
-    with pytest.raises(NotFoundError):
-        store.get_monitor(name)
-    with pytest.raises(NotFoundError):
-        store.delete_monitor(name)
-
-
-def test_due_monitors_and_recorded_runs_advance_the_schedule(store: MonitoringStore) -> None:
-    due, later, manual = _name("due"), _name("later"), _name("manual")
-    store.create_monitor(_monitor(due, "p", next_run=100))
-    store.create_monitor(_monitor(later, "p", next_run=10_000))
-    store.create_monitor(_monitor(manual, "p", interval=0, next_run=None))
-    names = [m.name for m in store.due_monitors(500)]
-    assert due in names and later not in names and manual not in names
-    run = MonitorRun(new_id(), due, "ok", True, 5, None, {"a": 1}, None, None, 500, 510)
-    store.record_monitor_run(run, {"seen": ["f1"]}, 60_510)
-    assert due not in [m.name for m in store.due_monitors(500)]
-    fresh = store.get_monitor(due)
-    assert fresh.state == {"seen": ["f1"]} and fresh.last_run_time == 500
-    assert store.list_monitor_runs(due, 10) == [run]
-    assert store.get_monitor_run(run.run_id) == run
-    with pytest.raises(NotFoundError):
-        store.record_monitor_run(
-            MonitorRun(new_id(), _name("x"), "ok", False, 0, None, {}, None, None, 1, 2), {}, None
-        )
-
-
-def test_alerts_deduplicate_while_open_and_resolve(store: MonitoringStore) -> None:
-    name = _name("a")
-    store.create_monitor(_monitor(name, "p"))
-    first, created = store.open_alert(
-        new_id(), name, "column_drift", "x", "warning", {"s": 1}, None, 10
-    )
-    assert created and first.count == 1 and first.status == "open"
-    again, created = store.open_alert(
-        new_id(), name, "column_drift", "x", "warning", {"s": 2}, None, 20
-    )
-    assert not created and again.alert_id == first.alert_id
-    assert again.count == 2 and again.last_seen == 20 and again.evidence == {"s": 2}
-    other, created = store.open_alert(new_id(), name, "column_drift", "y", "warning", {}, None, 20)
-    assert created
-    resolved = store.resolve_alerts(name, [("column_drift", "y")], 30)
-    assert [a.alert_id for a in resolved] == [first.alert_id]
-    assert resolved[0].status == "resolved" and resolved[0].resolved_time == 30
-    assert [a.alert_id for a in store.list_alerts(name, "open")] == [other.alert_id]
-    reopened, created = store.open_alert(
-        new_id(), name, "column_drift", "x", "critical", {}, None, 40
-    )
-    assert created and reopened.alert_id != first.alert_id
-    assert len(store.list_alerts(name, None)) == 3
-    with pytest.raises(NotFoundError):
-        store.open_alert(new_id(), _name("none"), "c", "x", "warning", {}, None, 1)
-
-
-def test_events_are_an_ordered_log_paged_by_seq(store: MonitoringStore) -> None:
-    name = _name("e")
-    start = store.list_events(0, 1000)
-    since = start[-1].seq if start else 0
-    a = store.append_event("monitor.run", name, {"n": 1}, 1)
-    b = store.append_event("alert.opened", name, {"n": 2}, 2)
-    assert b.seq > a.seq
-    assert [e.seq for e in store.list_events(since, 10)][-2:] == [a.seq, b.seq]
-    assert [e.payload for e in store.list_events(a.seq, 10) if e.monitor == name] == [{"n": 2}]
-    only = store.list_events(since, 10, ["alert.opened"])
-    assert [e.seq for e in only if e.monitor == name] == [b.seq]
+def test_monitors_from_before_0005_read_back_without_performance(empty_url: str) -> None:
+    engine = create_engine(normalize_sql_url(empty_url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004_monitoring")
+            spec = {"target": "dataset:x", "profile": "p", "checks": ["column_drift"]}
+            connection.execute(
+                text(
+                    "INSERT INTO monitors (name, spec, state, enabled, interval_s, created_by,"
+                    " creation_time) VALUES ('old', :spec, '{}', true, 0, 'me', 1)"
+                ),
+                {"spec": json.dumps(spec)},
+            )
+    finally:
+        engine.dispose()
+    store = open_store(empty_url)  # upgrades to head
+    try:
+        assert isinstance(store, MonitoringStore)
+        old = store.get_monitor("old")
+        assert old.performance is None and old.checks == ["column_drift"]
+    finally:
+        store.close()

@@ -15,7 +15,8 @@ from mlsteward.domain.errors import InvalidArgumentError
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 #: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
-CHECKS = ("column_drift", "dataset_drift", "missing_share")
+#: ``performance`` needs the monitor's ``performance`` configuration (labels joined by id).
+CHECKS = ("column_drift", "dataset_drift", "missing_share", "performance")
 #: Alert severities, least to most severe.
 SEVERITIES = ("info", "warning", "critical")
 #: Event types a retraining pipeline can subscribe to.
@@ -56,7 +57,9 @@ class Monitor:
     glob only files not seen by an earlier run are read (``state["seen"]``). ``chunking``
     holds ``size``/``count``/``period`` and ``timestamp_column``; ``tests`` maps a column to
     its drift tests (the first is the headline one); ``thresholds`` maps a test name to its
-    threshold; ``interval_s`` 0 means manual runs only.
+    threshold; ``interval_s`` 0 means manual runs only. ``performance`` is the validated
+    configuration of the ``performance`` check (task, columns, where labels come from, bounds
+    per metric), a JSON-able dict, or None when the monitor does not check performance.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Monitor:
     webhooks: list[str] = field(default_factory=list)
     enabled: bool = True
     state: dict[str, Any] = field(default_factory=dict)
+    performance: dict[str, Any] | None = None
     created_by: str = ""
     creation_time: int = 0
     last_run_time: int | None = None

@@ -32,10 +32,14 @@ class Frame:
     def __init__(self, data: object) -> None:
         # Last column read from a column source, per thread (threads test different columns).
         self._cached = threading.local()
+        # A column source (a ParquetFile) is one reader: threads take turns reading from it
+        # (Arrow decodes each column with its own threads anyway).
+        self._read_lock = threading.Lock()
         if isinstance(data, Frame):
             self._data: Any = data._data
             self._kind: str = data._kind
             self.n_rows: int = data.n_rows
+            self._read_lock = data._read_lock
             return
         if isinstance(data, pd.DataFrame):
             self._kind = "pandas"
@@ -84,7 +88,9 @@ class Frame:
             cached: tuple[str, pd.Series] | None = getattr(self._cached, "last", None)
             if cached is not None and cached[0] == name:
                 return cached[1]
-            series = self._data.read(columns=[name]).column(0).to_pandas()
+            with self._read_lock:
+                table = self._data.read(columns=[name])
+            series = table.column(0).to_pandas()
             self._cached.last = (name, series)
             return series
         value = self._data[name]

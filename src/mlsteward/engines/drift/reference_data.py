@@ -58,7 +58,7 @@ def categorical_sample(codes: np.ndarray, labels: list[str]) -> CategoricalSampl
 
 @dataclass
 class _RawColumn:
-    order: np.ndarray | None = None  # row of each sorted finite value (int32 when it fits)
+    chunk_of_sorted: np.ndarray | None = None  # reference chunk of each sorted finite value
     codes: np.ndarray | None = None  # categorical codes
     labels: list[str] | None = None
     matrix: np.ndarray | None = None  # embeddings
@@ -68,9 +68,10 @@ _Prepared = tuple[ColumnKind, Sample, "_RawColumn"]
 
 
 def _prepare_column(
-    frame: Frame, name: str, kind: ColumnKind | None, keep: bool
+    frame: Frame, name: str, kind: ColumnKind | None, chunk_of_row: np.ndarray | None
 ) -> _Prepared | None:
-    """Kind, sample and (with ``keep``) what learned thresholds need, for one column."""
+    """Kind, sample and (given the chunk of every row) what learned thresholds need."""
+    keep = chunk_of_row is not None
     explicit = kind is not None
     kind = kind or frame.infer_kind(name)
     if kind is None:
@@ -82,14 +83,16 @@ def _prepare_column(
         if not explicit and is_two_valued(values):
             kind = ColumnKind.BINARY
         elif keep:
-            # One argsort gives both the sorted sample and, for learned thresholds, which row
-            # each sorted value came from (NaN sort last and are cut off).
+            # One argsort gives both the sorted sample and, for learned thresholds, which
+            # chunk each sorted value came from (NaN sort last and are cut off). Only the
+            # small chunk ids are kept, not the row order.
             order = np.argsort(values)
             n_finite = int(np.count_nonzero(np.isfinite(values)))
             sorted_values = values[order[:n_finite]]
             sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
-            dtype = np.int32 if values.size < 2**31 else np.int64
-            raw.order = order[:n_finite].astype(dtype)
+            assert chunk_of_row is not None
+            raw.chunk_of_sorted = np.take(chunk_of_row, order[:n_finite])
+            del order
         else:
             sample = NumericSample.from_values(values)
     if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
@@ -135,16 +138,18 @@ class PreparedReference:
     ) -> PreparedReference:
         """Prepare raw reference data (``n_jobs`` threads prepare columns in parallel).
 
-        With a ``chunker`` it also keeps what out-of-sample chunk scores need (row positions of
-        the sorted values, category codes) and the chunk plan; the table itself is not kept.
+        With a ``chunker`` it also keeps what out-of-sample chunk scores need (the chunk of
+        every sorted value, category codes) and the chunk plan; the table itself is not kept.
         """
         self = cls()
         frame = Frame(data)
         keep_raw = chunker is not None
+        self.n_rows = frame.n_rows
+        chunk_of_row = None
         if chunker is not None:
             self._plan = chunker.split(frame)
             self.messages.extend(self._plan.messages)
-        self.n_rows = frame.n_rows
+            chunk_of_row = self._chunk_of_row()
         config = config or {}
         names = []
         for name in columns if columns is not None else frame.columns:
@@ -159,7 +164,7 @@ class PreparedReference:
         def prepare(name: str) -> tuple[_Prepared | None, str | None]:
             try:
                 kind = config.get(name, ColumnConfig()).kind
-                return _prepare_column(frame, name, kind, keep_raw), None
+                return _prepare_column(frame, name, kind, chunk_of_row), None
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
 
@@ -268,13 +273,12 @@ class PreparedReference:
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         assert self._plan is not None
         whole = self.samples[name]
-        if raw.order is not None:
+        if raw.chunk_of_sorted is not None:
             assert isinstance(whole, NumericSample) and whole.values is not None
             sorted_ref = SortedReference(whole)
-            # Chunk of each sorted value. A stable sort of these small integers (a radix sort)
-            # lists every chunk's positions in the sorted reference, each still ascending.
-            ids = work_buffers.buffer("reference.chunk_ids", raw.order.size, chunk_of_row.dtype)
-            chunk_sorted = np.take(chunk_of_row, raw.order, out=ids, mode="clip")
+            # A stable sort of the sorted values' small chunk ids (a radix sort) lists every
+            # chunk's positions in the sorted reference, each still ascending.
+            chunk_sorted = raw.chunk_of_sorted
             grouped = np.argsort(chunk_sorted, kind="stable")
             ordered = work_buffers.buffer("reference.ordered_ids", grouped.size, chunk_of_row.dtype)
             np.take(chunk_sorted, grouped, out=ordered, mode="clip")

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import Alert, Monitor
+from mlsteward.interfaces.cli import monitor_performance as perf_cli
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
 from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
@@ -26,6 +27,9 @@ app = typer.Typer(
 )
 
 NameArgument = Annotated[str, typer.Argument(help="Monitor name.", show_default=False)]
+_PERF = "Performance check"
+
+app.command("performance")(perf_cli.performance)
 
 
 def backend(ctx: typer.Context, uri: str | None) -> MonitoringBackend:
@@ -83,7 +87,9 @@ def create(
     profile_name: Annotated[str, typer.Option("--profile", help="Stored reference profile.")],
     check: Annotated[
         list[str] | None,
-        typer.Option(help="column_drift, dataset_drift or missing_share (repeatable)."),
+        typer.Option(
+            help="column_drift, dataset_drift, missing_share or performance (repeatable)."
+        ),
     ] = None,
     column: Annotated[list[str] | None, typer.Option(help="Only these columns.")] = None,
     test: Annotated[list[str] | None, typer.Option(help="COLUMN=TEST override.")] = None,
@@ -94,10 +100,66 @@ def create(
     timestamp_column: Annotated[str | None, typer.Option(help="Column for --period.")] = None,
     interval: Annotated[int, typer.Option(help="Run every N seconds (0: manual).")] = 0,
     webhook: Annotated[list[str] | None, typer.Option(help="POST alerts here.")] = None,
+    perf_task: Annotated[
+        str | None, typer.Option(help=perf_cli.TASK_HELP, rich_help_panel=_PERF)
+    ] = None,
+    perf_id_column: Annotated[
+        str | None, typer.Option(help="Id joining labels to predictions.", rich_help_panel=_PERF)
+    ] = None,
+    perf_labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Labels: file, glob or dataset:REF of (id, label).", rich_help_panel=_PERF
+        ),
+    ] = None,
+    perf_label_column: Annotated[
+        str | None, typer.Option(help="Label column (default label).", rich_help_panel=_PERF)
+    ] = None,
+    perf_prediction: Annotated[
+        str | None, typer.Option(help="Predicted label/value column.", rich_help_panel=_PERF)
+    ] = None,
+    perf_proba: Annotated[
+        list[str] | None, typer.Option(help=perf_cli.PROBA_HELP, rich_help_panel=_PERF)
+    ] = None,
+    perf_class: Annotated[
+        list[str] | None, typer.Option(help="Class labels in order.", rich_help_panel=_PERF)
+    ] = None,
+    perf_reference: Annotated[
+        str | None,
+        typer.Option(help="Labelled reference (CBPE estimates).", rich_help_panel=_PERF),
+    ] = None,
+    perf_reference_label: Annotated[
+        str | None, typer.Option(help="Label column of the reference.", rich_help_panel=_PERF)
+    ] = None,
+    perf_bound: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="METRIC=VALUE: a minimum (accuracy, f1, roc_auc, r2...) or a maximum "
+            "(mae, rmse...).",
+            rich_help_panel=_PERF,
+        ),
+    ] = None,
+    perf_min_labels: Annotated[
+        int | None,
+        typer.Option(help="Labels a chunk needs to be judged (50).", rich_help_panel=_PERF),
+    ] = None,
     json_output: JsonOption = False,
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
     """Create a monitor of a target against a stored reference profile."""
+    performance = perf_cli.performance_options(
+        task=perf_task,
+        id_column=perf_id_column,
+        labels=perf_labels,
+        label_column=perf_label_column,
+        prediction=perf_prediction,
+        proba=perf_proba,
+        classes=perf_class,
+        reference=perf_reference,
+        reference_label=perf_reference_label,
+        bounds=perf_bound,
+        min_labels=perf_min_labels,
+    )
     thresholds = {k: float(v) for k, v in _pairs(threshold or [], "--threshold").items()}
     chunking = {"size": chunk_size, "period": period, "timestamp_column": timestamp_column}
     options = {
@@ -109,6 +171,7 @@ def create(
         "chunking": {k: v for k, v in chunking.items() if v is not None},
         "interval_s": interval,
         "webhooks": webhook or [],
+        "performance": performance,
     }
     monitor = backend(ctx, tracking_uri_option).create_monitor(name, target, profile_name, options)
     if json_output:
@@ -201,6 +264,8 @@ def show(
     out.print(f"[bold]{escape(monitor.name)}[/]  target {escape(monitor.target)}")
     out.print(f"  profile {escape(monitor.profile)}  checks {', '.join(monitor.checks)}")
     out.print(f"  schedule: {_monitor_row(monitor)[3]}, next {format_time(monitor.next_run_time)}")
+    for line in perf_cli.performance_lines(monitor.performance):
+        out.print(f"  {line}")
     for r in runs:
         out.print(
             f"  run {r.run_id} {format_time(r.start_time)} {r.status} rows={r.n_rows} "

@@ -6,11 +6,11 @@ Reports come back as ``text/html`` (self-contained pages); everything else is JS
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.drift import ReferenceProfile
@@ -35,6 +35,22 @@ class ProfileRequest(_Request):
     replace: bool = True
 
 
+class PerformanceRequest(_Request):
+    """The performance check's settings; the service validates their meaning."""
+
+    task: Literal["binary", "multiclass", "regression"]
+    id_column: StrictStr
+    labels: StrictStr
+    label_column: StrictStr = "label"
+    prediction: StrictStr | None = None
+    scores: StrictStr | dict[str, StrictStr] | None = None
+    classes: list[StrictStr | StrictInt] | None = None
+    reference: StrictStr | None = None
+    reference_label: StrictStr | None = None
+    bounds: dict[str, StrictFloat | StrictInt] = {}
+    min_labels: StrictInt = 50
+
+
 class MonitorRequest(_Request):
     name: str
     target: str
@@ -48,6 +64,7 @@ class MonitorRequest(_Request):
     interval_s: StrictInt = 0
     webhooks: list[str] = []
     enabled: bool = True
+    performance: PerformanceRequest | None = None
 
 
 def _html(text: str) -> HTMLResponse:
@@ -92,7 +109,9 @@ def get_profile(name: str, ctx: Ctx) -> Response:
 
 @router.post("/monitors", status_code=201)
 def create_monitor(body: MonitorRequest, ctx: Ctx) -> Response:
-    options = body.model_dump(exclude={"name", "target", "profile"})
+    options = body.model_dump(exclude={"name", "target", "profile", "performance"})
+    if body.performance is not None:
+        options["performance"] = body.performance.model_dump()
     monitor = m.create_monitor(ctx, body.name, body.target, body.profile, **options)
     return json_response(encode(monitor), 201)
 

@@ -137,7 +137,11 @@ def create_monitor(name: str, target: str, profile: str, **options: Any) -> Moni
 
     Options: ``checks``, ``columns``, ``tests``, ``thresholds``, ``drift_share``,
     ``chunking`` (``{"size": N}`` or ``{"period": "day", "timestamp_column": "ts"}``),
-    ``interval_s`` (0: manual runs only), ``webhooks``, ``enabled``.
+    ``interval_s`` (0: manual runs only), ``webhooks``, ``enabled``, and ``performance``:
+    the performance check with late labels joined by id, e.g.
+    ``{"task": "binary", "id_column": "request_id", "prediction": "pred",
+    "scores": "p_churn", "labels": "dataset:churn-labels", "bounds": {"accuracy": 0.8}}``
+    (see ``docs/monitoring.md`` for every setting).
     """
     return monitoring_backend().create_monitor(name, target, profile, options)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,10 +125,12 @@ def raise_alerts(
     run: MonitorRun,
     breaches: Sequence[Breach],
     *,
-    resolve: bool,
+    resolve: bool | Collection[str],
 ) -> tuple[list[Alert], list[Alert], list[Delivery]]:
     """Open or count alerts for ``breaches``; with ``resolve`` close the ones that went away.
 
+    ``resolve`` is True (every check was judged), False (none was), or the names of the checks
+    judged this run: open alerts of other checks stay open, since "could not tell" is not "fine".
     Returns the alerts opened, the alerts resolved and the webhook deliveries made.
     """
     store = monitoring_store(ctx)
@@ -159,6 +161,9 @@ def raise_alerts(
     resolved: list[Alert] = []
     if resolve:
         keep = [(b.check, b.column) for b in breaches]
+        if not isinstance(resolve, bool):
+            held = store.list_alerts(monitor.name, "open")
+            keep += [(a.check, a.column) for a in held if a.check not in resolve]
         resolved = store.resolve_alerts(monitor.name, keep, now)
         for alert in resolved:
             logger.info("monitor %s: alert on %s resolved", monitor.name, alert.column)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,23 @@ class LateLabelPerformance:
     def for_report(self) -> CBPEReport | PerformanceReport:
         """What the drift report's performance section shows (estimates carry realized)."""
         return self.estimated if self.estimated is not None else self.realized
+
+    def windows(self) -> list[dict[str, Any]]:
+        """Per chunk (or whole): labelled/total, realized metrics, estimate with band."""
+        from mlsteward.services.monitoring.performance_windows import window_rows
+
+        return window_rows(self)
+
+    def to_html(self, title: str = "Performance with late labels") -> str:
+        """One offline page: the per-window table and the metrics over time."""
+        from mlsteward.services.monitoring.late_label_report import late_label_html
+
+        return late_label_html(self, title)
+
+    def save_html(self, path: str | Path, title: str = "Performance with late labels") -> Path:
+        target = Path(path)
+        target.write_text(self.to_html(title), encoding="utf-8")
+        return target
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,7 +138,7 @@ def late_label_performance(
     task: str,
     prediction: str | None = None,
     label_column: str = "label",
-    scores: str | Mapping[object, str] | None = None,
+    scores: str | Mapping[Any, str] | None = None,
     classes: Sequence[object] | None = None,
     reference: object | None = None,
     reference_label: str | None = None,
@@ -155,7 +173,9 @@ def late_label_performance(
             chunker=chunker,
         )
     except ValueError as error:
-        raise InvalidArgumentError(f"Cannot compute realized performance: {error}") from error
+        # Name the user's label column, not the joined frame's internal one.
+        text = str(error).replace(repr(LABEL_TARGET), f"{label_column!r} (labels)")
+        raise InvalidArgumentError(f"Cannot compute realized performance: {text}") from error
     coverage = _coverage(joined, chunker)
     estimated = None
     if reference is not None and task != "regression":
@@ -191,7 +211,7 @@ def _frame(data: object, what: str) -> pd.DataFrame:
 
 
 def _score_columns(
-    scores: str | Mapping[object, str] | None, classes: Sequence[object] | None
+    scores: str | Mapping[Any, str] | None, classes: Sequence[object] | None
 ) -> str | list[str] | None:
     if scores is None or isinstance(scores, str):
         return scores
@@ -201,7 +221,7 @@ def _score_columns(
 
 def _argmax_prediction(
     joined: pd.DataFrame,
-    scores: str | Mapping[object, str] | None,
+    scores: str | Mapping[Any, str] | None,
     classes: Sequence[object] | None,
 ) -> str:
     """Without a prediction column: add the arg-max class (multiclass) or p >= 0.5 (binary)."""

@@ -8,6 +8,7 @@ message in the run (status ``error`` or ``empty``), so the scheduler keeps going
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +25,21 @@ from mlsteward.domain.monitoring import (
 )
 from mlsteward.engines.drift import default_registry
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring.alerts import Delivery, find_breaches, raise_alerts
+from mlsteward.services.monitoring.alerts import Breach, Delivery, find_breaches, raise_alerts
+from mlsteward.services.monitoring.performance_check import (
+    PerformanceOutcome,
+    evaluate_performance,
+)
+from mlsteward.services.monitoring.performance_config import validate_performance
 from mlsteward.services.monitoring.profiles import get_profile_record, load_profile
 from mlsteward.services.monitoring.report_views import summary_of
 from mlsteward.services.monitoring.reports import drift_report, make_chunker
 from mlsteward.services.monitoring.store_access import monitoring_store
-from mlsteward.services.monitoring.targets import read_target, validate_target
+from mlsteward.services.monitoring.targets import TargetData, is_glob, read_target, validate_target
 
 MAX_RUNS = 1000
+#: Checks judged from the drift report (resolvable when a run read data and made a report).
+DRIFT_CHECKS = ("column_drift", "dataset_drift", "missing_share")
 
 
 @dataclass(frozen=True)
@@ -65,13 +73,28 @@ def create_monitor(
     interval_s: int = 0,
     webhooks: Sequence[str] = (),
     enabled: bool = True,
+    performance: Mapping[str, Any] | None = None,
 ) -> Monitor:
-    """Validate and store a monitor; with ``interval_s`` > 0 it is due at once."""
+    """Validate and store a monitor; with ``interval_s`` > 0 it is due at once.
+
+    ``performance`` configures the ``performance`` check (see ``performance_config``); giving
+    it adds the check.
+    """
     clean = validate_monitoring_name("Monitor", name)
     get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
+    checks = list(checks)
     unknown = sorted(set(checks) - set(CHECKS))
     if unknown or not checks:
-        raise InvalidArgumentError(f"Checks must be some of {list(CHECKS)}, got {list(checks)}")
+        raise InvalidArgumentError(f"Checks must be some of {list(CHECKS)}, got {checks}")
+    clean_performance = None
+    if performance is not None:
+        clean_performance = validate_performance(ctx, performance)
+        if "performance" not in checks:
+            checks.append("performance")
+    elif "performance" in checks:
+        raise InvalidArgumentError(
+            "The performance check needs a performance configuration (task, id_column, labels, ...)"
+        )
     registry = default_registry()
     clean_tests: dict[str, list[str]] = {}
     for column, names in (tests or {}).items():
@@ -98,7 +121,7 @@ def create_monitor(
         name=clean,
         target=validate_target(ctx, target),
         profile=profile,
-        checks=list(checks),
+        checks=checks,
         columns=list(columns) if columns is not None else None,
         tests=clean_tests,
         thresholds=clean_thresholds,
@@ -108,6 +131,7 @@ def create_monitor(
         webhooks=[_validate_webhook(u) for u in webhooks],
         enabled=enabled,
         state={"seen": []},
+        performance=clean_performance,
         created_by=ctx.actor,
         creation_time=now,
         next_run_time=now if interval_s > 0 and enabled else None,
@@ -146,6 +170,33 @@ def run_report_html(ctx: ServiceContext, run_id: str) -> str:
     return ctx.blobs.read_bytes(run.report_digest).decode("utf-8")
 
 
+def _performance(ctx: ServiceContext, monitor: Monitor, data: TargetData) -> PerformanceOutcome:
+    """The performance check on the predictions (every file of a glob: labels arrive late
+    for predictions earlier runs already checked for drift). Never raises."""
+    try:
+        frame = data.frame
+        if is_glob(monitor.target):
+            frame = read_target(ctx, monitor.target, []).frame
+    except MlstewardError as error:
+        frame, problem = None, error.message
+    except (OSError, ValueError, TypeError) as error:
+        frame, problem = None, f"{type(error).__name__}: {error}"
+    else:
+        problem = "no predictions to join labels to"
+    if frame is None or len(frame) == 0:
+        message = f"performance check skipped: {problem}"
+        return PerformanceOutcome({"error": message}, messages=[message])
+    return evaluate_performance(ctx, monitor, frame)
+
+
+def _without_windows(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary for the event log: per-chunk performance rows stay in the run only."""
+    perf = summary.get("performance")
+    if not isinstance(perf, dict) or "windows" not in perf:
+        return summary
+    return {**summary, "performance": {k: v for k, v in perf.items() if k != "windows"}}
+
+
 def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     """Evaluate the monitor now and act on what it finds."""
     store = monitoring_store(ctx)
@@ -156,13 +207,22 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     status, message, drifted, n_rows = "error", None, False, 0
     summary: dict[str, Any] = {}
     report_digest = json_digest = None
-    breaches = []
+    breaches: list[Breach] = []
+    judged: set[str] = set()
     try:
         data = read_target(ctx, monitor.target, seen)
         seen += [f for f in data.files if f not in seen and not f.startswith("dataset:")]
         notes = list(data.messages)
+        perf = None
+        if monitor.performance is not None and "performance" in monitor.checks:
+            perf = _performance(ctx, monitor, data)
+            summary["performance"] = perf.summary
+            breaches += perf.breaches
+            judged.update(perf.judged)
+        perf_notes = perf.messages if perf is not None else []
         if data.frame is None or len(data.frame) == 0:
-            status, message = "empty", "; ".join(notes) or "empty window: no rows to check"
+            status = "empty"
+            message = "; ".join([*notes, *perf_notes]) or "empty window: no rows to check"
         else:
             report = drift_report(
                 load_profile(ctx, monitor.profile),
@@ -172,14 +232,18 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
                 tests=monitor.tests,
                 thresholds=monitor.thresholds,
                 drift_share=monitor.drift_share,
+                performance=perf.report if perf is not None else None,
                 title=f"Monitor {monitor.name}",
             )
+            if perf is not None:
+                report = dataclasses.replace(report, performance_check=perf.summary)
             report_digest, _ = ctx.blobs.put_bytes(report.to_html().encode("utf-8"))
             json_digest, _ = ctx.blobs.put_bytes(report.to_json().encode("utf-8"))
-            summary = {**summary_of(report.drift), "files": data.files}
-            breaches = find_breaches(monitor, report.drift)
+            summary = {**summary_of(report.drift), "files": data.files, **summary}
+            breaches += find_breaches(monitor, report.drift)
+            judged.update(DRIFT_CHECKS)
             status, drifted, n_rows = "ok", report.drifted, report.drift.whole.n_rows
-            message = "; ".join([*notes, *report.drift.messages]) or None
+            message = "; ".join([*notes, *report.drift.messages, *perf_notes]) or None
     except MlstewardError as error:
         message = error.message
     except (OSError, ValueError, TypeError) as error:  # unreadable data: recorded, not raised
@@ -203,8 +267,14 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     store.append_event(
         "monitor.run",
         monitor.name,
-        {"run_id": run_id, "status": status, "drifted": drifted, "message": message, **summary},
+        {
+            "run_id": run_id,
+            "status": status,
+            "drifted": drifted,
+            "message": message,
+            **_without_windows(summary),
+        },
         end,
     )
-    opened, resolved, deliveries = raise_alerts(ctx, monitor, run, breaches, resolve=status == "ok")
+    opened, resolved, deliveries = raise_alerts(ctx, monitor, run, breaches, resolve=judged)
     return MonitorRunResult(run, opened, resolved, deliveries)

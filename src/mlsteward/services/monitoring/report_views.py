@@ -213,3 +213,51 @@ def summary_of(report: DriftReport) -> Mapping[str, Any]:
         "drifted_columns": [c.column for c in whole.columns if c.drifted],
         "errors": {c.column: c.message for c in whole.columns if c.status == "error"},
     }
+
+
+def _band(cell: Mapping[str, Any] | None) -> str:
+    if not cell or cell.get("estimate") is None:
+        return "-"
+    lo, hi = cell.get("lower"), cell.get("upper")
+    band = f" [{_num(lo)}, {_num(hi)}]" if lo is not None and hi is not None else ""
+    return _num(cell["estimate"]) + band
+
+
+def performance_table(check: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Per window: labelled/total, realized and estimated (with band) for each metric.
+
+    ``check`` is the summary of a performance check (or of a one-shot late-label result):
+    the metrics shown are its bounded ones, else every realized metric.
+    """
+    if not check or "windows" not in check:
+        return None
+    windows = check["windows"]
+    metrics = list(check.get("bounds") or {}) or (list(windows[0]["realized"]) if windows else [])
+    rows = []
+    for w in windows:
+        cells = []
+        for m in metrics:
+            value = w["realized"].get(m)
+            cells.append(
+                {
+                    "realized": "-" if value is None else _num(value),
+                    "estimate": _band(w["estimated"].get(m)),
+                    "bad": m in w.get("breached", ()),
+                    "bad_estimate": m in w.get("estimate_breached", ()),
+                }
+            )
+        rows.append(
+            {
+                "window": w.get("start") or w["window"],
+                "coverage": f"{w['n_labelled']}/{w['n_predictions']}",
+                "judged": w.get("judged", True),
+                "cells": cells,
+            }
+        )
+    return {
+        "metrics": metrics,
+        "rows": rows,
+        "estimated": bool(check.get("estimated")),
+        "rules": list(check.get("rules") or []),
+        "messages": list(check.get("messages") or []),
+    }

@@ -30,7 +30,11 @@ from mlsteward.engines.drift import (
     build_profile,
     to_jsonable,
 )
-from mlsteward.services.monitoring.report_views import column_views, performance_views
+from mlsteward.services.monitoring.report_views import (
+    column_views,
+    performance_table,
+    performance_views,
+)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -81,6 +85,8 @@ class MonitoringReport:
     generated: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     )
+    # a monitor's performance check: labels joined by id, per window, judged against bounds
+    performance_check: Mapping[str, Any] | None = None
     # for plots only (not serialized): the reference profile and the current data
     reference_profile: ReferenceProfile | None = field(default=None, repr=False, compare=False)
     current: Any = field(default=None, repr=False, compare=False)
@@ -99,6 +105,9 @@ class MonitoringReport:
             "generated": self.generated,
             "drift": self.drift.to_dict(),
             "performance": self.performance.to_dict() if self.performance else None,
+            "performance_check": (
+                dict(self.performance_check) if self.performance_check is not None else None
+            ),
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -127,6 +136,7 @@ class MonitoringReport:
                 messages=self.drift.messages,
                 columns=column_views(self.drift, self.reference_profile, frame),
                 performance=performance_views(self.performance),
+                performance_check=performance_table(self.performance_check),
             )
         )
 
@@ -142,6 +152,11 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else "-"
     return str(value)
+
+
+def render_page(template: str, **values: Any) -> str:
+    """Render one of this package's HTML templates (autoescaped; ``fmt`` formats numbers)."""
+    return _environment().get_template(template).render(**values)
 
 
 def _environment() -> jinja2.Environment:

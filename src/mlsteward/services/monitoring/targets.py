@@ -28,6 +28,11 @@ class TargetData:
     messages: list[str] = field(default_factory=list)
 
 
+def is_glob(target: str) -> bool:
+    """A glob of files (each run of a monitor reads only its new files for drift)."""
+    return not target.startswith(DATASET_PREFIX) and any(ch in target for ch in _GLOB_CHARS)
+
+
 def validate_target(ctx: ServiceContext, target: str) -> str:
     if not isinstance(target, str) or not target.strip():
         raise InvalidArgumentError("A monitor needs a target: a file path, a glob or dataset:REF")
@@ -73,8 +78,13 @@ def read_file(path: str) -> pd.DataFrame:
     raise InvalidArgumentError(f"Cannot read {path!r}: only .csv and .parquet files")
 
 
-def read_target(ctx: ServiceContext, target: str, seen: list[str]) -> TargetData:
-    """Read the target; ``seen`` lists files earlier runs of a glob target already read."""
+def read_target(
+    ctx: ServiceContext, target: str, seen: list[str], *, missing_ok: bool = False
+) -> TargetData:
+    """Read the target; ``seen`` lists files earlier runs of a glob target already read.
+
+    With ``missing_ok`` a file that does not exist (yet) reads as no rows, with a note.
+    """
     if target.startswith(DATASET_PREFIX):
         from mlsteward.services.data.versions import load_table
 
@@ -90,6 +100,8 @@ def read_target(ctx: ServiceContext, target: str, seen: list[str]) -> TargetData
     elif os.path.isfile(target):
         _require_allowed(ctx, target, target)
         files = [target]
+    elif missing_ok:
+        return TargetData(None, [], [f"{target!r} does not exist yet"])
     else:
         raise InvalidArgumentError(f"Target {target!r} does not exist")
     frames, messages, read = [], [], []

@@ -86,6 +86,9 @@ class SqlMonitoringMixin(MonitoringStore):
                         name=monitor.name,
                         spec=_dumps({f: getattr(monitor, f) for f in _SPEC_FIELDS}),
                         state=_dumps(monitor.state),
+                        performance=(
+                            None if monitor.performance is None else _dumps(monitor.performance)
+                        ),
                         enabled=monitor.enabled,
                         interval_s=monitor.interval_s,
                         created_by=monitor.created_by,
@@ -308,6 +311,7 @@ def _monitor(row: Row[Any]) -> Monitor:
         interval_s=int(row.interval_s),
         enabled=bool(row.enabled),
         state=json.loads(row.state),
+        performance=None if row.performance is None else json.loads(row.performance),
         created_by=row.created_by,
         creation_time=int(row.creation_time),
         last_run_time=row.last_run_time,

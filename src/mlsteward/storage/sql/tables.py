@@ -435,6 +435,8 @@ monitors = Table(
     Column("creation_time", BigInteger, nullable=False),
     Column("last_run_time", BigInteger, nullable=True),
     Column("next_run_time", BigInteger, nullable=True),
+    # migration 0005: the performance check's configuration as JSON, NULL without one
+    Column("performance", Text, nullable=True),
     Index("ix_monitors_next_run_time", "next_run_time"),
 )
 

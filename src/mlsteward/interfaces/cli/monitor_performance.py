@@ -1,0 +1,206 @@
+"""Performance with late labels in the CLI: ``monitor create``'s ``--perf-*`` options, the
+performance lines of ``monitor show``, and the one-shot ``monitor performance`` command.
+
+Parsing and rendering only; the meaning of every setting is checked by the monitoring service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.interfaces.cli.output import console, print_json
+
+TASK_HELP = "binary, multiclass or regression."
+PROBA_HELP = (
+    "Probability column: one for binary (the positive class), CLASS=COLUMN per class for "
+    "multiclass (repeatable)."
+)
+
+
+def parse_scores(values: list[str] | None) -> str | dict[str, str] | None:
+    """``["p"]`` -> ``"p"``; ``["cat=p_cat", "dog=p_dog"]`` -> a class -> column mapping."""
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out = {}
+    for item in values:
+        cls, sep, col = item.partition("=")
+        if not sep or not cls or not col:
+            raise InvalidArgumentError(f"--proba for several classes is CLASS=COLUMN, got {item!r}")
+        out[cls] = col
+    return out
+
+
+def _bounds(values: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in values or []:
+        metric, sep, value = item.partition("=")
+        try:
+            out[metric] = float(value)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"--perf-bound is METRIC=NUMBER (e.g. accuracy=0.8), got {item!r}"
+            ) from None
+        if not sep or not metric:
+            raise InvalidArgumentError(f"--perf-bound is METRIC=NUMBER, got {item!r}")
+    return out
+
+
+def performance_options(
+    *,
+    task: str | None,
+    id_column: str | None,
+    labels: str | None,
+    label_column: str | None,
+    prediction: str | None,
+    proba: list[str] | None,
+    classes: list[str] | None,
+    reference: str | None,
+    reference_label: str | None,
+    bounds: list[str] | None,
+    min_labels: int | None,
+) -> dict[str, Any] | None:
+    """The ``performance`` setting of ``create_monitor`` from ``--perf-*`` options (None if
+    none was given)."""
+    given = {
+        "id_column": id_column,
+        "labels": labels,
+        "label_column": label_column,
+        "prediction": prediction,
+        "scores": parse_scores(proba),
+        "classes": classes or None,
+        "reference": reference,
+        "reference_label": reference_label,
+        "bounds": _bounds(bounds) or None,
+        "min_labels": min_labels,
+    }
+    if task is None:
+        if any(v is not None for v in given.values()):
+            raise InvalidArgumentError("The --perf-* options need --perf-task (" + TASK_HELP + ")")
+        return None
+    return {"task": task, **{k: v for k, v in given.items() if v is not None}}
+
+
+def performance_lines(config: dict[str, Any] | None) -> list[str]:
+    """What ``monitor show`` prints about the performance check (Rich markup, escaped)."""
+    if not config:
+        return []
+    from mlsteward.services.monitoring.performance_config import describe_bounds
+
+    scores = config.get("scores")
+    shown = ", ".join(f"{k}={v}" for k, v in scores.items()) if isinstance(scores, dict) else scores
+    lines = [
+        f"performance: {config['task']}, id {config['id_column']}, prediction "
+        f"{config.get('prediction') or '-'}, scores {shown or '-'}",
+        f"  labels {config['labels']} (column {config['label_column']}), judged with >= "
+        f"{config['min_labels']} labels per chunk",
+        f"  bounds: {', '.join(describe_bounds(config)) or 'none (metrics recorded only)'}",
+        "  estimates: "
+        + (f"CBPE, reference {config['reference']}" if config.get("reference") else "none"),
+    ]
+    return [escape(line) for line in lines]
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Table:
+    """Per window: labelled/total, realized metrics, and the estimate [band] when there is one."""
+    names = metrics or (list(windows[0]["realized"]) if windows else [])
+    estimated = any(w["estimated"] for w in windows)
+    table = Table("window", "labelled / total")
+    for name in names:
+        table.add_column(name, justify="right")
+        if estimated:
+            table.add_column(escape(f"{name} est. [band]"), justify="right")
+    for w in windows:
+        cells = [
+            escape(str(w.get("start") or w["window"])),
+            f"{w['n_labelled']}/{w['n_predictions']}",
+        ]
+        for name in names:
+            cells.append(_fmt(w["realized"].get(name)))
+            if estimated:
+                e = w["estimated"].get(name) or {}
+                band = (
+                    f" [{_fmt(e['lower'])}, {_fmt(e['upper'])}]"
+                    if e.get("lower") is not None and e.get("upper") is not None
+                    else ""
+                )
+                cells.append(_fmt(e.get("estimate")) + band)
+        table.add_row(*cells)
+    return table
+
+
+def performance(
+    predictions: Annotated[Path, typer.Argument(help="Predictions: a .csv or .parquet file.")],
+    labels: Annotated[Path, typer.Argument(help="Labels (id, label): a .csv or .parquet file.")],
+    id_column: Annotated[str, typer.Option(help="Id column joining labels to predictions.")],
+    task: Annotated[str, typer.Option(help=TASK_HELP)],
+    prediction: Annotated[str | None, typer.Option(help="Predicted label/value column.")] = None,
+    proba: Annotated[list[str] | None, typer.Option(help=PROBA_HELP)] = None,
+    class_: Annotated[
+        list[str] | None, typer.Option("--class", help="Class labels in order (repeatable).")
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="Label column of LABELS.")] = "label",
+    reference: Annotated[
+        Path | None, typer.Option(help="Labelled reference data: adds CBPE estimates.")
+    ] = None,
+    reference_label: Annotated[
+        str | None, typer.Option(help="Label column of --reference (default: --label-column).")
+    ] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk by rows.")] = None,
+    period: Annotated[str | None, typer.Option(help="Chunk by hour/day/week/month.")] = None,
+    timestamp_column: Annotated[str | None, typer.Option(help="Column for --period.")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Only these metrics in the table (repeatable).")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write an HTML report here.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Join late labels to predictions by id: realized metrics per chunk, with coverage."""
+    import mlsteward.monitoring as mon
+    from mlsteward.services.monitoring.targets import read_file
+
+    if chunk_size is not None and period is not None:
+        raise InvalidArgumentError("Give --chunk-size or --period, not both")
+    chunk_by: int | str | None = chunk_size if chunk_size is not None else period
+    perf = mon.late_label_performance(
+        read_file(str(predictions)),
+        read_file(str(labels)),
+        id_column=id_column,
+        task=task,
+        prediction=prediction,
+        label_column=label_column,
+        scores=parse_scores(proba),
+        classes=class_ or None,
+        reference=read_file(str(reference)) if reference is not None else None,
+        reference_label=reference_label,
+        chunk_by=chunk_by,
+        timestamp_column=timestamp_column,
+    )
+    windows = perf.windows()
+    if html is not None:
+        perf.save_html(html)
+    if json_output:
+        print_json({**perf.to_dict(), "windows": windows})
+        return
+    out = console()
+    whole = perf.coverage[0]
+    out.print(
+        f"{whole.n_labelled} of {whole.n_predictions} predictions labelled ({whole.share:.0%}); "
+        f"task {escape(perf.task)}"
+    )
+    out.print(window_table(windows, metric))
+    for message in perf.messages:
+        out.print(f"  {escape(message)}")
+    if html is not None:
+        out.print(f"Wrote {escape(str(html))}")

@@ -1,0 +1,48 @@
+"""One row per window of a late-label performance result: what the tables and checks read.
+
+A window is a chunk (or the whole data when there is no chunking). Its row holds how many
+predictions it has and how many of them are labelled, the realized metrics on the labelled
+rows, and the CBPE estimate with its confidence band when there is one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsteward.services.monitoring.late_labels import LateLabelPerformance
+
+
+def window_rows(perf: LateLabelPerformance) -> list[dict[str, Any]]:
+    """Rows for each chunk, or one row for the whole data without chunking.
+
+    ``n_scored`` counts the labelled rows a realized metric was computed on (a label that is
+    not one of the classes, or a missing prediction, is left out).
+    """
+    realized = perf.realized.chunks or (perf.realized.whole,)
+    coverage = perf.coverage[1:] if perf.realized.chunks else perf.coverage[:1]
+    if perf.estimated is None:
+        estimated: tuple[Any, ...] = (None,) * len(realized)
+    else:
+        estimated = perf.estimated.chunks if perf.realized.chunks else (perf.estimated.whole,)
+    rows = []
+    for result, cover, estimate in zip(realized, coverage, estimated, strict=True):
+        info = result.chunk
+        rows.append(
+            {
+                "window": info.key if info is not None else "whole",
+                "start": info.start if info is not None else None,
+                "n_predictions": cover.n_predictions,
+                "n_labelled": cover.n_labelled,
+                "n_scored": result.n_rows,
+                "realized": dict(result.metrics),
+                "estimated": (
+                    {}
+                    if estimate is None
+                    else {
+                        m.metric: {"estimate": m.estimate, "lower": m.lower, "upper": m.upper}
+                        for m in estimate.metrics
+                    }
+                ),
+            }
+        )
+    return rows
