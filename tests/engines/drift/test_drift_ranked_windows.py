@@ -25,6 +25,34 @@ def test_ranks_in_counts_with_ties() -> None:
     assert np.array_equal(left, np.searchsorted(ref, cur, side="left"))
 
 
+@pytest.mark.parametrize(
+    ("n", "m", "layout"),
+    [
+        (0, 1_000, "normal"),
+        (1_000, 0, "normal"),
+        (150_000, 140_000, "normal"),  # several merge blocks
+        (150_000, 140_000, "ties"),
+        (150_000, 140_000, "disjoint"),  # every current value above the reference
+        (150_000, 140_000, "copied"),  # current values taken from the reference
+        (3, 200_000, "normal"),
+    ],
+)
+def test_ranks_in_blocks_equal_binary_search(n: int, m: int, layout: str) -> None:
+    rng = np.random.default_rng(n + m)
+    if layout == "ties":
+        ref, cur = rng.integers(0, 40, n).astype(float), rng.integers(-3, 45, m).astype(float)
+    else:
+        ref, cur = rng.normal(size=n), rng.normal(0.3, 1.2, size=m)
+    if layout == "disjoint":
+        cur += 100.0
+    if layout == "copied":
+        cur[: m // 2] = rng.choice(ref, m // 2)
+    ref, cur = np.sort(ref), np.sort(cur)
+    right, left = ranks_in(ref, cur)
+    assert np.array_equal(right, np.searchsorted(ref, cur, side="right"))
+    assert np.array_equal(left, np.searchsorted(ref, cur, side="left"))
+
+
 def test_overlapping_windows_fall_back() -> None:
     ref = NumericSample.from_values(np.arange(10.0))
     values = np.arange(6.0)

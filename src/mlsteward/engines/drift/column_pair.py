@@ -303,16 +303,20 @@ def gap_from_ranks(small: FloatArray, n_large: int, right: IntArray, left: IntAr
     m = small.size
     if m > 1 and bool(np.all(small[1:] != small[:-1])):
         # No ties within the small sample (the usual case): every point is both the first and
-        # the last of its group. Same arithmetic as below, with three arrays instead of many.
-        pos = work_buffers.arange(m + 1, np.float64)
-        d = np.divide(left, n_large, out=work_buffers.buffer("gap.d", m, np.float64))
-        step = np.divide(pos[:m], m, out=work_buffers.buffer("gap.step", m, np.float64))
-        d -= step
-        best = max(float(d.max()), -float(d.min()))
-        np.divide(right, n_large, out=d)
-        np.divide(pos[1:], m, out=step)
-        d -= step
-        return max(best, float(d.max()), -float(d.min()))
+        # the last of its group. Same arithmetic as below, block by block in small arrays.
+        best = 0.0
+        for lo in range(0, m, work_buffers.BLOCK):
+            hi = min(lo + work_buffers.BLOCK, m)
+            pos = work_buffers.arange(hi + 1, np.float64)
+            d = np.divide(left[lo:hi], n_large, out=work_buffers.buffer("gap.d", hi - lo, float))
+            step = np.divide(pos[lo:hi], m, out=work_buffers.buffer("gap.step", hi - lo, float))
+            d -= step
+            best = max(best, float(d.max()), -float(d.min()))
+            np.divide(right[lo:hi], n_large, out=d)
+            np.divide(pos[lo + 1 : hi + 1], m, out=step)
+            d -= step
+            best = max(best, float(d.max()), -float(d.min()))
+        return best
     # Within the small sample: count <= s at the last of each tie group, < s at the first.
     is_last = np.empty(m, dtype=bool)
     np.not_equal(small[1:], small[:-1], out=is_last[:-1])

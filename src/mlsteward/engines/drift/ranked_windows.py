@@ -50,31 +50,50 @@ class RankedPair(ColumnPair):
 
 def ranks_in(reference: FloatArray, current: FloatArray) -> tuple[IntArray, IntArray]:
     """``(right, left)``: counts of sorted ``reference`` values ``<=``/``<`` each sorted
-    ``current`` value, from one stable merge (linear for two sorted runs)."""
-    n, m = reference.size, current.size
-    both = work_buffers.buffer("ranks.both", n + m, np.float64)
-    both[:n] = reference
-    both[n:] = current
-    merged = np.argsort(both, kind="stable")
-    # Stability puts reference values equal to a current value before it: its merged
-    # position minus its own index counts the reference values <= it.
-    is_cur = np.greater_equal(merged, n, out=work_buffers.buffer("ranks.flag", n + m, np.bool_))
-    del merged
-    right = np.flatnonzero(is_cur)
-    right -= work_buffers.arange(m)
-    left = right
-    if n and m:
-        below = np.subtract(right, 1, out=work_buffers.buffer("ranks.below", m, np.int64))
-        np.maximum(below, 0, out=below)
-        at = np.take(
-            reference, below, out=work_buffers.buffer("ranks.at", m, np.float64), mode="clip"
+    ``current`` value.
+
+    A merge of the two sorted runs, one block of current values at a time: each block is
+    merged (a stable sort of two sorted runs, linear) with just the reference values in its
+    range, so the whole costs one pass over both samples and holds only small work arrays.
+    Stability puts reference values equal to a current value before it, so a current value's
+    position in its merged block minus its own index counts the reference values ``<=`` it.
+    """
+    m = current.size
+    right = np.empty(m, dtype=np.int64)
+    if not reference.size:
+        right.fill(0)
+        return right, right
+    tied_at: list[IntArray] = []
+    for lo in range(0, m, work_buffers.BLOCK):
+        hi = min(lo + work_buffers.BLOCK, m)
+        block = current[lo:hi]
+        start = int(np.searchsorted(reference, block[0], side="left"))
+        stop = int(np.searchsorted(reference, block[-1], side="right"))
+        k = stop - start
+        both = work_buffers.buffer("ranks.both", k + hi - lo, np.float64)
+        both[:k] = reference[start:stop]
+        both[k:] = block
+        merged = np.argsort(both, kind="stable")
+        is_cur = np.greater_equal(
+            merged, k, out=work_buffers.buffer("ranks.flag", k + hi - lo, bool)
         )
-        tied = np.equal(at, current, out=work_buffers.buffer("ranks.flag", m, np.bool_))
-        tied &= right > 0
+        del merged
+        part = right[lo:hi]
+        np.subtract(np.flatnonzero(is_cur), work_buffers.arange(hi - lo), out=part)
+        part += start
+        # A current value tied with reference values needs its "<" count apart.
+        below = np.subtract(part, 1, out=work_buffers.buffer("ranks.below", hi - lo, np.int64))
+        np.maximum(below, 0, out=below)
+        at = np.take(reference, below, out=both[: hi - lo], mode="clip")
+        tied = np.equal(at, block, out=is_cur[: hi - lo])
+        tied &= part > 0
         if tied.any():
-            left = right.copy()
-            where = np.flatnonzero(tied)
-            left[where] = np.searchsorted(reference, current[where], side="left")
+            tied_at.append(np.flatnonzero(tied) + lo)
+    if not tied_at:
+        return right, right
+    where = np.concatenate(tied_at)
+    left = right.copy()
+    left[where] = np.searchsorted(reference, current[where], side="left")
     return right, left
 
 

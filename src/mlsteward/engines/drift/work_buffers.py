@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+#: Elements per block where a long pass is cut into cache-sized pieces (512 KiB of float64).
+BLOCK = 1 << 16
+
 _local = threading.local()
 _arange_lock = threading.Lock()
 _aranges: dict[str, np.ndarray] = {}
