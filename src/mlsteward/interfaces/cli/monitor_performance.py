@@ -83,7 +83,8 @@ def performance_options(
     }
     if task is None:
         if any(v is not None for v in given.values()):
-            raise InvalidArgumentError("The --perf-* options need --perf-task (" + TASK_HELP + ")")
+            tasks = TASK_HELP.rstrip(".")
+            raise InvalidArgumentError(f"The --perf-* options need --perf-task ({tasks})")
         return None
     return {"task": task, **{k: v for k, v in given.items() if v is not None}}
 
@@ -140,6 +141,16 @@ def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Ta
     return table
 
 
+def _read(path: Path, what: str) -> Any:
+    """A table from a .csv/.parquet file; a file that does not parse is an ``Error:`` line."""
+    from mlsteward.services.monitoring.targets import read_file
+
+    try:
+        return read_file(str(path))
+    except ValueError as error:  # pandas' EmptyDataError, ParserError, Arrow's errors
+        raise InvalidArgumentError(f"Cannot read the {what} {str(path)!r}: {error}") from None
+
+
 def performance(
     predictions: Annotated[Path, typer.Argument(help="Predictions: a .csv or .parquet file.")],
     labels: Annotated[Path, typer.Argument(help="Labels (id, label): a .csv or .parquet file.")],
@@ -168,26 +179,32 @@ def performance(
 ) -> None:
     """Join late labels to predictions by id: realized metrics per chunk, with coverage."""
     import mlsteward.monitoring as mon
-    from mlsteward.services.monitoring.targets import read_file
 
     if chunk_size is not None and period is not None:
         raise InvalidArgumentError("Give --chunk-size or --period, not both")
     chunk_by: int | str | None = chunk_size if chunk_size is not None else period
     perf = mon.late_label_performance(
-        read_file(str(predictions)),
-        read_file(str(labels)),
+        _read(predictions, "predictions"),
+        _read(labels, "labels"),
         id_column=id_column,
         task=task,
         prediction=prediction,
         label_column=label_column,
         scores=parse_scores(proba),
         classes=class_ or None,
-        reference=read_file(str(reference)) if reference is not None else None,
+        reference=_read(reference, "reference") if reference is not None else None,
         reference_label=reference_label,
         chunk_by=chunk_by,
         timestamp_column=timestamp_column,
     )
     windows = perf.windows()
+    known = list(windows[0]["realized"]) if windows else []
+    unknown = [m for m in metric or [] if m not in known]
+    if unknown:
+        raise InvalidArgumentError(
+            f"Unknown --metric {', '.join(unknown)} for a {perf.task} task; known: "
+            + ", ".join(known)
+        )
     if html is not None:
         perf.save_html(html)
     if json_output:

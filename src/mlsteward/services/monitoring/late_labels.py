@@ -31,6 +31,8 @@ from mlsteward.engines.drift import (
 from mlsteward.services.monitoring.reports import ChunkBy, make_chunker
 
 LABEL_TARGET = "__label__"
+#: The message of a classifier's result without a labelled reference.
+NO_REFERENCE = "no labelled reference: realized metrics only, no estimates"
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,9 @@ def join_labels(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Predictions with a ``__label__`` column joined by id (missing where not labelled yet).
 
-    Row order and count of ``predictions`` are kept. A label given twice for one id counts
-    once (the last one wins); labels for ids without a prediction are counted and ignored.
+    Row order and count of ``predictions`` are kept. Label rows without a value are ignored;
+    a label given twice for one id counts once (the last one wins); labels for ids without a
+    prediction are counted and ignored. Each of these is a message.
     """
     pred = _frame(predictions, "predictions")
     lab = _frame(labels, "labels")
@@ -107,6 +110,11 @@ def join_labels(
         raise InvalidArgumentError(f"prediction ids in {id_column!r} must be unique")
     messages: list[str] = []
     lab = lab[[id_column, label_column]].dropna(subset=[id_column])
+    blank = int(lab[label_column].isna().sum())
+    if blank:
+        # Dropped before de-duplication: an empty cell does not replace a real label.
+        messages.append(f"{blank} label row(s) without a value ignored")
+        lab = lab.dropna(subset=[label_column])
     repeated = int(lab[id_column].duplicated(keep="last").sum())
     if repeated:
         messages.append(f"{repeated} repeated label(s) for one id: the last one is used")
@@ -159,16 +167,21 @@ def late_label_performance(
         predictions, labels, id_column=id_column, label_column=label_column
     )
     chunker = make_chunker(chunk_by, timestamp_column)
-    score_columns = _score_columns(scores, classes)
     if prediction is None and task == "regression":
         raise InvalidArgumentError("regression needs the prediction column")
+    predicted = prediction or _argmax_prediction(joined, scores, classes)
+    if task != "regression":
+        for column in (LABEL_TARGET, predicted):
+            if column in joined.columns:
+                joined[column] = _class_values(joined[column])
+        classes = _resolve_classes(joined, task, predicted, scores, classes, messages)
     try:
         realized = realized_performance(
             joined,
             task=task,
             target=LABEL_TARGET,
-            prediction=prediction or _argmax_prediction(joined, scores, classes),
-            scores=score_columns,
+            prediction=predicted,
+            scores=_score_columns(scores, classes),
             classes=classes,
             chunker=chunker,
         )
@@ -188,15 +201,18 @@ def late_label_performance(
             y_pred=prediction,
             chunker=chunker,
         )
-        ref = _frame(reference, "reference").rename(
-            columns={reference_label or label_column: LABEL_TARGET}
-        )
+        ref_label = reference_label or label_column
+        ref = _frame(reference, "reference")
+        if ref_label not in ref.columns:
+            raise InvalidArgumentError(f"the reference has no label column {ref_label!r}")
+        ref = ref.rename(columns={ref_label: LABEL_TARGET})
+        ref[LABEL_TARGET] = _class_values(ref[LABEL_TARGET])
         try:
             estimated = estimator.fit(ref).estimate(joined)
         except (KeyError, ValueError) as error:
             raise InvalidArgumentError(f"Cannot estimate performance: {error}") from error
     elif reference is None and task != "regression":
-        messages.append("no labelled reference: realized metrics only, no estimates")
+        messages.append(NO_REFERENCE)
     return LateLabelPerformance(task, realized, estimated, coverage, tuple(messages))
 
 
@@ -210,13 +226,76 @@ def _frame(data: object, what: str) -> pd.DataFrame:
         raise InvalidArgumentError(f"Cannot read the {what}: {error}") from error
 
 
+def _score_of(scores: Mapping[Any, str], cls: object) -> str:
+    """The probability column of ``cls``: keys may be the class or its text (JSON keys)."""
+    for key in (cls, str(cls)):
+        if key in scores:
+            return scores[key]
+    raise InvalidArgumentError(f"'scores' has no probability column for the class {cls!r}")
+
+
 def _score_columns(
     scores: str | Mapping[Any, str] | None, classes: Sequence[object] | None
 ) -> str | list[str] | None:
     if scores is None or isinstance(scores, str):
         return scores
     order = list(classes) if classes is not None else list(scores)
-    return [scores[c] for c in order]
+    return [_score_of(scores, c) for c in order]
+
+
+def _class_values(values: pd.Series) -> pd.Series:
+    """Whole-number floats as ints, so classes compare as text: a CSV label column with an
+    empty cell reads as ``1.0``/``0.0``, which would never match the prediction ``1``."""
+    if not pd.api.types.is_float_dtype(values.dtype):
+        return values
+    present = values.dropna().to_numpy(dtype=np.float64)
+    if not np.isfinite(present).all() or (present != np.round(present)).any():
+        return values
+    return pd.Series(
+        [None if pd.isna(v) else int(v) for v in values], index=values.index, dtype=object
+    )
+
+
+def _resolve_classes(
+    joined: pd.DataFrame,
+    task: str,
+    predicted: str,
+    scores: str | Mapping[Any, str] | None,
+    classes: Sequence[object] | None,
+    messages: list[str],
+) -> list[object]:
+    """The class order metrics use (binary: the last is positive; multiclass: the order of
+    the probability columns), and a message for labels that are none of the classes.
+
+    Without ``classes``, a multiclass mapping gives the order; otherwise the distinct labels
+    and predictions (as text, sorted), and a binary task with more than two is an error
+    rather than metrics computed for a made-up positive class.
+    """
+    labelled = joined[LABEL_TARGET].dropna()
+    order: list[object]
+    if classes is not None:
+        order = list(classes)
+    elif isinstance(scores, Mapping):
+        order = list(scores)
+    else:
+        seen = [labelled, joined[predicted].dropna()] if predicted in joined else [labelled]
+        found = sorted({str(v) for part in seen for v in part.unique()})
+        order = list(found)
+        if task == "binary" and len(found) < 2 and set(found) <= {"0", "1"}:
+            order = ["0", "1"]  # one class seen so far: 1 is still the positive one
+        if task == "binary" and len(found) > 2:
+            shown = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
+            raise InvalidArgumentError(
+                f"A binary task has two classes, but labels and predictions have {len(found)}: "
+                f"{shown}. Give the classes (negative, positive) to score only those."
+            )
+    known = {str(c) for c in order}
+    outside = int((~labelled.astype(str).isin(known)).sum())
+    if outside:
+        messages.append(
+            f"{outside} label(s) are none of the classes {[str(c) for c in order]}: not scored"
+        )
+    return order
 
 
 def _argmax_prediction(
@@ -228,7 +307,7 @@ def _argmax_prediction(
     name = "__predicted__"
     if isinstance(scores, Mapping):
         order = list(classes) if classes is not None else list(scores)
-        matrix = joined[[scores[c] for c in order]].to_numpy(dtype=np.float64)
+        matrix = joined[[_score_of(scores, c) for c in order]].to_numpy(dtype=np.float64)
         joined[name] = np.asarray(order, dtype=object)[np.argmax(matrix, axis=1)]
         return name
     if isinstance(scores, str) and classes is not None and len(classes) == 2:

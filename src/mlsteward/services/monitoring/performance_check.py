@@ -15,7 +15,7 @@ label column, unparsable values) becomes a message; the drift checks run regardl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -25,8 +25,12 @@ from mlsteward.domain.monitoring import Monitor
 from mlsteward.engines.drift import CBPEReport, PerformanceReport
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.alerts import Breach
-from mlsteward.services.monitoring.late_labels import LateLabelPerformance, late_label_performance
-from mlsteward.services.monitoring.performance_config import describe_bounds, direction
+from mlsteward.services.monitoring.late_labels import (
+    NO_REFERENCE,
+    LateLabelPerformance,
+    late_label_performance,
+)
+from mlsteward.services.monitoring.performance_config import describe_bounds, direction, rule
 from mlsteward.services.monitoring.performance_windows import window_rows
 from mlsteward.services.monitoring.targets import read_target
 
@@ -65,10 +69,6 @@ def _compute(
     chunking: Mapping[str, Any],
 ) -> tuple[LateLabelPerformance, list[str]]:
     """The join and metrics; estimates that cannot be made are a message, not a failure."""
-    scores = config["scores"]
-    classes = config["classes"]
-    if isinstance(scores, Mapping) and classes is not None:
-        scores = {c: scores[str(c)] for c in classes}  # keyed like the labels in the data
 
     def run(ref: pd.DataFrame | None) -> LateLabelPerformance:
         return late_label_performance(
@@ -78,8 +78,8 @@ def _compute(
             task=config["task"],
             prediction=config["prediction"],
             label_column=config["label_column"],
-            scores=scores,
-            classes=classes,
+            scores=config["scores"],
+            classes=config["classes"],
             reference=ref,
             reference_label=config["reference_label"],
             chunk_by=dict(chunking) or None,
@@ -91,7 +91,9 @@ def _compute(
         return run(reference), []
     except InvalidArgumentError as error:
         perf = run(None)  # bad data raises again here, as itself
-        return perf, [f"no performance estimates: {error.message}"]
+        # A reference was given: say why it gave no estimates, not that there was none.
+        kept = tuple(m for m in perf.messages if m != NO_REFERENCE)
+        return replace(perf, messages=kept), [f"no performance estimates: {error.message}"]
 
 
 def _breached(value: float | None, bound: float, way: str) -> bool:
@@ -109,7 +111,6 @@ def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[
         row.update(judged=row["n_scored"] >= min_labels, breached=[], estimate_breached=[])
     for metric, bound in config["bounds"].items():
         way = direction(task, metric)
-        shown = f"{metric} {'>=' if way == 'higher' else '<='} {bound:g}"
         realized, estimated = [], []
         for row in rows:
             if row["n_scored"] >= min_labels and row["realized"].get(metric) is not None:
@@ -133,7 +134,12 @@ def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[
                 if _breached(edge, bound, way):
                     row["estimate_breached"].append(metric)
                     estimated.append({"window": row["window"], **band})
-        common = {"metric": metric, "bound": bound, "rule": shown, "min_labels": min_labels}
+        common = {
+            "metric": metric,
+            "bound": bound,
+            "rule": rule(task, metric, bound),
+            "min_labels": min_labels,
+        }
         if realized:
             values = [w["value"] for w in realized]
             breaches.append(

@@ -212,10 +212,11 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
     }
 
 
+def rule(task: str, metric: str, bound: float) -> str:
+    """``"accuracy >= 0.8"`` or ``"mae <= 2"``: one bound as people read it."""
+    return f"{metric} {'>=' if direction(task, metric) == 'higher' else '<='} {bound:g}"
+
+
 def describe_bounds(config: Mapping[str, Any]) -> list[str]:
     """``["accuracy >= 0.8", "mae <= 2"]``: the bounds as people read them."""
-    task = config["task"]
-    return [
-        f"{m} {'>=' if direction(task, m) == 'higher' else '<='} {b:g}"
-        for m, b in config.get("bounds", {}).items()
-    ]
+    return [rule(config["task"], m, b) for m, b in config.get("bounds", {}).items()]
