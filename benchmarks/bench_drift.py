@@ -23,7 +23,10 @@ Work done by each:
 Time is measured inside each process from reading the Parquet files to having the result
 (library imports excluded); peak memory is the process's maximum resident set size, shown
 whole and above the process's size after its imports ("base"), against the data's size in
-Arrow memory. Every contender runs with the same allocator settings (``ALLOCATOR_ENV``). A second
+Arrow memory. Every contender runs with the allocators' default settings, as users run them,
+so a peak includes memory an allocator keeps for reuse; ``--return-freed-memory`` runs everyone
+with allocators that hand freed memory straight back (``RETURN_FREED_ENV``: lower peaks, and
+slower, since every large block is then page-faulted in afresh). A second
 part streams 10,000,000 current rows in 500,000-row chunks against a stored reference profile
 and shows that peak memory does not grow with the number of rows.
 """
@@ -209,9 +212,11 @@ def start_peer_installs() -> dict[str, subprocess.Popen[bytes] | None]:
     return procs
 
 
-#: Same allocator settings for every contender: Arrow's default pool and glibc's adaptive mmap
-#: threshold both keep freed memory resident, which would measure the allocator, not the tool.
-ALLOCATOR_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": "1048576"}
+#: With ``--return-freed-memory``: Arrow's system pool and a fixed glibc mmap threshold, so
+#: freed blocks of 1 MiB and more go back to the OS at once (Arrow's default pool and glibc's
+#: adaptive threshold keep them for reuse). Applied to every contender alike.
+RETURN_FREED_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": "1048576"}
+ALLOCATOR_ENV: dict[str, str] = {}
 
 
 def run_json(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -242,6 +247,11 @@ def main() -> None:
     parser.add_argument("--stream-rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours (best is shown)")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument(
+        "--return-freed-memory",
+        action="store_true",
+        help="run every contender with allocators that return freed memory at once",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -252,6 +262,8 @@ def main() -> None:
         print(json.dumps(fn(*typed)))
         return
 
+    if args.return_freed_memory:
+        ALLOCATOR_ENV.update(RETURN_FREED_ENV)
     installs = {} if args.skip_peers else start_peer_installs()
     with tempfile.TemporaryDirectory(prefix="bench-drift-") as tmp:
         ref_path, cur_path = f"{tmp}/reference.parquet", f"{tmp}/current.parquet"
@@ -261,7 +273,8 @@ def main() -> None:
         pq.write_table(cur, cur_path)
         del ref, cur
         print(
-            f"data: 2 x {args.rows:,} rows x 25 columns, {data_mb:.0f} MB in Arrow memory",
+            f"data: 2 x {args.rows:,} rows x 25 columns, {data_mb:.0f} MB in Arrow memory; "
+            f"allocators: {'returning freed memory' if ALLOCATOR_ENV else 'default settings'}",
             flush=True,
         )
 

@@ -109,6 +109,35 @@ def test_cbpe_binary_estimates_track_realized_with_bands() -> None:
     json.dumps(report.to_dict(), allow_nan=False)
 
 
+def test_cbpe_binary_positive_class_named_by_classes() -> None:
+    """The positive class need not sort last: ``classes`` names it (last), and its
+    probability column is read as such."""
+    rng = np.random.default_rng(5)
+    ref, cur = _binary(rng, 20_000), _binary(rng, 10_000)
+    for df in (ref, cur):
+        df["y"] = np.where(df["y"] == 1, "accept", "reject")  # "accept" sorts first
+        df["pred"] = np.where(df["pred"] == 1, "accept", "reject")
+    cbpe = CBPE(
+        task="binary",
+        y_true="y",
+        y_pred_proba="proba",
+        y_pred="pred",
+        classes=["reject", "accept"],
+        chunker=Chunker(size=5_000),
+    ).fit(ref)
+    report = cbpe.estimate(cur)
+    assert report.classes == ("reject", "accept")
+    for ch in report.chunks:
+        m = ch.metric("roc_auc")
+        assert m.realized is not None and m.estimate is not None
+        assert abs(m.estimate - m.realized) < 0.03
+        assert m.realized > 0.8
+    with pytest.raises(ValueError, match="not one of the classes"):
+        CBPE(task="binary", y_true="y", y_pred_proba="proba", classes=["a", "b"]).fit(ref)
+    with pytest.raises(ValueError, match="two classes"):
+        CBPE(task="binary", y_true="y", y_pred_proba="proba", classes=["a"])
+
+
 def test_cbpe_multiclass_without_labels() -> None:
     rng = np.random.default_rng(4)
 

@@ -9,6 +9,7 @@ column is touched, so peak memory stays near one column's worth of temporaries.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -42,6 +43,17 @@ from mlsteward.engines.drift.spec import ColumnKind
 
 DEFAULT_DRIFT_SHARE = 0.5
 DEFAULT_LEARNED_K = 3.0
+#: Threads by default: columns are independent, but each thread holds its own work arrays.
+MAX_DEFAULT_JOBS = 4
+
+
+def default_jobs() -> int:
+    """Threads to test columns with: the CPUs this process may use, at most MAX_DEFAULT_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_JOBS))
 
 
 class DriftAnalyzer:
@@ -54,7 +66,8 @@ class DriftAnalyzer:
     reference is cut by ``chunker`` and each test's statistic gets an upper bound of
     ``mean + learned_k * std`` over out-of-sample reference chunks. ``drift_share`` is the
     share of drifted columns at which a whole window counts as drifted. ``n_jobs`` threads
-    test columns in parallel.
+    test columns in parallel (default: the CPUs this process may use, at most
+    ``MAX_DEFAULT_JOBS``; each thread adds work arrays of about a column's size).
     """
 
     def __init__(
@@ -70,9 +83,9 @@ class DriftAnalyzer:
         learned_k: float = DEFAULT_LEARNED_K,
         drift_share: float = DEFAULT_DRIFT_SHARE,
         registry: DriftTestRegistry | None = None,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
     ) -> None:
-        self.n_jobs = max(1, n_jobs)
+        self.n_jobs = default_jobs() if n_jobs is None else max(1, n_jobs)
         self.config = dict(column_config or {})
         self.extra_tests = tuple(extra_tests)
         self.thresholds = dict(thresholds or {})

@@ -100,7 +100,8 @@ class CBPE:
 
     ``y_pred_proba`` is the positive-class probability column (binary) or a mapping class ->
     probability column (multiclass). ``y_pred`` is the predicted-label column; without it the
-    label is ``proba >= threshold`` (binary) or the arg-max class.
+    label is ``proba >= threshold`` (binary) or the arg-max class. For binary, ``classes``
+    names the two labels with the positive one last (default: the reference's labels sorted).
     """
 
     def __init__(
@@ -115,9 +116,12 @@ class CBPE:
         chunker: Chunker | None = None,
         n_simulations: int = 200,
         seed: int = 0,
+        classes: Sequence[object] | None = None,
     ) -> None:
         if task not in ("binary", "multiclass"):
             raise ValueError("task must be 'binary' or 'multiclass'")
+        if task == "binary" and classes is not None and len(classes) != 2:
+            raise ValueError(f"binary task needs two classes, got {list(classes)}")
         if task == "multiclass" and isinstance(y_pred_proba, str):
             raise ValueError("multiclass needs a mapping class -> probability column")
         self.task, self.y_true, self.y_pred = task, y_true, y_pred
@@ -125,6 +129,7 @@ class CBPE:
         self.threshold, self.calibrate = threshold, calibrate
         self.chunker, self.n_simulations, self.seed = chunker, n_simulations, seed
         self._calibrators: list[object] = []
+        self._given_classes = [str(c) for c in classes] if classes is not None else None
         self.classes: list[str] = []
         self.alert_bounds: dict[str, tuple[float, float]] = {}
 
@@ -161,9 +166,15 @@ class CBPE:
         if isinstance(self.proba, str):
             y_series = frame.series(self.y_true)
             labels = sorted({str(v) for v in y_series.dropna().unique()})
-            if len(labels) > 2:
+            if self._given_classes is not None:
+                unknown = sorted(set(labels) - set(self._given_classes))
+                if unknown:
+                    raise ValueError(f"reference labels {unknown} are not one of the classes")
+                self.classes = list(self._given_classes)
+            elif len(labels) > 2:
                 raise ValueError(f"binary task but {len(labels)} label values in reference")
-            self.classes = labels if len(labels) == 2 else ["0", "1"]
+            else:
+                self.classes = labels if len(labels) == 2 else ["0", "1"]
         else:
             self.classes = [str(c) for c in self.proba]
         y = label_codes(frame.series(self.y_true), self.classes)

@@ -127,8 +127,8 @@ def label_codes(values: object, labels: Sequence[object]) -> NDArray[np.int64]:
 
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     text = s.astype(str).where(s.notna(), None)
-    cats = pd.Categorical(text, categories=list(dict.fromkeys(str(v) for v in labels)))
-    return np.asarray(cats.codes, dtype=np.int64)
+    known = pd.Index(list(dict.fromkeys(str(v) for v in labels)))
+    return np.asarray(known.get_indexer(text), dtype=np.int64)
 
 
 def realized_performance(

@@ -31,6 +31,7 @@ from mlsteward.engines.drift.results import ColumnSummary
 from mlsteward.engines.drift.samples import (
     CategoricalSample,
     EmbeddingSample,
+    FloatArray,
     NumericSample,
 )
 from mlsteward.engines.drift.spec import ColumnKind
@@ -68,9 +69,17 @@ _Prepared = tuple[ColumnKind, Sample, "_RawColumn"]
 
 
 def _prepare_column(
-    frame: Frame, name: str, kind: ColumnKind | None, chunk_of_row: np.ndarray | None
+    frame: Frame,
+    name: str,
+    kind: ColumnKind | None,
+    chunk_of_row: np.ndarray | None,
+    slot: FloatArray,
 ) -> _Prepared | None:
-    """Kind, sample and (given the chunk of every row) what learned thresholds need."""
+    """Kind, sample and (given the chunk of every row) what learned thresholds need.
+
+    A numeric column's sorted values are written into ``slot`` (its row of the reference's
+    one block of sorted values) rather than a new array.
+    """
     keep = chunk_of_row is not None
     explicit = kind is not None
     kind = kind or frame.infer_kind(name)
@@ -88,13 +97,18 @@ def _prepare_column(
             # small chunk ids are kept, not the row order.
             order = np.argsort(values)
             n_finite = int(np.count_nonzero(np.isfinite(values)))
-            sorted_values = values[order[:n_finite]]
+            sorted_values = np.take(values, order[:n_finite], out=slot[:n_finite])
             sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
             assert chunk_of_row is not None
             raw.chunk_of_sorted = np.take(chunk_of_row, order[:n_finite])
             del order
         else:
-            sample = NumericSample.from_values(values)
+            finite = np.isfinite(values)
+            n_finite = int(np.count_nonzero(finite))
+            sorted_values = slot[:n_finite]
+            sorted_values[:] = values if n_finite == values.size else values[finite]
+            sorted_values.sort()
+            sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
     if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
         codes, labels = frame.categorical(name)
         sample = categorical_sample(codes, labels)
@@ -161,18 +175,25 @@ class PreparedReference:
                 continue
             names.append(name)
 
-        def prepare(name: str) -> tuple[_Prepared | None, str | None]:
+        # One block holds every numeric column's sorted values. Being large, it is mapped
+        # apart from the allocator's heaps, so these long-lived arrays do not pin the heaps
+        # that column-sized temporaries come and go in; rows of columns that turn out not
+        # to be numeric are never touched and take no memory.
+        block = np.empty((len(names), self.n_rows), dtype=np.float64)
+
+        def prepare(i: int) -> tuple[_Prepared | None, str | None]:
+            name = names[i]
             try:
                 kind = config.get(name, ColumnConfig()).kind
-                return _prepare_column(frame, name, kind, chunk_of_row), None
+                return _prepare_column(frame, name, kind, chunk_of_row, block[i]), None
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
 
         if n_jobs > 1 and len(names) > 1:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                prepared = list(pool.map(prepare, names))
+                prepared = list(pool.map(prepare, range(len(names))))
         else:
-            prepared = [prepare(name) for name in names]
+            prepared = [prepare(i) for i in range(len(names))]
         for name, (column, error) in zip(names, prepared, strict=True):
             if error is not None:
                 self.messages.append(error)

@@ -200,6 +200,7 @@ def late_label_performance(
             y_pred_proba=scores,
             y_pred=prediction,
             chunker=chunker,
+            classes=classes if task == "binary" else None,
         )
         ref_label = reference_label or label_column
         ref = _frame(reference, "reference")
