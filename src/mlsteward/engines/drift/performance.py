@@ -128,7 +128,7 @@ def label_codes(values: object, labels: Sequence[object]) -> NDArray[np.int64]:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     text = s.astype(str).where(s.notna(), None)
     known = pd.Index(list(dict.fromkeys(str(v) for v in labels)))
-    return np.asarray(known.get_indexer(text), dtype=np.int64)
+    return np.asarray(known.get_indexer(pd.Index(text)), dtype=np.int64)
 
 
 def realized_performance(
