@@ -9,7 +9,13 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlsteward.engines.drift import CategoricalSample, ColumnKind, ColumnPair, NumericSample
+from mlsteward.engines.drift import (
+    CategoricalSample,
+    ColumnKind,
+    ColumnPair,
+    NumericSample,
+    ks_distribution,
+)
 from mlsteward.engines.drift.categorical_tests import (
     chi_square,
     jensen_shannon_categorical,
@@ -64,6 +70,20 @@ def test_ks_matches_scipy(n1: int, n2: int, shift: float) -> None:
     assert out.statistic == pytest.approx(ref.statistic, abs=TOL)
     assert out.p_value == pytest.approx(ref.pvalue, abs=TOL)
     assert not out.approximate
+
+
+@pytest.mark.parametrize(("n1", "n2"), [(7, 5), (100, 37), (1_000, 999), (3_000, 2_000)])
+def test_ks_exact_pvalue_without_scipys_compiled_count(
+    n1: int, n2: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recursion used when SciPy has no compiled path count gives SciPy's p-values."""
+    monkeypatch.setattr(ks_distribution, "_OUTSIDE_SHARE", None)
+    rng = np.random.default_rng(n1 + 3 * n2)
+    for shift in (0.0, 0.1, 0.4):
+        a, b = rng.normal(size=n1), rng.normal(loc=shift, size=n2)
+        out = kolmogorov_smirnov(numeric_pair(a, b))
+        ref = stats.ks_2samp(a, b, method="exact")
+        assert out.p_value == pytest.approx(ref.pvalue, abs=TOL)
 
 
 @pytest.mark.parametrize(("n1", "n2"), [(300, 200), (5_000, 60_000), (40_000, 40_000)])
