@@ -53,6 +53,13 @@ class MonitoringStore(abc.ABC):
         """Enabled monitors with an interval whose ``next_run_time`` is at or before ``now``."""
 
     @abc.abstractmethod
+    def claim_monitor(self, name: str, due_at: int, lease_until: int) -> bool:
+        """Take a due monitor for one scheduled run: move its ``next_run_time`` from
+        ``due_at`` to ``lease_until`` if nobody has yet. True for exactly one claimant, so
+        several servers on one database run each due monitor once; if the claimant dies,
+        the monitor is due again when the lease ends."""
+
+    @abc.abstractmethod
     def record_monitor_run(
         self, run: MonitorRun, state: Mapping[str, Any], next_run_time: int | None
     ) -> MonitorRun:

@@ -147,6 +147,16 @@ class MonitoringStoreConformance:
                 None,
             )
 
+    def test_a_due_monitor_is_claimed_once(self, store: MonitoringStore) -> None:
+        name = _name("claim")
+        store.create_monitor(make_monitor(name, next_run=100))
+        assert not store.claim_monitor(name, 99, 5_000)  # not the schedule it has
+        assert store.claim_monitor(name, 100, 5_000)
+        assert not store.claim_monitor(name, 100, 6_000)  # somebody else was first
+        assert name not in [m.name for m in store.due_monitors(4_999)]
+        assert name in [m.name for m in store.due_monitors(5_000)]  # the lease ran out
+        assert not store.claim_monitor(_name("missing"), 100, 5_000)
+
     def test_alerts_deduplicate_while_open_and_resolve(self, store: MonitoringStore) -> None:
         name = _name("a")
         store.create_monitor(make_monitor(name))

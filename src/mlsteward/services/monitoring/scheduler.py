@@ -2,7 +2,10 @@
 
 Each pass asks the store for enabled monitors whose ``next_run_time`` has come and runs them
 one by one; a run advances its monitor's schedule, so a monitor whose data cannot be read is
-retried at its next interval rather than in a tight loop. ``stop()`` wakes the thread and
+retried at its next interval rather than in a tight loop. Before running a monitor the
+scheduler claims it (a compare-and-set on its schedule that pushes it ``lease_s`` ahead), so
+several servers on one database run each due monitor once; should a server die mid-run, the
+monitor falls due again when the lease ends. ``stop()`` wakes the thread and
 joins it; a run in progress finishes first.
 """
 
@@ -17,16 +20,24 @@ from mlsteward.services.monitoring.store_access import monitoring_store
 
 logger = logging.getLogger("mlsteward.monitoring.scheduler")
 DEFAULT_POLL_S = 5.0
+#: How long a claimed run may take before another server may run the monitor again.
+DEFAULT_LEASE_S = 15 * 60
 
 
 class MonitorScheduler:
     """Runs due monitors every ``poll_s`` seconds on a daemon thread."""
 
-    def __init__(self, ctx: ServiceContext, poll_s: float = DEFAULT_POLL_S) -> None:
-        if poll_s <= 0:
-            raise ValueError("poll_s must be positive")
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        poll_s: float = DEFAULT_POLL_S,
+        lease_s: float = DEFAULT_LEASE_S,
+    ) -> None:
+        if poll_s <= 0 or lease_s <= 0:
+            raise ValueError("poll_s and lease_s must be positive")
         self.ctx = ctx
         self.poll_s = poll_s
+        self.lease_ms = int(lease_s * 1000)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
@@ -34,10 +45,15 @@ class MonitorScheduler:
     def run_due(self) -> list[MonitorRunResult]:
         """One pass: run every due monitor now; one failing monitor does not stop the rest."""
         results = []
-        for monitor in monitoring_store(self.ctx).due_monitors(self.ctx.clock()):
+        store = monitoring_store(self.ctx)
+        for monitor in store.due_monitors(self.ctx.clock()):
             if self._stop.is_set():
                 break
             try:
+                assert monitor.next_run_time is not None  # due monitors have a schedule
+                lease_until = self.ctx.clock() + self.lease_ms
+                if not store.claim_monitor(monitor.name, monitor.next_run_time, lease_until):
+                    continue  # another server took it
                 results.append(run_monitor(self.ctx, monitor.name))
             except Exception:  # keep the loop alive; the traceback goes to the log
                 logger.exception("monitor %s failed", monitor.name)

@@ -134,6 +134,20 @@ class SqlMonitoringMixin(MonitoringStore):
             ).all()
         return [_monitor(r) for r in rows]
 
+    def claim_monitor(self, name: str, due_at: int, lease_until: int) -> bool:
+        # Compare-and-set on the schedule itself: one UPDATE, atomic on both backends.
+        with self._write() as conn:
+            claimed = conn.execute(
+                update(MO)
+                .where(
+                    MO.c.name == name,
+                    MO.c.enabled.is_(True),
+                    MO.c.next_run_time == due_at,
+                )
+                .values(next_run_time=lease_until)
+            ).rowcount
+        return claimed == 1
+
     def record_monitor_run(
         self, run: MonitorRun, state: Mapping[str, Any], next_run_time: int | None
     ) -> MonitorRun:
