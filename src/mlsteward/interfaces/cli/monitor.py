@@ -14,10 +14,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import Alert, Monitor
 from mlsteward.interfaces.cli import monitor_performance as perf_cli
-from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
+from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client, key_values
 from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
 from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
 
@@ -34,16 +33,6 @@ app.command("performance")(perf_cli.performance)
 
 def backend(ctx: typer.Context, uri: str | None) -> MonitoringBackend:
     return client(ctx, uri).monitoring()
-
-
-def _pairs(values: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise InvalidArgumentError(f"{what} must look like KEY=VALUE, got {item!r}")
-        out[key] = value
-    return out
 
 
 def _show_alert(alert: Alert) -> str:
@@ -160,12 +149,12 @@ def create(
         bounds=perf_bound,
         min_labels=perf_min_labels,
     )
-    thresholds = {k: float(v) for k, v in _pairs(threshold or [], "--threshold").items()}
+    thresholds = {k: float(v) for k, v in key_values(threshold, "--threshold").items()}
     chunking = {"size": chunk_size, "period": period, "timestamp_column": timestamp_column}
     options = {
         "checks": check or ["column_drift", "dataset_drift"],
         "columns": column,
-        "tests": {k: [v] for k, v in _pairs(test or [], "--test").items()},
+        "tests": {k: [v] for k, v in key_values(test, "--test").items()},
         "thresholds": thresholds,
         "drift_share": drift_share,
         "chunking": {k: v for k, v in chunking.items() if v is not None},

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.interfaces.cli.options import key_values
 from mlsteward.interfaces.cli.output import console, print_json
 
 TASK_HELP = "binary, multiclass or regression."
@@ -29,13 +30,7 @@ def parse_scores(values: list[str] | None) -> str | dict[str, str] | None:
         return None
     if len(values) == 1 and "=" not in values[0]:
         return values[0]
-    out = {}
-    for item in values:
-        cls, sep, col = item.partition("=")
-        if not sep or not cls or not col:
-            raise InvalidArgumentError(f"--proba for several classes is CLASS=COLUMN, got {item!r}")
-        out[cls] = col
-    return out
+    return key_values(values, "--proba for several classes", "CLASS=COLUMN")
 
 
 def _bounds(values: list[str] | None) -> dict[str, float]:

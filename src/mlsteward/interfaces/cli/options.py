@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mlsteward.domain.entities import Experiment
-from mlsteward.domain.errors import NotFoundError
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
 from mlsteward.interfaces.sdk.client import Client
 
 TRACKING_URI_ENV = "MLSTEWARD_TRACKING_URI"
@@ -58,3 +58,14 @@ def resolve_experiment(sdk: Client, ref: str) -> Experiment:
         return sdk.get_experiment(ref)
     except NotFoundError:
         raise NotFoundError(f"No experiment named or with id {ref!r}") from None
+
+
+def key_values(values: list[str] | None, what: str, example: str = "KEY=VALUE") -> dict[str, str]:
+    """``["a=1", "b=2"]`` from repeated options -> ``{"a": "1", "b": "2"}``, or a clear error."""
+    out = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise InvalidArgumentError(f"{what} must look like {example}, got {item!r}")
+        out[key] = value
+    return out
