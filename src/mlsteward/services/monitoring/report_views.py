@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from mlsteward.engines.drift import (
     TestResult,
 )
 from mlsteward.engines.drift.profile import CategoricalProfile, NumericProfile
+from mlsteward.services.monitoring.performance_config import direction, rule
 from mlsteward.services.monitoring.report_charts import distribution_svg, timeline_svg
 
 PLOT_BINS = 20
@@ -150,47 +151,88 @@ def column_views(
     return views
 
 
+def _beyond(value: float | None, bound: float, higher_is_better: bool) -> bool:
+    """True when ``value`` is on the wrong side of a monitor's bound."""
+    if value is None or not math.isfinite(value):
+        return False
+    return value < bound if higher_is_better else value > bound
+
+
 def performance_views(
     performance: CBPEReport | PerformanceReport | None,
+    check: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per metric: estimate (with band) and realized values over chunks."""
+    """Per metric: estimate (with band) and realized values over chunks.
+
+    With a monitor's performance ``check`` summary, a metric it bounds is drawn against that
+    bound (dashed), and chunks are red where the monitor would alert: the realized value, or
+    for an estimate its whole band, on the wrong side. Otherwise the dashed line is CBPE's
+    own lower alert bound, learned from the reference.
+    """
     if performance is None:
         return []
+    bounds: Mapping[str, float] = (check or {}).get("bounds") or {}
+    task = (check or {}).get("task")
+
+    def bound_of(name: str) -> tuple[float, bool, str] | None:
+        if name not in bounds or task is None:
+            return None
+        try:
+            higher = direction(task, name) == "higher"
+        except KeyError:
+            return None
+        return float(bounds[name]), higher, rule(task, name, float(bounds[name]))
+
     if isinstance(performance, PerformanceReport):
         chunks = performance.chunks
         labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
-        names: Sequence[str] = list(performance.whole.metrics)
-        return [
-            {
-                "metric": name,
-                "whole": performance.whole.metrics.get(name),
-                "estimated": False,
-                "svg": timeline_svg(
-                    labels,
-                    [c.metrics.get(name) for c in chunks],
-                    [None] * len(chunks),
-                    [False] * len(chunks),
-                ),
-            }
-            for name in names
-        ]
+        views = []
+        for name in performance.whole.metrics:
+            values = [c.metrics.get(name) for c in chunks]
+            judged = bound_of(name)
+            line: list[float | None] = [judged[0] if judged else None] * len(chunks)
+            red = (
+                [_beyond(v, judged[0], judged[1]) for v in values]
+                if judged
+                else [False] * len(values)
+            )
+            views.append(
+                {
+                    "metric": name,
+                    "whole": performance.whole.metrics.get(name),
+                    "estimated": False,
+                    "bound_rule": judged[2] if judged else None,
+                    "svg": timeline_svg(labels, values, line, red),
+                }
+            )
+        return views
     chunks_e = performance.chunks
     labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks_e]
     views = []
     for metric in performance.whole.metrics:
         per = [c.metric(metric.metric) for c in chunks_e]
+        judged = bound_of(metric.metric)
+        if judged is None:
+            line = [m.alert_lower for m in per]
+            red = [m.alert for m in per]
+        else:
+            # The estimate's band wholly beyond the bound: the monitor's estimate alert.
+            far_side = [m.upper if judged[1] else m.lower for m in per]
+            line = [judged[0]] * len(per)
+            red = [_beyond(v, judged[0], judged[1]) for v in far_side]
         views.append(
             {
                 "metric": metric.metric,
                 "whole": metric.estimate,
                 "realized": metric.realized,
                 "estimated": True,
-                "alerts": sum(m.alert for m in per),
+                "alerts": sum(red),
+                "bound_rule": judged[2] if judged else None,
                 "svg": timeline_svg(
                     labels,
                     [m.estimate for m in per],
-                    [m.alert_lower for m in per],
-                    [m.alert for m in per],
+                    line,
+                    red,
                     lower=[m.lower for m in per],
                     upper=[m.upper for m in per],
                     second=[m.realized for m in per],

@@ -135,7 +135,7 @@ class MonitoringReport:
                 drift_began=self.drift.drift_began,
                 messages=self.drift.messages,
                 columns=column_views(self.drift, self.reference_profile, frame),
-                performance=performance_views(self.performance),
+                performance=performance_views(self.performance, self.performance_check),
                 performance_check=performance_table(self.performance_check),
             )
         )
