@@ -23,6 +23,7 @@ from mlsteward.engines.drift.samples import (
     IntArray,
     NumericSample,
     quantile_edges,
+    with_range_edges,
 )
 from mlsteward.engines.drift.spec import ColumnKind, NotApplicableError
 
@@ -96,20 +97,29 @@ class ColumnPair:
 
     @cached_property
     def fine_edges(self) -> FloatArray:
-        """The reference's bin edges: its profile's own, or equal-frequency from raw values."""
-        ref, cur = self.numeric()
-        if ref.histogram is not None:
-            return ref.histogram.edges
-        if cur.values is None and cur.histogram is not None:
-            return cur.histogram.edges
-        assert ref.values is not None
-        return quantile_edges(ref.values, FINE_BINS)
+        """The reference's bin edges: its profile's own, or equal-frequency from raw values.
+
+        A profile compared with raw current values also gets edges just below its minimum
+        and at its maximum (:func:`with_range_edges`): the range is known exactly, and it is
+        what tells current values beyond the reference's range (or any spread of a constant
+        column) from values inside its outer bins.
+        """
+        return self.fine_histograms[0].edges
 
     @cached_property
     def fine_histograms(self) -> tuple[Histogram, Histogram]:
         """Both sides counted on the reference's fine edges."""
         ref, cur = self.numeric()
-        edges = self.fine_edges
+        if ref.values is None and ref.histogram is not None and cur.values is not None:
+            closed = with_range_edges(ref.histogram, ref.moments)
+            return closed, Histogram.of_sorted(cur.values, closed.edges)
+        if ref.histogram is not None:
+            edges = ref.histogram.edges
+        elif cur.values is None and cur.histogram is not None:
+            edges = cur.histogram.edges
+        else:
+            assert ref.values is not None
+            edges = quantile_edges(ref.values, FINE_BINS)
         return ref.histogram_on(edges), cur.histogram_on(edges)
 
     def binned(self, bins: int) -> tuple[IntArray, IntArray, bool]:

@@ -38,7 +38,11 @@ from mlsteward.engines.drift.spec import ColumnKind
 
 
 def is_two_valued(values: np.ndarray) -> bool:
-    """True when the finite values take at most two distinct values (a numeric flag)."""
+    """True when the finite values take exactly two distinct values (a numeric flag).
+
+    A constant column is not a flag: it stays numeric, so any spread in current data shows
+    as drift of the distribution.
+    """
     head = values[:1_000]
     head = head[np.isfinite(head)]
     if head.size and np.unique(head).size > 2:
@@ -47,7 +51,7 @@ def is_two_valued(values: np.ndarray) -> bool:
     if finite.size == 0:
         return False
     lo, hi = finite.min(), finite.max()
-    return bool(np.count_nonzero((finite == lo) | (finite == hi)) == finite.size)
+    return bool(lo < hi and np.count_nonzero((finite == lo) | (finite == hi)) == finite.size)
 
 
 def categorical_sample(codes: np.ndarray, labels: list[str]) -> CategoricalSample:

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 
+import numpy as np
+
 from mlsteward.engines.drift.categorical_tests import CATEGORICAL_TESTS
 from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.embedding_tests import EMBEDDING_TESTS
@@ -100,6 +102,12 @@ def choose_default_test(pair: ColumnPair) -> tuple[str, str]:
     """Pick the test for a column by its kind and sample sizes; returns ``(name, reason)``."""
     kind = pair.kind
     if kind is ColumnKind.BINARY:
+        levels = int(np.count_nonzero((pair.aligned.reference + pair.aligned.current) > 0))
+        if levels > 2:
+            return "chi_square", (
+                f"binary in the reference, but the two windows hold {levels} distinct values: "
+                "two-sample chi-square test on the contingency table (the Z-test needs two)"
+            )
         return "z_test", "binary column: two-proportion Z-test on the share of one level"
     if kind is ColumnKind.CATEGORICAL:
         ref_counts, cur_counts = pair.categorical_counts()

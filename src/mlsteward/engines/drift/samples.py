@@ -120,6 +120,25 @@ class Histogram:
         return Histogram(self.edges, self.counts - part.counts)
 
 
+def with_range_edges(histogram: Histogram, moments: Moments) -> Histogram:
+    """The histogram with edges just below the minimum and at the maximum added.
+
+    The moments know the range exactly: no value lies below the minimum or above the
+    maximum. Without these edges a profile cannot tell a current value beyond the reference's
+    range from one inside its outer bins -- and a constant column, which has no inner edges
+    at all, could not tell anything apart. The added outer bins hold zero counts.
+    """
+    if moments.n == 0 or not (math.isfinite(moments.minimum) and math.isfinite(moments.maximum)):
+        return histogram
+    edges, counts = histogram.edges, histogram.counts
+    below = float(np.nextafter(moments.minimum, -math.inf))
+    if edges.size == 0 or below < edges[0]:
+        edges, counts = np.concatenate([[below], edges]), np.concatenate([[0], counts])
+    if moments.maximum > edges[-1]:
+        edges, counts = np.append(edges, moments.maximum), np.append(counts, 0)
+    return Histogram(edges, counts.astype(np.int64))
+
+
 def quantile_edges(sorted_values: FloatArray, bins: int) -> FloatArray:
     """Inner edges splitting sorted values into about ``bins`` equal-frequency bins."""
     n = sorted_values.size
