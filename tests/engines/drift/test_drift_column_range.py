@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlsteward.engines.drift import DriftAnalyzer, ProfileBuilder, ReferenceProfile
+from mlsteward.engines.drift import Chunker, DriftAnalyzer, ProfileBuilder, ReferenceProfile
 
 
 def _profile(frame: pd.DataFrame) -> ReferenceProfile:
@@ -55,3 +55,42 @@ def test_values_beyond_a_profiles_range_are_seen() -> None:
     assert result.drifted
     calm = analyzer.run(pd.DataFrame({"u": rng.uniform(0.0, 1.0, 20_000)})).whole.column("u")
     assert not calm.drifted
+
+
+def _with_time_and_ids(rng: np.random.Generator, n: int, start: str) -> pd.DataFrame:
+    stamps = pd.date_range(start, periods=n, freq="min")
+    return pd.DataFrame(
+        {
+            "ts": stamps.strftime("%Y-%m-%dT%H:%M:%S"),  # as a CSV gives them: text
+            "epoch": stamps.astype("int64") // 10**9,
+            "order_id": [f"o-{start}-{i}" for i in range(n)],
+            "city": rng.choice(["a", "b", "c"], n),
+            "x": rng.normal(size=n),
+        }
+    )
+
+
+def test_timestamps_and_identifiers_are_not_tested_and_say_why() -> None:
+    rng = np.random.default_rng(4)
+    ref = _with_time_and_ids(rng, 3_000, "2024-01-01")
+    cur = _with_time_and_ids(rng, 3_000, "2024-03-01")
+    for reference in (ref, _profile(ref)):
+        report = DriftAnalyzer(reference).run(cur)
+        tested = {c.column for c in report.whole.columns}
+        assert tested == {"epoch", "city", "x"}
+        text = " ".join(report.messages)
+        assert "'ts' not tested: its values are timestamps" in text
+        assert "'order_id' not tested" in text and "identifiers" in text
+        assert not report.whole.column("city").drifted and not report.whole.column("x").drifted
+
+
+def test_the_time_axis_of_period_chunks_is_not_tested() -> None:
+    rng = np.random.default_rng(5)
+    ref = _with_time_and_ids(rng, 3_000, "2024-01-01")
+    cur = _with_time_and_ids(rng, 3_000, "2024-03-01")
+    cur["when"] = pd.to_datetime(cur["ts"])
+    chunker = Chunker(period="hour", timestamp_column="epoch")
+    report = DriftAnalyzer(ref).run(cur.assign(epoch=cur["when"]), chunker)
+    assert len(report.chunks) == 50
+    assert "epoch" not in {c.column for c in report.whole.columns}
+    assert any("'epoch' not tested: it is the time axis" in m for m in report.messages)

@@ -206,10 +206,14 @@ class DriftAnalyzer:
         return lambda rows: categorical_sample(codes if rows is None else codes[rows], labels)
 
     def _windows(
-        self, frame: Frame, windows: Sequence[tuple[int, Rows | None]]
+        self,
+        frame: Frame,
+        windows: Sequence[tuple[int, Rows | None]],
+        skip: str | None = None,
     ) -> list[DatasetDriftResult]:
-        """Test every column on every window; column-major to convert each column once."""
-        names = list(self.reference.kinds)
+        """Test every column (but ``skip``) on every window; column-major to convert each
+        column once."""
+        names = [n for n in self.reference.kinds if n != skip]
 
         def one_column(name: str) -> list[ColumnDriftResult]:
             ref_sample = self.reference.samples[name]
@@ -272,13 +276,19 @@ class DriftAnalyzer:
         chunker = chunker or self.chunker
         messages = list(self.reference.messages)
         chunks: tuple[Chunk, ...] = ()
+        time_axis = None
         if chunker is not None:
             plan = chunker.split(frame)
             chunks = plan.chunks
             messages.extend(plan.messages)
+            if chunker.period is not None and chunker.timestamp_column in self.reference.kinds:
+                time_axis = chunker.timestamp_column
+                messages.append(
+                    f"column {time_axis!r} not tested: it is the time axis of the chunks"
+                )
         windows: list[tuple[int, Rows | None]] = [(frame.n_rows, None)]
         windows += [(c.info.n_rows, c.rows) for c in chunks]
-        results = self._windows(frame, windows)
+        results = self._windows(frame, windows, skip=time_axis)
         chunk_results = tuple(
             ChunkDriftResult(c.info, r) for c, r in zip(chunks, results[1:], strict=True)
         )

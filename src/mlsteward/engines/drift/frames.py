@@ -11,6 +11,7 @@ problems (a numeric reference column that holds text in the current window, say)
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,8 @@ class Frame:
     def __init__(self, data: object) -> None:
         # Last column read from a column source, per thread (threads test different columns).
         self._cached = threading.local()
+        #: Columns kind inference leaves untested, with the reason (for the report).
+        self.untested: dict[str, str] = {}
         # A column source (a ParquetFile) is one reader: threads take turns reading from it
         # (Arrow decodes each column with its own threads anyway).
         self._read_lock = threading.Lock()
@@ -159,8 +162,37 @@ class Frame:
         first = s.dropna().head(1)
         if len(first) and _is_vector(first.iloc[0]):
             return ColumnKind.EMBEDDING
-        n_levels = s.nunique(dropna=True)
+        if _looks_like_timestamps(s):
+            self.untested[name] = "its values are timestamps (the time axis, not a feature)"
+            return None
+        n_levels = int(s.nunique(dropna=True))
+        n_values = int(s.notna().sum())
+        if n_levels > IDENTIFIER_MIN_LEVELS and n_levels > n_values * IDENTIFIER_SHARE:
+            self.untested[name] = (
+                f"{n_levels:,} distinct values in {n_values:,} rows look like identifiers or "
+                "free text; give the column a kind to test it anyway"
+            )
+            return None
         return ColumnKind.BINARY if n_levels == 2 else ColumnKind.CATEGORICAL
+
+
+#: Text columns with more distinct values than this, and than this share of their rows, are
+#: identifiers or free text: every window brings new values, so a distribution test would
+#: always fire and a profile would grow with the data.
+IDENTIFIER_MIN_LEVELS = 100
+IDENTIFIER_SHARE = 0.5
+
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _looks_like_timestamps(s: pd.Series) -> bool:
+    """True when the first non-missing values are all ISO 8601 dates or timestamps as text."""
+    head = s.dropna().head(20)
+    if not len(head) or not all(isinstance(v, str) for v in head):
+        return False
+    return all(_TIMESTAMP.fullmatch(v.strip()) for v in head)
 
 
 def to_float(s: pd.Series, name: str) -> FloatArray:

@@ -61,6 +61,8 @@ class ReferenceProfile:
     n_rows: int
     chunks: list[dict[str, ColumnProfile]] = field(default_factory=list)
     chunk_rows: list[int] = field(default_factory=list)
+    #: What profiling noted (columns left untested and why); shown in every report against it.
+    messages: list[str] = field(default_factory=list)
 
     def kinds(self) -> dict[str, ColumnKind]:
         return {name: profile_kind(p) for name, p in self.columns.items()}
@@ -76,6 +78,7 @@ class ReferenceProfile:
             self.n_rows + other.n_rows,
             self.chunks + other.chunks,
             self.chunk_rows + other.chunk_rows,
+            list(dict.fromkeys(self.messages + other.messages)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class ReferenceProfile:
             "columns": {name: p.to_dict() for name, p in self.columns.items()},
             "chunks": [{n: p.to_dict() for n, p in ch.items()} for ch in self.chunks],
             "chunk_rows": list(self.chunk_rows),
+            "messages": list(self.messages),
         }
 
     @classmethod
@@ -96,6 +100,7 @@ class ReferenceProfile:
             int(d["n_rows"]),
             [{n: column_profile_from_dict(p) for n, p in ch.items()} for ch in d["chunks"]],
             [int(x) for x in d.get("chunk_rows", [])],
+            [str(m) for m in d.get("messages", [])],
         )
 
 
@@ -124,6 +129,7 @@ class ProfileBuilder:
         self._sketch_k = sketch_k
         self._keep_chunks = keep_chunks
         self._profiles: dict[str, ColumnProfile] = {}
+        self._untested: set[str] = set()  # decided on the first chunk, like the kinds
         self._chunks: list[dict[str, ColumnProfile]] = []
         self._chunk_rows: list[int] = []
         self._rows = 0
@@ -138,10 +144,15 @@ class ProfileBuilder:
             if not frame.has(name):
                 self.messages.append(f"column {name!r} missing from a reference chunk")
                 continue
+            if name in self._untested:
+                continue
             kind = self._kinds.get(name)
             if kind is None:
                 kind = frame.infer_kind(name)
                 if kind is None:
+                    self._untested.add(name)
+                    if name in frame.untested:
+                        self.messages.append(f"column {name!r} not tested: {frame.untested[name]}")
                     continue
                 self._kinds[name] = kind
             try:
@@ -186,7 +197,11 @@ class ProfileBuilder:
 
     def build(self) -> ReferenceProfile:
         return ReferenceProfile(
-            dict(self._profiles), self._rows, list(self._chunks), list(self._chunk_rows)
+            dict(self._profiles),
+            self._rows,
+            list(self._chunks),
+            list(self._chunk_rows),
+            list(self.messages),
         )
 
 

@@ -202,6 +202,8 @@ class PreparedReference:
             if error is not None:
                 self.messages.append(error)
             if column is None:
+                if name in frame.untested:
+                    self.messages.append(f"column {name!r} not tested: {frame.untested[name]}")
                 continue
             kind, sample, raw = column
             self.kinds[name] = kind
@@ -223,6 +225,7 @@ class PreparedReference:
         self = cls()
         self._profile = profile
         self.n_rows = profile.n_rows
+        self.messages.extend(profile.messages)
         config = config or {}
         for name in columns if columns is not None else list(profile.columns):
             if config.get(name, ColumnConfig()).skip:
