@@ -21,10 +21,12 @@ from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.domain_classifier import DomainClassifierResult, domain_classifier_auc
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.multivariate import (
+    MULTIVARIATE_METHODS,
     MultivariateChunkResult,
     MultivariateDriftResult,
     PCAReconstructionDrift,
     domain_classifier_drift,
+    multivariate_drift,
 )
 from mlsteward.engines.drift.performance import (
     MetricsResult,
@@ -71,6 +73,7 @@ from mlsteward.engines.drift.spec import (
 __all__ = [
     "CBPE",
     "ENTRY_POINT_GROUP",
+    "MULTIVARIATE_METHODS",
     "CBPEChunkResult",
     "CBPEReport",
     "CategoricalSample",
@@ -120,6 +123,7 @@ __all__ = [
     "domain_classifier_auc",
     "domain_classifier_drift",
     "evaluate_column",
+    "multivariate_drift",
     "realized_performance",
     "to_jsonable",
 ]

@@ -160,6 +160,11 @@ class PCAReconstructionDrift:
                 scores = self._out_of_fold(x, chunks, fit)
             else:
                 self.messages.append("fewer than two reference chunks: no learned bounds")
+        if chunker is None:
+            self.messages.append(
+                "no reference chunks (no chunker): the reconstruction error is shown "
+                "without learned bounds and never flagged"
+            )
         self.reference_scores = tuple(scores)
         if len(scores) >= 2:
             mean, std = float(np.mean(scores)), float(np.std(scores, ddof=1))
@@ -237,3 +242,39 @@ def domain_classifier_drift(
         score(x_cur, None),
         tuple(score(x_cur[c.rows], c.info) for c in chunks),
     )
+
+
+#: The multivariate methods by name, as reports and settings spell them.
+MULTIVARIATE_METHODS = ("pca_reconstruction", "domain_classifier")
+
+
+def multivariate_drift(
+    reference: object,
+    current: object,
+    methods: Sequence[str],
+    *,
+    chunker: Chunker | None = None,
+    columns: Sequence[str] | None = None,
+) -> tuple[tuple[MultivariateDriftResult, ...], tuple[str, ...]]:
+    """Run the named methods; returns the results and messages for what could not run.
+
+    The PCA's bounds are learned from the reference cut by ``chunker`` (out of fold).
+    Unknown method names raise ValueError; data problems become messages.
+    """
+    unknown = [m for m in methods if m not in MULTIVARIATE_METHODS]
+    if unknown:
+        raise ValueError(f"unknown multivariate method(s) {unknown}; use {MULTIVARIATE_METHODS}")
+    results: list[MultivariateDriftResult] = []
+    messages: list[str] = []
+    for method in dict.fromkeys(methods):
+        try:
+            if method == "pca_reconstruction":
+                pca = PCAReconstructionDrift(reference, columns=columns, chunker=chunker)
+                results.append(pca.run(current, chunker))
+            else:
+                results.append(
+                    domain_classifier_drift(reference, current, columns=columns, chunker=chunker)
+                )
+        except ValueError as error:
+            messages.append(f"{method}: not computed: {error}")
+    return tuple(results), tuple(messages)

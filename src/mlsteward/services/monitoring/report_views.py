@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from mlsteward.engines.drift import (
     ColumnTypeError,
     DriftReport,
     Frame,
+    MultivariateDriftResult,
     PerformanceReport,
     ReferenceProfile,
     TestResult,
@@ -236,6 +237,40 @@ def performance_views(
                     lower=[m.lower for m in per],
                     upper=[m.upper for m in per],
                     second=[m.realized for m in per],
+                ),
+            }
+        )
+    return views
+
+
+METHOD_TITLES = {
+    "pca_reconstruction": "PCA reconstruction error",
+    "domain_classifier": "domain classifier ROC AUC",
+}
+
+
+def multivariate_views(results: Sequence[MultivariateDriftResult]) -> list[dict[str, Any]]:
+    """Per method: the whole window's score, its bounds, and the score per chunk."""
+    views = []
+    for res in results:
+        chunks = res.chunks
+        labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
+        has_band = any(c.lower is not None for c in chunks)
+        views.append(
+            {
+                "method": res.method,
+                "title": METHOD_TITLES.get(res.method, res.method),
+                "whole": res.whole,
+                "columns": len(res.columns),
+                "n_components": res.n_components,
+                "messages": list(res.messages),
+                "svg": timeline_svg(
+                    labels,
+                    [c.value for c in chunks],
+                    [None if has_band else c.upper for c in chunks],
+                    [c.drifted for c in chunks],
+                    lower=[c.lower for c in chunks] if has_band else None,
+                    upper=[c.upper for c in chunks] if has_band else None,
                 ),
             }
         )

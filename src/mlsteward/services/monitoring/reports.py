@@ -7,6 +7,7 @@ unknown test, a chunking without a timestamp column) raise ``InvalidArgumentErro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -19,19 +20,23 @@ import jinja2
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.drift import (
+    MULTIVARIATE_METHODS,
     CBPEReport,
     Chunker,
     ColumnConfig,
     DriftAnalyzer,
     DriftReport,
     Frame,
+    MultivariateDriftResult,
     PerformanceReport,
     ReferenceProfile,
     build_profile,
+    multivariate_drift,
     to_jsonable,
 )
 from mlsteward.services.monitoring.report_views import (
     column_views,
+    multivariate_views,
     performance_table,
     performance_views,
 )
@@ -87,6 +92,8 @@ class MonitoringReport:
     )
     # a monitor's performance check: labels joined by id, per window, judged against bounds
     performance_check: Mapping[str, Any] | None = None
+    # joint-distribution drift (PCA reconstruction error, domain classifier), when asked for
+    multivariate: tuple[MultivariateDriftResult, ...] = ()
     # for plots only (not serialized): the reference profile and the current data
     reference_profile: ReferenceProfile | None = field(default=None, repr=False, compare=False)
     current: Any = field(default=None, repr=False, compare=False)
@@ -108,6 +115,7 @@ class MonitoringReport:
             "performance_check": (
                 dict(self.performance_check) if self.performance_check is not None else None
             ),
+            "multivariate": [m.to_dict() for m in self.multivariate],
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -137,6 +145,7 @@ class MonitoringReport:
                 columns=column_views(self.drift, self.reference_profile, frame),
                 performance=performance_views(self.performance, self.performance_check),
                 performance_check=performance_table(self.performance_check),
+                multivariate=multivariate_views(self.multivariate),
             )
         )
 
@@ -182,6 +191,7 @@ def drift_report(
     learn_thresholds: bool = False,
     drift_share: float = 0.5,
     performance: CBPEReport | PerformanceReport | None = None,
+    multivariate: Sequence[str] = (),
     title: str = "Drift report",
 ) -> MonitoringReport:
     """Compare ``current`` with ``reference`` (a table or a :class:`ReferenceProfile`).
@@ -189,7 +199,16 @@ def drift_report(
     ``chunk_by`` cuts the current data (and, with ``learn_thresholds``, the reference) by
     size, count or period (``"day"`` with ``timestamp_column``) so the report shows when
     drift began. ``tests`` overrides the test per column, ``thresholds`` per test name.
+    ``multivariate`` adds joint-distribution drift: ``"pca_reconstruction"`` (bounds learned
+    from the reference's chunks, so give ``chunk_by``) and/or ``"domain_classifier"``; both
+    need the reference table itself, not a profile.
     """
+    methods = [multivariate] if isinstance(multivariate, str) else list(multivariate)
+    unknown = sorted(set(methods) - set(MULTIVARIATE_METHODS))
+    if unknown:
+        raise InvalidArgumentError(
+            f"Unknown multivariate method(s) {unknown}; use {list(MULTIVARIATE_METHODS)}"
+        )
     chunker = make_chunker(chunk_by, timestamp_column)
     if learn_thresholds and chunker is None:
         raise InvalidArgumentError("learn_thresholds needs chunk_by to cut the reference")
@@ -212,9 +231,22 @@ def drift_report(
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"Cannot read the current data: {error}") from error
     profile = reference if isinstance(reference, ReferenceProfile) else None
+    joint: tuple[MultivariateDriftResult, ...] = ()
+    if methods and profile is not None:
+        notes: tuple[str, ...] = (
+            "multivariate drift needs the reference table, not a stored profile",
+        )
+        result = dataclasses.replace(result, messages=(*result.messages, *notes))
+    elif methods:
+        joint, notes = multivariate_drift(
+            reference, current, methods, chunker=chunker, columns=columns
+        )
+        result = dataclasses.replace(result, messages=(*result.messages, *notes))
     if profile is None:
         try:
             profile = build_profile(reference, columns=columns)
         except (TypeError, ValueError):
             profile = None  # plots only: the report still has every test result
-    return MonitoringReport(result, performance, title, reference_profile=profile, current=current)
+    return MonitoringReport(
+        result, performance, title, multivariate=joint, reference_profile=profile, current=current
+    )
