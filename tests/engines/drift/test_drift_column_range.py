@@ -94,3 +94,16 @@ def test_the_time_axis_of_period_chunks_is_not_tested() -> None:
     assert len(report.chunks) == 50
     assert "epoch" not in {c.column for c in report.whole.columns}
     assert any("'epoch' not tested: it is the time axis" in m for m in report.messages)
+
+
+def test_settings_for_an_unknown_column_and_infinite_values_are_explained() -> None:
+    from mlsteward.engines.drift import ColumnConfig
+
+    rng = np.random.default_rng(6)
+    ref = pd.DataFrame({"x": rng.normal(size=500), "y": rng.normal(size=500)})
+    analyzer = DriftAnalyzer(ref, column_config={"nosuch": ColumnConfig(tests=("ks",))})
+    report = analyzer.run(pd.DataFrame({"x": np.full(200, np.inf), "y": rng.normal(size=200)}))
+    assert "settings given for column 'nosuch', which is not in the reference" in report.messages
+    x = report.whole.column("x")
+    assert x.status == "error" and "infinite" in (x.message or "")
+    assert report.whole.column("y").status == "ok"

@@ -106,6 +106,14 @@ class DriftAnalyzer:
                 chunker=chunker if learn_thresholds else None,
                 n_jobs=self.n_jobs,
             )
+        for name in self.config:
+            known = name in self.reference.kinds or any(
+                repr(name) in m for m in self.reference.messages
+            )
+            if not known:
+                self.reference.messages.append(
+                    f"settings given for column {name!r}, which is not in the reference"
+                )
         self.learned: dict[str, dict[str, LearnedBound]] = {}
         self._learned_records: list[LearnedThreshold] = []
         self._learned_rows: float | None = None

@@ -138,7 +138,11 @@ def evaluate_column(
         )
     if current.n == 0:
         total = current.n + current.n_missing
-        msg = "empty window: no rows" if total == 0 else f"all {total} current values are missing"
+        msg = (
+            "empty window: no rows"
+            if total == 0
+            else f"all {total} current values are missing (NaN, None or infinite)"
+        )
         return ColumnDriftResult(
             **base,
             status="error",
