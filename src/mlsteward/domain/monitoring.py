@@ -15,8 +15,12 @@ from mlsteward.domain.errors import InvalidArgumentError
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 #: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
+#: ``column_missing`` is a reference column absent from the current data (a schema change);
 #: ``performance`` needs the monitor's ``performance`` configuration (labels joined by id).
-CHECKS = ("column_drift", "dataset_drift", "missing_share", "performance")
+CHECKS = ("column_drift", "dataset_drift", "missing_share", "column_missing", "performance")
+#: Checks of a monitor created without naming any. Monitors stored before ``column_missing``
+#: existed keep the checks they were created with.
+DEFAULT_CHECKS = ("column_drift", "dataset_drift", "column_missing")
 #: Alert severities, least to most severe.
 SEVERITIES = ("info", "warning", "critical")
 #: Event types a retraining pipeline can subscribe to.
@@ -36,7 +40,11 @@ def validate_monitoring_name(kind: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class ProfileRecord:
-    """A stored reference profile: its JSON lives in the blob store under ``blob_digest``."""
+    """A stored reference profile: its JSON lives in the blob store under ``blob_digest``.
+
+    It may be tied to a tracking run, a model version and/or a dataset version (the data it
+    was built from, or the one it describes).
+    """
 
     name: str
     blob_digest: str
@@ -47,6 +55,8 @@ class ProfileRecord:
     model_version: int | None
     created_by: str
     creation_time: int
+    dataset_name: str | None = None
+    dataset_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,9 @@ class Monitor:
     glob only files not seen by an earlier run are read (``state["seen"]``). ``chunking``
     holds ``size``/``count``/``period`` and ``timestamp_column``; ``tests`` maps a column to
     its drift tests (the first is the headline one); ``thresholds`` maps a test name to its
-    threshold; ``interval_s`` 0 means manual runs only. ``performance`` is the validated
+    threshold; ``learn_thresholds`` learns each test's threshold from the reference
+    profile's per-chunk summaries (so the monitor needs ``chunking`` and a profile built with
+    a chunk size); ``interval_s`` 0 means manual runs only. ``performance`` is the validated
     configuration of the ``performance`` check (task, columns, where labels come from, bounds
     per metric), a JSON-able dict, or None when the monitor does not check performance.
     """
@@ -71,6 +83,7 @@ class Monitor:
     thresholds: dict[str, float] = field(default_factory=dict)
     drift_share: float = 0.5
     chunking: dict[str, Any] = field(default_factory=dict)
+    learn_thresholds: bool = False
     interval_s: int = 0
     webhooks: list[str] = field(default_factory=list)
     enabled: bool = True

@@ -50,6 +50,7 @@ def make_monitor(
     interval: int = 60,
     next_run: int | None = 100,
     performance: dict[str, Any] | None = None,
+    learn_thresholds: bool = False,
 ) -> Monitor:
     """A monitor the way the service would build one."""
     return Monitor(
@@ -60,6 +61,7 @@ def make_monitor(
         tests={"x": ["ks"]},
         thresholds={"ks": 0.01},
         chunking={"size": 100},
+        learn_thresholds=learn_thresholds,
         interval_s=interval,
         webhooks=["http://127.0.0.1:1/hook"],
         state={"seen": []},
@@ -95,6 +97,31 @@ class MonitoringStoreConformance:
         assert name in [p.name for p in store.list_profiles()]
         with pytest.raises(NotFoundError):
             store.get_profile(_name("missing"))
+
+    def test_profiles_keep_their_dataset_version(self, store: MonitoringStore) -> None:
+        name = _name("dsp")
+        rec = ProfileRecord(name, "f" * 64, 7, ["x"], None, "churn", 2, "me", 5, "customers", 3)
+        store.put_profile(rec, replace=False)
+        assert store.get_profile(name) == rec
+        listed = {p.name: p for p in store.list_profiles()}
+        assert (listed[name].dataset_name, listed[name].dataset_version) == ("customers", 3)
+        plain = ProfileRecord(name, "f" * 64, 7, ["x"], None, None, None, "me", 6)
+        store.put_profile(plain, replace=True)  # replacing clears the old ties
+        assert store.get_profile(name) == plain
+        assert store.get_profile(name).dataset_version is None
+
+    def test_learn_thresholds_round_trips(self, store: MonitoringStore) -> None:
+        learned, fixed = _name("learn"), _name("fixed")
+        store.create_monitor(make_monitor(learned, learn_thresholds=True))
+        store.create_monitor(make_monitor(fixed))
+        assert store.get_monitor(learned).learn_thresholds is True
+        assert store.get_monitor(fixed).learn_thresholds is False
+        listed = {m.name: m for m in store.list_monitors()}
+        assert listed[learned].learn_thresholds and not listed[fixed].learn_thresholds
+        run = MonitorRun(new_id(), learned, "ok", False, 1, None, {}, None, None, 200, 201)
+        store.record_monitor_run(run, {"seen": []}, 50)
+        assert store.get_monitor(learned).learn_thresholds is True
+        assert {m.name: m for m in store.due_monitors(60)}[learned].learn_thresholds is True
 
     def test_monitors_create_get_list_delete(self, store: MonitoringStore) -> None:
         name = _name("m")

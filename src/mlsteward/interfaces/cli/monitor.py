@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlsteward.domain.monitoring import Alert, Monitor
+from mlsteward.domain.monitoring import DEFAULT_CHECKS, Alert, Monitor
 from mlsteward.interfaces.cli import monitor_performance as perf_cli
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client, key_values
 from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
@@ -47,24 +47,51 @@ def _show_alert(alert: Alert) -> str:
 def profile(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Profile name.", show_default=False)],
-    source: Annotated[Path, typer.Argument(help="Reference data: a .csv or .parquet file.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Reference data: a .csv or .parquet file, or a stored dataset version "
+            "dataset:NAME@VERSION (profiled where the data is, tied to that version).",
+            show_default=False,
+        ),
+    ],
     chunk_size: Annotated[
         int | None, typer.Option(help="Also keep per-chunk summaries (learned thresholds).")
     ] = None,
     run_id: Annotated[
         str | None, typer.Option(help="Also log it as an artifact of this run.")
     ] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Tie it to this dataset (with --dataset-version).")
+    ] = None,
+    dataset_version: Annotated[
+        int | None, typer.Option(help="The version of --dataset it describes.")
+    ] = None,
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
     """Profile reference data once and store it for reports and monitors."""
     from mlsteward.services.monitoring import profile_from
-    from mlsteward.services.monitoring.targets import read_file
+    from mlsteward.services.monitoring.targets import DATASET_PREFIX, read_file
 
-    built = profile_from(read_file(str(source)), chunk_size)
-    record = backend(ctx, tracking_uri_option).save_profile(built, name, run_id=run_id)
+    sdk = backend(ctx, tracking_uri_option)
+    if source.startswith(DATASET_PREFIX):
+        if dataset is not None or dataset_version is not None:
+            raise typer.BadParameter(
+                "a profile built from a dataset is tied to that dataset", param_hint="--dataset"
+            )
+        record = sdk.profile_dataset(source, name, chunk_size=chunk_size, run_id=run_id)
+    else:
+        built = profile_from(read_file(source), chunk_size)
+        record = sdk.save_profile(
+            built, name, run_id=run_id, dataset_name=dataset, dataset_version=dataset_version
+        )
+    tied = ""
+    if record.dataset_name is not None:
+        tied = f" (dataset {escape(record.dataset_name)}@{record.dataset_version})"
+    chunks = f", chunks of {chunk_size} rows kept" if chunk_size else ""
     console().print(
         f"Stored profile [bold]{escape(record.name)}[/]: {record.n_rows} rows, "
-        f"{len(record.columns)} columns"
+        f"{len(record.columns)} columns{chunks}{tied}"
     )
 
 
@@ -77,7 +104,8 @@ def create(
     check: Annotated[
         list[str] | None,
         typer.Option(
-            help="column_drift, dataset_drift, missing_share or performance (repeatable)."
+            help="column_drift, dataset_drift, missing_share, column_missing or performance "
+            "(repeatable; default column_drift, dataset_drift, column_missing)."
         ),
     ] = None,
     column: Annotated[list[str] | None, typer.Option(help="Only these columns.")] = None,
@@ -87,6 +115,14 @@ def create(
     chunk_size: Annotated[int | None, typer.Option(help="Chunk by rows.")] = None,
     period: Annotated[str | None, typer.Option(help="Chunk by hour/day/week/month.")] = None,
     timestamp_column: Annotated[str | None, typer.Option(help="Column for --period.")] = None,
+    learn_thresholds: Annotated[
+        bool,
+        typer.Option(
+            "--learn-thresholds",
+            help="Learn thresholds from the profile's chunks (needs chunking and a profile "
+            "built with --chunk-size).",
+        ),
+    ] = False,
     interval: Annotated[int, typer.Option(help="Run every N seconds (0: manual).")] = 0,
     webhook: Annotated[list[str] | None, typer.Option(help="POST alerts here.")] = None,
     perf_task: Annotated[
@@ -152,12 +188,13 @@ def create(
     thresholds = {k: float(v) for k, v in key_values(threshold, "--threshold").items()}
     chunking = {"size": chunk_size, "period": period, "timestamp_column": timestamp_column}
     options = {
-        "checks": check or ["column_drift", "dataset_drift"],
+        "checks": check or list(DEFAULT_CHECKS),
         "columns": column,
         "tests": {k: [v] for k, v in key_values(test, "--test").items()},
         "thresholds": thresholds,
         "drift_share": drift_share,
         "chunking": {k: v for k, v in chunking.items() if v is not None},
+        "learn_thresholds": learn_thresholds,
         "interval_s": interval,
         "webhooks": webhook or [],
         "performance": performance,
@@ -208,6 +245,22 @@ def _monitor_row(m: Monitor) -> list[str]:
     return [m.name, m.target, m.profile, schedule, format_time(m.last_run_time)]
 
 
+def _schedule_line(m: Monitor) -> str:
+    """``schedule: manual`` or ``schedule: every 60s, next <time>``."""
+    if not m.interval_s:
+        return "schedule: manual"
+    line = f"schedule: every {m.interval_s}s"
+    if not m.enabled:
+        return line + " (disabled)"
+    return line + (f", next {format_time(m.next_run_time)}" if m.next_run_time else "")
+
+
+def _thresholds_line(m: Monitor) -> str:
+    chunking = ", ".join(f"{k}={v}" for k, v in m.chunking.items()) or "none"
+    source = "learned from the profile's chunks" if m.learn_thresholds else "fixed"
+    return escape(f"chunking: {chunking}  thresholds: {source}")
+
+
 @app.command("list")
 def list_command(
     ctx: typer.Context,
@@ -252,7 +305,8 @@ def show(
     out = console()
     out.print(f"[bold]{escape(monitor.name)}[/]  target {escape(monitor.target)}")
     out.print(f"  profile {escape(monitor.profile)}  checks {', '.join(monitor.checks)}")
-    out.print(f"  schedule: {_monitor_row(monitor)[3]}, next {format_time(monitor.next_run_time)}")
+    out.print(f"  {_schedule_line(monitor)}")
+    out.print(f"  {_thresholds_line(monitor)}")
     for line in perf_cli.performance_lines(monitor.performance):
         out.print(f"  {line}")
     for r in runs:

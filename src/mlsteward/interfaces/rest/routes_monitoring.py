@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.monitoring import DEFAULT_CHECKS
 from mlsteward.engines.drift import ReferenceProfile
 from mlsteward.interfaces.rest.dependencies import Ctx
 from mlsteward.interfaces.rest.responses import json_response, no_content
@@ -27,11 +28,18 @@ class _Request(BaseModel):
 
 
 class ProfileRequest(_Request):
+    """A computed ``profile``, or ``from_dataset`` (``dataset:NAME@VERSION``) to profile a
+    stored dataset version on the server (with ``chunk_size``), tied to that version."""
+
     name: str | None = None
-    profile: dict[str, Any]
+    profile: dict[str, Any] | None = None
+    from_dataset: StrictStr | None = None
+    chunk_size: StrictInt | None = None
     run_id: str | None = None
     model_name: str | None = None
     model_version: StrictInt | None = None
+    dataset_name: StrictStr | None = None
+    dataset_version: StrictInt | None = None
     replace: bool = True
 
 
@@ -55,12 +63,13 @@ class MonitorRequest(_Request):
     name: str
     target: str
     profile: str
-    checks: list[str] = ["column_drift", "dataset_drift"]
+    checks: list[str] = list(DEFAULT_CHECKS)
     columns: list[str] | None = None
     tests: dict[str, list[str]] = {}
     thresholds: dict[str, float] = {}
     drift_share: float = 0.5
     chunking: dict[str, Any] = {}
+    learn_thresholds: StrictBool = False
     interval_s: StrictInt = 0
     webhooks: list[str] = []
     enabled: bool = True
@@ -79,8 +88,28 @@ def _html(text: str) -> HTMLResponse:
 
 @router.post("/profiles", status_code=201)
 def save_profile(body: ProfileRequest, ctx: Ctx) -> Response:
+    if (body.profile is None) == (body.from_dataset is None):
+        raise InvalidArgumentError("Give either 'profile' or 'from_dataset'")
+    if body.from_dataset is not None:
+        if body.dataset_name is not None or body.dataset_version is not None:
+            raise InvalidArgumentError("A profile built from a dataset is tied to that dataset")
+        record = m.profile_dataset(
+            ctx,
+            body.from_dataset,
+            body.name,
+            chunk_size=body.chunk_size,
+            run_id=body.run_id,
+            model_name=body.model_name,
+            model_version=body.model_version,
+            replace=body.replace,
+        )
+        return json_response(encode(record), 201)
+    if body.chunk_size is not None:
+        raise InvalidArgumentError(
+            "chunk_size goes with from_dataset: a given profile is built already"
+        )
     try:
-        profile = ReferenceProfile.from_dict(body.profile)
+        profile = ReferenceProfile.from_dict(body.profile or {})
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidArgumentError(f"Not a reference profile: {error}") from error
     record = m.save_profile(
@@ -90,6 +119,8 @@ def save_profile(body: ProfileRequest, ctx: Ctx) -> Response:
         run_id=body.run_id,
         model_name=body.model_name,
         model_version=body.model_version,
+        dataset_name=body.dataset_name,
+        dataset_version=body.dataset_version,
         replace=body.replace,
     )
     return json_response(encode(record), 201)

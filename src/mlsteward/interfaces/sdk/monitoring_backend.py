@@ -25,8 +25,24 @@ class MonitoringBackend(Protocol):
         run_id: str | None = None,
         model_name: str | None = None,
         model_version: int | None = None,
+        dataset_name: str | None = None,
+        dataset_version: int | None = None,
         replace: bool = True,
     ) -> ProfileRecord: ...
+    def profile_dataset(
+        self,
+        ref: str,
+        name: str | None = None,
+        *,
+        chunk_size: int | None = None,
+        run_id: str | None = None,
+        model_name: str | None = None,
+        model_version: int | None = None,
+        replace: bool = True,
+    ) -> ProfileRecord:
+        """Profile a stored dataset version where the data is, tied to that version."""
+        ...
+
     def load_profile(self, name: str) -> ReferenceProfile: ...
     def list_profiles(self) -> list[ProfileRecord]: ...
     def create_monitor(

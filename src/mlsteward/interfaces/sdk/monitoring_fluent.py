@@ -46,16 +46,40 @@ def build_reference_profile(
     run_id: str | None = None,
     model_name: str | None = None,
     model_version: int | None = None,
+    dataset: str | None = None,
+    dataset_version: int | None = None,
     chunk_size: int | None = None,
 ) -> ReferenceProfile:
     """Summarize a reference table (or an iterable of chunks, streamed with flat memory).
 
-    With ``name``, ``run_id`` or a model version the profile is stored so later reports and
-    monitors compare production data against it without the training data.
+    With ``name``, ``run_id``, a model version or a dataset version (``dataset=``,
+    ``dataset_version=``: the data it describes) the profile is stored so later reports and
+    monitors compare production data against it without the training data. ``data`` may
+    also be a stored dataset version, ``"dataset:customers@3"``: it is profiled where the
+    data is (the server, for a remote tracking URI) and always stored, tied to that version
+    (default name ``dataset-customers-v3``).
     """
     from mlsteward.engines.drift import ProfileBuilder
     from mlsteward.services.monitoring import profile_from
+    from mlsteward.services.monitoring.targets import DATASET_PREFIX
 
+    if isinstance(data, str):
+        if not data.startswith(DATASET_PREFIX):
+            raise InvalidArgumentError(
+                f"Cannot profile the text {data!r}: give a table, chunks or 'dataset:NAME@VERSION'"
+            )
+        if dataset is not None or dataset_version is not None:
+            raise InvalidArgumentError("A profile built from a dataset is tied to that dataset")
+        backend = monitoring_backend()
+        record = backend.profile_dataset(
+            data,
+            name,
+            chunk_size=chunk_size,
+            run_id=run_id,
+            model_name=model_name,
+            model_version=model_version,
+        )
+        return backend.load_profile(record.name)
     if _is_table(data):
         profile = profile_from(data, chunk_size)
     elif isinstance(data, Iterable):
@@ -65,9 +89,15 @@ def build_reference_profile(
         profile = builder.build()
     else:
         raise InvalidArgumentError(f"Cannot profile a {type(data).__name__}")
-    if name is not None or run_id is not None or model_name is not None:
+    if any(x is not None for x in (name, run_id, model_name, dataset, dataset_version)):
         monitoring_backend().save_profile(
-            profile, name, run_id=run_id, model_name=model_name, model_version=model_version
+            profile,
+            name,
+            run_id=run_id,
+            model_name=model_name,
+            model_version=model_version,
+            dataset_name=dataset,
+            dataset_version=dataset_version,
         )
     return profile
 
@@ -135,8 +165,11 @@ def log_report(
 def create_monitor(name: str, target: str, profile: str, **options: Any) -> Monitor:
     """A monitor of ``target`` (file, glob or ``dataset:REF``) against a stored profile.
 
-    Options: ``checks``, ``columns``, ``tests``, ``thresholds``, ``drift_share``,
+    Options: ``checks`` (default ``column_drift``, ``dataset_drift``, ``column_missing``),
+    ``columns``, ``tests``, ``thresholds``, ``drift_share``,
     ``chunking`` (``{"size": N}`` or ``{"period": "day", "timestamp_column": "ts"}``),
+    ``learn_thresholds`` (learn each test's threshold from the profile's per-chunk
+    summaries: needs ``chunking`` and a profile built with ``chunk_size``),
     ``interval_s`` (0: manual runs only), ``webhooks``, ``enabled``, and ``performance``:
     the performance check with late labels joined by id, e.g.
     ``{"task": "binary", "id_column": "request_id", "prediction": "pred",

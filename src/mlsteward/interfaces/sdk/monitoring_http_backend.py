@@ -33,11 +33,38 @@ class HttpMonitoringBackendMixin:
         run_id: str | None = None,
         model_name: str | None = None,
         model_version: int | None = None,
+        dataset_name: str | None = None,
+        dataset_version: int | None = None,
         replace: bool = True,
     ) -> ProfileRecord:
         body = {
             "name": name,
             "profile": profile.to_dict(),
+            "run_id": run_id,
+            "model_name": model_name,
+            "model_version": model_version,
+            "dataset_name": dataset_name,
+            "dataset_version": dataset_version,
+            "replace": replace,
+        }
+        raw = self._api.json("POST", f"{P}/profiles", json=body, idempotent=replace)
+        return w.decode_profile(raw)
+
+    def profile_dataset(
+        self,
+        ref: str,
+        name: str | None = None,
+        *,
+        chunk_size: int | None = None,
+        run_id: str | None = None,
+        model_name: str | None = None,
+        model_version: int | None = None,
+        replace: bool = True,
+    ) -> ProfileRecord:
+        body = {
+            "name": name,
+            "from_dataset": ref,
+            "chunk_size": chunk_size,
             "run_id": run_id,
             "model_name": model_name,
             "model_version": model_version,

@@ -25,6 +25,8 @@ class LocalMonitoringBackendMixin:
         run_id: str | None = None,
         model_name: str | None = None,
         model_version: int | None = None,
+        dataset_name: str | None = None,
+        dataset_version: int | None = None,
         replace: bool = True,
     ) -> ProfileRecord:
         from mlsteward.services.monitoring import save_profile
@@ -33,6 +35,32 @@ class LocalMonitoringBackendMixin:
             self.ctx,
             profile,
             name,
+            run_id=run_id,
+            model_name=model_name,
+            model_version=model_version,
+            dataset_name=dataset_name,
+            dataset_version=dataset_version,
+            replace=replace,
+        )
+
+    def profile_dataset(
+        self,
+        ref: str,
+        name: str | None = None,
+        *,
+        chunk_size: int | None = None,
+        run_id: str | None = None,
+        model_name: str | None = None,
+        model_version: int | None = None,
+        replace: bool = True,
+    ) -> ProfileRecord:
+        from mlsteward.services.monitoring import profile_dataset
+
+        return profile_dataset(
+            self.ctx,
+            ref,
+            name,
+            chunk_size=chunk_size,
             run_id=run_id,
             model_name=model_name,
             model_version=model_version,

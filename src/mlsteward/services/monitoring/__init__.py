@@ -27,6 +27,7 @@ from mlsteward.services.monitoring.profiles import (
     get_profile_record,
     list_profiles,
     load_profile,
+    profile_dataset,
     profile_from,
     save_profile,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "log_report",
     "logged_report_html",
     "make_chunker",
+    "profile_dataset",
     "profile_from",
     "run_monitor",
     "run_report_html",

@@ -25,7 +25,7 @@ from mlsteward.domain.monitoring import (
     MonitoringEvent,
     MonitorRun,
 )
-from mlsteward.engines.drift import DriftReport
+from mlsteward.engines.drift import ColumnDriftResult, DriftReport
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.store_access import monitoring_store
 
@@ -54,8 +54,16 @@ class Delivery:
     error: str | None = None
 
 
-def find_breaches(monitor: Monitor, report: DriftReport) -> list[Breach]:
-    """The monitor's checks applied to a report's whole-window result."""
+def find_breaches(
+    monitor: Monitor, report: DriftReport, *, current_columns: Collection[str] | None = None
+) -> list[Breach]:
+    """The monitor's checks applied to a report's whole-window result.
+
+    Every column is judged whatever its status: a column the tests could not run on may
+    still have drifted (all values missing now) or be gone. ``current_columns`` are the
+    columns the current data has; without it a column counts as absent when the report
+    tested it as an error with no current summary (how the engine marks it).
+    """
     whole = report.whole
     found: list[Breach] = []
     if "dataset_drift" in monitor.checks and whole.drifted:
@@ -73,28 +81,56 @@ def find_breaches(monitor: Monitor, report: DriftReport) -> list[Breach]:
             )
         )
     for col in whole.columns:
-        if col.status != "ok":
-            continue
-        if "column_drift" in monitor.checks and col.drifted and col.main_test:
-            test = col.test(col.main_test)
+        absent = _absent(col, current_columns)
+        if "column_missing" in monitor.checks and absent:
             found.append(
                 Breach(
-                    "column_drift",
+                    "column_missing",
                     col.column,
-                    "warning",
-                    {
-                        "test": test.test,
-                        "statistic": test.statistic,
-                        "p_value": test.p_value,
-                        "threshold": test.threshold,
-                        "threshold_kind": test.threshold_kind,
-                        "drift_began": report.column_drift_began.get(col.column),
-                    },
+                    "critical",
+                    {"reason": "column in the reference profile but not in the current data"},
                 )
             )
+        drift = None if absent else _column_drift(col, report)
+        if "column_drift" in monitor.checks and drift is not None:
+            found.append(Breach("column_drift", col.column, "warning", drift))
         if "missing_share" in monitor.checks and col.missing and col.missing.drifted:
             found.append(Breach("missing_share", col.column, "warning", col.missing.to_dict()))
     return found
+
+
+def _absent(col: ColumnDriftResult, current_columns: Collection[str] | None) -> bool:
+    if current_columns is not None:
+        return col.column not in current_columns
+    return col.status == "error" and col.current is None
+
+
+def _column_drift(col: ColumnDriftResult, report: DriftReport) -> dict[str, Any] | None:
+    """Evidence of column drift: the headline test when it breached; the column's reason when
+    it could not be tested yet was flagged drifted (e.g. every current value missing)."""
+    began = report.column_drift_began.get(col.column)
+    if col.status == "ok" and col.main_test:
+        try:
+            test = col.test(col.main_test)
+        except KeyError:
+            test = None
+        if test is not None and test.drifted:
+            return {
+                "test": test.test,
+                "statistic": test.statistic,
+                "p_value": test.p_value,
+                "threshold": test.threshold,
+                "threshold_kind": test.threshold_kind,
+                "threshold_source": test.threshold_source,
+                "drift_began": began,
+            }
+        return None  # drifted on missing share alone: that is the missing_share check's
+    if col.status == "error" and col.drifted:
+        evidence: dict[str, Any] = {"status": col.status, "reason": col.message}
+        if col.missing is not None:
+            evidence["missing"] = col.missing.to_dict()
+        return {**evidence, "drift_began": began}
+    return None
 
 
 def alert_payload(event: str, alert: Alert) -> dict[str, Any]:

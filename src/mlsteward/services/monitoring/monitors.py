@@ -18,6 +18,7 @@ from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFou
 from mlsteward.domain.ids import new_id
 from mlsteward.domain.monitoring import (
     CHECKS,
+    DEFAULT_CHECKS,
     Alert,
     Monitor,
     MonitorRun,
@@ -39,7 +40,7 @@ from mlsteward.services.monitoring.targets import TargetData, is_glob, read_targ
 
 MAX_RUNS = 1000
 #: Checks judged from the drift report (resolvable when a run read data and made a report).
-DRIFT_CHECKS = ("column_drift", "dataset_drift", "missing_share")
+DRIFT_CHECKS = ("column_drift", "dataset_drift", "missing_share", "column_missing")
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,13 @@ def create_monitor(
     target: str,
     profile: str,
     *,
-    checks: Sequence[str] = ("column_drift", "dataset_drift"),
+    checks: Sequence[str] = DEFAULT_CHECKS,
     columns: Sequence[str] | None = None,
     tests: Mapping[str, Sequence[str]] | None = None,
     thresholds: Mapping[str, float] | None = None,
     drift_share: float = 0.5,
     chunking: Mapping[str, Any] | None = None,
+    learn_thresholds: bool = False,
     interval_s: int = 0,
     webhooks: Sequence[str] = (),
     enabled: bool = True,
@@ -77,8 +79,9 @@ def create_monitor(
 ) -> Monitor:
     """Validate and store a monitor; with ``interval_s`` > 0 it is due at once.
 
-    ``performance`` configures the ``performance`` check (see ``performance_config``); giving
-    it adds the check.
+    ``learn_thresholds`` learns each test's threshold from the profile's per-chunk summaries
+    (see ``_check_learnable``). ``performance`` configures the ``performance`` check (see
+    ``performance_config``); giving it adds the check.
     """
     clean = validate_monitoring_name("Monitor", name)
     get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
@@ -116,6 +119,10 @@ def create_monitor(
         raise InvalidArgumentError("interval_s must be a whole number of seconds, 0 for manual")
     chunk_spec = {k: v for k, v in dict(chunking or {}).items() if v is not None}
     make_chunker(chunk_spec or None)  # InvalidArgumentError when it cannot work
+    if not isinstance(learn_thresholds, bool):
+        raise InvalidArgumentError("learn_thresholds must be true or false")
+    if learn_thresholds:
+        _check_learnable(ctx, profile, chunk_spec)
     now = ctx.clock()
     monitor = Monitor(
         name=clean,
@@ -127,6 +134,7 @@ def create_monitor(
         thresholds=clean_thresholds,
         drift_share=float(drift_share),
         chunking=chunk_spec,
+        learn_thresholds=learn_thresholds,
         interval_s=interval_s,
         webhooks=[_validate_webhook(u) for u in webhooks],
         enabled=enabled,
@@ -137,6 +145,25 @@ def create_monitor(
         next_run_time=now if interval_s > 0 and enabled else None,
     )
     return monitoring_store(ctx).create_monitor(monitor)
+
+
+def _check_learnable(ctx: ServiceContext, profile: str, chunking: Mapping[str, Any]) -> None:
+    """Learned thresholds need chunks on both sides: the monitor cuts the current data, and
+    the stored profile must have kept per-chunk summaries of the reference to learn from.
+
+    The bounds hold for windows about the size of the profile's chunks, so a chunk size
+    close to the profile's keeps them in use.
+    """
+    if not chunking:
+        raise InvalidArgumentError(
+            "learn_thresholds needs chunking (a chunk size or a period) to cut the current data"
+        )
+    if not load_profile(ctx, profile).chunks:
+        raise InvalidArgumentError(
+            f"learn_thresholds needs a profile with per-chunk summaries, and {profile!r} kept "
+            "none: rebuild it with a chunk size (mlsteward monitor profile --chunk-size N, or "
+            "build_reference_profile(..., chunk_size=N))"
+        )
 
 
 def get_monitor(ctx: ServiceContext, name: str) -> Monitor:
@@ -231,6 +258,7 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
                 columns=monitor.columns,
                 tests=monitor.tests,
                 thresholds=monitor.thresholds,
+                learn_thresholds=monitor.learn_thresholds,
                 drift_share=monitor.drift_share,
                 performance=perf.report if perf is not None else None,
                 title=f"Monitor {monitor.name}",
@@ -240,7 +268,8 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
             report_digest, _ = ctx.blobs.put_bytes(report.to_html().encode("utf-8"))
             json_digest, _ = ctx.blobs.put_bytes(report.to_json().encode("utf-8"))
             summary = {**summary_of(report.drift), "files": data.files, **summary}
-            breaches += find_breaches(monitor, report.drift)
+            present = [str(c) for c in data.frame.columns]
+            breaches += find_breaches(monitor, report.drift, current_columns=present)
             judged.update(DRIFT_CHECKS)
             status, drifted, n_rows = "ok", report.drifted, report.drift.whole.n_rows
             message = "; ".join([*notes, *report.drift.messages, *perf_notes]) or None

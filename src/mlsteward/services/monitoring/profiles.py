@@ -1,19 +1,22 @@
 """Reference profiles stored once and reused: production windows are compared against the
 stored profile, never against reloaded training data.
 
-The profile's JSON is a content-addressed blob; a row names it and ties it to a run or a
-model version. With a run it is also logged as the run artifact ``monitoring/<name>.json``.
+The profile's JSON is a content-addressed blob; a row names it and ties it to a run, a
+model version and/or a dataset version. With a run it is also logged as the run artifact
+``monitoring/<name>.json``. ``profile_dataset`` builds one from a stored dataset version.
 """
 
 from __future__ import annotations
 
 import json
 
+from mlsteward.domain.datasets import DatasetRef
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import ProfileRecord, validate_monitoring_name
 from mlsteward.engines.drift import ReferenceProfile, build_profile
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.store_access import monitoring_store
+from mlsteward.services.monitoring.targets import DATASET_PREFIX
 from mlsteward.services.registry.versions import get_model_version
 from mlsteward.services.tracking.artifacts import log_artifact_bytes
 
@@ -34,13 +37,21 @@ def profile_from(data: object, chunk_size: int | None = None) -> ReferenceProfil
 
 
 def default_profile_name(
-    run_id: str | None, model_name: str | None, model_version: int | None
+    run_id: str | None,
+    model_name: str | None,
+    model_version: int | None,
+    dataset_name: str | None = None,
+    dataset_version: int | None = None,
 ) -> str:
+    """The name a profile gets when none is given: from its model version, dataset version
+    or run, in that order."""
     if model_name is not None and model_version is not None:
         return f"{model_name}-v{model_version}"
+    if dataset_name is not None and dataset_version is not None:
+        return f"dataset-{dataset_name}-v{dataset_version}"
     if run_id is not None:
         return f"run-{run_id}"
-    raise InvalidArgumentError("Give a profile name, a run or a model version")
+    raise InvalidArgumentError("Give a profile name, a run, a model version or a dataset version")
 
 
 def save_profile(
@@ -51,15 +62,28 @@ def save_profile(
     run_id: str | None = None,
     model_name: str | None = None,
     model_version: int | None = None,
+    dataset_name: str | None = None,
+    dataset_version: int | None = None,
     replace: bool = True,
 ) -> ProfileRecord:
-    """Store ``profile`` under ``name`` (default from the run or model version)."""
+    """Store ``profile`` under ``name`` (default from the model version, dataset version or
+    run it is tied to). Ties are checked: the model or dataset version must exist."""
     if (model_name is None) != (model_version is None):
         raise InvalidArgumentError("model_name and model_version go together")
     if model_name is not None and model_version is not None:
         get_model_version(ctx, model_name, model_version)  # NotFoundError when absent
+    if (dataset_name is None) != (dataset_version is None):
+        raise InvalidArgumentError("dataset_name and dataset_version go together")
+    if dataset_name is not None and dataset_version is not None:
+        if isinstance(dataset_version, bool) or not isinstance(dataset_version, int):
+            raise InvalidArgumentError("dataset_version must be a version number")
+        from mlsteward.services.data.versions import get_version  # pyarrow on first use
+
+        get_version(ctx, DatasetRef.parse(f"{dataset_name}@{dataset_version}"))  # NotFound
     clean = validate_monitoring_name(
-        "Profile", name or default_profile_name(run_id, model_name, model_version)
+        "Profile",
+        name
+        or default_profile_name(run_id, model_name, model_version, dataset_name, dataset_version),
     )
     data = json.dumps(profile.to_dict(), allow_nan=False, default=_json_default).encode()
     digest, _ = ctx.blobs.put_bytes(data)
@@ -75,8 +99,44 @@ def save_profile(
         model_version,
         ctx.actor,
         ctx.clock(),
+        dataset_name,
+        dataset_version,
     )
     return monitoring_store(ctx).put_profile(record, replace)
+
+
+def profile_dataset(
+    ctx: ServiceContext,
+    ref: str,
+    name: str | None = None,
+    *,
+    chunk_size: int | None = None,
+    run_id: str | None = None,
+    model_name: str | None = None,
+    model_version: int | None = None,
+    replace: bool = True,
+) -> ProfileRecord:
+    """Profile a stored dataset version (``customers@3``, ``customers@prod``, ``customers``
+    for the latest, or ``dataset:customers@3`` as monitor targets spell it) and store it tied
+    to the version it resolved to; the default name is ``dataset-<name>-v<version>``."""
+    from mlsteward.services.data.versions import get_version, load_table
+
+    if not isinstance(ref, str):
+        raise InvalidArgumentError("A dataset reference is 'name', 'name@3' or 'name@alias'")
+    text = ref[len(DATASET_PREFIX) :] if ref.startswith(DATASET_PREFIX) else ref
+    version = get_version(ctx, text)  # pins an alias or "latest" to its number now
+    profile = profile_from(load_table(ctx, version.dataset_version_id).to_pandas(), chunk_size)
+    return save_profile(
+        ctx,
+        profile,
+        name,
+        run_id=run_id,
+        model_name=model_name,
+        model_version=model_version,
+        dataset_name=version.name,
+        dataset_version=version.version,
+        replace=replace,
+    )
 
 
 def _json_default(value: object) -> object:

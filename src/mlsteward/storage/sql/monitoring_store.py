@@ -89,6 +89,7 @@ class SqlMonitoringMixin(MonitoringStore):
                         performance=(
                             None if monitor.performance is None else _dumps(monitor.performance)
                         ),
+                        learn_thresholds=monitor.learn_thresholds,
                         enabled=monitor.enabled,
                         interval_s=monitor.interval_s,
                         created_by=monitor.created_by,
@@ -314,6 +315,8 @@ def _profile(row: Row[Any]) -> ProfileRecord:
         None if row.model_version is None else int(row.model_version),
         row.created_by,
         int(row.creation_time),
+        row.dataset_name,
+        None if row.dataset_version is None else int(row.dataset_version),
     )
 
 
@@ -322,6 +325,7 @@ def _monitor(row: Row[Any]) -> Monitor:
     return Monitor(
         name=row.name,
         **{f: spec[f] for f in _SPEC_FIELDS if f in spec},
+        learn_thresholds=bool(row.learn_thresholds),
         interval_s=int(row.interval_s),
         enabled=bool(row.enabled),
         state=json.loads(row.state),

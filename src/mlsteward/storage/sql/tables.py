@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData(
@@ -421,6 +422,9 @@ monitoring_profiles = Table(
     Column("model_version", Integer, nullable=True),
     Column("created_by", String(KEY_LENGTH), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
+    # migration 0006: the dataset version the profile was built from or describes
+    Column("dataset_name", String(KEY_LENGTH), nullable=True),
+    Column("dataset_version", Integer, nullable=True),
 )
 
 monitors = Table(
@@ -437,6 +441,8 @@ monitors = Table(
     Column("next_run_time", BigInteger, nullable=True),
     # migration 0005: the performance check's configuration as JSON, NULL without one
     Column("performance", Text, nullable=True),
+    # migration 0006: learn thresholds from the profile's per-chunk summaries
+    Column("learn_thresholds", Boolean, nullable=False, server_default=false()),
     Index("ix_monitors_next_run_time", "next_run_time"),
 )
 
