@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.domain.monitoring import DEFAULT_CHECKS, Alert, Monitor
+from mlsteward.interfaces.cli import monitor_drift as drift_cli
 from mlsteward.interfaces.cli import monitor_performance as perf_cli
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client, key_values
 from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
@@ -29,6 +30,7 @@ NameArgument = Annotated[str, typer.Argument(help="Monitor name.", show_default=
 _PERF = "Performance check"
 
 app.command("performance")(perf_cli.performance)
+app.command("drift")(drift_cli.drift)
 
 
 def backend(ctx: typer.Context, uri: str | None) -> MonitoringBackend:

@@ -136,7 +136,7 @@ def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Ta
     return table
 
 
-def _read(path: Path, what: str) -> Any:
+def read_table(path: Path, what: str) -> Any:
     """A table from a .csv/.parquet file; a file that does not parse is an ``Error:`` line."""
     from mlsteward.services.monitoring.targets import read_file
 
@@ -179,15 +179,15 @@ def performance(
         raise InvalidArgumentError("Give --chunk-size or --period, not both")
     chunk_by: int | str | None = chunk_size if chunk_size is not None else period
     perf = mon.late_label_performance(
-        _read(predictions, "predictions"),
-        _read(labels, "labels"),
+        read_table(predictions, "predictions"),
+        read_table(labels, "labels"),
         id_column=id_column,
         task=task,
         prediction=prediction,
         label_column=label_column,
         scores=parse_scores(proba),
         classes=class_ or None,
-        reference=_read(reference, "reference") if reference is not None else None,
+        reference=read_table(reference, "reference") if reference is not None else None,
         reference_label=reference_label,
         chunk_by=chunk_by,
         timestamp_column=timestamp_column,

@@ -123,10 +123,13 @@ def drift_report(
     learn_thresholds: bool = False,
     drift_share: float = 0.5,
     performance: CBPEReport | PerformanceReport | None = None,
+    multivariate: Sequence[str] = (),
     title: str = "Drift report",
 ) -> MonitoringReport:
     """Drift of ``current`` against ``reference``: a table, a profile, or a stored profile's
-    name. The result has ``to_dict()``, ``to_json()``, ``to_html()`` and ``save_html()``."""
+    name. The result has ``to_dict()``, ``to_json()``, ``to_html()`` and ``save_html()``.
+    ``multivariate`` adds ``"pca_reconstruction"`` and/or ``"domain_classifier"`` (these
+    need the reference table)."""
     from mlsteward.services.monitoring import drift_report as build
 
     if isinstance(reference, str):
@@ -142,6 +145,7 @@ def drift_report(
         learn_thresholds=learn_thresholds,
         drift_share=drift_share,
         performance=performance,
+        multivariate=multivariate,
         title=title,
     )
 
