@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner, Result
 
+import mlsteward
+from mlsteward.interfaces.cli.main import app
+from mlsteward.interfaces.sdk.tracking_uri import close_backends
 from mlsteward.services.context import ServiceContext
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.server_process import running_server
 from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
 
 
@@ -33,6 +39,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'monitoring.db'}"
     return str(request.getfixturevalue("monitoring_postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (SQLite file or a fresh PostgreSQL database) for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrating.db'}"
+        return
+    with temporary_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -115,3 +131,47 @@ def receiver() -> Iterator[Receiver]:
         yield hook
     finally:
         hook.close()
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    """``mlsteward ...`` through Typer's CliRunner against a fresh SQLite store."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    uri = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(app, ["--tracking-uri", uri, *args])
+
+    yield run
+    close_backends()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``mlsteward server`` process per test module."""
+    root: Path = tmp_path_factory.mktemp("monitoring-server")
+    # Test files live under pytest's base temp folder: the server may read monitors there.
+    allowed = str(tmp_path_factory.getbasetemp())
+    with running_server(
+        root / "m.db", root / "artifacts", extra_args=["--monitor-data-root", allowed]
+    ) as url:
+        yield str(url)
+
+
+@pytest.fixture
+def api(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{server}/api/v1/monitoring", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def remote(server: str) -> Iterator[str]:
+    """The SDK pointed at the server for one test."""
+    mlsteward.set_tracking_uri(server)
+    yield server
+    close_backends()

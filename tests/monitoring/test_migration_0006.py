@@ -4,10 +4,7 @@ thresholds, old profiles carry no dataset version (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -18,16 +15,6 @@ from mlsteward.storage import open_store
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.sql.engine import normalize_sql_url
 from mlsteward.storage.sql.schema import _config
-from mlsteward.testing.postgres import temporary_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'at-0005.db'}"
-        return
-    with temporary_database(request.getfixturevalue("postgres_server")) as url:
-        yield url
 
 
 def test_monitors_and_profiles_from_0005_upgrade_with_defaults(empty_url: str) -> None:

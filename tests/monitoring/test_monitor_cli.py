@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from typer.testing import CliRunner, Result
-
-from mlsteward.interfaces.cli.main import app
-from mlsteward.interfaces.sdk.tracking_uri import close_backends
 
 from .conftest import frames
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-    uri = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(app, ["--tracking-uri", uri, *args])
-
-    yield run
-    close_backends()
 
 
 def test_profile_create_run_list_show_alerts_events_report(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

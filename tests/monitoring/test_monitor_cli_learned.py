@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from mlsteward.interfaces.cli.main import app
-from mlsteward.interfaces.sdk.tracking_uri import close_backends
-
-from .conftest import frames
-
-Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-    uri = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(app, ["--tracking-uri", uri, *args])
-
-    yield run
-    close_backends()
+from .conftest import Cli, frames
 
 
 def _ok(result: Result) -> str:

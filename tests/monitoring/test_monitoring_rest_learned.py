@@ -3,7 +3,6 @@ process: the REST API directly and the SDK's HTTP backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,33 +12,8 @@ import mlsteward
 import mlsteward.data
 import mlsteward.monitoring as mon
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
-from mlsteward.interfaces.sdk.tracking_uri import close_backends
-from mlsteward.testing.server_process import running_server
 
 from .conftest import frames
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root: Path = tmp_path_factory.mktemp("learned-server")
-    allowed = str(tmp_path_factory.getbasetemp())
-    with running_server(
-        root / "m.db", root / "artifacts", extra_args=["--monitor-data-root", allowed]
-    ) as url:
-        yield str(url)
-
-
-@pytest.fixture
-def api(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server}/api/v1/monitoring", timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
-def remote(server: str) -> Iterator[str]:
-    mlsteward.set_tracking_uri(server)
-    yield server
-    close_backends()
 
 
 def test_rest_profiles_from_a_dataset_and_monitors_with_learned_thresholds(

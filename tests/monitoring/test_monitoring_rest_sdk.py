@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,34 +11,8 @@ import pytest
 import mlsteward
 import mlsteward.monitoring as mon
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
-from mlsteward.interfaces.sdk.tracking_uri import close_backends
-from mlsteward.testing.server_process import running_server
 
 from .conftest import Receiver, frames
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root: Path = tmp_path_factory.mktemp("monitoring-server")
-    # Test files live under pytest's base temp folder: the server may read monitors there.
-    allowed = str(tmp_path_factory.getbasetemp())
-    with running_server(
-        root / "m.db", root / "artifacts", extra_args=["--monitor-data-root", allowed]
-    ) as url:
-        yield str(url)
-
-
-@pytest.fixture
-def api(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server}/api/v1/monitoring", timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
-def remote(server: str) -> Iterator[str]:
-    mlsteward.set_tracking_uri(server)
-    yield server
-    close_backends()
 
 
 def test_sdk_over_http_profiles_monitors_alerts_events_and_reports(

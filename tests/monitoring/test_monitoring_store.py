@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -17,20 +14,10 @@ from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.sql.engine import normalize_sql_url
 from mlsteward.storage.sql.schema import _config
 from mlsteward.testing.monitoring_conformance import MonitoringStoreConformance
-from mlsteward.testing.postgres import temporary_database
 
 
 class TestSqlMonitoring(MonitoringStoreConformance):
     pass
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with temporary_database(request.getfixturevalue("postgres_server")) as url:
-        yield url
 
 
 def test_monitors_from_before_0005_read_back_without_performance(empty_url: str) -> None:
