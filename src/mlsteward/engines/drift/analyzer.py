@@ -224,6 +224,12 @@ class DriftAnalyzer:
         names = [n for n in self.reference.kinds if n != skip]
 
         def one_column(name: str) -> list[ColumnDriftResult]:
+            try:
+                return test_column(name)
+            finally:
+                frame.forget()
+
+        def test_column(name: str) -> list[ColumnDriftResult]:
             ref_sample = self.reference.samples[name]
             try:
                 if not frame.has(name):

@@ -104,6 +104,11 @@ class Frame:
             return pd.Series(list(arr))
         return pd.Series(arr)
 
+    def forget(self) -> None:
+        """Drop this thread's cached column (done with it: the next read need not sit beside
+        it in memory)."""
+        self._cached.last = None
+
     def raw(self, name: str) -> Any:
         """The column without conversion where possible (a 2-D array stays 2-D)."""
         if self._kind == "mapping":

@@ -192,6 +192,8 @@ class PreparedReference:
                 return _prepare_column(frame, name, kind, chunk_of_row, block[i]), None
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
+            finally:
+                frame.forget()
 
         if n_jobs > 1 and len(names) > 1:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
