@@ -94,17 +94,25 @@ class DriftAnalyzer:
         self.registry = registry or default_registry()
         for name in {t for c in self.config.values() for t in c.tests} | set(self.extra_tests):
             self.registry.get(name)  # fail fast on a typo in the configuration
+        self.learned: dict[str, dict[str, LearnedBound]] = {}
+        self._learned_records: list[LearnedThreshold] = []
+        self._learned_rows: float | None = None
+        profile = isinstance(reference, ReferenceProfile)
+        if learn_thresholds and chunker is None and not profile:
+            raise ValueError("learning thresholds needs a chunker to cut the reference")
         if isinstance(reference, ReferenceProfile):
             self.reference = PreparedReference.from_profile(
                 reference, columns=columns, config=self.config
             )
         else:
+            # Each column is scored on its reference chunks as soon as it is prepared.
             self.reference = PreparedReference.from_data(
                 reference,
                 columns=columns,
                 config=self.config,
                 chunker=chunker if learn_thresholds else None,
                 n_jobs=self.n_jobs,
+                learn=self._column_scores if learn_thresholds else None,
             )
         for name in self.config:
             known = name in self.reference.kinds or any(
@@ -114,12 +122,7 @@ class DriftAnalyzer:
                 self.reference.messages.append(
                     f"settings given for column {name!r}, which is not in the reference"
                 )
-        self.learned: dict[str, dict[str, LearnedBound]] = {}
-        self._learned_records: list[LearnedThreshold] = []
-        self._learned_rows: float | None = None
         if learn_thresholds:
-            if chunker is None and not self.reference.is_profile:
-                raise ValueError("learning thresholds needs a chunker to cut the reference")
             self._learn(learned_k)
             self.reference.release_raw()
 
@@ -131,23 +134,22 @@ class DriftAnalyzer:
             )
 
         def column_scores(name: str) -> dict[str, list[float]]:
-            found: dict[str, list[float]] = {}
-            for _, _, rest, part, pair in self.reference.out_of_sample_pairs_of(name):
-                res = self._evaluate(name, rest, part, learned=False, pair=pair)
-                for t in res.tests:
-                    if t.statistic is not None and math.isfinite(t.statistic):
-                        found.setdefault(t.test, []).append(t.statistic)
-            return found
+            pairs = self.reference.out_of_sample_pairs_of(name)
+            return self._column_scores(name, self.reference.kinds[name], pairs)
 
         rows = self.reference.chunk_rows()
         self._learned_rows = float(np.mean(rows)) if rows else None
+        # Raw references were scored while being prepared; profiles are scored here.
+        done = self.reference.learned_scores  # filled in whichever order threads finished
+        scores: dict[str, dict[str, list[float]]] = {
+            n: done[n] for n in self.reference.kinds if n in done
+        }
         names = self.reference.out_of_sample_columns()
         if self.n_jobs > 1 and len(names) > 1:
             with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
-                per_column = list(pool.map(column_scores, names))
+                scores.update(zip(names, pool.map(column_scores, names), strict=True))
         else:
-            per_column = [column_scores(name) for name in names]
-        scores = dict(zip(names, per_column, strict=True))
+            scores.update((name, column_scores(name)) for name in names)
         for name, per_test in scores.items():
             for test, values in per_test.items():
                 if len(values) < 2:
@@ -163,6 +165,21 @@ class DriftAnalyzer:
             self.reference.messages.append(
                 "no thresholds learned (fewer than two usable reference chunks): defaults used"
             )
+
+    def _column_scores(
+        self,
+        name: str,
+        kind: ColumnKind,
+        pairs: Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]],
+    ) -> dict[str, list[float]]:
+        """Each test's statistic on every (rest of the reference, reference chunk) pair."""
+        found: dict[str, list[float]] = {}
+        for _, _, rest, part, pair in pairs:
+            res = self._evaluate(name, rest, part, learned=False, pair=pair, kind=kind)
+            for t in res.tests:
+                if t.statistic is not None and math.isfinite(t.statistic):
+                    found.setdefault(t.test, []).append(t.statistic)
+        return found
 
     # -- evaluation ------------------------------------------------------------------------
     def _learned_applies(self, n_rows: int) -> bool:
@@ -183,10 +200,11 @@ class DriftAnalyzer:
         *,
         learned: bool = True,
         pair: ColumnPair | None = None,
+        kind: ColumnKind | None = None,
     ) -> ColumnDriftResult:
         return evaluate_column(
             name,
-            self.reference.kinds[name],
+            kind or self.reference.kinds[name],
             reference,
             current,
             registry=self.registry,

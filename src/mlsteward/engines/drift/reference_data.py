@@ -9,9 +9,10 @@ scored against a reference that contains it. From raw data this uses one argsort
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,10 @@ class _RawColumn:
 
 
 _Prepared = tuple[ColumnKind, Sample, "_RawColumn"]
+#: ``(column, kind, its out-of-sample pairs) -> scores``: learns from one column's chunks.
+ColumnLearner = Callable[
+    [str, ColumnKind, Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]], Any
+]
 
 
 def _prepare_column(
@@ -139,6 +144,8 @@ class PreparedReference:
         self._plan: ChunkPlan | None = None
         self._chunk_ids: np.ndarray | None = None
         self._profile: ReferenceProfile | None = None
+        #: What a ``learn`` callback returned per column (see :meth:`from_data`).
+        self.learned_scores: dict[str, Any] = {}
 
     @property
     def is_profile(self) -> bool:
@@ -153,15 +160,20 @@ class PreparedReference:
         config: Mapping[str, ColumnConfig] | None = None,
         chunker: Chunker | None = None,
         n_jobs: int = 1,
+        learn: ColumnLearner | None = None,
     ) -> PreparedReference:
         """Prepare raw reference data (``n_jobs`` threads prepare columns in parallel).
 
         With a ``chunker`` it also keeps what out-of-sample chunk scores need (the chunk of
         every sorted value, category codes) and the chunk plan; the table itself is not kept.
+        Given ``learn`` as well, each column's out-of-sample pairs go to it as soon as the
+        column is prepared, on the same thread, and nothing is kept for later:
+        ``learned_scores`` holds what it returned. (Scoring is mostly Python and sorting
+        mostly not, so one thread's scoring overlaps the other's sorting.)
         """
         self = cls()
         frame = Frame(data)
-        keep_raw = chunker is not None
+        keep_raw = chunker is not None and learn is None
         self.n_rows = frame.n_rows
         chunk_of_row = None
         if chunker is not None:
@@ -189,11 +201,17 @@ class PreparedReference:
             name = names[i]
             try:
                 kind = config.get(name, ColumnConfig()).kind
-                return _prepare_column(frame, name, kind, chunk_of_row, block[i]), None
+                column = _prepare_column(frame, name, kind, chunk_of_row, block[i])
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
             finally:
                 frame.forget()
+            if column is not None and learn is not None and chunk_of_row is not None:
+                kind, sample, raw = column
+                pairs = self._raw_pairs(name, sample, raw, chunk_of_row)
+                self.learned_scores[name] = learn(name, kind, pairs)
+                column = (kind, sample, _RawColumn())
+            return column, None
 
         if n_jobs > 1 and len(names) > 1:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
@@ -285,7 +303,7 @@ class PreparedReference:
             return
         if self._plan is None or name not in self._raw:
             return
-        yield from self._raw_pairs(name, self._raw[name], self._chunk_of_row())
+        yield from self._raw_pairs(name, self.samples[name], self._raw[name], self._chunk_of_row())
 
     def _chunk_of_row(self) -> np.ndarray:
         assert self._plan is not None
@@ -299,10 +317,9 @@ class PreparedReference:
         return ids
 
     def _raw_pairs(
-        self, name: str, raw: _RawColumn, chunk_of_row: np.ndarray
+        self, name: str, whole: Sample, raw: _RawColumn, chunk_of_row: np.ndarray
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         assert self._plan is not None
-        whole = self.samples[name]
         if raw.chunk_of_sorted is not None:
             assert isinstance(whole, NumericSample) and whole.values is not None
             sorted_ref = SortedReference(whole)
