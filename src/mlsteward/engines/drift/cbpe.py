@@ -31,6 +31,7 @@ from mlsteward.engines.drift.frames import Frame
 from mlsteward.engines.drift.performance import (
     CLASSIFICATION_METRICS,
     binary_metrics,
+    binary_rates,
     label_codes,
     metrics_from_confusion,
     multiclass_metrics,
@@ -177,10 +178,10 @@ class CBPE:
                 self.classes = labels if len(labels) == 2 else ["0", "1"]
         else:
             self.classes = [str(c) for c in self.proba]
-        y = label_codes(frame.series(self.y_true), self.classes)
-        proba = self._proba(frame)
-        ok = (y >= 0) & np.isfinite(proba).all(axis=1)
-        y, proba = y[ok], proba[ok]
+        y_all = label_codes(frame.series(self.y_true), self.classes)
+        proba_all = self._proba(frame)
+        ok = (y_all >= 0) & np.isfinite(proba_all).all(axis=1)
+        y, proba = y_all[ok], proba_all[ok]
         self._calibrators = []
         if self.calibrate:
             ks = [1] if self.task == "binary" else range(len(self.classes))
@@ -193,12 +194,10 @@ class CBPE:
                 self._calibrators.append(iso)
         if self.chunker is not None:
             chunks = self.chunker.split(frame).chunks
-            pred = self._pred(frame, self._proba(frame))
-            ytrue = label_codes(frame.series(self.y_true), self.classes)
-            raw_proba = self._proba(frame)
+            pred = self._pred(frame, proba_all)
             values: dict[str, list[float]] = {m: [] for m in CLASSIFICATION_METRICS}
             for c in chunks:
-                m = self._realized(ytrue[c.rows], pred[c.rows], raw_proba[c.rows])
+                m = self._realized(y_all[c.rows], pred[c.rows], proba_all[c.rows])
                 for metric, v in m.items():
                     if math.isfinite(v):
                         values[metric].append(v)
@@ -226,18 +225,11 @@ class CBPE:
         cm = np.zeros((k, k))
         for c in range(k):
             cm[:, c] = q[pred == c].sum(axis=0)
-        out = metrics_from_confusion(cm)
         if self.task == "binary":
-            tp, fp, fn = cm[1, 1], cm[0, 1], cm[1, 0]
-            n = cm.sum()
-            out = {
-                "accuracy": (n - fp - fn) / n if n else math.nan,
-                "precision": tp / (tp + fp) if tp + fp else math.nan,
-                "recall": tp / (tp + fn) if tp + fn else math.nan,
-                "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else math.nan,
-                "roc_auc": expected_auc(proba[:, 1], q[:, 1]),
-            }
+            out = binary_rates(cm[1, 1], cm[0, 1], cm[1, 0], cm.sum())
+            out["roc_auc"] = expected_auc(proba[:, 1], q[:, 1])
         else:
+            out = metrics_from_confusion(cm)
             aucs = [expected_auc(proba[:, c], q[:, c]) for c in range(k)]
             out["roc_auc"] = float(np.nanmean(aucs)) if np.isfinite(aucs).any() else math.nan
         return out
@@ -296,7 +288,6 @@ class CBPE:
 
     def _window(
         self,
-        frame: Frame,
         rows: slice | np.ndarray,
         info: ChunkInfo | None,
         proba: FloatArray,
@@ -353,12 +344,7 @@ class CBPE:
         return CBPEReport(
             self.task,
             tuple(self.classes),
-            self._window(frame, slice(None), None, proba, pred, y),
-            tuple(self._window(frame, c.rows, c.info, proba, pred, y) for c in chunks),
+            self._window(slice(None), None, proba, pred, y),
+            tuple(self._window(c.rows, c.info, proba, pred, y) for c in chunks),
             tuple(messages),
         )
-
-
-def classes_of(values: Sequence[object]) -> list[str]:
-    """Sorted distinct labels as strings (helper for callers building mappings)."""
-    return sorted({str(v) for v in values if v == v})

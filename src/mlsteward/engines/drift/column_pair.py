@@ -169,10 +169,7 @@ class ColumnPair:
             del order
             cum_ref = np.arange(1, z.size + 1, dtype=np.float64)
             cum_ref -= cum_cur
-            last = np.empty(z.size, dtype=bool)
-            np.not_equal(z[1:], z[:-1], out=last[:-1])
-            last[-1] = True
-            return PooledSupport(z, cum_ref, cum_cur, a.size, c.size, last, False)
+            return PooledSupport(z, cum_ref, cum_cur, a.size, c.size, tie_group_ends(z), False)
         rh, ch = self.fine_histograms
         top = max(ref.moments.maximum, cur.moments.maximum)
         support = np.append(rh.edges, max(top, rh.edges[-1] if rh.edges.size else top))
@@ -303,6 +300,14 @@ class ColumnPair:
         return ref, cur
 
 
+def tie_group_ends(sorted_values: FloatArray) -> np.ndarray:
+    """Marks the last position of each run of equal values in a non-empty sorted array."""
+    last = np.empty(sorted_values.size, dtype=bool)
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=last[:-1])
+    last[-1] = True
+    return last
+
+
 def gap_from_ranks(small: FloatArray, n_large: int, right: IntArray, left: IntArray) -> float:
     """Largest CDF gap, evaluated at the points of the sorted ``small`` sample.
 
@@ -328,9 +333,7 @@ def gap_from_ranks(small: FloatArray, n_large: int, right: IntArray, left: IntAr
             best = max(best, float(d.max()), -float(d.min()))
         return best
     # Within the small sample: count <= s at the last of each tie group, < s at the first.
-    is_last = np.empty(m, dtype=bool)
-    np.not_equal(small[1:], small[:-1], out=is_last[:-1])
-    is_last[-1] = True
+    is_last = tie_group_ends(small)
     is_first = np.empty(m, dtype=bool)
     is_first[0] = True
     is_first[1:] = is_last[:-1]
@@ -357,9 +360,7 @@ def wasserstein_from_ranks(
         return count * (t - shift) - prefix[count]
 
     # Distinct points of the small sample and its CDF level on [s_j, s_{j+1}).
-    last = np.empty(m, dtype=bool)
-    np.not_equal(small[1:], small[:-1], out=last[:-1])
-    last[-1] = True
+    last = tie_group_ends(small)
     pts = small[last]
     counts_at = right[last]
     level = (np.flatnonzero(last) + 1) / m

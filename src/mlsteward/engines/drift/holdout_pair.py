@@ -24,6 +24,7 @@ from mlsteward.engines.drift.column_pair import (
     ColumnPair,
     PooledSupport,
     gap_from_ranks,
+    tie_group_ends,
     wasserstein_from_ranks,
 )
 from mlsteward.engines.drift.samples import FloatArray, Histogram, IntArray, NumericSample
@@ -127,12 +128,15 @@ class HoldoutPair(ColumnPair):
         cum_part = np.cumsum(in_chunk, dtype=np.float64)
         cum_rest = np.arange(1, whole.values.size + 1, dtype=np.float64)
         cum_rest -= cum_part
-        last = np.empty(whole.values.size, dtype=bool)
-        np.not_equal(whole.values[1:], whole.values[:-1], out=last[:-1])
-        last[-1] = True
         n_part = self._positions.size
         return PooledSupport(
-            whole.values, cum_rest, cum_part, whole.values.size - n_part, n_part, last, False
+            whole.values,
+            cum_rest,
+            cum_part,
+            whole.values.size - n_part,
+            n_part,
+            tie_group_ends(whole.values),
+            False,
         )
 
     def binned(self, bins: int) -> tuple[IntArray, IntArray, bool]:

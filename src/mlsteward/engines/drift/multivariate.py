@@ -13,7 +13,7 @@ categorical columns are encoded by their reference frequency (unseen -> 0), then
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,13 +52,20 @@ class MultivariateDriftResult(_Jsonable):
 
 
 class TabularEncoder:
-    """Numeric matrix of a table's columns, scaled by reference statistics."""
+    """Numeric matrix of a table's columns, scaled by reference statistics.
+
+    Build it with :meth:`fit`, which also returns the reference transformed, so the
+    reference's columns are converted once.
+    """
+
+    mean: FloatArray
+    std: FloatArray
 
     def __init__(self, reference: Frame, columns: Sequence[str] | None = None) -> None:
+        """Choose the columns and each categorical column's reference frequencies."""
         self.columns: list[str] = []
         self.kinds: dict[str, ColumnKind] = {}
         self._freq: dict[str, dict[str, float]] = {}
-        self.messages: list[str] = []
         for name in columns if columns is not None else reference.columns:
             kind = reference.infer_kind(name)
             if kind is None or kind is ColumnKind.EMBEDDING:
@@ -70,11 +77,19 @@ class TabularEncoder:
                 counts = np.bincount(codes[codes >= 0], minlength=len(labels))
                 total = max(int(counts.sum()), 1)
                 self._freq[name] = {lab: c / total for lab, c in zip(labels, counts, strict=True)}
-        raw = self._raw(reference, slice(None))
-        self.mean = np.nanmean(raw, axis=0) if raw.size else np.zeros(0)
-        self.mean = np.where(np.isfinite(self.mean), self.mean, 0.0)
+
+    @classmethod
+    def fit(
+        cls, reference: Frame, columns: Sequence[str] | None = None
+    ) -> tuple[TabularEncoder, FloatArray]:
+        """An encoder scaled by the reference's statistics, and the reference transformed."""
+        enc = cls(reference, columns)
+        raw = enc._raw(reference, slice(None))
+        mean = np.nanmean(raw, axis=0) if raw.size else np.zeros(0)
+        enc.mean = np.where(np.isfinite(mean), mean, 0.0)
         std = np.nanstd(raw, axis=0) if raw.size else np.zeros(0)
-        self.std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        enc.std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        return enc, enc._scaled(raw)
 
     def _raw(self, frame: Frame, rows: slice | np.ndarray) -> FloatArray:
         out = np.empty((len(np.arange(frame.n_rows)[rows]), len(self.columns)))
@@ -95,8 +110,12 @@ class TabularEncoder:
         return out
 
     def transform(self, frame: Frame, rows: slice | np.ndarray = slice(None)) -> FloatArray:
-        x = self._raw(frame, rows)
-        x = (x - self.mean) / self.std
+        return self._scaled(self._raw(frame, rows))
+
+    def _scaled(self, x: FloatArray) -> FloatArray:
+        """Standardize ``x`` in place (non-finite results -> 0)."""
+        x -= self.mean
+        x /= self.std
         x[~np.isfinite(x)] = 0.0
         return x
 
@@ -139,13 +158,11 @@ class PCAReconstructionDrift:
     ) -> None:
         frame = Frame(reference)
         self.chunker = chunker
-        self.encoder = TabularEncoder(frame, columns)
-        self.messages = list(self.encoder.messages)
+        self.encoder, x = TabularEncoder.fit(frame, columns)
+        self.messages: list[str] = []
         if not self.encoder.columns:
             raise ValueError("no numeric or categorical columns for multivariate drift")
-        x = self.encoder.transform(frame)
         rng = np.random.default_rng(seed)
-        self._rng = rng
 
         def fit(rows: np.ndarray) -> FloatArray:
             if rows.size > max_fit_rows:
@@ -160,7 +177,7 @@ class PCAReconstructionDrift:
                 scores = self._out_of_fold(x, chunks, fit)
             else:
                 self.messages.append("fewer than two reference chunks: no learned bounds")
-        if chunker is None:
+        else:
             self.messages.append(
                 "no reference chunks (no chunker): the reconstruction error is shown "
                 "without learned bounds and never flagged"
@@ -174,10 +191,12 @@ class PCAReconstructionDrift:
             self.lower = self.upper = None
 
     @staticmethod
-    def _out_of_fold(x: FloatArray, chunks: Sequence[Chunk], fit: object) -> list[float]:
+    def _out_of_fold(
+        x: FloatArray, chunks: Sequence[Chunk], fit: Callable[[np.ndarray], FloatArray]
+    ) -> list[float]:
         positions = [np.arange(x.shape[0])[c.rows] for c in chunks]
         folds = [np.concatenate(positions[f::2]) for f in (0, 1)]
-        models = [fit(folds[1]), fit(folds[0])]  # type: ignore[operator]
+        models = [fit(folds[1]), fit(folds[0])]
         return [_reconstruction_error(x[pos], models[i % 2]) for i, pos in enumerate(positions)]
 
     def _score(self, x: FloatArray, info: ChunkInfo | None) -> MultivariateChunkResult:
@@ -223,10 +242,9 @@ def domain_classifier_drift(
     ``max_rows`` rows; chunks are each compared with the same reference subsample.
     """
     ref_frame, cur_frame = Frame(reference), Frame(current)
-    enc = TabularEncoder(ref_frame, columns)
+    enc, x_ref = TabularEncoder.fit(ref_frame, columns)
     if not enc.columns:
         raise ValueError("no numeric or categorical columns for multivariate drift")
-    x_ref = enc.transform(ref_frame)
     x_cur = enc.transform(cur_frame)
 
     def score(x: FloatArray, info: ChunkInfo | None) -> MultivariateChunkResult:

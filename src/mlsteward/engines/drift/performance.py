@@ -55,16 +55,20 @@ def binary_metrics(
     tp = float(np.count_nonzero(y_true & y_pred))
     fp = float(np.count_nonzero(~y_true & y_pred))
     fn = float(np.count_nonzero(y_true & ~y_pred))
-    n = y_true.size
-    out = {
+    out = binary_rates(tp, fp, fn, y_true.size)
+    if score is not None:
+        out["roc_auc"] = auc_from_scores(score, y_true)
+    return out
+
+
+def binary_rates(tp: float, fp: float, fn: float, n: float) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 from (counted or expected) confusion counts."""
+    return {
         "accuracy": (n - fp - fn) / n if n else math.nan,
         "precision": tp / (tp + fp) if tp + fp else math.nan,
         "recall": tp / (tp + fn) if tp + fn else math.nan,
         "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else math.nan,
     }
-    if score is not None:
-        out["roc_auc"] = auc_from_scores(score, y_true)
-    return out
 
 
 def multiclass_metrics(
@@ -149,8 +153,8 @@ def realized_performance(
     order of ``classes``.
     """
     frame = Frame(data)
-    messages: list[str] = []
-    for col in [target, prediction, *([scores] if isinstance(scores, str) else scores or [])]:
+    score_cols = [scores] if isinstance(scores, str) else list(scores or [])
+    for col in [target, prediction, *score_cols]:
         if not frame.has(col):
             raise ValueError(f"column {col!r} not found")
     chunks = chunker.split(frame).chunks if chunker is not None else ()
@@ -172,7 +176,6 @@ def realized_performance(
         )
         yi = label_codes(y_series, labels)
         pi = label_codes(p_series, labels)
-        score_cols = [scores] if isinstance(scores, str) else list(scores or [])
         sc = np.column_stack([frame.numeric(c) for c in score_cols]) if score_cols else None
 
         def window(rows: slice | np.ndarray, info: ChunkInfo | None) -> MetricsResult:
@@ -195,5 +198,4 @@ def realized_performance(
         task,
         window(slice(None), None),
         tuple(window(c.rows, c.info) for c in chunks),
-        tuple(messages),
     )

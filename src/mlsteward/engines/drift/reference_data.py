@@ -140,9 +140,7 @@ class PreparedReference:
         self.summaries: dict[str, ColumnSummary] = {}
         self.messages: list[str] = []
         self.n_rows = 0
-        self._raw: dict[str, _RawColumn] = {}
         self._plan: ChunkPlan | None = None
-        self._chunk_ids: np.ndarray | None = None
         self._profile: ReferenceProfile | None = None
         #: What a ``learn`` callback returned per column (see :meth:`from_data`).
         self.learned_scores: dict[str, Any] = {}
@@ -164,22 +162,21 @@ class PreparedReference:
     ) -> PreparedReference:
         """Prepare raw reference data (``n_jobs`` threads prepare columns in parallel).
 
-        With a ``chunker`` it also keeps what out-of-sample chunk scores need (the chunk of
-        every sorted value, category codes) and the chunk plan; the table itself is not kept.
-        Given ``learn`` as well, each column's out-of-sample pairs go to it as soon as the
-        column is prepared, on the same thread, and nothing is kept for later:
+        Given a ``chunker`` and ``learn``, each column's out-of-sample pairs go to ``learn`` as
+        soon as the column is prepared, on the same thread, and nothing is kept for later:
         ``learned_scores`` holds what it returned. (Scoring is mostly Python and sorting
-        mostly not, so one thread's scoring overlaps the other's sorting.)
+        mostly not, so one thread's scoring overlaps the other's sorting.) The chunk plan is
+        kept until :meth:`release_raw`.
         """
         self = cls()
         frame = Frame(data)
-        keep_raw = chunker is not None and learn is None
         self.n_rows = frame.n_rows
         chunk_of_row = None
         if chunker is not None:
             self._plan = chunker.split(frame)
             self.messages.extend(self._plan.messages)
-            chunk_of_row = self._chunk_of_row()
+            if learn is not None:
+                chunk_of_row = self._chunk_of_row()
         config = config or {}
         names = []
         for name in columns if columns is not None else frame.columns:
@@ -210,7 +207,6 @@ class PreparedReference:
                 kind, sample, raw = column
                 pairs = self._raw_pairs(name, sample, raw, chunk_of_row)
                 self.learned_scores[name] = learn(name, kind, pairs)
-                column = (kind, sample, _RawColumn())
             return column, None
 
         if n_jobs > 1 and len(names) > 1:
@@ -225,12 +221,10 @@ class PreparedReference:
                 if name in frame.untested:
                     self.messages.append(f"column {name!r} not tested: {frame.untested[name]}")
                 continue
-            kind, sample, raw = column
+            kind, sample, _ = column
             self.kinds[name] = kind
             self.samples[name] = sample
             self.summaries[name] = summarize(sample)
-            if keep_raw:
-                self._raw[name] = raw
         return self
 
     @classmethod
@@ -261,19 +255,7 @@ class PreparedReference:
 
     def release_raw(self) -> None:
         """Drop what only out-of-sample chunk scores needed (once thresholds are learned)."""
-        self._raw.clear()
         self._plan = None
-        self._chunk_ids = None
-
-    def out_of_sample_pairs(self) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
-        """``(column, chunk, reference without the chunk, the chunk, pair)``, one at a time.
-
-        Column by column, so only one column's split samples exist at any moment. For raw
-        numeric columns ``pair`` is a :class:`HoldoutPair` that computes chunk-vs-rest
-        statistics from the whole sorted reference; otherwise None (build a plain pair).
-        """
-        for name in self.out_of_sample_columns():
-            yield from self.out_of_sample_pairs_of(name)
 
     def chunk_rows(self) -> list[int]:
         """Row counts of the reference chunks thresholds are learned from."""
@@ -286,34 +268,35 @@ class PreparedReference:
         return self._profile is not None and bool(self._profile.chunks)
 
     def out_of_sample_columns(self) -> list[str]:
-        """Columns that have out-of-sample chunk pairs."""
-        if self._profile is not None:
-            cols = self._profile.columns
-            return [
-                n for n in self.kinds if n in cols and not isinstance(cols[n], EmbeddingProfile)
-            ]
-        return list(self._raw) if self._plan is not None else []
+        """Columns of a profile that have out-of-sample chunk pairs (a raw reference's were
+        scored while it was prepared: see :meth:`from_data`)."""
+        if self._profile is None:
+            return []
+        cols = self._profile.columns
+        return [n for n in self.kinds if n in cols and not isinstance(cols[n], EmbeddingProfile)]
 
     def out_of_sample_pairs_of(
         self, name: str
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
-        """The out-of-sample pairs of one column (safe to call from several threads)."""
-        if self._profile is not None:
-            yield from self._profile_pairs_of(name)
+        """The out-of-sample pairs of one profile column (safe to call from several threads)."""
+        assert self._profile is not None
+        whole = self._profile.columns.get(name)
+        if whole is None or isinstance(whole, EmbeddingProfile):
             return
-        if self._plan is None or name not in self._raw:
-            return
-        yield from self._raw_pairs(name, self.samples[name], self._raw[name], self._chunk_of_row())
+        for i, chunk in enumerate(self._profile.chunks):
+            part = chunk.get(name)
+            if part is None:
+                continue
+            rest = subtract_column_profiles(whole, part)
+            yield name, i, rest.sample(), part.sample(), None
 
     def _chunk_of_row(self) -> np.ndarray:
+        """The reference chunk of every row (-1 for rows in none)."""
         assert self._plan is not None
-        ids = self._chunk_ids
-        if ids is None:
-            n_chunks = len(self._plan.chunks)
-            ids = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
-            for chunk in self._plan.chunks:
-                ids[chunk.rows] = chunk.info.index
-            self._chunk_ids = ids
+        n_chunks = len(self._plan.chunks)
+        ids = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
+        for chunk in self._plan.chunks:
+            ids[chunk.rows] = chunk.info.index
         return ids
 
     def _raw_pairs(
@@ -362,17 +345,3 @@ class PreparedReference:
                     EmbeddingSample.from_matrix(raw.matrix[mask]),
                     None,
                 )
-
-    def _profile_pairs_of(
-        self, name: str
-    ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
-        assert self._profile is not None
-        whole = self._profile.columns.get(name)
-        if whole is None or isinstance(whole, EmbeddingProfile):
-            return
-        for i, chunk in enumerate(self._profile.chunks):
-            part = chunk.get(name)
-            if part is None:
-                continue
-            rest = subtract_column_profiles(whole, part)
-            yield name, i, rest.sample(), part.sample(), None

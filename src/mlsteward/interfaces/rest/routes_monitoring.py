@@ -19,6 +19,7 @@ from mlsteward.interfaces.rest.dependencies import Ctx
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.routes_monitoring_wire import MONITORING_PREFIX, encode
 from mlsteward.services import monitoring as m
+from mlsteward.services.monitoring.profiles import read_profile
 
 router = APIRouter(prefix=MONITORING_PREFIX)
 
@@ -134,7 +135,7 @@ def list_profiles(ctx: Ctx) -> Response:
 @router.get("/profiles/{name}")
 def get_profile(name: str, ctx: Ctx) -> Response:
     record = m.get_profile_record(ctx, name)
-    profile = m.load_profile(ctx, name)
+    profile = read_profile(ctx, record)
     return json_response({"record": encode(record), "profile": profile.to_dict()})
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
 from mlsteward.domain.ids import new_id
@@ -22,6 +22,7 @@ from mlsteward.domain.monitoring import (
     Alert,
     Monitor,
     MonitorRun,
+    ProfileRecord,
     validate_monitoring_name,
 )
 from mlsteward.engines.drift import default_registry
@@ -32,11 +33,21 @@ from mlsteward.services.monitoring.performance_check import (
     evaluate_performance,
 )
 from mlsteward.services.monitoring.performance_config import validate_performance
-from mlsteward.services.monitoring.profiles import get_profile_record, load_profile
+from mlsteward.services.monitoring.profiles import get_profile_record, load_profile, read_profile
 from mlsteward.services.monitoring.report_views import summary_of
 from mlsteward.services.monitoring.reports import drift_report, make_chunker
 from mlsteward.services.monitoring.store_access import monitoring_store
-from mlsteward.services.monitoring.targets import TargetData, is_glob, read_target, validate_target
+from mlsteward.services.monitoring.targets import (
+    DATASET_PREFIX,
+    TargetData,
+    concat_frames,
+    is_glob,
+    read_target,
+    validate_target,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_RUNS = 1000
 #: Checks judged from the drift report (resolvable when a run read data and made a report).
@@ -84,7 +95,7 @@ def create_monitor(
     ``performance_config``); giving it adds the check.
     """
     clean = validate_monitoring_name("Monitor", name)
-    get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
+    record = get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
     checks = list(checks)
     unknown = sorted(set(checks) - set(CHECKS))
     if unknown or not checks:
@@ -122,7 +133,7 @@ def create_monitor(
     if not isinstance(learn_thresholds, bool):
         raise InvalidArgumentError("learn_thresholds must be true or false")
     if learn_thresholds:
-        _check_learnable(ctx, profile, chunk_spec)
+        _check_learnable(ctx, record, chunk_spec)
     now = ctx.clock()
     monitor = Monitor(
         name=clean,
@@ -147,7 +158,9 @@ def create_monitor(
     return monitoring_store(ctx).create_monitor(monitor)
 
 
-def _check_learnable(ctx: ServiceContext, profile: str, chunking: Mapping[str, Any]) -> None:
+def _check_learnable(
+    ctx: ServiceContext, profile: ProfileRecord, chunking: Mapping[str, Any]
+) -> None:
     """Learned thresholds need chunks on both sides: the monitor cuts the current data, and
     the stored profile must have kept per-chunk summaries of the reference to learn from.
 
@@ -158,9 +171,9 @@ def _check_learnable(ctx: ServiceContext, profile: str, chunking: Mapping[str, A
         raise InvalidArgumentError(
             "learn_thresholds needs chunking (a chunk size or a period) to cut the current data"
         )
-    if not load_profile(ctx, profile).chunks:
+    if not read_profile(ctx, profile).chunks:
         raise InvalidArgumentError(
-            f"learn_thresholds needs a profile with per-chunk summaries, and {profile!r} kept "
+            f"learn_thresholds needs a profile with per-chunk summaries, and {profile.name!r} kept "
             "none: rebuild it with a chunk size (mlsteward monitor profile --chunk-size N, or "
             "build_reference_profile(..., chunk_size=N))"
         )
@@ -197,13 +210,27 @@ def run_report_html(ctx: ServiceContext, run_id: str) -> str:
     return ctx.blobs.read_bytes(run.report_digest).decode("utf-8")
 
 
+def _checks_performance(monitor: Monitor) -> bool:
+    return monitor.performance is not None and "performance" in monitor.checks
+
+
+def _all_predictions(
+    ctx: ServiceContext, monitor: Monitor, data: TargetData
+) -> pd.DataFrame | None:
+    """Every file of a glob, in path order (labels arrive late for predictions earlier runs
+    already checked for drift): the files this run read come from ``data.parts``, so only
+    the older ones are read again."""
+    if not is_glob(monitor.target):
+        return data.frame
+    older = read_target(ctx, monitor.target, data.files, keep_parts=True)
+    parts = {**older.parts, **data.parts}
+    return concat_frames([parts[path] for path in sorted(parts)])
+
+
 def _performance(ctx: ServiceContext, monitor: Monitor, data: TargetData) -> PerformanceOutcome:
-    """The performance check on the predictions (every file of a glob: labels arrive late
-    for predictions earlier runs already checked for drift). Never raises."""
+    """The performance check on the predictions (see ``_all_predictions``). Never raises."""
     try:
-        frame = data.frame
-        if is_glob(monitor.target):
-            frame = read_target(ctx, monitor.target, []).frame
+        frame = _all_predictions(ctx, monitor, data)
     except MlstewardError as error:
         frame, problem = None, error.message
     except (OSError, ValueError, TypeError) as error:
@@ -237,11 +264,11 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     breaches: list[Breach] = []
     judged: set[str] = set()
     try:
-        data = read_target(ctx, monitor.target, seen)
-        seen += [f for f in data.files if f not in seen and not f.startswith("dataset:")]
+        data = read_target(ctx, monitor.target, seen, keep_parts=_checks_performance(monitor))
+        seen += [f for f in data.files if f not in seen and not f.startswith(DATASET_PREFIX)]
         notes = list(data.messages)
         perf = None
-        if monitor.performance is not None and "performance" in monitor.checks:
+        if _checks_performance(monitor):
             perf = _performance(ctx, monitor, data)
             summary["performance"] = perf.summary
             breaches += perf.breaches

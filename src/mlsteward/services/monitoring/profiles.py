@@ -149,10 +149,14 @@ def get_profile_record(ctx: ServiceContext, name: str) -> ProfileRecord:
     return monitoring_store(ctx).get_profile(validate_monitoring_name("Profile", name))
 
 
+def read_profile(ctx: ServiceContext, record: ProfileRecord) -> ReferenceProfile:
+    """The profile a record already in hand names (its blob; no second store read)."""
+    return ReferenceProfile.from_dict(json.loads(ctx.blobs.read_bytes(record.blob_digest)))
+
+
 def load_profile(ctx: ServiceContext, name: str) -> ReferenceProfile:
     """The stored profile, ready for ``drift_report`` or a monitor run."""
-    record = get_profile_record(ctx, name)
-    return ReferenceProfile.from_dict(json.loads(ctx.blobs.read_bytes(record.blob_digest)))
+    return read_profile(ctx, get_profile_record(ctx, name))
 
 
 def list_profiles(ctx: ServiceContext) -> list[ProfileRecord]:

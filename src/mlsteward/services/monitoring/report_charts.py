@@ -95,7 +95,7 @@ def timeline_svg(
     ``lower``/``upper`` draw a band (confidence interval) and ``second`` a second series
     (realized performance beside the estimate).
     """
-    series = [v for v in [*values, *thresholds, *(lower or []), *(upper or []), *(second or [])]]
+    series = [*values, *thresholds, *(lower or []), *(upper or []), *(second or [])]
     finite = [v for v in series if v is not None and math.isfinite(v)]
     if not labels or not finite:
         return ""

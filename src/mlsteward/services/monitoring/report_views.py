@@ -152,6 +152,11 @@ def column_views(
     return views
 
 
+def _chunk_labels(chunks: Sequence[Any]) -> list[str]:
+    """The x-axis labels of per-chunk results: each chunk's start, else its key."""
+    return [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
+
+
 def _beyond(value: float | None, bound: float, higher_is_better: bool) -> bool:
     """True when ``value`` is on the wrong side of a monitor's bound."""
     if value is None or not math.isfinite(value):
@@ -186,7 +191,7 @@ def performance_views(
 
     if isinstance(performance, PerformanceReport):
         chunks = performance.chunks
-        labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
+        labels = _chunk_labels(chunks)
         views = []
         for name in performance.whole.metrics:
             values = [c.metrics.get(name) for c in chunks]
@@ -208,7 +213,7 @@ def performance_views(
             )
         return views
     chunks_e = performance.chunks
-    labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks_e]
+    labels = _chunk_labels(chunks_e)
     views = []
     for metric in performance.whole.metrics:
         per = [c.metric(metric.metric) for c in chunks_e]
@@ -254,7 +259,7 @@ def multivariate_views(results: Sequence[MultivariateDriftResult]) -> list[dict[
     views = []
     for res in results:
         chunks = res.chunks
-        labels = [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
+        labels = _chunk_labels(chunks)
         has_band = any(c.lower is not None for c in chunks)
         views.append(
             {

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -131,22 +132,19 @@ class MonitoringReport:
                 frame = None
         settings = dict(self.drift.settings)
         chunker = settings.get("chunker") or {}
-        return (
-            _environment()
-            .get_template("drift_report.html.j2")
-            .render(
-                title=self.title,
-                generated=self.generated,
-                settings={"reference": "?", "reference_rows": "?", **settings},
-                chunker=", ".join(f"{k}={v}" for k, v in chunker.items() if v is not None),
-                whole=self.drift.whole,
-                drift_began=self.drift.drift_began,
-                messages=self.drift.messages,
-                columns=column_views(self.drift, self.reference_profile, frame),
-                performance=performance_views(self.performance, self.performance_check),
-                performance_check=performance_table(self.performance_check),
-                multivariate=multivariate_views(self.multivariate),
-            )
+        return render_page(
+            "drift_report.html.j2",
+            title=self.title,
+            generated=self.generated,
+            settings={"reference": "?", "reference_rows": "?", **settings},
+            chunker=", ".join(f"{k}={v}" for k, v in chunker.items() if v is not None),
+            whole=self.drift.whole,
+            drift_began=self.drift.drift_began,
+            messages=self.drift.messages,
+            columns=column_views(self.drift, self.reference_profile, frame),
+            performance=performance_views(self.performance, self.performance_check),
+            performance_check=performance_table(self.performance_check),
+            multivariate=multivariate_views(self.multivariate),
         )
 
     def save_html(self, path: str | Path) -> Path:
@@ -168,6 +166,7 @@ def render_page(template: str, **values: Any) -> str:
     return _environment().get_template(template).render(**values)
 
 
+@cache  # built once: templates are compiled on first use, not on every report
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),

@@ -26,6 +26,8 @@ class TargetData:
     frame: pd.DataFrame | None
     files: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    #: Each file's rows by path, kept only when ``read_target`` is asked to (``keep_parts``).
+    parts: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def is_glob(target: str) -> bool:
@@ -78,19 +80,32 @@ def read_file(path: str) -> pd.DataFrame:
     raise InvalidArgumentError(f"Cannot read {path!r}: only .csv and .parquet files")
 
 
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The rows of several files as one table (None for none)."""
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def read_target(
-    ctx: ServiceContext, target: str, seen: list[str], *, missing_ok: bool = False
+    ctx: ServiceContext,
+    target: str,
+    seen: list[str],
+    *,
+    missing_ok: bool = False,
+    keep_parts: bool = False,
 ) -> TargetData:
     """Read the target; ``seen`` lists files earlier runs of a glob target already read.
 
-    With ``missing_ok`` a file that does not exist (yet) reads as no rows, with a note.
+    With ``missing_ok`` a file that does not exist (yet) reads as no rows, with a note; with
+    ``keep_parts`` each file's rows are kept too (``TargetData.parts``).
     """
     if target.startswith(DATASET_PREFIX):
         from mlsteward.services.data.versions import load_table
 
         table = load_table(ctx, target[len(DATASET_PREFIX) :])
         return TargetData(table.to_pandas(), [target])
-    if any(ch in target for ch in _GLOB_CHARS):
+    if is_glob(target):
         done = set(seen)
         files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f) and f not in done]
         for path in files:  # a symlink inside an allowed folder may point out of it
@@ -104,17 +119,16 @@ def read_target(
         return TargetData(None, [], [f"{target!r} does not exist yet"])
     else:
         raise InvalidArgumentError(f"Target {target!r} does not exist")
-    frames, messages, read = [], [], []
+    parts: dict[str, pd.DataFrame] = {}
+    messages, read = [], []
     for path in files:
         try:
-            frames.append(read_file(path))
+            parts[path] = read_file(path)
             read.append(path)
         except InvalidArgumentError as error:
             messages.append(error.message)
         except (OSError, ValueError) as error:  # a broken file must not stop the others
             messages.append(f"could not read {path!r}: {error}")
             read.append(path)
-    if not frames:
-        return TargetData(None, read, messages)
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return TargetData(frame, read, messages)
+    frame = concat_frames(list(parts.values()))
+    return TargetData(frame, read, messages, parts if keep_parts else {})
