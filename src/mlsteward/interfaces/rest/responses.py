@@ -6,11 +6,15 @@ costs more than the query. Routes build plain dicts with :mod:`wire` and return 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from fastapi.responses import JSONResponse, Response
 
 from mlsteward.interfaces.rest import wire
+
+# Downloads pass through the server in 1 MiB reads, so it never holds a whole file.
+STREAM_CHUNK = 1 << 20
 
 
 class WireJSONResponse(JSONResponse):
@@ -24,3 +28,12 @@ def json_response(content: Any, status_code: int = 200) -> WireJSONResponse:
 
 def no_content() -> Response:
     return Response(status_code=204)
+
+
+def read_and_close(handle: IO[bytes]) -> Iterator[bytes]:
+    """The handle's bytes in ``STREAM_CHUNK`` pieces, for a ``StreamingResponse``; closes it."""
+    try:
+        while chunk := handle.read(STREAM_CHUNK):
+            yield chunk
+    finally:
+        handle.close()

@@ -7,7 +7,6 @@ credentials for the artifact store and the server never holds a whole file in me
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import IO
 from urllib.parse import quote
 
 import anyio
@@ -15,11 +14,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.responses import json_response
+from mlsteward.interfaces.rest.responses import json_response, read_and_close
 from mlsteward.interfaces.rest.schemas import ArtifactListOut, ArtifactRecordOut, ErrorResponse
 from mlsteward.interfaces.rest.wire import DIGEST_HEADER
 from mlsteward.services.tracking import artifacts
-from mlsteward.storage.artifacts.blob_store import CHUNK
 
 router = APIRouter(
     prefix="/runs/{run_id}/artifacts",
@@ -84,14 +82,6 @@ def list_artifacts(
     return json_response({"files": files})
 
 
-def _read_chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(CHUNK):
-            yield chunk
-    finally:
-        handle.close()
-
-
 @router.get(
     "/{path:path}",
     response_class=StreamingResponse,
@@ -108,5 +98,5 @@ def download_artifact(run_id: str, path: str, ctx: Ctx) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
     }
     return StreamingResponse(
-        _read_chunks(handle), media_type="application/octet-stream", headers=headers
+        read_and_close(handle), media_type="application/octet-stream", headers=headers
     )

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
@@ -23,11 +22,10 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.rest import routes_data_derive, routes_data_labels
 from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.responses import json_response, no_content
+from mlsteward.interfaces.rest.responses import json_response, no_content, read_and_close
 from mlsteward.interfaces.rest.routes_registry_base import COMMON_RESPONSES
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data import versions
-from mlsteward.storage.artifacts.blob_store import CHUNK
 
 router = APIRouter(tags=["datasets"], responses=COMMON_RESPONSES)
 router.include_router(routes_data_derive.router)
@@ -123,20 +121,12 @@ def get_version(ctx: Ctx, ref: str = REF) -> Response:
     return json_response(w.encode_version(versions.get_version(ctx, ref)))
 
 
-def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(CHUNK):
-            yield chunk
-    finally:
-        handle.close()
-
-
 @router.get(w.VERSIONS_PREFIX + "/content", response_class=StreamingResponse)
 def download(ctx: Ctx, ref: str = REF) -> StreamingResponse:
     """The version's Parquet file, streamed."""
     version = versions.get_version(ctx, ref)
     handle = ctx.blobs.open(version.blob_digest)
-    return StreamingResponse(_chunks(handle), media_type="application/vnd.apache.parquet")
+    return StreamingResponse(read_and_close(handle), media_type="application/vnd.apache.parquet")
 
 
 @router.get(w.VERSIONS_PREFIX + "/profile")

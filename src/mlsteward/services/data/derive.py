@@ -25,7 +25,7 @@ from mlsteward.engines.data import (
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.code_version import code_version
 from mlsteward.services.data.register import Registered, register_batches
-from mlsteward.services.data.versions import get_version, load_table
+from mlsteward.services.data.versions import get_version, version_table
 
 SPLIT_METHODS = ("holdout", "kfold", "time")
 
@@ -65,7 +65,7 @@ def transform(
     validate_dataset_name(output_name)
     parent = get_version(ctx, ref)
     chosen = as_steps(steps)
-    result, fitted = apply_steps(load_table(ctx, parent.dataset_version_id), chosen)
+    result, fitted = apply_steps(version_table(ctx, parent), chosen)
     lineage = {"steps": fitted, "code": code_version(), "parent_ref": parent.ref}
     return register_batches(
         ctx,
@@ -116,7 +116,7 @@ def split(
     spec = {"method": method, **options}
     if isinstance(spec.get("fractions"), Mapping):
         spec["fractions"] = [[part, share] for part, share in spec["fractions"].items()]
-    table = load_table(ctx, parent.dataset_version_id)
+    table = version_table(ctx, parent)
     parts = split_indices(table, spec)
     out: dict[str, DatasetVersion] = {}
     for part, indices in parts.items():

@@ -23,7 +23,7 @@ from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.code_version import code_version
 from mlsteward.services.data.register import Registered, register_batches
 from mlsteward.services.data.store_access import dataset_store
-from mlsteward.services.data.versions import get_version, load_table
+from mlsteward.services.data.versions import get_version, version_table
 
 ROLES = ("primary", "review")
 
@@ -115,9 +115,11 @@ def agreement(ctx: ServiceContext, queue_name: str) -> dict[str, Any]:
     """Raw agreement, pairwise Cohen's kappa and Fleiss' kappa over items with several labels."""
     store = dataset_store(ctx)
     queue = store.get_label_queue(queue_name)
-    return agreement_summary(
-        (x.item, x.annotator, x.value) for x in store.list_labels(queue.queue_id)
-    )
+    return _agreement(store.list_labels(queue.queue_id))
+
+
+def _agreement(labels: Sequence[Label]) -> dict[str, Any]:
+    return agreement_summary((x.item, x.annotator, x.value) for x in labels)
 
 
 def _final_labels(labels: Sequence[Label]) -> dict[int, str]:
@@ -140,7 +142,12 @@ def labelled_table(
     only labels given up to ``until`` (ms) when set, so an export can be recomputed."""
     store = dataset_store(ctx)
     queue = store.get_label_queue(queue_name)
-    given = store.list_labels(queue.queue_id)
+    return _with_labels(table, queue, store.list_labels(queue.queue_id), until)
+
+
+def _with_labels(
+    table: pa.Table, queue: LabelQueue, given: Sequence[Label], until: int | None
+) -> pa.Table:
     final = _final_labels([x for x in given if until is None or x.timestamp <= until])
     column = pa.array([final.get(i) for i in range(table.num_rows)], type=pa.large_string())
     return table.append_column(queue.label_column, column)
@@ -149,15 +156,17 @@ def labelled_table(
 def export(ctx: ServiceContext, queue_name: str, output_name: str) -> Registered:
     """Register the labelled rows as a new version of ``output_name``."""
     validate_dataset_name(output_name)
-    queue = get_queue(ctx, queue_name)
+    store = dataset_store(ctx)
+    queue = store.get_label_queue(queue_name)
     parent = get_version(ctx, queue.dataset_version_id)
     until = ctx.clock()
-    table = labelled_table(ctx, queue_name, load_table(ctx, parent.dataset_version_id), until)
+    given = store.list_labels(queue.queue_id)
+    table = _with_labels(version_table(ctx, parent), queue, given, until)
     lineage = {
         "queue": queue.name,
         "labels_until": until,
         "label_column": queue.label_column,
-        "agreement": agreement(ctx, queue_name),
+        "agreement": _agreement(given),
         "code": code_version(),
         "parent_ref": parent.ref,
     }

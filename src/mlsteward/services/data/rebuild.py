@@ -22,7 +22,7 @@ from mlsteward.services.data.derive import apply_steps, split_indices
 from mlsteward.services.data.labeling import labelled_table
 from mlsteward.services.data.sources import source_from_description
 from mlsteward.services.data.store_access import dataset_store
-from mlsteward.services.data.versions import get_version, load_table
+from mlsteward.services.data.versions import get_version, version_table
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _recompute(
     if version.kind == "ingest":
         described = lineage.get("source") or {}
         if described.get("kind") == "memory":
-            table, how = load_table(ctx, version.dataset_version_id), "stored copy (in memory)"
+            table, how = version_table(ctx, version), "stored copy (in memory)"
         else:
             source = source_from_description(described, overrides)
             table, how = read_and_hash(source).table, f"re-read {described.get('uri')}"

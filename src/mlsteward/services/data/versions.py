@@ -145,7 +145,13 @@ def load_table(
     ctx: ServiceContext, ref: str | DatasetRef, columns: list[str] | None = None
 ) -> pa.Table:
     """The version's rows as an Arrow table (optionally only some columns)."""
-    version = get_version(ctx, ref)
+    return version_table(ctx, get_version(ctx, ref), columns)
+
+
+def version_table(
+    ctx: ServiceContext, version: DatasetVersion, columns: list[str] | None = None
+) -> pa.Table:
+    """The rows of a version already looked up (saves resolving its reference again)."""
     with ctx.blobs.open(version.blob_digest) as handle:
         return pq.read_table(handle, columns=columns)
 

@@ -18,6 +18,7 @@ from mlsteward.domain.errors import AlreadyExistsError, NotFoundError
 from mlsteward.domain.ids import new_id
 from mlsteward.storage.datasets_base import DatasetStore, NewDatasetVersion
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.in_chunks import in_chunks
 from mlsteward.storage.sql.upsert import dialect_insert
 
 DS = t.datasets
@@ -302,8 +303,7 @@ def _hydrate(conn: Connection, rows: Sequence[Row[Any]]) -> list[DatasetVersion]
     names = sorted({row.name for row in rows})
     parents: dict[str, list[str]] = {i: [] for i in ids}
     aliases: dict[tuple[str, int], list[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(ids):
         for r in conn.execute(
             select(DP).where(DP.c.dataset_version_id.in_(chunk)).order_by(DP.c.position)
         ):

@@ -22,12 +22,7 @@ from mlsteward.domain.registry import (
     StageTransition,
 )
 from mlsteward.storage.sql import tables as t
-
-_CHUNK = 500
-
-
-def _chunks(items: Sequence[str]) -> list[list[str]]:
-    return [list(items[i : i + _CHUNK]) for i in range(0, len(items), _CHUNK)]
+from mlsteward.storage.sql.in_chunks import in_chunks
 
 
 def thresholds_to_json(thresholds: Sequence[AcceptanceThreshold]) -> str:
@@ -39,7 +34,7 @@ def models_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Registe
     tags: dict[str, dict[str, str]] = {n: {} for n in names}
     aliases: dict[str, dict[str, int]] = {n: {} for n in names}
     protected: dict[str, list[str]] = {n: [] for n in names}
-    for chunk in _chunks(names):
+    for chunk in in_chunks(names):
         tag = t.registered_model_tags.c
         for r in conn.execute(select(tag.name, tag.key, tag.value).where(tag.name.in_(chunk))):
             tags[r.name][r.key] = r.value
@@ -75,7 +70,7 @@ def versions_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Model
     tags: dict[tuple[str, int], dict[str, str]] = {k: {} for k in keys}
     aliases: dict[tuple[str, int], list[str]] = {k: [] for k in keys}
     evaluation: dict[tuple[str, int], dict[str, float]] = {k: {} for k in keys}
-    for chunk in _chunks(sorted({row.name for row in rows})):
+    for chunk in in_chunks(sorted({row.name for row in rows})):
         tag = t.model_version_tags.c
         query = select(tag.name, tag.version, tag.key, tag.value).where(tag.name.in_(chunk))
         for r in conn.execute(query):

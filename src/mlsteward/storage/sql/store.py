@@ -32,15 +32,13 @@ from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.dataset_store import SqlDatasetMixin
 from mlsteward.storage.sql.engine import create_engines, redact_url
+from mlsteward.storage.sql.in_chunks import in_chunks
 from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
 from mlsteward.storage.sql.monitoring_store import SqlMonitoringMixin
 from mlsteward.storage.sql.registry_store import SqlRegistryMixin
 from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
 from mlsteward.storage.sql.upsert import dialect_insert
-
-# Bound parameters per statement stay well under SQLite's limit (32,766).
-_IN_CHUNK = 500
 
 
 class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
@@ -322,10 +320,10 @@ class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
 
     def _stored_params(self, conn: Connection, run_id: str, keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for start in range(0, len(keys), _IN_CHUNK):
+        for chunk in in_chunks(keys):
             rows = conn.execute(
                 select(t.params.c.key, t.params.c.value).where(
-                    t.params.c.run_id == run_id, t.params.c.key.in_(keys[start : start + _IN_CHUNK])
+                    t.params.c.run_id == run_id, t.params.c.key.in_(chunk)
                 )
             )
             found.update({row.key: row.value for row in rows})
@@ -416,8 +414,7 @@ class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
         tags: dict[str, dict[str, str]] = {row.run_id: {} for row in rows}
         metrics: dict[str, dict[str, float]] = {row.run_id: {} for row in rows}
         ids = list(params)
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
+        for chunk in in_chunks(ids):
             for row in conn.execute(
                 select(t.params.c.run_id, t.params.c.key, t.params.c.value).where(
                     t.params.c.run_id.in_(chunk)

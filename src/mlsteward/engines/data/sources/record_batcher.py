@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from mlsteward.engines.data.arrow_errors import ARROW_CONVERSION_ERRORS
 from mlsteward.engines.data.errors import MixedTypesError, SourceError
 
 PositionKind = str  # "line" or "record": how positions are reported in errors
@@ -145,7 +146,7 @@ class RecordBatcher:
     ) -> pa.ChunkedArray:
         try:
             return column.cast(field.type, safe=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except ARROW_CONVERSION_ERRORS:
             pass
         values = column.to_pylist()
         for index, value in enumerate(values):
@@ -153,7 +154,7 @@ class RecordBatcher:
                 continue
             try:
                 pa.array([value]).cast(field.type, safe=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            except ARROW_CONVERSION_ERRORS:
                 raise self._error(field.name, str(field.type), value, positions[index]) from None
         raise self._error(field.name, str(field.type), values[0], positions[0])
 

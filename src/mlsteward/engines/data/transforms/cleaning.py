@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlsteward.engines.data.arrow_errors import ARROW_CONVERSION_ERRORS
 from mlsteward.engines.data.canonical import parse_type
 from mlsteward.engines.data.errors import StepError
 from mlsteward.engines.data.transforms.step import (
@@ -312,7 +313,7 @@ class Cast(Transform):
             column = table.column(name)
             try:
                 converted = column.cast(target, safe=True)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            except ARROW_CONVERSION_ERRORS as exc:
                 raise StepError(
                     f"cast: column {name!r} to {type_name}: {self._culprit(column, target) or exc}"
                 ) from None
@@ -326,6 +327,6 @@ class Cast(Transform):
                 continue
             try:
                 pa.array([value], type=column.type).cast(target, safe=True)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            except ARROW_CONVERSION_ERRORS:
                 return f"value {value!r} does not convert"
         return ""
