@@ -107,3 +107,5 @@ def test_settings_for_an_unknown_column_and_infinite_values_are_explained() -> N
     x = report.whole.column("x")
     assert x.status == "error" and "infinite" in (x.message or "")
     assert report.whole.column("y").status == "ok"
+    skipped = DriftAnalyzer(ref, column_config={"y": ColumnConfig(skip=True)}).run(ref)
+    assert not any("not in the reference" in m for m in skipped.messages)

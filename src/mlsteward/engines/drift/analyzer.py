@@ -115,10 +115,7 @@ class DriftAnalyzer:
                 learn=self._column_scores if learn_thresholds else None,
             )
         for name in self.config:
-            known = name in self.reference.kinds or any(
-                repr(name) in m for m in self.reference.messages
-            )
-            if not known:
+            if name not in self.reference.column_names:
                 self.reference.messages.append(
                     f"settings given for column {name!r}, which is not in the reference"
                 )

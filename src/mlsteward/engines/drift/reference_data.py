@@ -144,6 +144,8 @@ class PreparedReference:
         self._profile: ReferenceProfile | None = None
         #: What a ``learn`` callback returned per column (see :meth:`from_data`).
         self.learned_scores: dict[str, Any] = {}
+        #: Every column the reference has, tested or not (to tell a misspelt setting).
+        self.column_names: frozenset[str] = frozenset()
 
     @property
     def is_profile(self) -> bool:
@@ -171,6 +173,7 @@ class PreparedReference:
         self = cls()
         frame = Frame(data)
         self.n_rows = frame.n_rows
+        self.column_names = frozenset(frame.columns)
         chunk_of_row = None
         if chunker is not None:
             self._plan = chunker.split(frame)
@@ -239,6 +242,7 @@ class PreparedReference:
         self = cls()
         self._profile = profile
         self.n_rows = profile.n_rows
+        self.column_names = frozenset(profile.columns)
         self.messages.extend(profile.messages)
         config = config or {}
         for name in columns if columns is not None else list(profile.columns):
