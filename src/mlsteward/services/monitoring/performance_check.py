@@ -30,7 +30,12 @@ from mlsteward.services.monitoring.late_labels import (
     LateLabelPerformance,
     late_label_performance,
 )
-from mlsteward.services.monitoring.performance_config import describe_bounds, direction, rule
+from mlsteward.services.monitoring.performance_config import (
+    breaks_bound,
+    describe_bounds,
+    direction,
+    rule,
+)
 from mlsteward.services.monitoring.performance_windows import window_rows
 from mlsteward.services.monitoring.targets import read_target
 
@@ -96,12 +101,6 @@ def _compute(
         return replace(perf, messages=kept), [f"no performance estimates: {error.message}"]
 
 
-def _breached(value: float | None, bound: float, way: str) -> bool:
-    if value is None:
-        return False
-    return value < bound if way == "higher" else value > bound
-
-
 def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[Breach], set[str]]:
     """Breaches per bound metric; each row also gets ``judged`` and its breached metrics."""
     task, min_labels = config["task"], config["min_labels"]
@@ -116,7 +115,7 @@ def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[
             if row["n_scored"] >= min_labels and row["realized"].get(metric) is not None:
                 judged.add("performance")
                 value = row["realized"][metric]
-                if _breached(value, bound, way):
+                if breaks_bound(value, bound, way):
                     row["breached"].append(metric)
                     realized.append(
                         {
@@ -131,7 +130,7 @@ def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[
                 judged.add("performance_estimate")
                 # The whole band on the wrong side: the model is worse even at best.
                 edge = band["upper"] if way == "higher" else band["lower"]
-                if _breached(edge, bound, way):
+                if breaks_bound(edge, bound, way):
                     row["estimate_breached"].append(metric)
                     estimated.append({"window": row["window"], **band})
         common = {

@@ -212,6 +212,14 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
     }
 
 
+def breaks_bound(value: float | None, bound: float, way: str) -> bool:
+    """True when ``value`` is on the wrong side of a bound (``way``: ``direction()``);
+    missing or NaN values break nothing, an infinite error does."""
+    if value is None:
+        return False
+    return value < bound if way == "higher" else value > bound
+
+
 def rule(task: str, metric: str, bound: float) -> str:
     """``"accuracy >= 0.8"`` or ``"mae <= 2"``: one bound as people read it."""
     return f"{metric} {'>=' if direction(task, metric) == 'higher' else '<='} {bound:g}"

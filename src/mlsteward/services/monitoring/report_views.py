@@ -26,7 +26,7 @@ from mlsteward.engines.drift import (
     TestResult,
 )
 from mlsteward.engines.drift.profile import CategoricalProfile, NumericProfile
-from mlsteward.services.monitoring.performance_config import direction, rule
+from mlsteward.services.monitoring.performance_config import breaks_bound, direction, rule
 from mlsteward.services.monitoring.report_charts import distribution_svg, timeline_svg
 
 PLOT_BINS = 20
@@ -157,13 +157,6 @@ def _chunk_labels(chunks: Sequence[Any]) -> list[str]:
     return [(c.chunk.start or c.chunk.key) if c.chunk else "" for c in chunks]
 
 
-def _beyond(value: float | None, bound: float, higher_is_better: bool) -> bool:
-    """True when ``value`` is on the wrong side of a monitor's bound."""
-    if value is None or not math.isfinite(value):
-        return False
-    return value < bound if higher_is_better else value > bound
-
-
 def performance_views(
     performance: CBPEReport | PerformanceReport | None,
     check: Mapping[str, Any] | None = None,
@@ -180,14 +173,14 @@ def performance_views(
     bounds: Mapping[str, float] = (check or {}).get("bounds") or {}
     task = (check or {}).get("task")
 
-    def bound_of(name: str) -> tuple[float, bool, str] | None:
+    def bound_of(name: str) -> tuple[float, str, str] | None:
         if name not in bounds or task is None:
             return None
         try:
-            higher = direction(task, name) == "higher"
+            way = direction(task, name)
         except KeyError:
             return None
-        return float(bounds[name]), higher, rule(task, name, float(bounds[name]))
+        return float(bounds[name]), way, rule(task, name, float(bounds[name]))
 
     if isinstance(performance, PerformanceReport):
         chunks = performance.chunks
@@ -198,7 +191,7 @@ def performance_views(
             judged = bound_of(name)
             line: list[float | None] = [judged[0] if judged else None] * len(chunks)
             red = (
-                [_beyond(v, judged[0], judged[1]) for v in values]
+                [breaks_bound(v, judged[0], judged[1]) for v in values]
                 if judged
                 else [False] * len(values)
             )
@@ -223,9 +216,9 @@ def performance_views(
             red = [m.alert for m in per]
         else:
             # The estimate's band wholly beyond the bound: the monitor's estimate alert.
-            far_side = [m.upper if judged[1] else m.lower for m in per]
+            far_side = [m.upper if judged[1] == "higher" else m.lower for m in per]
             line = [judged[0]] * len(per)
-            red = [_beyond(v, judged[0], judged[1]) for v in far_side]
+            red = [breaks_bound(v, judged[0], judged[1]) for v in far_side]
         views.append(
             {
                 "metric": metric.metric,
