@@ -78,6 +78,20 @@ class SchemaVersionError(MlstewardError):
     http_status = 500
 
 
+class InsufficientStorageError(MlstewardError):
+    """The disk or object store that must hold the data is full; nothing was half-written."""
+
+    code = "INSUFFICIENT_STORAGE"
+    http_status = 507
+
+
+class CorruptStoreError(MlstewardError):
+    """The database file is damaged: the message names the file and what to do."""
+
+    code = "STORE_CORRUPTED"
+    http_status = 500
+
+
 class UnavailableError(MlstewardError):
     """A backing service (database, server, object store) cannot be reached."""
 
@@ -96,6 +110,8 @@ ERRORS_BY_CODE: dict[str, type[MlstewardError]] = {
         PermissionDeniedError,
         PayloadTooLargeError,
         SchemaVersionError,
+        InsufficientStorageError,
+        CorruptStoreError,
         UnavailableError,
     )
 }
