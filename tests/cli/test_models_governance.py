@@ -63,7 +63,7 @@ def test_thresholds_refuse_promotion_with_every_reason(registry: Registry) -> No
 
     assert "Invalid threshold" in registry.fails("thresholds", "fraud", "auc >> 1")
     assert registry("thresholds", "fraud", "auc > 1", "--clear").exit_code == 2
-    registry.ok("thresholds", "fraud", "--clear")
+    registry.ok("thresholds", "fraud", "--clear", "--reason", "metrics retired", user="bob")
     assert "no acceptance thresholds" in registry.ok("thresholds", "fraud").stdout
     registry.ok("alias", "set", "fraud", "production", "2")
 
@@ -95,6 +95,6 @@ def test_rollback_of_a_protected_alias_is_gated(registry: Registry) -> None:
     registry.ok("reject", "fraud", "1", "-m", "found a bias", user="carol")
     assert "rejected by 'carol'" in registry.fails("alias", "rollback", "fraud", "production")
     assert registry.json("show", "fraud")["aliases"] == {"production": 2}
-    registry.ok("protect", "fraud", "production", "--unprotect")
+    registry.ok("protect", "fraud", "production", "--unprotect", "-r", "incident 42", user="bob")
     registry.ok("alias", "rollback", "fraud", "production", "-r", "incident 42")
     assert registry.json("show", "fraud")["aliases"] == {"production": 1}

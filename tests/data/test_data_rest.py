@@ -21,7 +21,9 @@ pytestmark = pytest.mark.server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
     root = tmp_path_factory.mktemp("data-server")
-    with running_server(root / "mlsteward.db", root / "artifacts") as url:
+    # Rebuilds re-read sources on the server: allow the folder test files live in.
+    allowed = ["--source-root", str(tmp_path_factory.getbasetemp())]
+    with running_server(root / "mlsteward.db", root / "artifacts", extra_args=allowed) as url:
         yield url
 
 

@@ -157,9 +157,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root: Path = tmp_path_factory.mktemp("monitoring-server")
     # Test files live under pytest's base temp folder: the server may read monitors there.
     allowed = str(tmp_path_factory.getbasetemp())
-    with running_server(
-        root / "m.db", root / "artifacts", extra_args=["--monitor-data-root", allowed]
-    ) as url:
+    # Webhooks go to the test's receiver on this host.
+    args = ["--monitor-data-root", allowed, "--webhook-host", "127.0.0.1"]
+    with running_server(root / "m.db", root / "artifacts", extra_args=args) as url:
         yield str(url)
 
 

@@ -1,4 +1,5 @@
-"""Migration 0002_registry: applied on top of a tracking database, data kept; reversible."""
+"""Registry migrations: 0002_registry on top of a tracking database and 0007_threshold_history
+on a registry written before it, data kept; both reversible."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ REGISTRY_TABLES = {
     "model_alias_events",
     "model_stage_events",
     "model_approvals",
+    "model_threshold_events",
 }
 
 
@@ -83,3 +85,36 @@ def test_upgrade_from_tracking_keeps_data_and_downgrade_removes_registry(empty_u
     _migrate(empty_url, "0001_tracking", down=True)
     assert not REGISTRY_TABLES & _tables(empty_url)
     assert "experiments" in _tables(empty_url)
+
+
+def test_threshold_history_arrives_on_a_registry_written_before_it(empty_url: str) -> None:
+    _migrate(empty_url, "0006_learned_thresholds")
+    assert "model_threshold_events" not in _tables(empty_url)
+    engine = create_engine(normalize_sql_url(empty_url), poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO registered_models (name, created_by, creation_time,"
+                " last_updated_time, latest_version, acceptance_thresholds, card)"
+                " VALUES ('old', 'ann', 1, 1, 0, :thresholds, '{}')"
+            ),
+            {"thresholds": '[{"metric": "auc", "op": ">=", "value": 0.9}]'},
+        )
+    engine.dispose()
+
+    store = open_store(empty_url)  # upgrades to head
+    try:
+        assert isinstance(store, RegistryStore)
+        kept = store.get_registered_model("old").acceptance_thresholds
+        assert [str(t) for t in kept] == ["auc >= 0.9"]
+        assert store.list_threshold_changes("old") == []
+        change = store.set_acceptance_thresholds(
+            "old", [], expected=kept, actor="bob", reason="retired", now=2
+        )
+        assert change is not None and store.list_threshold_changes("old") == [change]
+    finally:
+        store.close()
+
+    _migrate(empty_url, "0006_learned_thresholds", down=True)
+    assert "model_threshold_events" not in _tables(empty_url)
+    assert "registered_models" in _tables(empty_url)

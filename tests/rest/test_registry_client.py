@@ -188,7 +188,7 @@ def test_gates_refuse_with_every_reason(as_user: UserClient) -> None:
     assert alice.get_model_version(name, 1).aliases == ("production",)
 
     carol.reject_model_version(name, 1, "bias on segment B")
-    alice.protect_alias(name, "production", protected=False, reason="freeze over")
+    bob.protect_alias(name, "production", protected=False, reason="freeze over")
     with pytest.raises(InvalidArgumentError):
         alice.set_acceptance_thresholds(name, ["auc >> 0.8"])
     assert alice.get_registered_model(name).protected_aliases == ()

@@ -268,16 +268,45 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class ThresholdChange:
+    """One replacement of a model's acceptance thresholds: who, when, why, before and after."""
+
+    event_id: int
+    name: str
+    from_thresholds: tuple[AcceptanceThreshold, ...]
+    to_thresholds: tuple[AcceptanceThreshold, ...]
+    actor: str
+    timestamp: int
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "name": self.name,
+            "from_thresholds": [t.to_dict() for t in self.from_thresholds],
+            "to_thresholds": [t.to_dict() for t in self.to_thresholds],
+            "actor": self.actor,
+            "timestamp": self.timestamp,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class AliasGuard:
     """What a service saw before moving an alias; the store refuses the move if it changed.
 
     ``latest_decision_id`` is the newest approval/rejection id of the target version (None
     when it had none), so a rejection recorded between the gate check and the write wins.
+    ``protected`` (when not None) is whether the alias was protected, and ``thresholds``
+    (when not None) the model's thresholds the gates judged by: a protection added, or
+    thresholds changed, while the move was checked refuse it too.
     """
 
     current_version: int | None
     latest_decision_id: int | None = None
     check_decision: bool = False
+    protected: bool | None = None
+    thresholds: tuple[AcceptanceThreshold, ...] | None = None
 
 
 T = TypeVar("T")

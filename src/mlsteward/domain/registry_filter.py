@@ -11,6 +11,9 @@ Grammar (keywords case-insensitive; only AND, like MLflow's registry search)::
 
 Examples: ``name LIKE 'fraud-%'``, ``tags.team = 'risk' AND alias = 'champion'``,
 ``run_id = '0f3a...'``, ``version >= 3 AND stage = 'Production'``.
+
+The run filter's :class:`~mlsteward.domain.filter_limits.FilterLimits` bound it too (length,
+comparisons, IN values, value length), and a version must fit the database's integer column.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.domain.search_filter import _Token, _tokenize
+from mlsteward.domain.filter_limits import FilterLimits
+from mlsteward.domain.search_filter import FilterBudget, _Token, _tokenize, check_filter_length
 
 Target = Literal["model", "version"]
 
@@ -28,6 +32,9 @@ VERSION_FIELDS = (*MODEL_FIELDS, "version", "run_id", "source", "status", "stage
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 _NUMBER_OPS = ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN")
 _ALIASES = {"tag": "tags", "current_stage": "stage", "user_id": "created_by"}
+# Versions are stored as 32-bit integers; a number outside cannot match and no database
+# should be asked to compare with it.
+_VERSION_MIN, _VERSION_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,11 @@ class RegistryCondition:
 
 
 class _Parser:
-    def __init__(self, text: str, target: Target) -> None:
+    def __init__(self, text: str, target: Target, limits: FilterLimits) -> None:
+        check_filter_length(text, limits)
         self.tokens = _tokenize(text)
         self.index = 0
+        self.budget = FilterBudget(limits)
         self.fields = MODEL_FIELDS if target == "model" else VERSION_FIELDS
         self.target = target
 
@@ -108,6 +117,7 @@ class _Parser:
         return word, None
 
     def _comparison(self) -> RegistryCondition:
+        self.budget.comparison(self._peek().pos)
         field, key = self._field()
         numeric = field == "version"
         if self._keyword("NOT"):
@@ -134,29 +144,41 @@ class _Parser:
         token = self._next()
         if token.kind not in ("STRING", "QUOTED", "NUMBER"):
             raise self._error("a value (number or quoted string)", token)
+        text = self.budget.value(token.text, token.pos)
         if not numeric:
-            return token.text
+            return text
         try:
-            return int(token.text)
+            number = int(text)
         except ValueError:
             raise InvalidArgumentError(
-                f"Invalid filter: {field} is a whole number, got {token.text!r}"
+                f"Invalid filter: {field} is a whole number, got {text!r}"
             ) from None
+        if not _VERSION_MIN <= number <= _VERSION_MAX:
+            raise InvalidArgumentError(
+                f"Invalid filter: {field} {text} at position {token.pos} is out of range; it "
+                f"must be between {_VERSION_MIN} and {_VERSION_MAX}"
+            )
+        return number
 
     def _list(self, field: str, numeric: bool) -> tuple[str | int, ...]:
         if self._next().kind != "LPAREN":
             raise self._error("'(' to start the list of values", self.tokens[self.index - 1])
+        self.budget.in_value(self._peek().pos)
         values = [self._value(field, numeric)]
         while self._peek().kind == "COMMA":
             self._next()
+            self.budget.in_value(self._peek().pos)
             values.append(self._value(field, numeric))
         if self._next().kind != "RPAREN":
             raise self._error("',' or ')'", self.tokens[self.index - 1])
         return tuple(values)
 
 
-def parse_registry_filter(text: str | None, target: Target) -> tuple[RegistryCondition, ...]:
-    """Parse a registry filter for ``target`` ("model" or "version"); blank means none."""
+def parse_registry_filter(
+    text: str | None, target: Target, limits: FilterLimits | None = None
+) -> tuple[RegistryCondition, ...]:
+    """Parse a registry filter for ``target`` ("model" or "version") within ``limits`` (the
+    defaults when None); blank means none."""
     if text is None or not text.strip():
         return ()
-    return _Parser(text, target).parse()
+    return _Parser(text, target, limits or FilterLimits()).parse()

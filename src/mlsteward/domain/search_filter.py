@@ -13,6 +13,9 @@ Grammar (case-insensitive keywords)::
     op         := = | != | <> | < | <= | > | >= | LIKE | ILIKE
 
 Errors name the character position where parsing failed, so a long filter is easy to mend.
+A filter is bounded by :class:`~mlsteward.domain.filter_limits.FilterLimits` (length, nesting,
+comparisons, IN values, value length); one over a bound is a :class:`FilterSyntaxError` that
+states the bound, never a recursion error or a database fault.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from mlsteward.domain.errors import FilterSyntaxError
+from mlsteward.domain.errors import FilterSyntaxError, InvalidArgumentError
+from mlsteward.domain.filter_limits import FilterLimits
 
 Entity = Literal["metric", "param", "tag", "attribute"]
 
@@ -133,11 +137,61 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
+def check_filter_length(text: str, limits: FilterLimits) -> None:
+    """Refuse a filter longer than the limit before tokenizing it."""
+    if len(text) > limits.max_length:
+        raise FilterSyntaxError(
+            f"Invalid filter: it is {len(text)} characters long; a filter may be at most "
+            f"{limits.max_length} characters"
+        )
+
+
+class FilterBudget:
+    """Counts what a filter spends while it is parsed and stops at the first bound crossed,
+    so the parser never holds more than the limits allow (shared with the registry filter)."""
+
+    def __init__(self, limits: FilterLimits) -> None:
+        self.limits = limits
+        self.comparisons = 0
+        self.in_values = 0
+
+    def comparison(self, pos: int) -> None:
+        self.comparisons += 1
+        if self.comparisons > self.limits.max_comparisons:
+            raise FilterSyntaxError(
+                f"Invalid filter: too many comparisons (one more at position {pos}); a filter "
+                f"may hold at most {self.limits.max_comparisons} comparisons",
+                pos,
+            )
+
+    def in_value(self, pos: int) -> None:
+        self.in_values += 1
+        if self.in_values > self.limits.max_in_values:
+            raise FilterSyntaxError(
+                f"Invalid filter: too many IN values (one more at position {pos}); a filter's "
+                f"IN lists may hold at most {self.limits.max_in_values} values in all",
+                pos,
+            )
+
+    def value(self, text: str, pos: int) -> str:
+        if len(text) > self.limits.max_value_length:
+            raise FilterSyntaxError(
+                f"Invalid filter: the value at position {pos} is {len(text)} characters; a "
+                f"value may be at most {self.limits.max_value_length} characters",
+                pos,
+            )
+        return text
+
+
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, limits: FilterLimits | None = None) -> None:
+        self.limits = limits or FilterLimits()
+        check_filter_length(text, self.limits)
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
+        self.budget = FilterBudget(self.limits)
 
     @property
     def current(self) -> _Token:
@@ -183,16 +237,26 @@ class _Parser:
 
     def _factor(self) -> Expr:
         if self.current.kind == "LPAREN":
-            self._advance()
+            opening = self._advance()
+            # Counted on the way down, so nesting stops here long before Python's recursion.
+            self.depth += 1
+            if self.depth > self.limits.max_depth:
+                raise FilterSyntaxError(
+                    f"Invalid filter: parentheses nest too deep at position {opening.pos}; "
+                    f"filters may nest parentheses at most {self.limits.max_depth} deep",
+                    opening.pos,
+                )
             inner = self._expr()
             if self.current.kind != "RPAREN":
                 raise self._error("')'")
             self._advance()
+            self.depth -= 1
             return inner
         return self._comparison()
 
     def _comparison(self) -> Expr:
         start = self.current
+        self.budget.comparison(start.pos)
         entity, key = parse_identifier_tokens(self)
         if self._keyword("IS"):
             negate = self._keyword("NOT")
@@ -223,7 +287,7 @@ class _Parser:
         if token.kind == "NUMBER":
             if op in ("LIKE", "ILIKE"):
                 raise self._error("a quoted string pattern for LIKE", token)
-            return float(token.text) if numeric else token.text
+            return float(token.text) if numeric else self.budget.value(token.text, token.pos)
         if token.kind in ("STRING", "QUOTED"):
             if numeric:
                 raise FilterSyntaxError(
@@ -231,7 +295,7 @@ class _Parser:
                     f"position {token.pos}, found a string",
                     token.pos,
                 )
-            return token.text
+            return self.budget.value(token.text, token.pos)
         raise self._error("a value (number or quoted string)", token)
 
     def _value_list(self, entity: Entity, key: str) -> tuple[float | str, ...]:
@@ -242,12 +306,13 @@ class _Parser:
         values: list[float | str] = []
         while True:
             token = self._advance()
+            self.budget.in_value(token.pos)
             if token.kind == "NUMBER":
                 values.append(float(token.text) if numeric else token.text)
             elif token.kind in ("STRING", "QUOTED"):
                 if numeric:
                     raise self._error("a number (the values are numeric)", token)
-                values.append(token.text)
+                values.append(self.budget.value(token.text, token.pos))
             else:
                 raise self._error("a value in the list", token)
             if self.current.kind == "COMMA":
@@ -307,18 +372,24 @@ def parse_identifier_tokens(parser: _Parser) -> tuple[Entity, str]:
     return entity, key
 
 
-def parse_filter(text: str | None) -> Expr | None:
-    """Parse a filter string; None or blank means no filter."""
+def parse_filter(text: str | None, limits: FilterLimits | None = None) -> Expr | None:
+    """Parse a filter string within ``limits`` (the defaults when None); None or blank means
+    no filter."""
     if text is None or not text.strip():
         return None
-    return _Parser(text).parse()
+    return _Parser(text, limits).parse()
 
 
-def parse_order_by(clauses: list[str] | None) -> list[OrderKey]:
+def parse_order_by(clauses: list[str] | None, limits: FilterLimits | None = None) -> list[OrderKey]:
     """Parse ``["metrics.acc DESC", "start_time"]`` into sort keys (default ascending)."""
+    bounds = limits or FilterLimits()
+    if clauses and len(clauses) > bounds.max_order_keys:
+        raise InvalidArgumentError(
+            f"order_by may hold at most {bounds.max_order_keys} clauses, got {len(clauses)}"
+        )
     keys: list[OrderKey] = []
     for clause in clauses or []:
-        parser = _Parser(clause)
+        parser = _Parser(clause, bounds)
         entity, key = parse_identifier_tokens(parser)
         ascending = True
         if parser._keyword("DESC"):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from mlsteward.services.limits import Limits
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import BlobStore
 from mlsteward.storage.base import Store
 
@@ -43,6 +44,9 @@ class ServiceContext:
     #: means anywhere: the local SDK reads the user's own files. A server passes the roots
     #: its operator allowed (none by default), so a client cannot make it read its host.
     file_roots: tuple[str, ...] | None = None
+    #: Sources (files, databases, web APIs) and webhook hosts services may open on a
+    #: caller's behalf; anything by default (local use), a server's operator allow-lists.
+    outbound: OutboundAccess = field(default_factory=OutboundAccess)
 
     def as_actor(self, actor: str) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from mlsteward.domain.filter_limits import FilterLimits
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,13 @@ class Limits:
     max_tags_per_batch: int = 1000
     max_search_results: int = 50_000
     max_artifact_path_length: int = 1024
+    #: Bounds on search filters (runs and registry): length, nesting, comparisons, IN values.
+    filters: FilterLimits = field(default_factory=FilterLimits)
+
+    def __post_init__(self) -> None:
+        longest = max(self.max_param_value_length, self.max_tag_value_length)
+        if self.filters.max_value_length < longest:
+            raise ValueError(
+                f"filters.max_value_length ({self.filters.max_value_length}) must allow the "
+                f"longest stored value ({longest}), or some values could never be searched for"
+            )

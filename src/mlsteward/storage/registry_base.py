@@ -6,12 +6,14 @@ Contract (each point is tested against every backend):
 * Version numbers are 1, 2, 3, ... per registered model with no gaps or repeats, even with
   many processes creating versions at once (the counter lives on the model row, which each
   creation locks).
-* Alias moves, stage transitions, protection changes and approval decisions are appended to
-  history in the order they took effect for that model; history is never edited.
+* Alias moves, stage transitions, protection changes, threshold changes and approval
+  decisions are appended to history in the order they took effect for that model; history
+  is never edited. Thresholds change only through ``set_acceptance_thresholds``, which
+  records every change.
 * ``set_alias`` and ``delete_alias`` take the model's lock, so an alias's recorded
   ``from_version`` is always the version it really pointed at; with an ``AliasGuard`` they
-  refuse (``ConflictError``) when the alias or the version's decisions changed since the
-  caller looked.
+  refuse (``ConflictError``) when the alias, its protection, the model's thresholds or the
+  version's decisions changed since the caller looked.
 * Missing models or versions raise ``NotFoundError``; a taken model name ``AlreadyExistsError``.
 
 Stores hold no business rules (validation, permissions, gates): those live in
@@ -34,6 +36,7 @@ from mlsteward.domain.registry import (
     ModelVersion,
     RegisteredModel,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.domain.registry_filter import RegistryCondition
 
@@ -71,9 +74,33 @@ class RegistryStore(abc.ABC):
         *,
         description: str | None = None,
         card: Mapping[str, str] | None = None,
-        thresholds: Sequence[AcceptanceThreshold] | None = None,
     ) -> RegisteredModel:
         """Replace the given fields (None leaves one as it is)."""
+
+    @abc.abstractmethod
+    def set_acceptance_thresholds(
+        self,
+        name: str,
+        thresholds: Sequence[AcceptanceThreshold],
+        *,
+        expected: Sequence[AcceptanceThreshold],
+        actor: str,
+        reason: str | None,
+        now: int,
+    ) -> ThresholdChange | None:
+        """Replace the thresholds and record the change; None (no record) when unchanged.
+
+        ``expected`` is what the caller judged the change against: ConflictError, and
+        nothing changed, when the model's thresholds are no longer that.
+        """
+
+    @abc.abstractmethod
+    def list_threshold_changes(self, name: str) -> list[ThresholdChange]:
+        """Every recorded threshold change of the model, oldest first."""
+
+    @abc.abstractmethod
+    def version_registrants(self, name: str) -> list[str]:
+        """The distinct users who registered a version of the model, as stored."""
 
     @abc.abstractmethod
     def set_registered_model_tag(self, name: str, key: str, value: str, now: int) -> None: ...

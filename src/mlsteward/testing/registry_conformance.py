@@ -264,6 +264,86 @@ class RegistryStoreConformance:
         actions = [e.action for e in registry.list_alias_events(name, "production")]
         assert actions == [AliasAction.PROTECT, AliasAction.UNPROTECT]
 
+    def test_threshold_changes_are_recorded_and_guarded(
+        self, registry: RegistryStore, store_harness: StoreHarness
+    ) -> None:
+        name = unique()
+        registry.create_registered_model(name, None, {}, "ann", 1)
+        first = (AcceptanceThreshold("auc", ">=", 0.8), AcceptanceThreshold("rmse", "<", math.inf))
+        made = registry.set_acceptance_thresholds(
+            name, first, expected=(), actor="ann", reason="policy", now=2
+        )
+        assert made is not None and (made.from_thresholds, made.to_thresholds) == ((), first)
+        assert (
+            registry.set_acceptance_thresholds(
+                name, first, expected=first, actor="ann", reason=None, now=3
+            )
+            is None
+        )  # unchanged: nothing recorded
+        before = store_harness.snapshot()
+        with pytest.raises(ConflictError, match=r"thresholds of .* changed"):
+            registry.set_acceptance_thresholds(
+                name, [], expected=(), actor="bob", reason="stale", now=4
+            )
+        assert store_harness.snapshot() == before
+        cleared = registry.set_acceptance_thresholds(
+            name, [], expected=first, actor="bob", reason="retired", now=5
+        )
+        assert cleared is not None and cleared.to_thresholds == ()
+        assert registry.list_threshold_changes(name) == [made, cleared]
+        recorded = registry.list_threshold_changes(name)
+        assert [(c.actor, c.reason, c.timestamp) for c in recorded] == [
+            ("ann", "policy", 2), ("bob", "retired", 5),
+        ]  # fmt: skip
+        assert registry.get_registered_model(name).acceptance_thresholds == ()
+        with pytest.raises(NotFoundError):
+            registry.list_threshold_changes(unique())
+
+    def test_version_registrants(self, registry: RegistryStore) -> None:
+        name = unique()
+        registry.create_registered_model(name, None, {}, "ann", 1)
+        assert registry.version_registrants(name) == []
+        for who in ("bob", "Alice", "bob", "alice"):
+            add_version(registry, name, by=who)
+        assert sorted(registry.version_registrants(name)) == ["Alice", "alice", "bob"]
+        with pytest.raises(NotFoundError):
+            registry.version_registrants(unique())
+
+    def test_alias_guard_refuses_changed_protection_or_thresholds(
+        self, registry: RegistryStore, store_harness: StoreHarness
+    ) -> None:
+        name = unique()
+        registry.create_registered_model(name, None, {}, "ann", 1)
+        add_version(registry, name)
+        registry.set_alias(name, "prod", 1, action=AliasAction.SET, actor="a", reason=None, now=2)
+        registry.set_alias_protection(name, "prod", True, "ann", None, 3)
+        threshold = (AcceptanceThreshold("auc", ">=", 0.9),)
+        registry.set_acceptance_thresholds(
+            name, threshold, expected=(), actor="ann", reason=None, now=3
+        )
+        before = store_harness.snapshot()
+        with pytest.raises(ConflictError, match="protection"):
+            registry.delete_alias(
+                name, "prod", actor="a", reason=None, now=4,
+                guard=AliasGuard(1, protected=False),
+            )  # fmt: skip
+        with pytest.raises(ConflictError, match="protection"):
+            registry.set_alias(
+                name, "prod", 1, action=AliasAction.ROLLBACK, actor="a", reason=None, now=4,
+                guard=AliasGuard(1, protected=False),
+            )  # fmt: skip
+        with pytest.raises(ConflictError, match="thresholds"):
+            registry.set_alias(
+                name, "prod", 1, action=AliasAction.ROLLBACK, actor="a", reason=None, now=4,
+                guard=AliasGuard(1, protected=True, thresholds=()),
+            )  # fmt: skip
+        assert store_harness.snapshot() == before
+        registry.delete_alias(
+            name, "prod", actor="a", reason=None, now=5,
+            guard=AliasGuard(1, protected=True, thresholds=threshold),
+        )  # fmt: skip
+        assert registry.get_registered_model(name).aliases == {}
+
     def test_stage_transitions(self, registry: RegistryStore) -> None:
         name = unique()
         registry.create_registered_model(name, None, {}, "ann", 1)
@@ -319,8 +399,9 @@ class RegistryStoreConformance:
         registry.set_model_version_tag(name, 1, "k", "v", 2)
         registry.set_model_version_tag(name, 1, "k", "w", 3)
         thresholds = [AcceptanceThreshold("auc", ">=", 0.8)]
-        registry.update_registered_model(
-            name, 4, description="d", card={"license": "MIT"}, thresholds=thresholds
+        registry.update_registered_model(name, 4, description="d", card={"license": "MIT"})
+        registry.set_acceptance_thresholds(
+            name, thresholds, expected=[], actor="ann", reason=None, now=4
         )
         registry.update_model_version(name, 1, 5, description="v1")
         model = registry.get_registered_model(name)

@@ -2,7 +2,8 @@
 
 Two users act through two service contexts on one store: ``alice`` builds and registers,
 ``bob`` and ``carol`` review. Every refusal is checked to change nothing, by comparing the
-harness's snapshot of the whole database before and after.
+harness's snapshot of the whole database before and after. Spellings of ``alice`` that
+differ only in case, width or spacing act as her too (the four-eyes rules see one person).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mlsteward.domain.errors import (
     PermissionDeniedError,
 )
 from mlsteward.domain.ids import new_id
-from mlsteward.domain.registry import AliasAction, GateError, ModelStage
+from mlsteward.domain.registry import AliasAction, ApprovalDecision, GateError, ModelStage
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry import (
     aliases,
@@ -33,12 +34,17 @@ from mlsteward.services.registry import (
     uris,
     versions,
 )
+from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.tracking import artifacts, experiments, logging, runs
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.store_conformance import StoreHarness
 
 Actor = Callable[[str], ServiceContext]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+#: The registrant ``alice`` as others might type her: case, padding, full width, invisible.
+ALICE_SPELLINGS = ("Alice", "ALICE", "alice ", " alice", "ａｌｉｃｅ", "ＡＬＩＣＥ", "ali\u200bce")
+#: Callers who name no one.
+NOBODY = ("anonymous", "Anonymous", " ANONYMOUS ", "", "  ")
 
 
 def train(ctx: ServiceContext, metrics: dict[str, float], model_path: str = "model") -> Run:
@@ -71,9 +77,9 @@ class RegistryRulesConformance:
         finally:
             store.close()
 
-    def _registered(self, as_user: Actor, *metric_sets: dict[str, float]) -> str:
-        """A model with one version per metric set, all registered by alice."""
-        alice = as_user("alice")
+    def _registered(self, as_user: Actor, *metric_sets: dict[str, float], by: str = "alice") -> str:
+        """A model with one version per metric set, all registered by alice (or ``by``)."""
+        alice = as_user(by)
         name = f"m-{new_id()[:12]}"
         models.create_registered_model(alice, name, "test model")
         for metrics in metric_sets:
@@ -315,3 +321,162 @@ class RegistryRulesConformance:
         with pytest.raises(InvalidArgumentError):
             versions.attach_evaluation(alice, name, 1, {"auc": "high"})
         assert store_harness.snapshot() == before
+
+    # -- four eyes: one person, however the name is typed ------------------------------------
+    def test_no_spelling_of_the_registrant_may_approve(
+        self, as_user: Actor, store_harness: StoreHarness
+    ) -> None:
+        name = self._registered(as_user, {"auc": 0.9})
+        before = store_harness.snapshot()
+        for spelling in ALICE_SPELLINGS:
+            with pytest.raises(PermissionDeniedError, match="registered version 1"):
+                approvals.approve_model_version(as_user(spelling), name, 1, "looks fine to me")
+        for nobody in NOBODY:
+            with pytest.raises(PermissionDeniedError, match="named reviewer"):
+                approvals.approve_model_version(as_user(nobody), name, 1, "looks fine")
+        assert store_harness.snapshot() == before
+        approvals.approve_model_version(as_user("Bob"), name, 1, "validated")
+        with pytest.raises(ConflictError, match="already approved"):
+            approvals.approve_model_version(as_user("ＢＯＢ "), name, 1, "again, as someone else")
+
+    def test_gate_ignores_self_approvals_already_stored(self, as_user: Actor) -> None:
+        name = self._registered(as_user, {"auc": 0.9})
+        alice = as_user("alice")
+        models.protect_alias(alice, name, "production")
+        store = registry_store(alice)
+        for actor in ("ALICE", "anonymous"):  # written before names were compared as people
+            store.add_approval(
+                name, 1, actor=actor, decision=ApprovalDecision.APPROVED, comment="ok", now=1
+            )
+        with pytest.raises(GateError, match="not counted: the approval by 'ALICE', 'anonymous'"):
+            aliases.set_alias(alice, name, "production", 1)
+        approvals.approve_model_version(as_user("bob"), name, 1, "validated")
+        assert aliases.set_alias(alice, name, "production", 1) is not None
+
+    # -- governance: weakening a gate needs someone who did not build the model -------------
+    def _in_production(self, as_user: Actor) -> str:
+        """alice's model: v1 approved by bob and in protected ``production``; v2 unreviewed."""
+        name = self._registered(as_user, {"auc": 0.9}, {"auc": 0.5})
+        alice = as_user("alice")
+        models.set_acceptance_thresholds(alice, name, ["auc >= 0.8"])
+        models.protect_alias(alice, name, "production", reason="release policy")
+        approvals.approve_model_version(as_user("bob"), name, 1, "validated")
+        aliases.set_alias(alice, name, "production", 1, reason="launch")
+        return name
+
+    def test_the_registrant_cannot_unprotect_move_and_reprotect(
+        self, as_user: Actor, store_harness: StoreHarness
+    ) -> None:
+        name = self._in_production(as_user)
+        alice = as_user("alice")
+        before = store_harness.snapshot()
+        for spelling in ("alice", *ALICE_SPELLINGS):
+            with pytest.raises(PermissionDeniedError, match="cannot lift the protection"):
+                models.protect_alias(as_user(spelling), name, "production", False, "hotfix")
+        with pytest.raises(GateError, match="no approval"):
+            aliases.set_alias(alice, name, "production", 2, reason="hotfix")
+        for nobody in NOBODY:
+            with pytest.raises(PermissionDeniedError, match="named user"):
+                models.protect_alias(as_user(nobody), name, "production", False, "hotfix")
+        for blank in (None, "", "   "):
+            with pytest.raises(InvalidArgumentError, match="reason is required"):
+                models.protect_alias(as_user("carol"), name, "production", False, blank)
+        assert store_harness.snapshot() == before
+        assert aliases.get_version_by_alias(alice, name, "production").version == 1
+
+        lifted = models.protect_alias(as_user("carol"), name, "production", False, "freeze over")
+        assert lifted.protected_aliases == ()
+        last = aliases.alias_history(alice, name, "production")[-1]
+        assert (last.action, last.actor, last.reason) == (
+            AliasAction.UNPROTECT, "carol", "freeze over",
+        )  # fmt: skip
+        recorded = len(aliases.alias_history(alice, name))
+        # Lifting a protection that is not there changes and records nothing, for anyone.
+        assert models.protect_alias(as_user(""), name, "production", False).protected_aliases == ()
+        assert len(aliases.alias_history(alice, name)) == recorded
+
+    def test_deleting_a_protected_alias_is_a_governance_action(
+        self, as_user: Actor, store_harness: StoreHarness
+    ) -> None:
+        name = self._in_production(as_user)
+        alice = as_user("alice")
+        aliases.set_alias(alice, name, "challenger", 2)
+        before = store_harness.snapshot()
+        for spelling in ("alice", *ALICE_SPELLINGS):
+            with pytest.raises(PermissionDeniedError, match="cannot delete the protected alias"):
+                aliases.delete_alias(as_user(spelling), name, "production", "rollback")
+        for nobody in NOBODY:
+            with pytest.raises(PermissionDeniedError, match="named user"):
+                aliases.delete_alias(as_user(nobody), name, "production", "rollback")
+        with pytest.raises(InvalidArgumentError, match="reason is required"):
+            aliases.delete_alias(as_user("carol"), name, "production")
+        assert store_harness.snapshot() == before
+
+        event = aliases.delete_alias(as_user("carol"), name, "production", "incident 7")
+        assert (event.action, event.from_version, event.actor) == (AliasAction.DELETE, 1, "carol")
+        assert event.reason == "incident 7"
+        # An alias that is not protected is the builder's to remove, as before.
+        assert aliases.delete_alias(alice, name, "challenger").actor == "alice"
+
+    def test_loosening_thresholds_is_a_governance_action(
+        self, as_user: Actor, store_harness: StoreHarness
+    ) -> None:
+        name = self._registered(as_user, {"auc": 0.9})
+        alice, carol = as_user("alice"), as_user("carol")
+        models.set_acceptance_thresholds(alice, name, ["auc >= 0.9", "rmse <= 3"])
+        tighter = ["auc >= 0.95", "rmse < 3", "f1 > 0.5"]  # raised, tightened and added
+        assert [str(t) for t in models.set_acceptance_thresholds(alice, name, tighter)
+                .acceptance_thresholds] == tighter  # fmt: skip
+        before = store_harness.snapshot()
+        for looser in (
+            ["auc >= 0.8", "rmse < 3", "f1 > 0.5"],  # lowered
+            ["auc >= 0.95", "rmse <= 4", "f1 > 0.5"],  # raised an upper bound
+            ["auc >= 0.95", "rmse <= 3", "f1 > 0.5"],  # '<' relaxed to '<='
+            ["auc >= 0.95", "rmse < 3", "f1 >= 0.5"],  # '>' relaxed to '>='
+            ["auc >= 0.95", "rmse < 3"],  # removed one
+            ["auc <= 0.8", "rmse < 3", "f1 > 0.5"],  # swapped for a looser one
+            [],  # cleared
+        ):
+            for spelling in ("alice", *ALICE_SPELLINGS):
+                with pytest.raises(PermissionDeniedError, match="cannot loosen"):
+                    models.set_acceptance_thresholds(as_user(spelling), name, looser, "why not")
+            for nobody in NOBODY:
+                with pytest.raises(PermissionDeniedError, match="named user"):
+                    models.set_acceptance_thresholds(as_user(nobody), name, looser, "why not")
+            with pytest.raises(InvalidArgumentError, match="reason is required"):
+                models.set_acceptance_thresholds(carol, name, looser)
+        assert store_harness.snapshot() == before
+
+        lowered = models.set_acceptance_thresholds(
+            carol, name, ["auc >= 0.9", "rmse < 3", "f1 > 0.5"], reason="auc target revised"
+        )
+        assert str(lowered.acceptance_thresholds[0]) == "auc >= 0.9"
+        models.set_acceptance_thresholds(carol, name, [], reason="metrics retired")
+        history = models.threshold_history(alice, name)
+        assert [([str(t) for t in c.to_thresholds], c.actor, c.reason) for c in history] == [
+            (["auc >= 0.9", "rmse <= 3"], "alice", None),
+            (tighter, "alice", None),
+            (["auc >= 0.9", "rmse < 3", "f1 > 0.5"], "carol", "auc target revised"),
+            ([], "carol", "metrics retired"),
+        ]
+        assert [str(t) for t in history[-1].from_thresholds] == [
+            "auc >= 0.9", "rmse < 3", "f1 > 0.5",
+        ]  # fmt: skip
+        # Giving the current thresholds again changes and records nothing.
+        models.set_acceptance_thresholds(as_user("anonymous"), name, [])
+        assert len(models.threshold_history(alice, name)) == len(history)
+
+    def test_someone_who_built_only_another_model_may_weaken_this_one(self, as_user: Actor) -> None:
+        name = self._registered(as_user, {"auc": 0.9})
+        self._registered(as_user, {"auc": 0.9}, by="dave")  # dave builds elsewhere
+        alice, dave = as_user("alice"), as_user("Dave")
+        models.set_acceptance_thresholds(alice, name, ["auc >= 0.9"])
+        models.protect_alias(alice, name, "production")
+        models.set_acceptance_thresholds(dave, name, ["auc >= 0.5"], reason="recalibrated")
+        lifted = models.protect_alias(dave, name, "production", False, "retired")
+        assert lifted.protected_aliases == ()
+        # Once dave registers a version of this model, he is one of its builders too.
+        run = train(dave, {"auc": 0.7})
+        versions.create_model_version(dave, name, f"runs:/{run.info.run_id}/model")
+        with pytest.raises(PermissionDeniedError, match="registered a version"):
+            models.set_acceptance_thresholds(as_user("DAVE"), name, [], reason="faster")

@@ -19,6 +19,7 @@ from mlsteward.interfaces.cli import (
     data,
     db,
     experiments,
+    gc,
     models,
     monitor,
     quickstart,
@@ -88,6 +89,7 @@ def _root(
 
 quickstart.register(app)
 server.register(app)
+gc.register(app)
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")

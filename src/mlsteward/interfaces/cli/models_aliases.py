@@ -58,7 +58,11 @@ def delete_alias(
     reason: ReasonOption = None,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
-    """Remove ALIAS (recorded; a rollback restores it)."""
+    """Remove ALIAS (recorded; a rollback restores it).
+
+    A protected alias may only be removed by a user who registered no version of the
+    model, with --reason.
+    """
     event = client(ctx, tracking_uri).delete_registered_model_alias(name, alias, reason)
     console().print(f"Deleted [bold]{escape(name)}@{escape(alias)}[/] {_moved(event)}")
 

@@ -2,7 +2,10 @@
 
 The acting user is the one the SDK acts as: locally the OS user, against a server the user
 the SDK sends. Whether a decision is allowed (no self-approval, no double decision) is the
-registry service's call; refusals arrive as errors and are printed with every reason.
+registry service's call; refusals arrive as errors and are printed with every reason. So is
+whether a change that weakens the gates (``--unprotect``, loosening or ``--clear`` of
+thresholds) is allowed: it needs a user who registered no version of the model, and a
+``--reason``.
 """
 
 from __future__ import annotations
@@ -11,14 +14,24 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
-from mlsteward.domain.registry import Approval
+from mlsteward.domain.registry import Approval, ThresholdChange
 from mlsteward.interfaces.cli.models_tables import approvals_table
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
-from mlsteward.interfaces.cli.output import console, print_json
+from mlsteward.interfaces.cli.output import console, format_time, plain, print_json
 
 NameArgument = Annotated[str, typer.Argument(help="Registered model name.", show_default=False)]
 VersionArgument = Annotated[int, typer.Argument(min=1, help="Version number.", show_default=False)]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        "-r",
+        help="Why (recorded; required to lift a protection or loosen thresholds).",
+        show_default=False,
+    ),
+]
 CommentOption = Annotated[
     str,
     typer.Option(
@@ -32,23 +45,48 @@ def protect(
     name: NameArgument,
     alias: Annotated[str, typer.Argument(help="Alias, e.g. production.", show_default=False)],
     unprotect: Annotated[
-        bool, typer.Option("--unprotect", help="Lift the protection instead.")
-    ] = False,
-    reason: Annotated[
-        str | None,
+        bool,
         typer.Option(
-            "--reason", "-r", help="Why (recorded in the alias history).", show_default=False
+            "--unprotect",
+            help="Lift the protection instead (not by the model's builders; needs --reason).",
         ),
-    ] = None,
+    ] = False,
+    reason: ReasonOption = None,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Protect ALIAS: moving it then needs another user's approval and met thresholds.
 
-    Protecting production also gates the Production stage.
+    Protecting production also gates the Production stage. Recorded in the alias history.
     """
     client(ctx, tracking_uri).protect_alias(name, alias, not unprotect, reason)
     state = "no longer protected" if unprotect else "now protected"
     console().print(f"[bold]{escape(name)}@{escape(alias)}[/] is {state}")
+
+
+def _thresholds_text(change: ThresholdChange, before: bool) -> str:
+    listed = change.from_thresholds if before else change.to_thresholds
+    return ", ".join(str(t) for t in listed) or "none"
+
+
+def _threshold_history(model: str, changes: list[ThresholdChange], as_json: bool) -> None:
+    if as_json:
+        print_json([c.to_dict() for c in changes])
+        return
+    if not changes:
+        console().print(f"No threshold changes for {escape(model)} yet.")
+        return
+    table = Table(title=f"Threshold history of {escape(model)}", title_justify="left")
+    for column in ("When", "From", "To", "By", "Reason"):
+        table.add_column(column, no_wrap=column == "When")
+    for change in changes:
+        table.add_row(
+            format_time(change.timestamp),
+            plain(_thresholds_text(change, before=True)),
+            plain(_thresholds_text(change, before=False)),
+            plain(change.actor),
+            plain(change.reason or ""),
+        )
+    console().print(table)
 
 
 def thresholds(
@@ -64,15 +102,28 @@ def thresholds(
         ),
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove every threshold.")] = False,
+    reason: ReasonOption = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show every recorded change instead.")
+    ] = False,
     tracking_uri: TrackingUriOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show or replace the metric thresholds a version must meet for protected aliases."""
+    """Show or replace the metric thresholds a version must meet for protected aliases.
+
+    Adding or raising thresholds is anyone's call; removing or loosening one (--clear
+    included) needs a user who registered no version of the model, and --reason.
+    """
     if clear and rules:
         raise typer.BadParameter("give thresholds or --clear, not both", param_hint="--clear")
+    if history and (clear or rules):
+        raise typer.BadParameter("--history only shows; give no thresholds", param_hint="--history")
     sdk = client(ctx, tracking_uri)
+    if history:
+        _threshold_history(name, sdk.get_threshold_history(name), as_json)
+        return
     model = (
-        sdk.set_acceptance_thresholds(name, [] if clear else rules or [])
+        sdk.set_acceptance_thresholds(name, [] if clear else rules or [], reason)
         if clear or rules
         else sdk.get_registered_model(name)
     )

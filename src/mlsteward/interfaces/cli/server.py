@@ -12,6 +12,11 @@ from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.cli.options import TrackingUriOption, tracking_uri
 from mlsteward.interfaces.cli.output import console, err_console, redact_uri
 from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
+from mlsteward.interfaces.rest.settings import (
+    DEFAULT_MAX_ARTIFACT_BYTES,
+    DEFAULT_MAX_JSON_BODY_BYTES,
+    MIB,
+)
 from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
 
 
@@ -66,6 +71,50 @@ def serve_command(
             help="Run due monitors in this server.",
         ),
     ] = True,
+    source_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source-root",
+            help="A folder whose files dataset rebuilds may re-read (repeat for more). "
+            "Without one the server reads no source file for a client.",
+            show_default=False,
+        ),
+    ] = None,
+    source_sql_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source-sql-url",
+            help="A database dataset rebuilds may query, matched on backend, host, port and "
+            "database, and user if given (repeat for more; default: none).",
+            show_default=False,
+        ),
+    ] = None,
+    source_http_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source-http-host",
+            help="HOST or HOST:PORT whose web APIs dataset rebuilds may call (repeat for "
+            "more; default: none).",
+            show_default=False,
+        ),
+    ] = None,
+    webhook_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-host",
+            help="HOST or HOST:PORT monitor webhooks may call (repeat for more). Without "
+            "one, monitors on this server take no webhook.",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_mb: Annotated[
+        float,
+        typer.Option("--max-body-mb", min=0.001, help="Largest JSON request body, in MiB."),
+    ] = DEFAULT_MAX_JSON_BODY_BYTES / MIB,
+    max_artifact_mb: Annotated[
+        float,
+        typer.Option("--max-artifact-mb", min=0.001, help="Largest artifact upload, in MiB."),
+    ] = DEFAULT_MAX_ARTIFACT_BYTES / MIB,
 ) -> None:
     """Serve the tracking REST API (under /api/v1) until interrupted."""
     from mlsteward.interfaces.rest.server import serve
@@ -91,14 +140,22 @@ def serve_command(
         allow_model_code=allow_model_code,
         monitor_data_roots=[str(root) for root in monitor_data_root or []],
         run_monitors=monitor_scheduler,
+        source_roots=[str(root) for root in source_root or []],
+        source_sql_urls=source_sql_url or [],
+        source_http_hosts=source_http_host or [],
+        webhook_hosts=webhook_host or [],
+        max_json_body_bytes=int(max_body_mb * MIB),
+        max_artifact_bytes=int(max_artifact_mb * MIB),
     )
 
 
 def sync_command(ctx: typer.Context, tracking_uri_option: TrackingUriOption = None) -> None:
-    """Deliver metric batches spooled while a server was unreachable.
+    """Deliver what the SDK spooled while a server was unreachable, in order.
 
-    With an http(s) --tracking-uri only that server's spool is delivered; otherwise every
-    server's. Exits 1 when batches are left because a server still cannot take them.
+    A spooled batch is one change: metric points, params or tags, a run's end (with the time
+    it ended at) or rename, or a tag removed. With an http(s) --tracking-uri only that
+    server's spool is delivered; otherwise every server's. Exits 1 when batches are left
+    because a server still cannot take them.
     """
     from mlsteward.interfaces.sdk.spool import Spool, all_spools, deliver_spooled
 

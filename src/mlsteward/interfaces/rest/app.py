@@ -20,6 +20,7 @@ from mlsteward.interfaces.rest import (
 )
 from mlsteward.interfaces.rest.errors import error_response, install_error_handlers
 from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
+from mlsteward.interfaces.rest.openapi_document import install_openapi_document
 from mlsteward.interfaces.rest.responses import WireJSONResponse, json_response
 from mlsteward.interfaces.rest.schemas import ErrorResponse, HealthOut, ServerInfoOut
 from mlsteward.interfaces.rest.settings import (
@@ -61,6 +62,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         store=store,
         blobs=open_blob_store(settings.artifacts_uri),
         file_roots=tuple(settings.monitor_data_roots),
+        outbound=settings.outbound_access().validate(),
     )
 
     @asynccontextmanager
@@ -73,7 +75,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     app = FastAPI(
         title="mlsteward",
         version=__version__,
-        summary="Experiment tracking API: experiments, runs, metrics, artifacts.",
+        summary="Experiment tracking, model registry, datasets and monitoring.",
         default_response_class=WireJSONResponse,
         lifespan=lifespan,
     )
@@ -98,11 +100,13 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         response_model=HealthOut,
         responses={503: {"model": ErrorResponse}},
     )
+    install_openapi_document(app)
     # Added innermost first: the error catcher must wrap the size limit too.
     app.add_middleware(
         BodyLimitMiddleware,
         max_json_body_bytes=settings.max_json_body_bytes,
         max_artifact_bytes=settings.max_artifact_bytes,
+        limits=ctx.limits,
     )
     app.add_middleware(UnhandledErrorMiddleware)
     return app

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.rest.wire import USER_HEADER
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.people import ANONYMOUS
 
-ANONYMOUS = "anonymous"
 _MAX_USER_LENGTH = 256
 
 

@@ -13,7 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import get_route_path
 
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.rest.responses import json_response
@@ -105,13 +107,35 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     code = _CODES_BY_STATUS.get(status, "HTTP_ERROR" if status < 500 else "INTERNAL_ERROR")
+    headers = dict(exc.headers or {})
     if status == 404 and exc.detail == "Not Found":
         message = f"No such endpoint: {request.method} {request.url.path}"
     elif status == 405:
-        message = f"Method {request.method} is not allowed on {request.url.path}"
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        message = (
+            f"Method {request.method} is not allowed on {request.url.path}; "
+            f"use {', '.join(allowed)}"
+        )
     else:
         message = str(exc.detail)
-    return error_response(status, code, message, dict(exc.headers or {}))
+    return error_response(status, code, message, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path, sorted.
+
+    Starlette answers a 405 from the first route whose path matched, so its ``Allow`` names
+    that route's methods only; a path served by several routes (GET and DELETE of a run)
+    needs all of them.
+    """
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:

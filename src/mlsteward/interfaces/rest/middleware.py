@@ -10,13 +10,16 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mlsteward.interfaces.rest.errors import error_response
+from mlsteward.interfaces.rest.log_batch_budget import max_log_batch_bytes
 from mlsteward.interfaces.rest.wire import API_PREFIX
+from mlsteward.services.limits import Limits
 
 log = logging.getLogger("mlsteward.server")
 
 _UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/runs/[^/]+/artifacts/.")
 # A dataset version arrives as one streamed Parquet body, as large as the data.
 _DATASET_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/datasets/[^/]+/versions$")
+_LOG_BATCH_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/runs/[^/]+/log-batch$")
 
 
 def _is_artifact_upload(scope: Scope) -> bool:
@@ -27,19 +30,32 @@ def _is_artifact_upload(scope: Scope) -> bool:
     )
 
 
+def _is_log_batch(scope: Scope) -> bool:
+    return scope["method"] == "POST" and bool(_LOG_BATCH_PATH.match(scope["path"]))
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over the limit with 413: by ``Content-Length`` before reading a byte,
-    and by counting as they arrive for chunked bodies. Artifact uploads have their own limit.
+    and by counting as they arrive for chunked bodies. Artifact uploads have their own limit;
+    a log-batch may be no larger than its count limits allow (``log_batch_budget``), so a
+    batch of millions of points is refused before the server reads, let alone parses, it.
 
     When the refusal comes before the body is read, uvicorn reads and discards the rest of it
     on the kept-alive connection, so the client (which sends its whole request before reading)
     sees the 413 rather than a reset connection.
     """
 
-    def __init__(self, app: ASGIApp, max_json_body_bytes: int, max_artifact_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_json_body_bytes: int,
+        max_artifact_bytes: int,
+        limits: Limits | None = None,
+    ) -> None:
         self.app = app
         self.max_json_body_bytes = max_json_body_bytes
         self.max_artifact_bytes = max_artifact_bytes
+        self.max_log_batch_bytes = min(max_json_body_bytes, max_log_batch_bytes(limits or Limits()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,6 +63,8 @@ class BodyLimitMiddleware:
             return
         if _is_artifact_upload(scope):
             limit, what = self.max_artifact_bytes, "An artifact upload"
+        elif _is_log_batch(scope):
+            limit, what = self.max_log_batch_bytes, "A log-batch request"
         else:
             limit, what = self.max_json_body_bytes, "A request body"
         too_large = f"{what} may hold at most {limit} bytes"

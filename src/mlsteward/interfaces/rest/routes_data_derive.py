@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import DatasetName
 from mlsteward.interfaces.rest.responses import json_response
 from mlsteward.services.data import derive, lineage, quality, rebuild
 
@@ -27,13 +28,13 @@ class ValidateRequest(_Request):
 class TransformRequest(_Request):
     ref: str
     steps: list[dict[str, Any]]
-    output_name: str
+    output_name: DatasetName
 
 
 class SplitRequest(_Request):
     ref: str
     method: str = "holdout"
-    output_prefix: str | None = None
+    output_prefix: DatasetName | None = None
     options: dict[str, Any] = {}
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import BaseModel, ConfigDict, Strict
 
 from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import DatasetName, LabelRole, Reviews, RowIndex
 from mlsteward.interfaces.rest.responses import json_response
 from mlsteward.services.data import labeling
 
@@ -18,21 +21,21 @@ class _Request(BaseModel):
 
 
 class QueueRequest(_Request):
-    name: str
+    name: DatasetName
     ref: str
     label_column: str = "label"
     choices: list[str] = []
-    reviews: StrictInt = 0
+    reviews: Annotated[Reviews, Strict()] = 0
 
 
 class LabelRequest(_Request):
-    item: StrictInt
+    item: Annotated[RowIndex, Strict()]
     value: str
-    role: str = "primary"
+    role: LabelRole = "primary"
 
 
 class ExportRequest(_Request):
-    output_name: str
+    output_name: DatasetName
 
 
 @router.post("", status_code=201)

@@ -75,7 +75,16 @@ class ExportRecordOut(BaseModel):
     stored_at: str
 
 
-@router.post("/export-onnx", response_model=ExportRecordOut)
+@router.post(
+    "/export-onnx",
+    response_model=ExportRecordOut,
+    responses={
+        403: {
+            "model": ErrorResponse,
+            "description": "PERMISSION_DENIED: this server does not load users' models",
+        }
+    },
+)
 def export_onnx(body: ExportOnnxRequest, ctx: Ctx, request: Request) -> Response:
     """Export a logged scikit-learn, XGBoost or LightGBM model to ONNX beside it.
 

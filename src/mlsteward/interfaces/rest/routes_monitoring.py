@@ -10,18 +10,43 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Strict, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import DEFAULT_CHECKS
 from mlsteward.engines.drift import ReferenceProfile
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import (
+    AlertStatus,
+    CheckNames,
+    DriftShare,
+    EventLimit,
+    EventSince,
+    EventTypes,
+    IntervalSeconds,
+    MonitoringName,
+    MonitorRunLimit,
+    Webhooks,
+)
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.routes_monitoring_wire import MONITORING_PREFIX, encode
+from mlsteward.interfaces.rest.schemas import ErrorResponse
 from mlsteward.services import monitoring as m
 from mlsteward.services.monitoring.profiles import read_profile
 
-router = APIRouter(prefix=MONITORING_PREFIX)
+router = APIRouter(prefix=MONITORING_PREFIX, tags=["monitoring"])
+
+_NAMED_IN_BODY: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "NOT_FOUND: a profile or dataset it names"}
+}
+#: Reading a target, label or reference file outside the server's ``--monitor-data-root``
+#: folders, or a webhook host the server does not allow.
+_OUTSIDE_ALLOWED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorResponse,
+        "description": "PERMISSION_DENIED: a file or host this server may not reach",
+    }
+}
 
 
 class _Request(BaseModel):
@@ -32,7 +57,7 @@ class ProfileRequest(_Request):
     """A computed ``profile``, or ``from_dataset`` (``dataset:NAME@VERSION``) to profile a
     stored dataset version on the server (with ``chunk_size``), tied to that version."""
 
-    name: str | None = None
+    name: MonitoringName | None = None
     profile: dict[str, Any] | None = None
     from_dataset: StrictStr | None = None
     chunk_size: StrictInt | None = None
@@ -61,18 +86,18 @@ class PerformanceRequest(_Request):
 
 
 class MonitorRequest(_Request):
-    name: str
+    name: MonitoringName
     target: str
-    profile: str
-    checks: list[str] = list(DEFAULT_CHECKS)
+    profile: MonitoringName
+    checks: CheckNames = list(DEFAULT_CHECKS)
     columns: list[str] | None = None
     tests: dict[str, list[str]] = {}
     thresholds: dict[str, float] = {}
-    drift_share: float = 0.5
+    drift_share: DriftShare = 0.5
     chunking: dict[str, Any] = {}
     learn_thresholds: StrictBool = False
-    interval_s: StrictInt = 0
-    webhooks: list[str] = []
+    interval_s: Annotated[IntervalSeconds, Strict()] = 0
+    webhooks: Webhooks = []
     enabled: bool = True
     performance: PerformanceRequest | None = None
 
@@ -87,7 +112,7 @@ def _html(text: str) -> HTMLResponse:
     )
 
 
-@router.post("/profiles", status_code=201)
+@router.post("/profiles", status_code=201, responses=_NAMED_IN_BODY)
 def save_profile(body: ProfileRequest, ctx: Ctx) -> Response:
     if (body.profile is None) == (body.from_dataset is None):
         raise InvalidArgumentError("Give either 'profile' or 'from_dataset'")
@@ -133,13 +158,13 @@ def list_profiles(ctx: Ctx) -> Response:
 
 
 @router.get("/profiles/{name}")
-def get_profile(name: str, ctx: Ctx) -> Response:
+def get_profile(name: MonitoringName, ctx: Ctx) -> Response:
     record = m.get_profile_record(ctx, name)
     profile = read_profile(ctx, record)
     return json_response({"record": encode(record), "profile": profile.to_dict()})
 
 
-@router.post("/monitors", status_code=201)
+@router.post("/monitors", status_code=201, responses={**_NAMED_IN_BODY, **_OUTSIDE_ALLOWED})
 def create_monitor(body: MonitorRequest, ctx: Ctx) -> Response:
     options = body.model_dump(exclude={"name", "target", "profile", "performance"})
     if body.performance is not None:
@@ -154,18 +179,18 @@ def list_monitors(ctx: Ctx) -> Response:
 
 
 @router.get("/monitors/{name}")
-def get_monitor(name: str, ctx: Ctx) -> Response:
+def get_monitor(name: MonitoringName, ctx: Ctx) -> Response:
     return json_response(encode(m.get_monitor(ctx, name)))
 
 
 @router.delete("/monitors/{name}", status_code=204)
-def delete_monitor(name: str, ctx: Ctx) -> Response:
+def delete_monitor(name: MonitoringName, ctx: Ctx) -> Response:
     m.delete_monitor(ctx, name)
     return no_content()
 
 
-@router.post("/monitors/{name}/run")
-def run_monitor(name: str, ctx: Ctx) -> Response:
+@router.post("/monitors/{name}/run", responses=_OUTSIDE_ALLOWED)
+def run_monitor(name: MonitoringName, ctx: Ctx) -> Response:
     result = m.run_monitor(ctx, name)
     return json_response(
         {
@@ -178,7 +203,9 @@ def run_monitor(name: str, ctx: Ctx) -> Response:
 
 
 @router.get("/monitors/{name}/runs")
-def list_runs(name: str, ctx: Ctx, limit: Annotated[int, Query()] = 20) -> Response:
+def list_runs(
+    name: MonitoringName, ctx: Ctx, limit: Annotated[MonitorRunLimit, Query()] = 20
+) -> Response:
     return json_response({"runs": [encode(r) for r in m.list_runs(ctx, name, limit)]})
 
 
@@ -189,7 +216,7 @@ def monitor_run_report(run_id: str, ctx: Ctx) -> Response:
 
 
 @router.get("/runs/{run_id}/reports/{name}", response_class=HTMLResponse)
-def run_artifact_report(run_id: str, name: str, ctx: Ctx) -> Response:
+def run_artifact_report(run_id: str, name: MonitoringName, ctx: Ctx) -> Response:
     """A report logged to a tracking run (``monitoring/<name>.html``), served as a page."""
     return _html(m.logged_report_html(ctx, run_id, name))
 
@@ -198,7 +225,7 @@ def run_artifact_report(run_id: str, name: str, ctx: Ctx) -> Response:
 def list_alerts(
     ctx: Ctx,
     monitor: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[AlertStatus | None, Query()] = None,
 ) -> Response:
     return json_response({"alerts": [encode(a) for a in m.list_alerts(ctx, monitor, status)]})
 
@@ -206,9 +233,9 @@ def list_alerts(
 @router.get("/events")
 def list_events(
     ctx: Ctx,
-    since: Annotated[int, Query()] = 0,
-    limit: Annotated[int, Query()] = 100,
-    event_type: Annotated[list[str] | None, Query(alias="type")] = None,
+    since: Annotated[EventSince, Query()] = 0,
+    limit: Annotated[EventLimit, Query()] = 100,
+    event_type: Annotated[EventTypes | None, Query(alias="type")] = None,
 ) -> Response:
     events = m.list_events(ctx, since, limit, event_type)
     return json_response({"events": [encode(e) for e in events]})

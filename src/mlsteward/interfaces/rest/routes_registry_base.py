@@ -31,6 +31,14 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 GATED: dict[int | str, dict[str, Any]] = {
     403: {"model": GateErrorResponse, "description": "a gate refused the move"}
 }
+#: Where a change may weaken a model's gates: anonymous callers and the model's builders
+#: are refused (see ``mlsteward.services.registry.governance``).
+GOVERNED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorResponse,
+        "description": "a governance action by an anonymous caller or one of the model's builders",
+    }
+}
 
 
 def gate_refusal(error: GateError) -> Response:

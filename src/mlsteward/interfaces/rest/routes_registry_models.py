@@ -1,4 +1,5 @@
-"""``/api/v1/registered-models``: create, search, read, describe, tag, thresholds, card fields.
+"""``/api/v1/registered-models``: create, search, read, describe, tag, thresholds (and their
+history), card fields.
 
 Model names travel as one percent-encoded path segment (spaces, ``?``, ``#``, ``%`` and
 non-ASCII letters included); names never hold ``/`` (the service refuses them), so a name is
@@ -11,8 +12,9 @@ from fastapi import Body, Response
 
 from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import ModelName, TrackingKey
 from mlsteward.interfaces.rest.responses import json_response, no_content
-from mlsteward.interfaces.rest.routes_registry_base import registry_router
+from mlsteward.interfaces.rest.routes_registry_base import GOVERNED, registry_router
 from mlsteward.interfaces.rest.schemas_registry import (
     CreateRegisteredModelRequest,
     DescriptionRequest,
@@ -23,6 +25,7 @@ from mlsteward.interfaces.rest.schemas_registry import (
 from mlsteward.interfaces.rest.schemas_registry_out import (
     RegisteredModelOut,
     RegisteredModelPageOut,
+    ThresholdHistoryOut,
 )
 from mlsteward.services.registry import models
 
@@ -43,38 +46,49 @@ def search_registered_models(body: SearchModelsRequest, ctx: Ctx) -> Response:
 
 
 @router.get("/{name}", response_model=RegisteredModelOut)
-def get_registered_model(name: str, ctx: Ctx) -> Response:
+def get_registered_model(name: ModelName, ctx: Ctx) -> Response:
     return json_response(wire_registry.encode_model(models.get_registered_model(ctx, name)))
 
 
 @router.patch("/{name}", response_model=RegisteredModelOut)
-def update_registered_model(name: str, body: DescriptionRequest, ctx: Ctx) -> Response:
+def update_registered_model(name: ModelName, body: DescriptionRequest, ctx: Ctx) -> Response:
     model = models.update_registered_model(ctx, name, body.description)
     return json_response(wire_registry.encode_model(model))
 
 
 @router.put("/{name}/tags/{key:path}", status_code=204)
-def set_registered_model_tag(name: str, key: str, body: TagValueRequest, ctx: Ctx) -> Response:
+def set_registered_model_tag(
+    name: ModelName, key: TrackingKey, body: TagValueRequest, ctx: Ctx
+) -> Response:
     models.set_registered_model_tag(ctx, name, key, body.value)
     return no_content()
 
 
 @router.delete("/{name}/tags/{key:path}", status_code=204)
-def delete_registered_model_tag(name: str, key: str, ctx: Ctx) -> Response:
+def delete_registered_model_tag(name: ModelName, key: TrackingKey, ctx: Ctx) -> Response:
     models.delete_registered_model_tag(ctx, name, key)
     return no_content()
 
 
-@router.put("/{name}/thresholds", response_model=RegisteredModelOut)
-def set_acceptance_thresholds(name: str, body: ThresholdsRequest, ctx: Ctx) -> Response:
-    """Replace the thresholds a version must meet before a protected alias points at it."""
-    model = models.set_acceptance_thresholds(ctx, name, body.thresholds)
+@router.put("/{name}/thresholds", response_model=RegisteredModelOut, responses=GOVERNED)
+def set_acceptance_thresholds(name: ModelName, body: ThresholdsRequest, ctx: Ctx) -> Response:
+    """Replace the thresholds a version must meet before a protected alias points at it.
+    Removing or loosening one needs a named user who registered no version of the model,
+    and a ``reason``."""
+    model = models.set_acceptance_thresholds(ctx, name, body.thresholds, body.reason)
     return json_response(wire_registry.encode_model(model))
+
+
+@router.get("/{name}/threshold-history", response_model=ThresholdHistoryOut)
+def threshold_history(name: ModelName, ctx: Ctx) -> Response:
+    """Every change of the thresholds (who, when, why, before and after), oldest first."""
+    changes = models.threshold_history(ctx, name)
+    return json_response({"changes": [wire_registry.encode_threshold_change(c) for c in changes]})
 
 
 @router.patch("/{name}/card", response_model=RegisteredModelOut)
 def update_model_card(
-    name: str,
+    name: ModelName,
     ctx: Ctx,
     fields: dict[str, str | None] = Body(examples=[{"primary_uses": "Score payments"}]),
 ) -> Response:

@@ -10,6 +10,7 @@ from fastapi import Query, Response
 
 from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import CardFormat, ModelName, VersionNumber
 from mlsteward.interfaces.rest.responses import json_response
 from mlsteward.interfaces.rest.routes_registry_base import registry_router
 from mlsteward.interfaces.rest.schemas import ErrorResponse
@@ -29,21 +30,27 @@ _MARKDOWN = "text/markdown; charset=utf-8"
     response_model=ApprovalOut,
     responses={403: {"model": ErrorResponse, "description": "the registrant cannot approve"}},
 )
-def approve_model_version(name: str, version: int, body: CommentRequest, ctx: Ctx) -> Response:
+def approve_model_version(
+    name: ModelName, version: VersionNumber, body: CommentRequest, ctx: Ctx
+) -> Response:
     """Approve as the caller, who must not be the one who registered the version."""
     decision = approvals.approve_model_version(ctx, name, version, body.comment)
     return json_response(decision.to_dict(), 201)
 
 
 @router.post("/{name}/versions/{version}/rejections", status_code=201, response_model=ApprovalOut)
-def reject_model_version(name: str, version: int, body: CommentRequest, ctx: Ctx) -> Response:
+def reject_model_version(
+    name: ModelName, version: VersionNumber, body: CommentRequest, ctx: Ctx
+) -> Response:
     """Reject (the registrant may reject their own version); blocks gated moves."""
     decision = approvals.reject_model_version(ctx, name, version, body.comment)
     return json_response(decision.to_dict(), 201)
 
 
 @router.get("/{name}/approvals", response_model=ApprovalListOut)
-def list_approvals(name: str, ctx: Ctx, version: int | None = Query(default=None)) -> Response:
+def list_approvals(
+    name: ModelName, ctx: Ctx, version: VersionNumber | None = Query(default=None)
+) -> Response:
     """Every decision on the model (or one version), oldest first."""
     found = approvals.list_approvals(ctx, name, version)
     return json_response({"approvals": [a.to_dict() for a in found]})
@@ -60,10 +67,12 @@ def list_approvals(name: str, ctx: Ctx, version: int | None = Query(default=None
     },
 )
 def render_model_card(
-    name: str,
-    version: int,
+    name: ModelName,
+    version: VersionNumber,
     ctx: Ctx,
-    card_format: str = Query(default="markdown", alias="format", examples=["markdown", "html"]),
+    card_format: CardFormat = Query(
+        default="markdown", alias="format", examples=["markdown", "html"]
+    ),
 ) -> Response:
     text = card_render.render_model_card(ctx, name, version, card_format)
     media_type = _CARD_MEDIA_TYPES.get(card_format.lower(), _MARKDOWN)

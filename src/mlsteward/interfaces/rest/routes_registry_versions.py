@@ -7,6 +7,12 @@ from fastapi import Query, Response
 
 from mlsteward.interfaces.rest import wire, wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import (
+    ModelName,
+    StageName,
+    TrackingKey,
+    VersionNumber,
+)
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.routes_registry_base import GATED, registry_router
 from mlsteward.interfaces.rest.schemas_registry import (
@@ -27,7 +33,7 @@ router = registry_router(wire_registry.REGISTRY_PREFIX, "model versions")
 
 
 @router.post("/{name}/versions", status_code=201, response_model=ModelVersionOut)
-def create_model_version(name: str, body: CreateModelVersionRequest, ctx: Ctx) -> Response:
+def create_model_version(name: ModelName, body: CreateModelVersionRequest, ctx: Ctx) -> Response:
     """Register the next version; a ``runs:/`` source must name files the run logged."""
     version = versions.create_model_version(
         ctx,
@@ -44,7 +50,7 @@ def create_model_version(name: str, body: CreateModelVersionRequest, ctx: Ctx) -
 
 @router.get("/{name}/latest-versions", response_model=ModelVersionListOut)
 def get_latest_versions(
-    name: str, ctx: Ctx, stage: list[str] | None = Query(default=None)
+    name: ModelName, ctx: Ctx, stage: list[StageName] | None = Query(default=None)
 ) -> Response:
     """The newest version in each stage, or in each ``stage`` given (repeat the parameter)."""
     found = versions.get_latest_versions(ctx, name, stage)
@@ -52,33 +58,39 @@ def get_latest_versions(
 
 
 @router.get("/{name}/versions/{version}", response_model=ModelVersionOut)
-def get_model_version(name: str, version: int, ctx: Ctx) -> Response:
+def get_model_version(name: ModelName, version: VersionNumber, ctx: Ctx) -> Response:
     found = versions.get_model_version(ctx, name, version)
     return json_response(wire_registry.encode_version(found))
 
 
 @router.patch("/{name}/versions/{version}", response_model=ModelVersionOut)
-def update_model_version(name: str, version: int, body: DescriptionRequest, ctx: Ctx) -> Response:
+def update_model_version(
+    name: ModelName, version: VersionNumber, body: DescriptionRequest, ctx: Ctx
+) -> Response:
     updated = versions.update_model_version(ctx, name, version, body.description)
     return json_response(wire_registry.encode_version(updated))
 
 
 @router.put("/{name}/versions/{version}/tags/{key:path}", status_code=204)
 def set_model_version_tag(
-    name: str, version: int, key: str, body: TagValueRequest, ctx: Ctx
+    name: ModelName, version: VersionNumber, key: TrackingKey, body: TagValueRequest, ctx: Ctx
 ) -> Response:
     versions.set_model_version_tag(ctx, name, version, key, body.value)
     return no_content()
 
 
 @router.delete("/{name}/versions/{version}/tags/{key:path}", status_code=204)
-def delete_model_version_tag(name: str, version: int, key: str, ctx: Ctx) -> Response:
+def delete_model_version_tag(
+    name: ModelName, version: VersionNumber, key: TrackingKey, ctx: Ctx
+) -> Response:
     versions.delete_model_version_tag(ctx, name, version, key)
     return no_content()
 
 
 @router.post("/{name}/versions/{version}/evaluation", response_model=ModelVersionOut)
-def attach_evaluation(name: str, version: int, body: EvaluationRequest, ctx: Ctx) -> Response:
+def attach_evaluation(
+    name: ModelName, version: VersionNumber, body: EvaluationRequest, ctx: Ctx
+) -> Response:
     """Attach evaluation results; gates read them before the run's own metrics."""
     metrics = {key: wire.decode_float(value) for key, value in body.metrics.items()}
     updated = versions.attach_evaluation(ctx, name, version, metrics)
@@ -86,7 +98,9 @@ def attach_evaluation(name: str, version: int, body: EvaluationRequest, ctx: Ctx
 
 
 @router.post("/{name}/versions/{version}/stage", response_model=ModelVersionOut, responses=GATED)
-def transition_stage(name: str, version: int, body: StageRequest, ctx: Ctx) -> Response:
+def transition_stage(
+    name: ModelName, version: VersionNumber, body: StageRequest, ctx: Ctx
+) -> Response:
     """Move to ``None``, ``Staging``, ``Production`` or ``Archived`` (recorded)."""
     moved = stages.transition_stage(
         ctx, name, version, body.stage, body.archive_existing_versions, body.reason
@@ -95,6 +109,8 @@ def transition_stage(name: str, version: int, body: StageRequest, ctx: Ctx) -> R
 
 
 @router.get("/{name}/stage-history", response_model=StageHistoryOut)
-def stage_history(name: str, ctx: Ctx, version: int | None = Query(default=None)) -> Response:
+def stage_history(
+    name: ModelName, ctx: Ctx, version: VersionNumber | None = Query(default=None)
+) -> Response:
     found = stages.stage_history(ctx, name, version)
     return json_response({"transitions": [t.to_dict() for t in found]})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from mlsteward.domain.entities import Metric, Param, RunTag
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.log_batch_budget import check_log_batch_values
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.schemas import (
     CreateRunRequest,
@@ -24,6 +28,7 @@ from mlsteward.interfaces.rest.schemas import (
     SearchRunsRequest,
     UpdateRunRequest,
 )
+from mlsteward.services.context import ServiceContext
 from mlsteward.services.tracking import logging, metric_history, runs, search
 
 router = APIRouter(
@@ -93,11 +98,27 @@ def delete_tag(run_id: str, ctx: Ctx, key: str = Query()) -> Response:
     return no_content()
 
 
-@router.post(
-    "/{run_id}/log-batch", response_model=LogBatchOut, responses={409: {"model": ErrorResponse}}
-)
+class _LogBatchRoute(APIRoute):
+    """A route whose JSON body is counted against the log-batch limits before FastAPI parses
+    it: parsing builds objects several times the body's size, so a body holding more values
+    than any valid batch is refused with 413 first (see ``log_batch_budget``)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        parse_and_call = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            body = await request.body()  # kept on the request; parsing reads it from there
+            ctx: ServiceContext = request.app.state.ctx
+            # Off the event loop: a large body takes a moment to scan.
+            await anyio.to_thread.run_sync(check_log_batch_values, body, ctx.limits)
+            return await parse_and_call(request)
+
+        return handler
+
+
 def log_batch(run_id: str, body: LogBatchRequest, ctx: Ctx) -> Response:
-    """Write metrics, params and tags all or nothing; see ``LogBatchRequest`` for retries."""
+    """Write metrics, params and tags all or nothing; see ``LogBatchRequest`` for retries and
+    size limits."""
     metrics: list[Metric]
     if body.metrics is None:
         metrics = []
@@ -118,6 +139,16 @@ def log_batch(run_id: str, body: LogBatchRequest, ctx: Ctx) -> Response:
         idempotency_key=body.idempotency_key,
     )
     return json_response({"applied": applied})
+
+
+router.add_api_route(
+    "/{run_id}/log-batch",
+    log_batch,
+    methods=["POST"],
+    response_model=LogBatchOut,
+    responses={409: {"model": ErrorResponse}, 413: {"model": ErrorResponse}},
+    route_class_override=_LogBatchRoute,
+)
 
 
 @router.get("/{run_id}/metrics/keys", response_model=MetricKeysOut)

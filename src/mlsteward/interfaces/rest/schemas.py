@@ -20,6 +20,18 @@ from pydantic import (
     model_validator,
 )
 
+from mlsteward.interfaces.rest.documented_types import (
+    Int64,
+    NewRunName,
+    RunStatusName,
+    SearchMaxResults,
+    Tags,
+    TagValue,
+    TrackingKey,
+    TrackingName,
+)
+from mlsteward.services.limits import Limits
+
 # A metric value on the wire: a JSON number, or one of the strings JSON needs for NaN/inf.
 WireFloat = StrictFloat | Literal["NaN", "Infinity", "-Infinity"]
 
@@ -30,40 +42,53 @@ class _Request(BaseModel):
 
 # -- requests ----------------------------------------------------------------------------
 class CreateExperimentRequest(_Request):
-    name: str
-    tags: dict[str, str] | None = None
+    name: TrackingName
+    tags: Tags | None = None
 
 
 class ExperimentNameRequest(_Request):
-    name: str
+    name: TrackingName
 
 
 class TagRequest(_Request):
-    key: str
-    value: str
+    key: TrackingKey
+    value: TagValue
 
 
 class CreateRunRequest(_Request):
     experiment_id: str
-    run_name: str | None = None
-    tags: dict[str, str] | None = None
+    run_name: NewRunName | None = None
+    tags: Tags | None = None
     parent_run_id: str | None = None
-    start_time: int | None = None
+    start_time: Int64 | None = Field(default=None, description="milliseconds since the epoch")
 
 
 class UpdateRunRequest(_Request):
-    status: str | None = None
-    end_time: int | None = None
-    run_name: str | None = None
+    status: RunStatusName | None = None
+    end_time: Int64 | None = Field(default=None, description="milliseconds since the epoch")
+    run_name: TrackingName | None = None
+
+
+_BATCH_LIMITS = Limits()
+
+
+def _batch_list(max_items: int) -> Any:
+    """A log-batch list: the schema states its largest size (the service refuses more, in the
+    same words as the local SDK), and validation stops at its first bad item, so a batch of
+    bad points costs one error rather than one per point."""
+    return Field(fail_fast=True, json_schema_extra={"maxItems": max_items})
+
+
+_POINTS = _BATCH_LIMITS.max_metrics_per_batch
 
 
 class MetricColumns(_Request):
     """Points as parallel arrays: point ``i`` is (keys[i], values[i], timestamps[i], steps[i])."""
 
-    keys: list[str]
-    values: list[WireFloat]
-    timestamps: list[int]
-    steps: list[int]
+    keys: Annotated[list[TrackingKey], _batch_list(_POINTS)]
+    values: Annotated[list[WireFloat], _batch_list(_POINTS)]
+    timestamps: Annotated[list[Int64], _batch_list(_POINTS)]
+    steps: Annotated[list[Int64], _batch_list(_POINTS)]
 
     @model_validator(mode="after")
     def _same_lengths(self) -> Self:
@@ -76,14 +101,14 @@ class MetricColumns(_Request):
 class MetricPoint(_Request):
     """One point, for clients that prefer objects to columns (slower for large batches)."""
 
-    key: str
+    key: TrackingKey
     value: WireFloat
-    timestamp: int
-    step: int = 0
+    timestamp: Int64
+    step: Int64 = 0
 
 
 class KeyValue(_Request):
-    key: str
+    key: TrackingKey
     value: str
 
 
@@ -93,7 +118,8 @@ def _metrics_shape(value: Any) -> str:
 
 # Chosen by shape, so a bad batch reports the errors of its own form only.
 MetricsBody = Annotated[
-    Annotated[MetricColumns, Tag("columns")] | Annotated[list[MetricPoint], Tag("points")],
+    Annotated[MetricColumns, Tag("columns")]
+    | Annotated[list[MetricPoint], _batch_list(_POINTS), Tag("points")],
     Discriminator(_metrics_shape),
 ]
 
@@ -103,11 +129,19 @@ class LogBatchRequest(_Request):
 
     ``idempotency_key`` (1-128 characters) makes retries safe: a batch whose key the server
     has already applied is acknowledged with ``applied: false`` and changes nothing.
+
+    The lists hold at most the ``maxItems`` the schema states (``/api/v1/server-info`` reports
+    the point limit too). A body holding more values, or more bytes, than a batch within those
+    limits can is refused with 413 before it is parsed.
     """
 
     metrics: MetricsBody | None = None
-    params: list[KeyValue] = Field(default_factory=list)
-    tags: list[KeyValue] = Field(default_factory=list)
+    params: Annotated[list[KeyValue], _batch_list(_BATCH_LIMITS.max_params_per_batch)] = Field(
+        default_factory=list
+    )
+    tags: Annotated[list[KeyValue], _batch_list(_BATCH_LIMITS.max_tags_per_batch)] = Field(
+        default_factory=list
+    )
     idempotency_key: str | None = None
 
 
@@ -118,7 +152,7 @@ class SearchRunsRequest(_Request):
     )
     order_by: list[str] | None = Field(default=None, examples=[["metrics.loss ASC"]])
     run_view_type: Literal["active_only", "deleted_only", "all"] = "active_only"
-    max_results: int = 1000
+    max_results: SearchMaxResults = 1000
     page_token: str | None = None
 
 

@@ -2,12 +2,26 @@
 
 Only the shape is checked here; every rule (names, aliases, comments, thresholds) is the
 registry service's, so the API and the local SDK refuse the same things with the same words.
+The :mod:`documented_types` annotations show those rules in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+from mlsteward.interfaces.rest.documented_types import (
+    Comment,
+    ModelName,
+    RegistryText,
+    SearchMaxResults,
+    StageName,
+    Tags,
+    TagValue,
+    Threshold,
+    VersionNumber,
+)
 from mlsteward.interfaces.rest.schemas import WireFloat
 
 
@@ -16,9 +30,9 @@ class _Request(BaseModel):
 
 
 class CreateRegisteredModelRequest(_Request):
-    name: str = Field(examples=["fraud"])
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    name: ModelName = Field(examples=["fraud"])
+    description: RegistryText | None = None
+    tags: Tags | None = None
 
 
 class _SearchRequest(_Request):
@@ -29,38 +43,39 @@ class _SearchRequest(_Request):
 class SearchModelsRequest(_SearchRequest):
     """One page of registered models matching ``filter`` (the registry filter language)."""
 
-    max_results: int = 100
+    max_results: SearchMaxResults = 100
 
 
 class SearchVersionsRequest(_SearchRequest):
     """One page of model versions matching ``filter`` (the registry filter language)."""
 
-    max_results: int = 1000
+    max_results: SearchMaxResults = 1000
 
 
 class DescriptionRequest(_Request):
-    description: str
+    description: RegistryText
 
 
 class TagValueRequest(_Request):
-    value: str
+    value: TagValue
 
 
 class ThresholdsRequest(_Request):
-    """The complete list of thresholds (``[]`` clears them)."""
+    """The complete list of thresholds (``[]`` clears them); loosening needs a ``reason``."""
 
-    thresholds: list[str] = Field(examples=[["roc_auc >= 0.85", "rmse <= 3.0"]])
+    thresholds: list[Threshold] = Field(examples=[["roc_auc >= 0.85", "rmse <= 3.0"]])
+    reason: RegistryText | None = None
 
 
 class ReasonRequest(_Request):
-    reason: str | None = None
+    reason: RegistryText | None = None
 
 
 class CreateModelVersionRequest(_Request):
     source: str = Field(examples=["runs:/0f3a.../model"])
     run_id: str | None = None
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    description: RegistryText | None = None
+    tags: Tags | None = None
     dataset_version_ids: list[str] | None = None
     create_model: bool = Field(
         default=False, description="Create the registered model first when it does not exist."
@@ -74,15 +89,15 @@ class EvaluationRequest(_Request):
 
 
 class StageRequest(_Request):
-    stage: str = Field(examples=["Production"])
+    stage: StageName = Field(examples=["Production"])
     archive_existing_versions: bool = False
-    reason: str | None = None
+    reason: RegistryText | None = None
 
 
 class CommentRequest(_Request):
-    comment: str
+    comment: Comment
 
 
 class SetAliasRequest(_Request):
-    version: StrictInt
-    reason: str | None = None
+    version: Annotated[VersionNumber, Strict()]
+    reason: RegistryText | None = None

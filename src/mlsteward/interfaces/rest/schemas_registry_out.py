@@ -83,6 +83,20 @@ class AliasHistoryOut(BaseModel):
     events: list[AliasEventOut] = Field(description="oldest first")
 
 
+class ThresholdChangeOut(BaseModel):
+    event_id: int
+    name: str
+    from_thresholds: list[ThresholdOut]
+    to_thresholds: list[ThresholdOut]
+    actor: str
+    timestamp: int
+    reason: str | None
+
+
+class ThresholdHistoryOut(BaseModel):
+    changes: list[ThresholdChangeOut] = Field(description="oldest first")
+
+
 class StageTransitionOut(BaseModel):
     event_id: int
     name: str

@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from mlsteward.domain.errors import MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
 from mlsteward.interfaces.rest.settings import (
     DEFAULT_MAX_ARTIFACT_BYTES,
     DEFAULT_MAX_JSON_BODY_BYTES,
@@ -75,10 +75,16 @@ def serve(
     allow_model_code: bool = False,
     monitor_data_roots: Sequence[str] = (),
     run_monitors: bool = True,
+    source_roots: Sequence[str] = (),
+    source_sql_urls: Sequence[str] = (),
+    source_http_hosts: Sequence[str] = (),
+    webhook_hosts: Sequence[str] = (),
 ) -> None:
     """Serve until interrupted. With ``upgrade`` the database is migrated first (once, here,
-    not by each worker)."""
-    roots = tuple(os.path.abspath(root) for root in monitor_data_roots)
+    not by each worker). The ``source_*`` and ``webhook_hosts`` allow-lists say what the
+    server may open for a client (see :mod:`mlsteward.services.outbound_access`)."""
+    if max_json_body_bytes < 1 or max_artifact_bytes < 1:
+        raise InvalidArgumentError("--max-body-mb and --max-artifact-mb must be positive")
     settings = ServerSettings(
         store_uri,
         artifacts_uri,
@@ -86,9 +92,14 @@ def serve(
         max_json_body_bytes,
         max_artifact_bytes,
         allow_model_code,
-        roots,
+        tuple(os.path.abspath(root) for root in monitor_data_roots),
         run_monitors,
+        source_roots=tuple(os.path.abspath(root) for root in source_roots),
+        source_sql_urls=tuple(source_sql_urls),
+        source_http_hosts=tuple(source_http_hosts),
+        webhook_hosts=tuple(webhook_hosts),
     )
+    settings.outbound_access().validate()  # a malformed entry fails here, not per request
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -134,6 +145,7 @@ def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
         store=store,
         blobs=open_blob_store(settings.artifacts_uri),
         file_roots=tuple(settings.monitor_data_roots),
+        outbound=settings.outbound_access(),
     )
     scheduler = MonitorScheduler(ctx).start()
     try:
@@ -177,6 +189,30 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder monitors may read files from (repeatable; default: none)",
     )
     parser.add_argument(
+        "--source-root",
+        action="append",
+        default=[],
+        help="a folder dataset rebuilds may re-read source files from (repeatable; default: none)",
+    )
+    parser.add_argument(
+        "--source-sql-url",
+        action="append",
+        default=[],
+        help="a database dataset rebuilds may query (repeatable; default: none)",
+    )
+    parser.add_argument(
+        "--source-http-host",
+        action="append",
+        default=[],
+        help="HOST or HOST:PORT dataset rebuilds may call (repeatable; default: none)",
+    )
+    parser.add_argument(
+        "--webhook-host",
+        action="append",
+        default=[],
+        help="HOST or HOST:PORT monitor webhooks may call (repeatable; default: none)",
+    )
+    parser.add_argument(
         "--no-monitor-scheduler",
         action="store_true",
         help="do not run due monitors in this server",
@@ -211,6 +247,10 @@ def _serve_from_args(args: argparse.Namespace) -> None:
         allow_model_code=args.allow_model_code,
         monitor_data_roots=args.monitor_data_root,
         run_monitors=not args.no_monitor_scheduler,
+        source_roots=args.source_root,
+        source_sql_urls=args.source_sql_url,
+        source_http_hosts=args.source_http_host,
+        webhook_hosts=args.webhook_host,
     )
 
 

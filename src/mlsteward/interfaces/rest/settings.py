@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlsteward.services.outbound_access import OutboundAccess
 
 MIB = 1 << 20
 DEFAULT_MAX_JSON_BODY_BYTES = 64 * MIB
@@ -25,3 +29,21 @@ class ServerSettings:
     monitor_data_roots: tuple[str, ...] = ()
     #: Run due monitors in the server (one scheduler per server, whatever the worker count).
     run_monitors: bool = True
+    #: What the server may open for a client (rebuilding a dataset version re-reads its
+    #: recorded source; monitors call webhooks). Nothing by default: a client must not make
+    #: the server read its files, query its databases or call hosts on its network.
+    source_roots: tuple[str, ...] = ()
+    source_sql_urls: tuple[str, ...] = ()
+    source_http_hosts: tuple[str, ...] = ()
+    webhook_hosts: tuple[str, ...] = ()
+
+    def outbound_access(self) -> OutboundAccess:
+        """The allow-lists as services take them (lists, once through JSON, become tuples)."""
+        from mlsteward.services.outbound_access import OutboundAccess
+
+        return OutboundAccess(
+            source_roots=tuple(self.source_roots),
+            source_sql_urls=tuple(self.source_sql_urls),
+            source_http_hosts=tuple(self.source_http_hosts),
+            webhook_hosts=tuple(self.webhook_hosts),
+        )

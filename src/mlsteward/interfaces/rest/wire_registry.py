@@ -22,6 +22,7 @@ from mlsteward.domain.registry import (
     RegisteredModel,
     RegistryPage,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.interfaces.rest.wire import decode_float, encode_float
 
@@ -34,6 +35,17 @@ def encode_model(model: RegisteredModel) -> dict[str, Any]:
     raw = model.to_dict()
     for threshold in raw["acceptance_thresholds"]:
         threshold["value"] = encode_float(threshold["value"])
+    return raw
+
+
+def _encode_thresholds(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**threshold, "value": encode_float(threshold["value"])} for threshold in raw]
+
+
+def encode_threshold_change(change: ThresholdChange) -> dict[str, Any]:
+    raw = change.to_dict()
+    raw["from_thresholds"] = _encode_thresholds(raw["from_thresholds"])
+    raw["to_thresholds"] = _encode_thresholds(raw["to_thresholds"])
     return raw
 
 
@@ -58,6 +70,12 @@ def encode_version_page(page: RegistryPage[ModelVersion]) -> dict[str, Any]:
 
 
 # -- decoders (client side) --------------------------------------------------------------
+def _decode_thresholds(raw: list[dict[str, Any]] | None) -> tuple[AcceptanceThreshold, ...]:
+    return tuple(
+        AcceptanceThreshold(t["metric"], t["op"], decode_float(t["value"])) for t in raw or ()
+    )
+
+
 def decode_model(raw: dict[str, Any]) -> RegisteredModel:
     return RegisteredModel(
         name=raw["name"],
@@ -68,10 +86,7 @@ def decode_model(raw: dict[str, Any]) -> RegisteredModel:
         tags=dict(raw.get("tags") or {}),
         aliases={k: int(v) for k, v in (raw.get("aliases") or {}).items()},
         protected_aliases=tuple(raw.get("protected_aliases") or ()),
-        acceptance_thresholds=tuple(
-            AcceptanceThreshold(t["metric"], t["op"], decode_float(t["value"]))
-            for t in raw.get("acceptance_thresholds") or ()
-        ),
+        acceptance_thresholds=_decode_thresholds(raw.get("acceptance_thresholds")),
         card=dict(raw.get("card") or {}),
         latest_version=int(raw.get("latest_version") or 0),
     )
@@ -119,6 +134,18 @@ def decode_stage_transition(raw: dict[str, Any]) -> StageTransition:
         version=int(raw["version"]),
         from_stage=ModelStage(raw["from_stage"]),
         to_stage=ModelStage(raw["to_stage"]),
+        actor=raw["actor"],
+        timestamp=raw["timestamp"],
+        reason=raw.get("reason"),
+    )
+
+
+def decode_threshold_change(raw: dict[str, Any]) -> ThresholdChange:
+    return ThresholdChange(
+        event_id=raw["event_id"],
+        name=raw["name"],
+        from_thresholds=_decode_thresholds(raw.get("from_thresholds")),
+        to_thresholds=_decode_thresholds(raw.get("to_thresholds")),
         actor=raw["actor"],
         timestamp=raw["timestamp"],
         reason=raw.get("reason"),

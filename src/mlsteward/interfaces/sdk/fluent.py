@@ -28,7 +28,7 @@ from mlsteward.interfaces.sdk.environment import (
     capture_environment,
     environment_tags,
 )
-from mlsteward.interfaces.sdk.metric_buffer import MetricBuffer
+from mlsteward.interfaces.sdk.metric_buffer import MetricBuffer, PointsNotPersistedError
 from mlsteward.interfaces.sdk.tracking_uri import (
     backend_for,
     close_backends,
@@ -104,8 +104,8 @@ def _buffer_for(backend: TrackingBackend) -> MetricBuffer:
             buffer = _buffers.get(key)
             if buffer is None:
 
-                def sink(run_id: str, points: Any) -> None:
-                    backend.log_batch(run_id, metrics=points)
+                def sink(run_id: str, points: Any, key: str) -> None:
+                    backend.log_batch(run_id, metrics=points, idempotency_key=key)
 
                 buffer = MetricBuffer(sink)
                 _buffers[key] = buffer
@@ -207,6 +207,12 @@ def _active() -> ActiveRun:
 
 
 def _end_run_by_id(run_id: str, status: str) -> None:
+    """End a run and its children (children first), each after its points are written.
+
+    A run whose points cannot be stored yet is not ended: it would claim to be complete.
+    Against an unreachable server the end is spooled behind the points and delivered later,
+    with the time the run ended at.
+    """
     with _lock:
         index = next((i for i, r in enumerate(_stack) if r.info.run_id == run_id), None)
         if index is None:
@@ -217,9 +223,15 @@ def _end_run_by_id(run_id: str, status: str) -> None:
     for run in reversed(ending):  # children first
         try:
             run.buffer.flush()
+        except PointsNotPersistedError as exc:
+            error = error or exc
+            continue
         except BaseException as exc:
             error = error or exc
-        run.backend.update_run(run.info.run_id, status=status)
+        try:
+            run.backend.update_run(run.info.run_id, status=status)
+        except BaseException as exc:
+            error = error or exc
     if error is not None:
         raise error
 
@@ -349,7 +361,9 @@ def log_figure(figure: Any, artifact_file: str, run_id: str | None = None) -> No
 
 
 def flush() -> None:
-    """Block until every metric point logged so far is stored."""
+    """Block until every metric point logged so far is stored (or, against an unreachable
+    server, spooled to disk). Raises ``PointsNotPersistedError`` when they cannot be written
+    anywhere for a while; they stay queued and retried."""
     for buffer in list(_buffers.values()):
         buffer.flush()
 
@@ -418,7 +432,7 @@ def _close_buffers() -> None:
         try:
             buffer.close()
         except Exception as error:
-            print(f"mlsteward: metric points not written: {error}", file=sys.stderr)
+            print(f"mlsteward: ERROR: metric points not written: {error}", file=sys.stderr)
     _buffers.clear()
     _experiment_by_backend.clear()
 
@@ -429,7 +443,7 @@ def _at_exit() -> None:
         try:
             _end_run_by_id(_stack[0].info.run_id, _exit_status)
         except Exception as error:  # at exit there is nobody left to raise to
-            print(f"mlsteward: could not end run cleanly: {error}", file=sys.stderr)
+            print(f"mlsteward: ERROR: could not end run cleanly: {error}", file=sys.stderr)
     close_backends()  # runs _close_buffers first, through the hook
 
 

@@ -1,25 +1,29 @@
 """The SDK against a server: ``TrackingBackend`` over the REST API, with an offline spool.
 
 Every call raises the typed error the server reported, so code behaves the same against a
-server as against a local store. ``log_batch`` never loses data to an outage: each batch gets
-an idempotency key (reused on every retry), and when the server cannot be reached the batch
-is spooled to disk (see :mod:`mlsteward.interfaces.sdk.spool`) and the call returns. A
-background thread delivers the spool, in order, once the server answers again; while
-anything is spooled, new batches queue behind it so they cannot overtake older ones.
+server as against a local store. State changes never get lost to an outage: a log batch
+(metrics, params, tags) carries an idempotency key reused on every retry, and when the server
+cannot be reached the change (a log batch, a run's end or rename, a tag removed) is spooled
+to disk (see :mod:`mlsteward.interfaces.sdk.spool`) and the call returns. A background thread
+delivers the spool, in order, once the server answers again; while anything is spooled, new
+changes queue behind it so they cannot overtake older ones (a run's end never arrives before
+its metrics). When the spool folder cannot be written either, the call raises
+:class:`~mlsteward.interfaces.sdk.spool.SpoolUnwritableError`: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 import posixpath
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -33,18 +37,42 @@ from mlsteward.domain.entities import (
     RunPage,
     RunTag,
 )
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
+from mlsteward.domain.errors import (
+    InvalidArgumentError,
+    MlstewardError,
+    NotFoundError,
+    UnavailableError,
+)
 from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.data_http_backend import HttpDataBackendMixin
-from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
+from mlsteward.interfaces.sdk.http_client import (
+    ApiClient,
+    is_transient,
+    quote_path,
+    quote_segment,
+)
 from mlsteward.interfaces.sdk.http_models_backend import HttpModelsBackendMixin
 from mlsteward.interfaces.sdk.http_registry_backend import HttpRegistryBackendMixin
 from mlsteward.interfaces.sdk.monitoring_http_backend import HttpMonitoringBackendMixin
-from mlsteward.interfaces.sdk.spool import Spool, SpoolReport, sender_for
-from mlsteward.services.context import local_actor
+from mlsteward.interfaces.sdk.spool import (
+    DELETE_TAG,
+    LOG_BATCH,
+    UPDATE_RUN,
+    Spool,
+    SpoolReport,
+    sender_for,
+)
+from mlsteward.services.context import local_actor, now_ms
 from mlsteward.services.limits import Limits
-from mlsteward.services.tracking.validation import validate_artifact_path
+from mlsteward.services.tracking.runs import parse_status
+from mlsteward.services.tracking.validation import (
+    validate_artifact_path,
+    validate_int64,
+    validate_key,
+    validate_name,
+    validate_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +86,8 @@ _BATCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 _LIMITS = Limits()
+_KNOWN_RUNS = 4096
+_Result = TypeVar("_Result")
 
 
 class HttpBackend(
@@ -86,6 +116,10 @@ class HttpBackend(
         self._delivery_lock = threading.Lock()
         self._deliverer: threading.Thread | None = None
         self._closing = threading.Event()
+        # The last state seen of each run this backend touched, so a spooled update can
+        # answer with the run as it will be once delivered.
+        self._known_runs: dict[str, RunInfo] = {}
+        self._known_lock = threading.Lock()
         if self._spool.has_pending():  # left by an earlier process: deliver it now
             self._ensure_deliverer()
 
@@ -143,10 +177,22 @@ class HttpBackend(
             "parent_run_id": parent_run_id,
             "start_time": start_time,
         }
-        return wire.decode_run(self._api.json("POST", "/runs", json=body, idempotent=False))
+        run = wire.decode_run(self._api.json("POST", "/runs", json=body, idempotent=False))
+        self._remember(run.info)
+        return run
 
     def get_run(self, run_id: str) -> Run:
-        return wire.decode_run(self._api.json("GET", f"/runs/{_id(run_id)}"))
+        run = wire.decode_run(self._api.json("GET", f"/runs/{_id(run_id)}"))
+        self._remember(run.info)
+        return run
+
+    def _remember(self, info: RunInfo) -> None:
+        """Keep a run's latest info (the most recent few thousand runs only)."""
+        with self._known_lock:
+            self._known_runs.pop(info.run_id, None)
+            self._known_runs[info.run_id] = info
+            if len(self._known_runs) > _KNOWN_RUNS:
+                del self._known_runs[next(iter(self._known_runs))]
 
     def update_run(
         self,
@@ -155,8 +201,54 @@ class HttpBackend(
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
+        """Change a run's status, end time or name; spooled when the server is away.
+
+        A run ended while the server is away keeps the time it ended at: the end time is
+        fixed now, and the change is delivered after everything spooled before it.
+        """
+        ended_at = now_ms()
         body = {"status": status, "end_time": end_time, "run_name": run_name}
-        return wire.decode_run_info(self._api.json("PATCH", f"/runs/{_id(run_id)}", json=body))
+
+        def send() -> RunInfo:
+            raw = self._api.json("PATCH", f"/runs/{_id(run_id)}", json=body)
+            info = wire.decode_run_info(raw)
+            self._remember(info)
+            return info
+
+        def spool() -> tuple[dict[str, Any], Callable[[], RunInfo]]:
+            known = self._known_runs.get(run_id)
+            if known is None:  # the answer needs the run: ask (the server may be back)
+                try:
+                    known = self.get_run(run_id).info
+                except UnavailableError as error:
+                    raise UnavailableError(
+                        f"{error.message}; run {run_id!r} is unknown to this process, so "
+                        "its update cannot be kept for later"
+                    ) from error
+            new_status = parse_status(status) if status is not None else None
+            final_end = validate_int64("end_time", end_time) if end_time is not None else None
+            if final_end is None and new_status is not None and new_status.is_terminal:
+                final_end = ended_at
+            name = validate_name("Run", run_name, _LIMITS) if run_name is not None else None
+            spooled = {
+                "status": new_status.value if new_status else None,
+                "end_time": final_end,
+                "run_name": name,
+            }
+            info = dataclasses.replace(
+                known,
+                status=new_status or known.status,
+                end_time=final_end if final_end is not None else known.end_time,
+                run_name=name or known.run_name,
+            )
+
+            def answer() -> RunInfo:
+                self._remember(info)
+                return info
+
+            return spooled, answer
+
+        return self._send_or_spool(UPDATE_RUN, run_id, send, spool)
 
     def delete_run(self, run_id: str) -> None:
         self._api.request("DELETE", f"/runs/{_id(run_id)}")
@@ -165,7 +257,15 @@ class HttpBackend(
         self._api.request("POST", f"/runs/{_id(run_id)}/restore")
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._api.request("DELETE", f"/runs/{_id(run_id)}/tags", params={"key": key})
+        """Remove a tag; spooled (in order with other changes) when the server is away."""
+
+        def send() -> None:
+            self._api.request("DELETE", f"/runs/{_id(run_id)}/tags", params={"key": key})
+
+        def spool() -> tuple[dict[str, Any], Callable[[], None]]:
+            return {"key": validate_key("Tag", key, _LIMITS)}, lambda: None
+
+        self._send_or_spool(DELETE_TAG, run_id, send, spool)
 
     def log_batch(
         self,
@@ -184,25 +284,51 @@ class HttpBackend(
             body["params"] = [{"key": p.key, "value": p.value} for p in params]
         if tags:
             body["tags"] = [{"key": t.key, "value": t.value} for t in tags]
+
+        def send() -> None:
+            self._api.request(
+                "POST",
+                f"/runs/{_id(run_id)}/log-batch",
+                json=body,
+                idempotent=True,
+                attempts=_BATCH_ATTEMPTS,
+                timeout=_BATCH_TIMEOUT,
+            )
+
+        def spool() -> tuple[dict[str, Any], Callable[[], None]]:
+            _check_params_and_tags(params, tags)  # refused now rather than after delivery
+            return body, lambda: None
+
+        self._send_or_spool(LOG_BATCH, run_id, send, spool)
+
+    def _send_or_spool(
+        self,
+        operation: str,
+        run_id: str,
+        send: Callable[[], _Result],
+        spool: Callable[[], tuple[dict[str, Any], Callable[[], _Result]]],
+    ) -> _Result:
+        """Send a state change now, or add it to the spool when the server cannot be reached
+        or older changes still wait there (it must not overtake them).
+
+        ``spool`` checks the change and returns the body to keep plus what to answer the
+        caller. Raises the server's error for a change it refuses, and
+        :class:`~mlsteward.interfaces.sdk.spool.SpoolUnwritableError` when the spool folder
+        cannot take the change either.
+        """
         with self._order:
             if not self._spool.has_pending():
                 try:
-                    self._api.request(
-                        "POST",
-                        f"/runs/{_id(run_id)}/log-batch",
-                        json=body,
-                        idempotent=True,
-                        attempts=_BATCH_ATTEMPTS,
-                        timeout=_BATCH_TIMEOUT,
-                    )
-                    return
+                    return send()
                 except MlstewardError as error:
                     if not is_transient(error):
                         raise
-                    log.warning("%s; spooling batches until it is back", error.message)
-            path = self._spool.add(run_id, body)
-            log.debug("Spooled %d metric points to %s", len(metrics), path)
+                    log.warning("%s; spooling changes until it is back", error.message)
+            body, answer = spool()
+            path = self._spool.add(run_id, body, operation)
+            log.debug("Spooled %s for run %s to %s", operation, run_id, path)
         self._ensure_deliverer()
+        return answer()
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
@@ -343,7 +469,7 @@ class HttpBackend(
             self._deliverer = None
 
     def spooled_batches(self) -> int:
-        """How many batches wait on disk for this server."""
+        """How many changes (log batches, run updates, tag removals) wait on disk."""
         return len(self._spool.pending())
 
     def close(self) -> None:
@@ -357,16 +483,28 @@ class HttpBackend(
                 report = self._spool.deliver(sender_for(self._api, attempts=1))
                 if report.remaining:
                     log.warning(
-                        "%d batches for %s remain spooled in %s; run `mlsteward sync` when "
-                        "the server is back",
-                        report.remaining,
+                        "mlsteward: the server %s cannot be reached; %d change(s) (metrics, "
+                        "params, tags, run ends) are kept in order in %s. They are delivered "
+                        "by `mlsteward sync`, or by the next program that uses this server.",
                         self.uri,
+                        report.remaining,
                         self._spool.directory,
                     )
         finally:
             self._api.close()
 
 
+def _check_params_and_tags(params: Sequence[Param], tags: Sequence[RunTag]) -> None:
+    """The service's rules for param and tag keys and values, for a batch about to be
+    spooled: a mistake is reported at the call, not refused by the server later."""
+    for param in params:
+        validate_key("Param", param.key, _LIMITS)
+        validate_value("Param", param.key, param.value, _LIMITS.max_param_value_length)
+    for tag in tags:
+        validate_key("Tag", tag.key, _LIMITS)
+        validate_value("Tag", tag.key, tag.value, _LIMITS.max_tag_value_length)
+
+
 def _id(value: str) -> str:
     """An id as one URL path segment (ids are hex, but never trust a caller's string)."""
-    return quote_path(str(value)).replace("/", "%2F")
+    return quote_segment(value)

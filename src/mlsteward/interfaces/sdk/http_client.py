@@ -41,6 +41,11 @@ def quote_path(path: str) -> str:
     return quote(path, safe="/").replace(".", "%2E")
 
 
+def quote_segment(value: str) -> str:
+    """An id or name as exactly one URL path segment (never trust a caller's string)."""
+    return quote_path(str(value)).replace("/", "%2F")
+
+
 def is_transient(error: MlstewardError) -> bool:
     """True when trying again later may succeed (server unreachable or overloaded)."""
     return isinstance(error, UnavailableError) or error.http_status in _RETRY_STATUSES

@@ -21,6 +21,7 @@ from mlsteward.domain.registry import (
     RegisteredModel,
     RegistryPage,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.rest.wire_registry import (
@@ -31,6 +32,7 @@ from mlsteward.interfaces.rest.wire_registry import (
     decode_model,
     decode_model_page,
     decode_stage_transition,
+    decode_threshold_change,
     decode_version,
     decode_version_page,
 )
@@ -103,9 +105,18 @@ class HttpRegistryBackendMixin:
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._api.request("DELETE", f"{_model(name)}/tags/{_segment(key)}")
 
-    def set_acceptance_thresholds(self, name: str, thresholds: Sequence[str]) -> RegisteredModel:
-        body = {"thresholds": thresholds if isinstance(thresholds, str) else list(thresholds)}
+    def set_acceptance_thresholds(
+        self, name: str, thresholds: Sequence[str], reason: str | None = None
+    ) -> RegisteredModel:
+        body = {
+            "thresholds": thresholds if isinstance(thresholds, str) else list(thresholds),
+            "reason": reason,
+        }
         return decode_model(self._api.json("PUT", f"{_model(name)}/thresholds", json=body))
+
+    def threshold_history(self, name: str) -> list[ThresholdChange]:
+        raw = self._api.json("GET", f"{_model(name)}/threshold-history")
+        return [decode_threshold_change(c) for c in raw["changes"]]
 
     def protect_alias(
         self, name: str, alias: str, protected: bool = True, reason: str | None = None

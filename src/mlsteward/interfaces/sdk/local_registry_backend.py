@@ -11,6 +11,7 @@ from mlsteward.domain.registry import (
     RegisteredModel,
     RegistryPage,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry import (
@@ -52,8 +53,13 @@ class LocalRegistryBackendMixin:
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         models.delete_registered_model_tag(self.ctx, name, key)
 
-    def set_acceptance_thresholds(self, name: str, thresholds: Sequence[str]) -> RegisteredModel:
-        return models.set_acceptance_thresholds(self.ctx, name, thresholds)
+    def set_acceptance_thresholds(
+        self, name: str, thresholds: Sequence[str], reason: str | None = None
+    ) -> RegisteredModel:
+        return models.set_acceptance_thresholds(self.ctx, name, thresholds, reason)
+
+    def threshold_history(self, name: str) -> list[ThresholdChange]:
+        return models.threshold_history(self.ctx, name)
 
     def protect_alias(
         self, name: str, alias: str, protected: bool = True, reason: str | None = None

@@ -4,10 +4,18 @@
 in batches, grouped by run, into the backend. ``flush`` enqueues a marker and waits until the
 writer has passed it, which means every point added before the call has been written.
 
-Memory is bounded: past ``max_pending`` points, ``add`` blocks until the writer catches up
-rather than dropping anything. Points that failed because the backend was unavailable are
-retried with backoff; points the backend rejected (a deleted run, say) are reported by the
-next ``flush`` instead of being silently lost.
+No accepted point is dropped:
+
+* Memory is bounded: past ``max_pending`` points, ``add`` blocks until the writer catches up.
+* A batch the backend could not take because it was unavailable, or because the place that
+  must hold it is full or unwritable (a spool folder on a full disk, a server out of space),
+  stays in memory and is retried with backoff under one idempotency key, so a retry never
+  writes it twice. Meanwhile the queue fills and ``add`` blocks, as with a slow store.
+* Storage that stays unwritable for ``give_up_after`` seconds makes ``add`` (once the queue
+  is full) and ``flush`` raise :class:`PointsNotPersistedError`, which says how many points
+  are not stored and why; the points stay queued and are still retried. ``flush`` first has
+  the writer try once more, so it succeeds as soon as space is freed.
+* Points the backend rejected (a deleted run, say) are reported by the next ``flush``.
 """
 
 from __future__ import annotations
@@ -15,15 +23,35 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 
 from mlsteward.domain.entities import Metric
-from mlsteward.domain.errors import MlstewardError, UnavailableError
+from mlsteward.domain.errors import InsufficientStorageError, MlstewardError, UnavailableError
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[str, Sequence[Metric]], None]
+#: (run_id, points, idempotency key): the key is the same on every retry of one batch.
+Sink = Callable[[str, Sequence[Metric], str], None]
+
+DEFAULT_MAX_PENDING = 1_000_000
+#: How long storage may stay unwritable before ``flush`` and a blocked ``add`` raise.
+DEFAULT_GIVE_UP_S = 60.0
+_POLL_S = 0.1
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 5.0
+
+
+class PointsNotPersistedError(InsufficientStorageError):
+    """Accepted metric points are not stored yet because their storage cannot be written.
+
+    ``pending`` is how many; they stay in memory and the writer keeps retrying them.
+    """
+
+    def __init__(self, message: str, pending: int = 0) -> None:
+        super().__init__(message)
+        self.pending = pending
 
 
 class _Marker:
@@ -39,56 +67,94 @@ class MetricBuffer:
         sink: Sink,
         *,
         batch_size: int = 10_000,
-        max_pending: int = 1_000_000,
+        max_pending: int | None = None,
         flush_interval: float = 1.0,
+        give_up_after: float | None = None,
     ) -> None:
         self._sink = sink
         self._batch_size = batch_size
-        self._max_pending = max_pending
+        self._max_pending = max_pending or DEFAULT_MAX_PENDING
         self._interval = flush_interval
+        self._give_up_after = DEFAULT_GIVE_UP_S if give_up_after is None else give_up_after
         self._queue: deque[tuple[str, Metric] | _Marker] = deque()
         self._wake = threading.Event()
         self._room = threading.Condition()
         self._errors: list[MlstewardError] = []
+        self._in_flight = 0  # points taken off the queue and not yet written
+        self._stalled_since: float | None = None  # when storage started refusing writes
+        self._stall: InsufficientStorageError | None = None
+        self._refusals = 0  # storage failures so far: a waiter gives up only after a new one
+        self._retry_now = threading.Event()  # cuts the writer's backoff short
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="mlsteward-metrics", daemon=True)
         self._thread.start()
 
     def add(self, run_id: str, metric: Metric) -> None:
-        """Queue one point; blocks only when ``max_pending`` points are already waiting."""
+        """Queue one point; blocks only when ``max_pending`` points are already waiting.
+
+        Raises :class:`PointsNotPersistedError` (without queueing this point) when the queue
+        is full because storage has refused writes for ``give_up_after`` seconds.
+        """
         queue = self._queue
-        queue.append((run_id, metric))
-        size = len(queue)
-        if size >= self._batch_size and not self._wake.is_set():
-            self._wake.set()
-        if size >= self._max_pending:
+        if len(queue) >= self._max_pending:
             self._wait_for_room()
+        queue.append((run_id, metric))
+        if len(queue) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
 
     def _wait_for_room(self) -> None:
         self._wake.set()
+        refusals = self._refusals
         with self._room:
             while len(self._queue) >= self._max_pending and self._thread.is_alive():
-                self._room.wait(0.1)
+                self._raise_if_given_up(refusals)
+                self._room.wait(_POLL_S)
 
     def pending(self) -> int:
-        return len(self._queue)
+        """Points accepted and not yet written (queued or being written)."""
+        return self._in_flight + sum(1 for item in tuple(self._queue) if type(item) is tuple)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until all points added so far are written; raise what the backend rejected."""
+        """Wait until all points added so far are written; raise what the backend rejected.
+
+        Raises :class:`PointsNotPersistedError` when storage has refused writes for
+        ``give_up_after`` seconds (the points stay queued and retried), and
+        :class:`UnavailableError` when ``timeout`` passes first.
+        """
         marker = _Marker()
         self._queue.append(marker)
+        refusals = self._refusals
         self._wake.set()
-        if not marker.done.wait(timeout):
-            raise UnavailableError(
-                f"Metrics not yet written after {timeout} s; {len(self._queue)} points are "
-                "still queued and will be retried"
-            )
+        self._retry_now.set()  # space may have been freed: try again at once
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not marker.done.wait(_POLL_S):
+            self._raise_if_given_up(refusals)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise UnavailableError(
+                    f"Metrics not yet written after {timeout} s; {self.pending()} points are "
+                    "still queued and will be retried"
+                )
         if self._errors:
             errors, self._errors = self._errors, []
             first = errors[0]
             raise type(first)(
                 f"{len(errors)} metric batch(es) were rejected; first: {first.message}"
             )
+
+    def _raise_if_given_up(self, refusals: int) -> None:
+        """Raise when storage has refused writes for ``give_up_after`` seconds, and again
+        since the caller started waiting (``refusals`` is the count it saw then)."""
+        since, cause = self._stalled_since, self._stall
+        if since is None or cause is None or self._refusals <= refusals:
+            return
+        if time.monotonic() - since < self._give_up_after:
+            return
+        pending = self.pending()
+        raise PointsNotPersistedError(
+            f"{pending} metric points are not stored yet: {cause.message}. They are kept in "
+            "memory and retried while this process runs; they are lost if it exits first.",
+            pending,
+        )
 
     def close(self, timeout: float = 60.0) -> None:
         """Flush and stop the writer thread."""
@@ -97,7 +163,7 @@ class MetricBuffer:
         finally:
             self._closed = True
             self._wake.set()
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=0.5 if self._stalled_since is not None else 5)
 
     # -- writer thread ------------------------------------------------------------------
     def _run(self) -> None:
@@ -121,27 +187,56 @@ class MetricBuffer:
                     break  # write what precedes the marker, then release it
                 batch.setdefault(item[0], []).append(item[1])
                 count += 1
+            self._in_flight = count
             for run_id, points in batch.items():
                 self._write(run_id, points)
+                self._in_flight -= len(points)
             for marker in markers:
                 marker.done.set()
             with self._room:
                 self._room.notify_all()
 
     def _write(self, run_id: str, points: list[Metric]) -> None:
-        delay = 0.05
+        key = uuid.uuid4().hex  # one key for every attempt: a retry cannot write twice
+        delay = _RETRY_FIRST_S
         while True:
             try:
-                self._sink(run_id, points)
-                return
+                self._sink(run_id, points, key)
             except UnavailableError as error:
                 log.warning("Metric store unavailable (%s); retrying in %.1f s", error, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+            except InsufficientStorageError as error:
+                self._note_stall(error, len(points))
             except MlstewardError as error:
                 self._errors.append(error)
+                self._end_stall()
                 return
             except Exception as error:  # a bug or an unexpected driver error: keep it visible
                 log.exception("Writing %d metric points failed", len(points))
                 self._errors.append(MlstewardError(f"{type(error).__name__}: {error}"))
+                self._end_stall()
                 return
+            else:
+                self._end_stall()
+                return
+            self._retry_now.wait(delay)
+            self._retry_now.clear()
+            delay = min(delay * 2, _RETRY_MAX_S)
+
+    def _note_stall(self, error: InsufficientStorageError, points: int) -> None:
+        self._stall = error
+        self._refusals += 1
+        if self._stalled_since is None:
+            self._stalled_since = time.monotonic()
+            log.warning(
+                "Cannot store %d metric points (%s); they stay in memory and writing is "
+                "retried (logging blocks once %d points wait)",
+                points,
+                error.message,
+                self._max_pending,
+            )
+
+    def _end_stall(self) -> None:
+        if self._stalled_since is not None:
+            log.warning("Metric points are being stored again")
+            self._stalled_since = None
+            self._stall = None

@@ -16,6 +16,7 @@ from mlsteward.domain.registry import (
     RegisteredModel,
     RegistryPage,
     StageTransition,
+    ThresholdChange,
 )
 
 
@@ -33,8 +34,9 @@ class RegistryBackend(Protocol):
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
     def delete_registered_model_tag(self, name: str, key: str) -> None: ...
     def set_acceptance_thresholds(
-        self, name: str, thresholds: Sequence[str]
+        self, name: str, thresholds: Sequence[str], reason: str | None = None
     ) -> RegisteredModel: ...
+    def threshold_history(self, name: str) -> list[ThresholdChange]: ...
     def protect_alias(
         self, name: str, alias: str, protected: bool = True, reason: str | None = None
     ) -> RegisteredModel: ...

@@ -17,6 +17,7 @@ from mlsteward.domain.registry import (
     ModelVersion,
     RegisteredModel,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.interfaces.sdk.registry_backend import RegistryBackend
 from mlsteward.services.registry.validation import validate_version
@@ -78,15 +79,31 @@ class RegistryClientMixin:
         self._registry().delete_registered_model_tag(name, key)
 
     def set_acceptance_thresholds(
-        self, name: str, thresholds: Sequence[str | AcceptanceThreshold]
+        self,
+        name: str,
+        thresholds: Sequence[str | AcceptanceThreshold],
+        reason: str | None = None,
     ) -> RegisteredModel:
-        """Replace the thresholds protected aliases require, e.g. ``["roc_auc >= 0.85"]``."""
-        return self._registry().set_acceptance_thresholds(name, [str(t) for t in thresholds])
+        """Replace the thresholds protected aliases require, e.g. ``["roc_auc >= 0.85"]``.
+
+        Removing or loosening one is a governance action: a named user who registered no
+        version of the model, with a ``reason``.
+        """
+        listed = thresholds if isinstance(thresholds, str) else [str(t) for t in thresholds]
+        return self._registry().set_acceptance_thresholds(name, listed, reason)
+
+    def get_threshold_history(self, name: str) -> list[ThresholdChange]:
+        """Every change of the model's thresholds (who, when, why, before, after), oldest first."""
+        return self._registry().threshold_history(name)
 
     def protect_alias(
         self, name: str, alias: str, protected: bool = True, reason: str | None = None
     ) -> RegisteredModel:
-        """Require an approval and met thresholds before ``alias`` may point at a version."""
+        """Require an approval and met thresholds before ``alias`` may point at a version.
+
+        ``protected=False`` lifts the protection: a governance action (a named user who
+        registered no version of the model, with a ``reason``).
+        """
         return self._registry().protect_alias(name, alias, protected, reason)
 
     def update_model_card(self, name: str, fields: Mapping[str, str | None]) -> RegisteredModel:
@@ -169,6 +186,7 @@ class RegistryClientMixin:
     def delete_registered_model_alias(
         self, name: str, alias: str, reason: str | None = None
     ) -> AliasEvent:
+        """Remove ``alias`` (recorded); a protected one is a governance action to delete."""
         return self._registry().delete_alias(name, alias, reason)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:

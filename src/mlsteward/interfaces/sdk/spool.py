@@ -1,16 +1,23 @@
-"""Batches waiting for a server that could not be reached, kept on disk until delivered.
+"""Changes waiting for a server that could not be reached, kept on disk until delivered.
 
 Layout: ``$MLSTEWARD_HOME/spool/<hash of the server URI>/`` holds ``server.json`` (which
-server the folder is for) and one JSON file per batch, named so that sorting by name is
-arrival order. Each file holds the run id, the request body exactly as it will be sent, and
-its idempotency key, so delivering a batch twice (two processes, or a retry after a lost
-answer) changes nothing. Files are written to a temporary name, synced and renamed, so a
-crash never leaves half a batch.
+server the folder is for) and one JSON file per change, named so that sorting by name is the
+order the changes were made in. A change is one of:
 
-Delivery goes in order and stops at the first batch the server cannot take yet (unreachable
-or overloaded). A batch the server refuses (any other error: a deleted run, a param
-conflict...) is moved to ``rejected/`` with the server's answer and logged as a warning; it
-is never dropped silently.
+* ``log-batch``: metric points, params and tags (the body carries its idempotency key, so
+  delivering it twice changes nothing);
+* ``update-run``: a run's status, end time or name (the end time is fixed when the run ends,
+  not when the change arrives; applying the same values again changes nothing);
+* ``delete-tag``: a tag removed (a tag already gone counts as removed).
+
+Files are written to a temporary name, synced and renamed, so a full disk or a crash never
+leaves half a file. A spool folder that cannot be written (disk full, quota, I/O error,
+permissions) raises :class:`SpoolUnwritableError` naming the folder; nothing is dropped.
+
+Delivery goes in order and stops at the first change the server cannot take yet
+(unreachable, overloaded or out of space), so a run's end never arrives before its metrics. A
+change the server refuses (any other error: a deleted run, a param conflict...) is moved to
+``rejected/`` with the server's answer and logged as a warning; it is never dropped silently.
 
 ``deliver_spooled`` is what ``mlsteward sync`` runs.
 """
@@ -23,28 +30,51 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlsteward.domain.errors import MlstewardError
+from mlsteward.domain.errors import InsufficientStorageError, MlstewardError, NotFoundError
 from mlsteward.interfaces.rest import wire
-from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_path
+from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_segment
 from mlsteward.interfaces.sdk.tracking_uri import home_dir
 
-__all__ = ["Spool", "SpoolReport", "all_spools", "deliver_spooled", "spool_root"]
+__all__ = [
+    "DELETE_TAG",
+    "LOG_BATCH",
+    "UPDATE_RUN",
+    "Spool",
+    "SpoolReport",
+    "SpoolUnwritableError",
+    "all_spools",
+    "deliver_spooled",
+    "spool_root",
+]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: log batches only, without an "operation" field (still read)
+LOG_BATCH = "log-batch"
+UPDATE_RUN = "update-run"
+DELETE_TAG = "delete-tag"
+OPERATIONS = (LOG_BATCH, UPDATE_RUN, DELETE_TAG)
 _SERVER_FILE = "server.json"
 _REJECTED = "rejected"
+_INSUFFICIENT_STORAGE = 507  # the server's own disk is full: try again later, do not reject
 _counter = itertools.count()
+_stamp_lock = threading.Lock()
+_last_stamp = 0
 
-# (run_id, request body) -> None; raises MlstewardError when the server did not take it.
-Sender = Callable[[str, dict[str, Any]], None]
+# (operation, run_id, request body) -> None; raises MlstewardError when the server did not
+# take it.
+Sender = Callable[[str, str, dict[str, Any]], None]
+
+
+class SpoolUnwritableError(InsufficientStorageError):
+    """The spool folder cannot take a change (disk full, quota, I/O error, permissions)."""
 
 
 def spool_root() -> Path:
@@ -67,6 +97,7 @@ class SpoolReport:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: temporary file, fsync, rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -77,10 +108,33 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename durable (best effort: some file systems cannot sync a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _next_stamp() -> int:
+    """A nanosecond stamp that never goes backwards in this process, even if the clock does."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(time.time_ns(), _last_stamp + 1)
+        return _last_stamp
 
 
 class Spool:
-    """The on-disk queue of batches for one server."""
+    """The on-disk queue of changes for one server."""
 
     def __init__(self, server_uri: str, root: Path | None = None) -> None:
         self.server_uri = _normalize(server_uri)
@@ -88,30 +142,45 @@ class Spool:
         self.directory = (root or spool_root()) / digest
         self.rejected_directory = self.directory / _REJECTED
 
-    def add(self, run_id: str, body: dict[str, Any]) -> Path:
-        """Store one batch (``body`` is the log-batch request, idempotency key included)."""
-        if not (self.directory / _SERVER_FILE).exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(
-                self.directory / _SERVER_FILE, wire.dumps({"server": self.server_uri})
-            )
-        name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter):08d}.json"
+    def add(self, run_id: str, body: dict[str, Any], operation: str = LOG_BATCH) -> Path:
+        """Store one change for ``run_id``; ``body`` is the request body as it will be sent.
+
+        Raises :class:`SpoolUnwritableError` (and leaves no file behind) when the folder
+        cannot be written.
+        """
+        if operation not in OPERATIONS:
+            raise ValueError(f"Unknown spool operation {operation!r}")
+        name = f"{_next_stamp():020d}-{os.getpid()}-{next(_counter):08d}.json"
         entry = {
             "format": FORMAT_VERSION,
             "server": self.server_uri,
+            "operation": operation,
             "run_id": run_id,
             "idempotency_key": body.get("idempotency_key"),
             "spooled_at": time.time_ns() // 1_000_000,
             "body": body,
         }
         path = self.directory / name
-        _write_atomically(path, wire.dumps(entry))
+        try:
+            if not (self.directory / _SERVER_FILE).exists():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                _write_atomically(
+                    self.directory / _SERVER_FILE, wire.dumps({"server": self.server_uri})
+                )
+            _write_atomically(path, wire.dumps(entry))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise SpoolUnwritableError(
+                f"Cannot write to the spool folder {self.directory} ({reason}); the server "
+                f"{self.server_uri} cannot be reached, so the change is kept in memory: free "
+                "space there (or fix its permissions)"
+            ) from error
         return path
 
     def pending(self) -> list[Path]:
-        """Batch files waiting, oldest first."""
+        """Change files waiting, oldest first."""
         try:
-            names = [e.name for e in os.scandir(self.directory) if _is_batch(e.name)]
+            names = [e.name for e in os.scandir(self.directory) if _is_change(e.name)]
         except FileNotFoundError:
             return []
         return [self.directory / n for n in sorted(names)]
@@ -119,7 +188,7 @@ class Spool:
     def has_pending(self) -> bool:
         try:
             with os.scandir(self.directory) as entries:
-                return any(_is_batch(e.name) for e in entries)
+                return any(_is_change(e.name) for e in entries)
         except FileNotFoundError:
             return False
 
@@ -130,23 +199,26 @@ class Spool:
             return []
 
     def deliver(self, send: Sender) -> SpoolReport:
-        """Send waiting batches in order until done or the server cannot take one now."""
+        """Send waiting changes in order until done or the server cannot take one now."""
         report = SpoolReport(self.server_uri)
-        batches = self.pending()
-        for index, path in enumerate(batches):
+        changes = self.pending()
+        for index, path in enumerate(changes):
             try:
                 entry = json.loads(path.read_bytes())
+                operation = str(entry.get("operation", LOG_BATCH))
                 run_id, body = str(entry["run_id"]), entry["body"]
+                if not isinstance(body, dict):
+                    raise TypeError("the body is not an object")
             except FileNotFoundError:
                 continue  # another process delivered it first
-            except (ValueError, KeyError, TypeError) as error:
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
                 self._reject(path, None, f"unreadable spool file: {error}", report)
                 continue
             try:
-                send(run_id, body)
+                send(operation, run_id, body)
             except MlstewardError as error:
-                if is_transient(error):
-                    report.remaining = len(batches) - index
+                if is_transient(error) or error.http_status == _INSUFFICIENT_STORAGE:
+                    report.remaining = len(changes) - index
                     report.last_error = error.message
                     break
                 self._reject(path, entry, f"{error.code}: {error.message}", report)
@@ -160,24 +232,30 @@ class Spool:
     ) -> None:
         self.rejected_directory.mkdir(parents=True, exist_ok=True)
         target = self.rejected_directory / path.name
-        if entry is None:
+        annotated = False
+        if entry is not None:
             try:
+                _write_atomically(target, wire.dumps({**entry, "rejected": reason}))
+                annotated = True
+            except OSError:  # no room for the annotated copy: a rename needs none
+                log.warning("Could not annotate refused change %s with the reason", path.name)
+        try:
+            if annotated:
+                path.unlink(missing_ok=True)
+            else:
                 os.replace(path, target)
-            except FileNotFoundError:
-                return
-        else:
-            _write_atomically(target, wire.dumps({**entry, "rejected": reason}))
-            path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            return
         report.rejected.append(target)
         log.warning(
-            "The server %s refused a spooled batch (%s); it is kept in %s",
+            "The server %s refused a spooled change (%s); it is kept in %s",
             self.server_uri,
             reason,
             target,
         )
 
 
-def _is_batch(name: str) -> bool:
+def _is_change(name: str) -> bool:
     return name.endswith(".json") and name[:1].isdigit()
 
 
@@ -196,18 +274,30 @@ def all_spools(root: Path | None = None) -> list[Spool]:
 
 
 def sender_for(api: ApiClient, attempts: int | None = None) -> Sender:
-    """Deliver one spooled batch through ``api`` (safe to repeat: the body carries its key)."""
+    """Deliver one spooled change through ``api``; every operation is safe to repeat."""
 
-    def send(run_id: str, body: dict[str, Any]) -> None:
-        api.request(
-            "POST",
-            f"/runs/{quote_path(run_id)}/log-batch",
-            json=body,
-            idempotent=True,
-            attempts=attempts,
-        )
+    def send(operation: str, run_id: str, body: dict[str, Any]) -> None:
+        run = f"/runs/{quote_segment(run_id)}"
+        if operation == LOG_BATCH:
+            api.request("POST", f"{run}/log-batch", json=body, attempts=attempts)
+        elif operation == UPDATE_RUN:
+            api.request("PATCH", run, json=body, attempts=attempts)
+        elif operation == DELETE_TAG:
+            _delete_tag(api, run, str(body.get("key")), attempts)
+        else:
+            raise MlstewardError(f"Unknown spooled operation {operation!r} (a newer client?)")
 
     return send
+
+
+def _delete_tag(api: ApiClient, run: str, key: str, attempts: int | None) -> None:
+    """Remove a tag; a tag that is already gone (an earlier delivery) counts as removed."""
+    try:
+        api.request("DELETE", f"{run}/tags", params={"key": key}, attempts=attempts)
+    except NotFoundError:
+        current = wire.decode_run(api.json("GET", run, attempts=attempts))  # run gone: raises
+        if key in current.data.tags:
+            raise
 
 
 def deliver_all(uri: str | None = None) -> list[SpoolReport]:
@@ -224,9 +314,9 @@ def deliver_all(uri: str | None = None) -> list[SpoolReport]:
 
 
 def deliver_spooled(uri: str | None = None) -> int:
-    """Deliver spooled batches (for ``uri``, or for every server); returns how many arrived.
+    """Deliver spooled changes (for ``uri``, or for every server); returns how many arrived.
 
-    Batches the server refused are moved to ``rejected/`` and logged; batches that still
+    Changes the server refused are moved to ``rejected/`` and logged; changes that still
     cannot be delivered stay spooled for the next attempt.
     """
     return sum(report.delivered for report in deliver_all(uri))

@@ -24,6 +24,7 @@ from mlsteward.services.data.code_version import code_version
 from mlsteward.services.data.register import Registered, register_batches
 from mlsteward.services.data.store_access import dataset_store
 from mlsteward.services.data.versions import get_version, version_table
+from mlsteward.services.people import same_person
 
 ROLES = ("primary", "review")
 
@@ -81,7 +82,7 @@ def add_label(
         primary = [x for x in labels if x.role == "primary"]
         if not primary:
             raise ConflictError(f"Item {item} has no primary label to review yet")
-        if any(x.annotator == ctx.actor for x in primary):
+        if any(same_person(x.annotator, ctx.actor) for x in primary):
             raise ConflictError("A reviewer must not review their own label")
     label = Label(queue.queue_id, item, ctx.actor, text, role, ctx.clock())
     store.add_label(label)

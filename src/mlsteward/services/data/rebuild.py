@@ -16,11 +16,11 @@ import pyarrow as pa
 
 from mlsteward.domain.datasets import DatasetVersion
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.engines.data import Step, content_hash, read_and_hash, take_split
+from mlsteward.engines.data import Step, content_hash, take_split
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.derive import apply_steps, split_indices
 from mlsteward.services.data.labeling import labelled_table
-from mlsteward.services.data.sources import source_from_description
+from mlsteward.services.data.sources import reread_source
 from mlsteward.services.data.store_access import dataset_store
 from mlsteward.services.data.versions import get_version, version_table
 
@@ -63,8 +63,8 @@ def _recompute(
         if described.get("kind") == "memory":
             table, how = version_table(ctx, version), "stored copy (in memory)"
         else:
-            source = source_from_description(described, overrides)
-            table, how = read_and_hash(source).table, f"re-read {described.get('uri')}"
+            table = reread_source(described, overrides, access=ctx.outbound)
+            how = f"re-read {described.get('uri')}"
     else:
         store = dataset_store(ctx)
         parents = [
@@ -99,7 +99,8 @@ def rebuild(
     """Recompute ``ref`` from its sources; one check per version on the way (sources first).
 
     ``overrides`` replace recorded source fields (a SQL URL with its password, API headers).
-    Nothing is written.
+    Nothing is written. Every source is opened within ``ctx.outbound``: on a server only
+    where its operator allowed, since the recorded source is whatever a client uploaded.
     """
     checks: list[RebuildCheck] = []
     _recompute(ctx, get_version(ctx, ref), overrides, checks)

@@ -3,6 +3,8 @@
 A version's lineage keeps its source's ``describe()``; :func:`source_from_description` reopens
 the same source from it, which is how ``rebuild`` re-reads an ingested version. Secrets are
 never recorded (SQL passwords and HTTP header values), so a rebuild may take overrides.
+:func:`reread_source` does that re-reading within the rules of
+:mod:`mlsteward.services.outbound_access` (a server opens only what its operator allowed).
 """
 
 from __future__ import annotations
@@ -12,24 +14,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, PermissionDeniedError
 from mlsteward.engines.data import (
     BatchSource,
     Pagination,
     ProgressCallback,
+    SourceError,
     parse_type,
+    read_and_hash,
     read_csv,
     read_http_api,
     read_jsonl,
     read_parquet,
     read_sql,
 )
+from mlsteward.services.outbound_access import (
+    SOURCE_HTTP_OPTION,
+    OutboundAccess,
+    guarded_client,
+    require_source,
+)
 
 _CSV = (".csv", ".tsv", ".txt")
 _PARQUET = (".parquet", ".pq")
 _JSONL = (".jsonl", ".ndjson", ".json")
+_HTTP_TIMEOUT_S = 30.0
 
 
 def _suffix(path: str) -> str:
@@ -90,10 +104,17 @@ def _schema(pairs: Any) -> pa.Schema | None:
 
 
 def source_from_description(
-    described: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    described: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    client: httpx.Client | None = None,
 ) -> BatchSource:
     """Reopen a source from its recorded ``describe()``; ``overrides`` replace fields
-    (e.g. ``uri`` with a SQL URL including its password, ``headers`` for an API token)."""
+    (e.g. ``uri`` with a SQL URL including its password, ``headers`` for an API token).
+
+    Nothing is checked against allow-lists here: :func:`reread_source` does that.
+    ``client`` (an HTTP API source's client) lets a caller restrict where requests go.
+    """
     d = {**described, **(overrides or {})}
     kind = d.get("kind")
     uri = d.get("uri")
@@ -129,5 +150,99 @@ def source_from_description(
             params=d.get("params") or None,
             headers=headers if isinstance(headers, Mapping) else None,
             inference_rows=d.get("inference_rows", 100_000),
+            client=client,
         )
     raise InvalidArgumentError(f"Cannot reopen a source of kind {kind!r}")
+
+
+def reread_source(
+    described: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    access: OutboundAccess | None = None,
+) -> pa.Table:
+    """Read a recorded source again (a rebuild), opening only what ``access`` allows.
+
+    Under a server's rules (``access.restricted``) overrides may not change the source's
+    kind, and a failure while reading never repeats what the source holds (a row, a value,
+    a column name, a response body): the message names the location, the line or record and
+    what went wrong. Locally the reader's own message is kept, since the data is the user's.
+    """
+    rules = access or OutboundAccess()
+    merged = {**described, **(overrides or {})}
+    kind = merged.get("kind")
+    if rules.restricted and kind != described.get("kind"):
+        raise InvalidArgumentError(
+            f"On a server, rebuild overrides may replace a source's location or secrets, not "
+            f"its kind ({described.get('kind')} here, not {kind})"
+        )
+    require_source(rules, merged)
+    client = None
+    if kind == "http" and rules.source_http_hosts is not None:
+        client = guarded_client(rules.source_http_hosts, SOURCE_HTTP_OPTION, _HTTP_TIMEOUT_S)
+    try:
+        source = _reopened(merged, client)
+        try:
+            return read_and_hash(source).table
+        except PermissionDeniedError:
+            raise
+        except Exception as error:  # a reader's failure is about the data, never a 500
+            if isinstance(error, MlstewardError) and not rules.restricted:
+                raise
+            raise _read_failure(error, merged, rules.restricted) from None
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _reopened(merged: Mapping[str, Any], client: httpx.Client | None) -> BatchSource:
+    """The source, with a bad recorded option as a 400 (nothing has been read yet)."""
+    kind = merged.get("kind")
+    try:
+        return source_from_description(merged, client=client)
+    except KeyError as error:
+        raise InvalidArgumentError(
+            f"The recorded {kind} source lacks {error.args[0]!r}, which re-reading it needs"
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise InvalidArgumentError(f"Cannot reopen the recorded {kind} source: {error}") from None
+
+
+#: What went wrong, by error code, in words that hold nothing read from the source.
+_FAILURES = {
+    "DATA_MALFORMED_ROW": "a malformed row",
+    "DATA_MIXED_TYPES": "a value that does not fit its column's type",
+    "DATA_DECODING_ERROR": "bytes that are not text in the declared encoding",
+    "DATA_EMPTY_SOURCE": "the source is empty",
+    "DATA_MISSING_COLUMN": "a column the options name is not in the source",
+}
+
+
+def _read_failure(error: Exception, merged: Mapping[str, Any], restricted: bool) -> SourceError:
+    kind = merged.get("kind")
+    where = _safe_location(merged)
+    line = getattr(error, "line", None) if isinstance(error, SourceError) else None
+    record = getattr(error, "record", None) if isinstance(error, SourceError) else None
+    if not restricted:
+        return SourceError(f"cannot re-read the {kind} source: {error}", source=where)
+    code = error.code if isinstance(error, MlstewardError) else type(error).__name__
+    what = _FAILURES.get(code, "the source could not be read")
+    if isinstance(error, OSError) and error.strerror:
+        what = error.strerror
+    return SourceError(
+        f"re-reading the {kind} source failed: {what} ({code}); this server does not repeat "
+        "a source's contents in its errors, rebuild where you can read the source to see them",
+        source=where,
+        line=line if isinstance(line, int) else None,
+        record=record if isinstance(record, int) else None,
+    )
+
+
+def _safe_location(merged: Mapping[str, Any]) -> str:
+    uri = str(merged.get("uri"))
+    if merged.get("kind") != "sql":
+        return uri
+    try:
+        return sa.make_url(uri).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        return "<a database URL>"

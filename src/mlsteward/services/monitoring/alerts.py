@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
 from mlsteward.domain.ids import new_id
 from mlsteward.domain.monitoring import (
     ALL_COLUMNS,
@@ -28,6 +28,7 @@ from mlsteward.domain.monitoring import (
 from mlsteward.engines.drift import ColumnDriftResult, DriftReport
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.store_access import monitoring_store
+from mlsteward.services.outbound_access import WEBHOOK_OPTION, guarded_client, web_host_allowed
 
 logger = logging.getLogger("mlsteward.monitoring")
 WEBHOOK_TIMEOUT_S = 5.0
@@ -137,22 +138,41 @@ def alert_payload(event: str, alert: Alert) -> dict[str, Any]:
     return {"event": event, "alert": dataclasses.asdict(alert)}
 
 
-def deliver(urls: Sequence[str], payload: dict[str, Any]) -> list[Delivery]:
-    """POST ``payload`` to each webhook; failures are logged and reported, never raised."""
+def deliver(
+    urls: Sequence[str], payload: dict[str, Any], *, allowed_hosts: tuple[str, ...] | None = None
+) -> list[Delivery]:
+    """POST ``payload`` to each webhook; failures are logged and reported, never raised.
+
+    Only to ``allowed_hosts`` (a server's ``--webhook-host``; None: any host), checked again
+    here since the operator may have changed them since the monitor was made. Redirects are
+    not followed (a redirect is a failed delivery) and the answer's body is never read.
+    """
+    if not urls:
+        return []
     out = []
-    for url in urls:
-        try:
-            response = httpx.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S)
-            ok = response.status_code < 400
-            out.append(
-                Delivery(url, payload["event"], response.status_code, None if ok else "refused")
-            )
-            if not ok:
-                logger.warning("webhook %s answered %s", url, response.status_code)
-        except httpx.HTTPError as error:
-            logger.warning("webhook %s failed: %s", url, error)
-            out.append(Delivery(url, payload["event"], None, str(error)))
+    with guarded_client(allowed_hosts, WEBHOOK_OPTION, WEBHOOK_TIMEOUT_S) as client:
+        for url in urls:
+            out.append(_deliver_one(client, url, payload, allowed_hosts))
     return out
+
+
+def _deliver_one(
+    client: httpx.Client, url: str, payload: dict[str, Any], hosts: tuple[str, ...] | None
+) -> Delivery:
+    event = payload["event"]
+    if not web_host_allowed(hosts, url):
+        logger.warning("webhook %s not called: its host is not in %s", url, WEBHOOK_OPTION)
+        return Delivery(url, event, None, f"host not allowed ({WEBHOOK_OPTION})")
+    try:
+        with client.stream("POST", url, json=payload) as response:
+            status = response.status_code
+    except (httpx.HTTPError, httpx.InvalidURL, MlstewardError) as error:
+        logger.warning("webhook %s failed: %s", url, error)
+        return Delivery(url, event, None, str(error))
+    if 200 <= status < 300:
+        return Delivery(url, event, status)
+    logger.warning("webhook %s answered %s", url, status)
+    return Delivery(url, event, status, "redirect not followed" if status < 400 else "refused")
 
 
 def raise_alerts(
@@ -171,6 +191,7 @@ def raise_alerts(
     """
     store = monitoring_store(ctx)
     now = ctx.clock()
+    hosts = ctx.outbound.webhook_hosts
     opened, deliveries = [], []
     for breach in breaches:
         alert, created = store.open_alert(
@@ -193,7 +214,8 @@ def raise_alerts(
                 breach.check,
             )
             store.append_event("alert.opened", monitor.name, dataclasses.asdict(alert), now)
-            deliveries += deliver(monitor.webhooks, alert_payload("alert.opened", alert))
+            payload = alert_payload("alert.opened", alert)
+            deliveries += deliver(monitor.webhooks, payload, allowed_hosts=hosts)
     resolved: list[Alert] = []
     if resolve:
         keep = [(b.check, b.column) for b in breaches]
@@ -204,7 +226,8 @@ def raise_alerts(
         for alert in resolved:
             logger.info("monitor %s: alert on %s resolved", monitor.name, alert.column)
             store.append_event("alert.resolved", monitor.name, dataclasses.asdict(alert), now)
-            deliveries += deliver(monitor.webhooks, alert_payload("alert.resolved", alert))
+            payload = alert_payload("alert.resolved", alert)
+            deliveries += deliver(monitor.webhooks, payload, allowed_hosts=hosts)
     return opened, resolved, deliveries
 
 

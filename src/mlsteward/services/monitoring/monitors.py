@@ -45,6 +45,7 @@ from mlsteward.services.monitoring.targets import (
     read_target,
     validate_target,
 )
+from mlsteward.services.outbound_access import require_webhook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,9 +65,11 @@ class MonitorRunResult:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-def _validate_webhook(url: str) -> str:
+def _validate_webhook(ctx: ServiceContext, url: str) -> str:
+    """An http(s) URL on a host the context may call (a server's ``--webhook-host``)."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidArgumentError(f"Webhook {url!r} must be an http(s) URL")
+    require_webhook(ctx.outbound, url)
     return url
 
 
@@ -147,7 +150,7 @@ def create_monitor(
         chunking=chunk_spec,
         learn_thresholds=learn_thresholds,
         interval_s=interval_s,
-        webhooks=[_validate_webhook(u) for u in webhooks],
+        webhooks=[_validate_webhook(ctx, u) for u in webhooks],
         enabled=enabled,
         state={"seen": []},
         performance=clean_performance,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.outbound_access import within_roots
 
 DATASET_PREFIX = "dataset:"
 _GLOB_CHARS = "*?["
@@ -56,13 +57,8 @@ def _fixed_prefix(target: str) -> str:
 
 def _require_allowed(ctx: ServiceContext, path: str, shown: str) -> None:
     """Refuse a file outside ``ctx.file_roots`` (symlinks resolved, so none leads out)."""
-    if ctx.file_roots is None:
+    if ctx.file_roots is None or within_roots(path, ctx.file_roots):
         return
-    real = os.path.realpath(path)
-    for root in ctx.file_roots:
-        base = os.path.realpath(root)
-        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
-            return
     allowed = ", ".join(ctx.file_roots) or "none"
     raise PermissionDeniedError(
         f"This server reads monitor files only under its --monitor-data-root folders "

@@ -2,15 +2,19 @@
 
 Every move is recorded (who, when, why, from -> to). A move onto a protected alias passes
 the gates in ``gates`` first; that includes a rollback, since the version rolled back to
-may have been rejected since it last held the alias.
+may have been rejected since it last held the alias. Deleting a protected alias takes it out
+of the gates' reach, so it is a governance action (see ``governance``).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
 from mlsteward.domain.registry import AliasAction, AliasEvent, AliasGuard, ModelVersion
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.gates import check_gates
+from mlsteward.services.registry.governance import authorize_governance
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_alias,
@@ -35,9 +39,10 @@ def _move(
     if current == version and action is AliasAction.SET:
         return None
     if alias in model.protected_aliases:
-        guard = check_gates(ctx, model, target, f"protected alias {alias!r}", current)
+        gated = check_gates(ctx, model, target, f"protected alias {alias!r}", current)
+        guard = replace(gated, protected=True)
     else:
-        guard = AliasGuard(current)
+        guard = AliasGuard(current, protected=False)
     return store.set_alias(
         name,
         alias,
@@ -67,17 +72,26 @@ def set_alias(
 def delete_alias(
     ctx: ServiceContext, name: str, alias: str, reason: str | None = None
 ) -> AliasEvent:
+    """Remove ``alias`` (recorded). A protected alias is a governance action to delete."""
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
+    text = validate_text("reason", reason)
     store = registry_store(ctx)
-    current = store.get_registered_model(clean_name).aliases.get(clean_alias)
+    model = store.get_registered_model(clean_name)
+    current = model.aliases.get(clean_alias)
+    if current is None:
+        raise NotFoundError(f"Registered model {clean_name!r} has no alias {clean_alias!r}")
+    protected = clean_alias in model.protected_aliases
+    if protected:
+        action = f"delete the protected alias {clean_name!r}@{clean_alias}"
+        text = authorize_governance(ctx, clean_name, action, reason)
     return store.delete_alias(
         clean_name,
         clean_alias,
         actor=ctx.actor,
-        reason=validate_text("reason", reason),
+        reason=text,
         now=ctx.clock(),
-        guard=AliasGuard(current),
+        guard=AliasGuard(current, protected=protected),
     )
 
 

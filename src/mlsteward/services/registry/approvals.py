@@ -3,7 +3,10 @@
 Rules:
 
 * Whoever registered a version cannot approve it (``PermissionDeniedError``); they may
-  reject it (withdrawing their own work is harmless).
+  reject it (withdrawing their own work is harmless). Names are compared as one person
+  whatever their case, width or spacing (``Alice``, ``ALICE``, ``alice `` and ``ａｌｉｃｅ``
+  are one person; see ``mlsteward.services.people``).
+* An approval needs a named user: an anonymous caller cannot approve.
 * Every decision needs a comment.
 * Approving when your approval is already standing (no rejection since) is a
   ``ConflictError``; so is rejecting when your rejection is already standing. After someone
@@ -17,6 +20,7 @@ from __future__ import annotations
 from mlsteward.domain.errors import ConflictError, PermissionDeniedError
 from mlsteward.domain.registry import Approval, ApprovalDecision
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.people import as_name, is_named_person, same_person
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_model_name,
@@ -31,7 +35,7 @@ def _standing(approvals: list[Approval], actor: str, decision: ApprovalDecision)
         (a.approval_id for a in approvals if a.decision is not decision), default=-1
     )
     return any(
-        a.actor == actor and a.decision is decision and a.approval_id > last_opposite
+        same_person(a.actor, actor) and a.decision is decision and a.approval_id > last_opposite
         for a in approvals
     )
 
@@ -45,11 +49,18 @@ def _decide(
     text = validate_text("comment", comment, required=True)
     assert text is not None
     registered = store.get_model_version(clean_name, number)
-    if decision is ApprovalDecision.APPROVED and registered.created_by == ctx.actor:
-        raise PermissionDeniedError(
-            f"{ctx.actor!r} registered version {number} of {clean_name!r} and cannot approve "
-            "it: builders and validators are different people; ask another user to review it"
-        )
+    if decision is ApprovalDecision.APPROVED:
+        if not is_named_person(ctx.actor):
+            raise PermissionDeniedError(
+                f"An approval needs a named reviewer, not {ctx.actor!r} (name yourself with "
+                "X-Mlsteward-User, MLSTEWARD_USER or Client(user=...)); nothing was recorded"
+            )
+        if same_person(registered.created_by, ctx.actor):
+            raise PermissionDeniedError(
+                f"{ctx.actor!r} registered version {number} of {clean_name!r}"
+                f"{as_name(ctx.actor, registered.created_by)} and cannot approve it: builders "
+                "and validators are different people; ask another user to review it"
+            )
     approvals = store.list_approvals(clean_name, number)
     if _standing(approvals, ctx.actor, decision):
         verb = "approved" if decision is ApprovalDecision.APPROVED else "rejected"

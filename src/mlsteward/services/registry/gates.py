@@ -2,10 +2,11 @@
 
 Two gates, both required:
 
-* **Approval.** The version's most recent decision must be an approval. Self-approval is
-  impossible (see ``approvals``), so that approval comes from someone other than the person
-  who registered the version. A rejection recorded after an approval blocks promotion until
-  someone approves again.
+* **Approval.** The version's most recent decision must be an approval by a named user who
+  is not the person who registered the version (names compared as in ``people``).
+  ``approvals`` refuses self-approval; the gate also ignores any such approval already in
+  the store (recorded before names were compared that way). A rejection recorded after an
+  approval blocks promotion until someone approves again.
 * **Acceptance thresholds.** Every threshold the model declares must be met by the version's
   metrics: results attached with ``attach_evaluation`` first, else the run's latest value.
   A metric that is missing or NaN fails its threshold.
@@ -26,6 +27,7 @@ from mlsteward.domain.registry import (
     RegisteredModel,
 )
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.people import is_named_person, same_person
 from mlsteward.services.registry.store_access import registry_store
 
 
@@ -55,12 +57,28 @@ def latest_decision(approvals: Sequence[Approval]) -> Approval | None:
     return max(approvals, key=lambda a: a.approval_id) if approvals else None
 
 
+def counts_for_gate(version: ModelVersion, decision: Approval) -> bool:
+    """Whether a decision counts at the gate: any rejection; an approval only by a named
+    user who is not the version's registrant."""
+    if decision.decision is ApprovalDecision.REJECTED:
+        return True
+    return is_named_person(decision.actor) and not same_person(decision.actor, version.created_by)
+
+
 def _approval_problem(version: ModelVersion, approvals: Sequence[Approval]) -> str | None:
-    last = latest_decision(approvals)
+    last = latest_decision([a for a in approvals if counts_for_gate(version, a)])
     if last is None:
+        ignored = [a.actor for a in approvals if not counts_for_gate(version, a)]
+        note = (
+            f" (not counted: the approval by {', '.join(repr(a) for a in ignored)}; an "
+            "approval must come from a named user other than the registrant)"
+            if ignored
+            else ""
+        )
         return (
             f"no approval: version {version.version} was registered by "
-            f"{version.created_by!r} and needs an approval (with a comment) by another user"
+            f"{version.created_by!r} and needs an approval (with a comment) by another "
+            f"user{note}"
         )
     if last.decision is ApprovalDecision.REJECTED:
         return (
@@ -117,7 +135,12 @@ def check_gates(
             problems,
         )
     last = latest_decision(approvals)
-    return AliasGuard(current_version, last.approval_id if last else None, check_decision=True)
+    return AliasGuard(
+        current_version,
+        last.approval_id if last else None,
+        check_decision=True,
+        thresholds=model.acceptance_thresholds,
+    )
 
 
 def is_gated_stage(model: RegisteredModel, stage_value: str) -> bool:

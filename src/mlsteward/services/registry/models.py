@@ -1,13 +1,23 @@
-"""Registered models: creation, search, descriptions, tags, thresholds, protection, card fields."""
+"""Registered models: creation, search, descriptions, tags, thresholds, protection, card fields.
+
+Loosening thresholds and lifting a protection are governance actions (see ``governance``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.domain.registry import AcceptanceThreshold, RegisteredModel, RegistryPage
+from mlsteward.domain.registry import (
+    AcceptanceThreshold,
+    RegisteredModel,
+    RegistryPage,
+    ThresholdChange,
+)
 from mlsteward.domain.registry_filter import parse_registry_filter
+from mlsteward.domain.threshold_bounds import loosened_thresholds
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.registry.governance import authorize_governance
 from mlsteward.services.registry.paging import decode_token, encode_token
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
@@ -74,7 +84,7 @@ def search_registered_models(
         raise InvalidArgumentError(
             f"max_results must be between 1 and {ctx.limits.max_search_results}"
         )
-    conditions = parse_registry_filter(filter_string, "model")
+    conditions = parse_registry_filter(filter_string, "model", ctx.limits.filters)
     offset = decode_token("model", filter_string, page_token)
     items, more = registry_store(ctx).search_registered_models(conditions, max_results, offset)
     token = encode_token("model", filter_string, offset + len(items)) if more else None
@@ -102,13 +112,19 @@ def delete_registered_model_tag(ctx: ServiceContext, name: str, key: str) -> Non
 
 
 def set_acceptance_thresholds(
-    ctx: ServiceContext, name: str, thresholds: Sequence[str | AcceptanceThreshold]
+    ctx: ServiceContext,
+    name: str,
+    thresholds: Sequence[str | AcceptanceThreshold],
+    reason: str | None = None,
 ) -> RegisteredModel:
     """Replace the model's thresholds (``["roc_auc >= 0.85", "rmse <= 3.0"]``; [] clears).
 
     Protected aliases may then only point at versions whose evaluation meets every one.
+    Adding or tightening is anyone's call; removing or loosening one is a governance action
+    (a named user who registered no version of the model, with a reason). Every change is
+    recorded in the threshold history; giving the current thresholds again records nothing.
     """
-    if isinstance(thresholds, str):
+    if isinstance(thresholds, str) or not isinstance(thresholds, Sequence):
         raise InvalidArgumentError("Pass a list of thresholds, e.g. ['roc_auc >= 0.85']")
     parsed = [
         th if isinstance(th, AcceptanceThreshold) else AcceptanceThreshold.parse(str(th))
@@ -119,9 +135,23 @@ def set_acceptance_thresholds(
         if (th.metric, th.op) in seen:
             raise InvalidArgumentError(f"Threshold '{th.metric} {th.op}' is given twice")
         seen.add((th.metric, th.op))
-    return registry_store(ctx).update_registered_model(
-        validate_model_name(name, ctx.limits), ctx.clock(), thresholds=parsed
+    clean_name = validate_model_name(name, ctx.limits)
+    text = validate_text("reason", reason)
+    store = registry_store(ctx)
+    before = store.get_registered_model(clean_name).acceptance_thresholds
+    loosened = loosened_thresholds(before, parsed)
+    if loosened:
+        action = f"loosen the acceptance thresholds of {clean_name!r} ({'; '.join(loosened)})"
+        text = authorize_governance(ctx, clean_name, action, reason)
+    store.set_acceptance_thresholds(
+        clean_name, parsed, expected=before, actor=ctx.actor, reason=text, now=ctx.clock()
     )
+    return store.get_registered_model(clean_name)
+
+
+def threshold_history(ctx: ServiceContext, name: str) -> list[ThresholdChange]:
+    """Every change of the model's thresholds (who, when, why, before, after), oldest first."""
+    return registry_store(ctx).list_threshold_changes(validate_model_name(name, ctx.limits))
 
 
 def protect_alias(
@@ -130,18 +160,23 @@ def protect_alias(
     """Mark an alias protected: moving it then needs an approval and met thresholds.
 
     Protecting ``production`` (or ``staging``) also gates the stage of the same name.
-    The change is recorded in the alias's history.
+    Lifting a protection is a governance action (a named user who registered no version of
+    the model, with a reason); lifting one that is not there changes and records nothing.
+    Every change is recorded in the alias's history.
     """
     store = registry_store(ctx)
     clean_name = validate_model_name(name, ctx.limits)
-    store.set_alias_protection(
-        clean_name,
-        validate_alias(alias, ctx.limits),
-        bool(protected),
-        ctx.actor,
-        validate_text("reason", reason),
-        ctx.clock(),
-    )
+    clean_alias = validate_alias(alias, ctx.limits)
+    text = validate_text("reason", reason)
+    if not isinstance(protected, bool):
+        raise InvalidArgumentError(f"protected must be true or false, got {protected!r}")
+    model = store.get_registered_model(clean_name)
+    if not protected:
+        if clean_alias not in model.protected_aliases:
+            return model
+        action = f"lift the protection of {clean_name!r}@{clean_alias}"
+        text = authorize_governance(ctx, clean_name, action, reason)
+    store.set_alias_protection(clean_name, clean_alias, protected, ctx.actor, text, ctx.clock())
     return store.get_registered_model(clean_name)
 
 

@@ -168,7 +168,9 @@ def search_model_versions(
         raise InvalidArgumentError(
             f"max_results must be between 1 and {ctx.limits.max_search_results}"
         )
-    conditions = [_normalize(c) for c in parse_registry_filter(filter_string, "version")]
+    conditions = [
+        _normalize(c) for c in parse_registry_filter(filter_string, "version", ctx.limits.filters)
+    ]
     offset = decode_token("version", filter_string, page_token)
     items, more = registry_store(ctx).search_model_versions(conditions, max_results, offset)
     token = encode_token("version", filter_string, offset + len(items)) if more else None

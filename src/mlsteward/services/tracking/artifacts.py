@@ -9,9 +9,11 @@ from typing import IO, BinaryIO
 
 from mlsteward.domain.entities import ArtifactEntry
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.services.blob_gc import discard_unrecorded
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.tracking.runs import require_active_run
 from mlsteward.services.tracking.validation import validate_artifact_path
+from mlsteward.storage.artifacts.blob_store import StoredBlob
 from mlsteward.storage.base import ArtifactRecord
 
 
@@ -27,7 +29,9 @@ def log_artifact(
 ) -> list[str]:
     """Store a file, or a directory recursively, under ``artifact_path`` in the run.
 
-    All files are uploaded before any path is recorded, so a failure leaves the run as it was.
+    Every path is checked, then all files are uploaded before any path is recorded, so a
+    failure leaves the run as it was; blobs the failed call created and nothing references
+    are removed again (what cannot be removed is left to ``mlsteward gc``).
     """
     require_active_run(ctx, run_id)
     source = Path(local_path)
@@ -40,12 +44,19 @@ def log_artifact(
             files.append((file, _join(base, file.relative_to(source).as_posix())))
     else:
         files.append((source, _join(base, source.name)))
-    records = []
-    for file, rel in files:
-        path = validate_artifact_path(rel, ctx.limits)
-        digest, size = ctx.blobs.put_file(file)
-        records.append(ArtifactRecord(path, digest, size))
-    ctx.store.record_artifacts(run_id, records, ctx.clock())
+    checked = [(file, validate_artifact_path(rel, ctx.limits)) for file, rel in files]
+    stored: list[StoredBlob] = []
+    try:
+        for file, _path in checked:
+            stored.append(ctx.blobs.store_file(file))
+        records = [
+            ArtifactRecord(path, blob.digest, blob.size)
+            for (_file, path), blob in zip(checked, stored, strict=True)
+        ]
+        ctx.store.record_artifacts(run_id, records, ctx.clock())
+    except BaseException:
+        discard_unrecorded(ctx, stored)
+        raise
     return [r.path for r in records]
 
 
@@ -55,18 +66,29 @@ def log_artifact_stream(
     """Store bytes arriving as a stream (the server's upload path) at ``artifact_path``."""
     require_active_run(ctx, run_id)
     path = validate_artifact_path(artifact_path, ctx.limits)
-    digest, size = ctx.blobs.put_stream(stream)
-    record = ArtifactRecord(path, digest, size)
-    ctx.store.record_artifacts(run_id, [record], ctx.clock())
+    blob = ctx.blobs.store_stream(stream)
+    record = ArtifactRecord(path, blob.digest, blob.size)
+    _record_or_discard(ctx, run_id, record, blob)
     return record
 
 
 def log_artifact_bytes(ctx: ServiceContext, run_id: str, artifact_path: str, data: bytes) -> str:
     require_active_run(ctx, run_id)
     path = validate_artifact_path(artifact_path, ctx.limits)
-    digest, size = ctx.blobs.put_bytes(data)
-    ctx.store.record_artifacts(run_id, [ArtifactRecord(path, digest, size)], ctx.clock())
+    blob = ctx.blobs.store_stream(iter([data]))
+    _record_or_discard(ctx, run_id, ArtifactRecord(path, blob.digest, blob.size), blob)
     return path
+
+
+def _record_or_discard(
+    ctx: ServiceContext, run_id: str, record: ArtifactRecord, blob: StoredBlob
+) -> None:
+    """Record one file; if recording fails, the blob this call created goes again."""
+    try:
+        ctx.store.record_artifacts(run_id, [record], ctx.clock())
+    except BaseException:
+        discard_unrecorded(ctx, [blob])
+        raise
 
 
 def list_artifacts(

@@ -52,8 +52,8 @@ def search_runs(
         raise InvalidArgumentError(
             f"max_results must be between 1 and {ctx.limits.max_search_results}"
         )
-    expr = parse_filter(filter_string)
-    keys = parse_order_by(list(order_by or []))
+    expr = parse_filter(filter_string, ctx.limits.filters)
+    keys = parse_order_by(list(order_by or []), ctx.limits.filters)
     if experiment_ids:
         ids = [str(i) for i in experiment_ids]
         for experiment_id in ids:

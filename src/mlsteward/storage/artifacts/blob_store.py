@@ -3,25 +3,83 @@
 Layout under the root: ``blobs/sha256/ab/cdef…``. A blob is first written under
 ``tmp/<random>`` and then moved to its final name, so readers never see a partial file; on
 object stores a single PUT is already atomic, and the move is a server-side copy.
+
+A full disk (``ENOSPC``, ``EDQUOT``) is reported as ``InsufficientStorageError`` naming the
+store and the size being written, after the temp file is removed. Blobs left behind by an
+upload that failed before anything recorded them are removed by the uploader
+(:meth:`BlobStore.discard_unclaimed`) or later by ``mlsteward gc``
+(:meth:`BlobStore.remove_if_stale`); an upload that finds its content already stored
+re-dates the blob, which is how both tell a blob someone is about to record from an orphan.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import fsspec
 
-from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.domain.errors import (
+    InsufficientStorageError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 
 CHUNK = 1 << 20
+_NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+_UPLOAD_PREFIX = "upload-"
+_TRASH_PREFIX = "gc-"
+
+
+def is_no_space(error: BaseException) -> bool:
+    """Whether an OSError says the disk (or the user's quota) is full."""
+    return isinstance(error, OSError) and error.errno in _NO_SPACE
+
+
+def describe_size(size: int) -> str:
+    """``1.5 MiB (1572864 bytes)``: readable, and exact for whoever frees the space."""
+    if size < 1024:
+        return f"{size} B"
+    amount, units = size / 1024, ["KiB", "MiB", "GiB", "TiB"]
+    while amount >= 1024 and len(units) > 1:
+        amount /= 1024
+        units.pop(0)
+    return f"{amount:.1f} {units[0]} ({size} bytes)"
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """What one put did: the digest and size, and whether this call created the blob.
+
+    ``stamp`` (inode, modification time) identifies the local file as this call left it
+    (published or re-dated); :meth:`BlobStore.discard_unclaimed` removes the blob only while
+    it is still exactly that.
+    """
+
+    digest: str
+    size: int
+    created: bool
+    stamp: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A stored blob as listed: its digest, size and last (re)write time in epoch seconds."""
+
+    digest: str
+    size: int
+    modified: float
 
 
 def file_digest(path: str | os.PathLike[str]) -> tuple[str, int]:
@@ -47,6 +105,11 @@ class BlobStore:
         if self._local:
             Path(self._base).mkdir(parents=True, exist_ok=True)
 
+    @property
+    def is_local(self) -> bool:
+        """Whether blobs are files on this machine (else an object store such as S3)."""
+        return self._local
+
     def _blob_path(self, digest: str) -> str:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise InvalidArgumentError(f"Not a SHA-256 digest: {digest!r}")
@@ -55,21 +118,34 @@ class BlobStore:
     def exists(self, digest: str) -> bool:
         return bool(self.fs.exists(self._blob_path(digest)))
 
+    # -- writing ---------------------------------------------------------------------------
     def put_file(self, local_path: str | os.PathLike[str]) -> tuple[str, int]:
         """Store a local file; returns (digest, size). Already-stored content is not re-sent."""
+        stored = self.store_file(local_path)
+        return stored.digest, stored.size
+
+    def store_file(self, local_path: str | os.PathLike[str]) -> StoredBlob:
+        """Store a local file and say whether this call created the blob."""
         digest, size = file_digest(local_path)
         target = self._blob_path(digest)
-        if not self.fs.exists(target):
-            if self._local:
-                tmp = self._local_temp()
-                try:
-                    shutil.copyfile(local_path, tmp)
-                    self._publish_local(tmp, target)
-                finally:
-                    _unlink_quietly(tmp)
-            else:
-                self.fs.put_file(os.fspath(local_path), target)
-        return digest, size
+        found, stamp = self._claim_existing(target)
+        if found:
+            return StoredBlob(digest, size, False, stamp)
+        if not self._local:
+            self.fs.put_file(os.fspath(local_path), target)
+            return StoredBlob(digest, size, created=True)
+        tmp = None
+        try:
+            tmp = self._local_temp()
+            shutil.copyfile(local_path, tmp)
+            return StoredBlob(digest, size, True, self._publish_local(tmp, target))
+        except OSError as error:
+            if is_no_space(error):
+                raise self._full(error, f"a file of {describe_size(size)}") from error
+            raise
+        finally:
+            if tmp is not None:
+                _unlink_quietly(tmp)
 
     def put_stream(self, stream: BinaryIO | Iterator[bytes]) -> tuple[str, int]:
         """Store a stream, hashing while it is written; returns (digest, size).
@@ -77,16 +153,22 @@ class BlobStore:
         Locally the bytes are written once, to a temp file beside the blobs that is then
         renamed; for object stores they go to a local temp file and are uploaded once.
         """
+        stored = self.store_stream(stream)
+        return stored.digest, stored.size
+
+    def store_stream(self, stream: BinaryIO | Iterator[bytes]) -> StoredBlob:
+        """Store a stream and say whether this call created the blob."""
         chunks: Iterator[bytes]
         if hasattr(stream, "read"):
             reader = stream
             chunks = iter(lambda: reader.read(CHUNK), b"")
         else:
             chunks = iter(stream)
-        tmp = self._local_temp() if self._local else _system_temp()
+        tmp = None
+        size = 0
         try:
+            tmp = self._local_temp() if self._local else _system_temp()
             sha = hashlib.sha256()
-            size = 0
             with open(tmp, "wb") as out:
                 for chunk in chunks:
                     sha.update(chunk)
@@ -94,31 +176,180 @@ class BlobStore:
                     out.write(chunk)
             digest = sha.hexdigest()
             target = self._blob_path(digest)
-            if not self.fs.exists(target):
-                if self._local:
-                    self._publish_local(tmp, target)
-                else:
-                    self.fs.put_file(tmp, target)
-            return digest, size
+            found, stamp = self._claim_existing(target)
+            if found:
+                return StoredBlob(digest, size, False, stamp)
+            if not self._local:
+                self.fs.put_file(tmp, target)
+                return StoredBlob(digest, size, created=True)
+            return StoredBlob(digest, size, True, self._publish_local(tmp, target))
+        except OSError as error:
+            if is_no_space(error):
+                what = f"an upload ({describe_size(size)} received so far)"
+                raise self._full(error, what) from error
+            raise
         finally:
-            _unlink_quietly(tmp)
+            if tmp is not None:
+                _unlink_quietly(tmp)
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         return self.put_stream(iter([data]))
 
+    def _claim_existing(self, target: str) -> tuple[bool, tuple[int, int] | None]:
+        """Whether the blob is already stored (and, locally, its stamp once re-dated).
+
+        A local blob is re-dated to the present: that keeps the garbage collector (and a
+        failed uploader that created it a moment ago) from removing a blob this upload is
+        about to record. A blob that vanishes before it could be re-dated counts as missing,
+        so the caller writes it anew.
+        """
+        if not self._local:
+            return bool(self.fs.exists(target)), None
+        now = time.time_ns()
+        try:
+            try:
+                os.utime(target, ns=(now, now))
+            except PermissionError:  # another user's file: "now" at most, if writable
+                with contextlib.suppress(PermissionError):
+                    os.utime(target)
+                return True, None
+            st = os.stat(target)
+        except FileNotFoundError:
+            return False, None
+        # The stamp proves ownership only while the date is the one set here; another
+        # upload re-dating it in between makes this call's claim unprovable.
+        return True, (_stamp(st) if st.st_mtime_ns == now else None)
+
+    def _full(self, error: OSError, what: str) -> InsufficientStorageError:
+        """The message for a full disk: which store, what was being written, what to do."""
+        where = self.root if self._local else f"{tempfile.gettempdir()} (staging for {self.root})"
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        return InsufficientStorageError(
+            f"No space to store artifacts in {where} ({reason}) while writing {what}. "
+            "Nothing was stored. Free space there (or point the artifacts at a larger disk), "
+            "then retry."
+        )
+
     def _local_temp(self) -> str:
         folder = Path(self._base) / "tmp"
         folder.mkdir(parents=True, exist_ok=True)
-        fd, path = tempfile.mkstemp(dir=folder, prefix="upload-")
+        fd, path = tempfile.mkstemp(dir=folder, prefix=_UPLOAD_PREFIX)
         os.close(fd)
         return path
 
     @staticmethod
-    def _publish_local(tmp: str, target: str) -> None:
-        """Rename into place: readers see the whole blob or none of it."""
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
+    def _publish_local(tmp: str, target: str) -> tuple[int, int]:
+        """Rename into place (readers see the whole blob or none of it); the file's stamp.
 
+        The stamp is taken before the rename, so it is this file's even if another upload
+        of the same bytes replaces it a moment later.
+        """
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        stamp = _stamp(os.stat(tmp))
+        os.replace(tmp, target)
+        return stamp
+
+    # -- removing orphans ------------------------------------------------------------------
+    def discard_unclaimed(self, blob: StoredBlob) -> bool:
+        """Remove a blob this process created, unless anyone has stored or re-dated it since.
+
+        For an upload that failed before recording what it wrote. Only local blobs carry the
+        stamp that proves nobody else claimed them; on object stores the blob stays for
+        ``mlsteward gc``. Returns whether the blob was removed.
+        """
+        if not (self._local and blob.created and blob.stamp is not None):
+            return False
+        return self._remove_local(blob.digest, lambda st: _stamp(st) == blob.stamp)
+
+    def remove_if_stale(self, digest: str, cutoff: float) -> bool:
+        """Remove a blob last (re)written before ``cutoff`` (epoch seconds); whether it was.
+
+        Locally the blob is first moved aside, then its date is checked on the moved file:
+        an upload that re-dated it in between gets it back, and one that comes after finds it
+        missing and writes it again, so a blob being recorded is never lost.
+        """
+        if self._local:
+            return self._remove_local(digest, lambda st: st.st_mtime < cutoff)
+        path = self._blob_path(digest)
+        self.fs.invalidate_cache(path)
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError:
+            return False
+        if _modified(info) >= cutoff:
+            return False
+        self.fs.rm_file(path)
+        return True
+
+    def _remove_local(self, digest: str, still_unclaimed: Callable[[os.stat_result], bool]) -> bool:
+        target = self._blob_path(digest)
+        trash = Path(self._base) / "tmp" / f"{_TRASH_PREFIX}{digest}.{uuid.uuid4().hex}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(target, trash)
+        except FileNotFoundError:
+            return False
+        try:
+            if still_unclaimed(os.stat(trash)):
+                trash.unlink()
+                return True
+            os.replace(trash, target)
+        except FileNotFoundError:  # another collector put it back meanwhile
+            pass
+        return False
+
+    def restore_moved_aside(self) -> int:
+        """Put back blobs a collector moved aside and did not finish with (it was killed)."""
+        folder = Path(self._base) / "tmp"
+        if not self._local or not folder.is_dir():
+            return 0
+        restored = 0
+        for trash in folder.glob(f"{_TRASH_PREFIX}*"):
+            digest = trash.name.removeprefix(_TRASH_PREFIX).split(".", 1)[0]
+            with contextlib.suppress(InvalidArgumentError, FileNotFoundError):
+                target = self._blob_path(digest)
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(trash, target)
+                restored += 1
+        return restored
+
+    # -- listing ---------------------------------------------------------------------------
+    def iter_blobs(self) -> Iterator[BlobInfo]:
+        """Every stored blob with its size and date (a directory walk, or a bucket listing)."""
+        root = f"{self._base}/blobs/sha256"
+        if self._local:
+            if not os.path.isdir(root):
+                return
+            with os.scandir(root) as listing:
+                prefixes = sorted(e.path for e in listing if e.is_dir() and len(e.name) == 2)
+            for prefix in prefixes:
+                with os.scandir(prefix) as entries:
+                    found = [_blob_info(os.path.basename(prefix) + e.name, e) for e in entries]
+                yield from (info for info in found if info is not None)
+            return
+        self.fs.invalidate_cache(root)
+        for path, detail in self.fs.find(root, detail=True).items():
+            parts = path.rstrip("/").split("/")
+            digest = parts[-2] + parts[-1] if len(parts) >= 2 else ""
+            if _is_digest(digest) and len(parts[-2]) == 2:
+                yield BlobInfo(digest, int(detail.get("size") or 0), _modified(detail))
+
+    def stale_temp_files(self, cutoff: float) -> list[tuple[str, int]]:
+        """Local temp files of uploads that died before ``cutoff``: (path, size) each."""
+        folder = Path(self._base) / "tmp"
+        if not self._local or not folder.is_dir():
+            return []
+        found = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(_UPLOAD_PREFIX) and entry.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        st = entry.stat()
+                        if st.st_mtime < cutoff:
+                            found.append((entry.path, st.st_size))
+        return found
+
+    # -- reading ---------------------------------------------------------------------------
     def open(self, digest: str) -> IO[bytes]:
         """Open a blob for reading; NotFoundError when it is not stored."""
         path = self._blob_path(digest)
@@ -134,15 +365,54 @@ class BlobStore:
     def download(self, digest: str, destination: str | os.PathLike[str]) -> None:
         """Copy a blob to a local path atomically (temp file, then rename)."""
         dest = Path(destination)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             with self.open(digest) as src, open(tmp, "wb") as out:
                 shutil.copyfileobj(src, out, CHUNK)
             os.replace(tmp, dest)
+        except OSError as error:
+            if is_no_space(error):
+                raise InsufficientStorageError(
+                    f"No space left in {dest.parent} to download {dest.name} "
+                    f"({os.strerror(error.errno or errno.ENOSPC)}); nothing was written there. "
+                    "Free space or choose another destination, then retry."
+                ) from error
+            raise
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int]:
+    return st.st_ino, st.st_mtime_ns
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _blob_info(digest: str, entry: os.DirEntry[str]) -> BlobInfo | None:
+    if not _is_digest(digest):
+        return None
+    try:
+        if not entry.is_file():
+            return None
+        st = entry.stat()
+    except FileNotFoundError:  # removed while listing
+        return None
+    return BlobInfo(digest, st.st_size, st.st_mtime)
+
+
+def _modified(detail: dict[str, Any]) -> float:
+    """An object's date from a listing entry (``LastModified`` on S3), in epoch seconds."""
+    value = detail.get("LastModified") or detail.get("mtime") or detail.get("created")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    # Undated: treat as new, so a collector never removes what it cannot date.
+    return time.time()
 
 
 def _system_temp() -> str:

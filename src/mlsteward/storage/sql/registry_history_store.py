@@ -1,4 +1,5 @@
-"""Registry history in SQL: alias moves and protection, stage transitions, approvals.
+"""Registry history in SQL: alias moves and protection, thresholds, stage transitions,
+approvals.
 
 Each write locks the model's row first, so the ``from`` side of every recorded move is what
 the alias or stage really was, and decisions are ordered against the moves that check them.
@@ -6,13 +7,15 @@ the alias or stage really was, and decisions are ordered against the moves that 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from mlsteward.domain.errors import ConflictError, NotFoundError
 from mlsteward.domain.registry import (
+    AcceptanceThreshold,
     AliasAction,
     AliasEvent,
     AliasGuard,
@@ -20,6 +23,7 @@ from mlsteward.domain.registry import (
     ApprovalDecision,
     ModelStage,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.storage.sql import registry_queries as q
@@ -88,10 +92,57 @@ class SqlRegistryHistoryMixin(RegistryStore):
             event_id, name, alias, action, from_version, to_version, actor, now, reason
         )
 
+    # -- thresholds --------------------------------------------------------------------------
+    def set_acceptance_thresholds(
+        self,
+        name: str,
+        thresholds: Sequence[AcceptanceThreshold],
+        *,
+        expected: Sequence[AcceptanceThreshold],
+        actor: str,
+        reason: str | None,
+        now: int,
+    ) -> ThresholdChange | None:
+        with self._write() as conn:
+            current = rows.thresholds_from_json(q.lock_model(conn, name).acceptance_thresholds)
+            if current != tuple(expected):
+                raise ConflictError(
+                    f"The acceptance thresholds of {name!r} changed while this change was "
+                    "being checked; nothing was changed, look again and retry"
+                )
+            wanted = tuple(thresholds)
+            if current == wanted:
+                return None
+            conn.execute(
+                update(q.RM)
+                .where(q.RM.c.name == name)
+                .values(acceptance_thresholds=rows.thresholds_to_json(wanted))
+            )
+            values = {
+                "name": name,
+                "from_thresholds": rows.thresholds_to_json(current),
+                "to_thresholds": rows.thresholds_to_json(wanted),
+                "actor": actor,
+                "timestamp": now,
+                "reason": reason,
+            }
+            result = conn.execute(insert(t.model_threshold_events).values(**values))
+            event_id = result.inserted_primary_key[0]  # type: ignore[index]
+            q.touch(conn, name, now)
+            return ThresholdChange(event_id, name, current, wanted, actor, now, reason)
+
+    def list_threshold_changes(self, name: str) -> list[ThresholdChange]:
+        ev = t.model_threshold_events.c
+        query = select(t.model_threshold_events).where(ev.name == name).order_by(ev.id)
+        with self._read() as conn:
+            q.require_model(conn, name)
+            return [rows.threshold_change(row) for row in conn.execute(query)]
+
+    # -- aliases (guard) ---------------------------------------------------------------------
     @staticmethod
     def _check_guard(
         conn: Connection,
-        name: str,
+        model: Row[Any],
         alias: str,
         version: int | None,
         current: int | None,
@@ -99,10 +150,28 @@ class SqlRegistryHistoryMixin(RegistryStore):
     ) -> None:
         if guard is None:
             return
+        name = model.name
         if current != guard.current_version:
             raise ConflictError(
                 f"Alias {alias!r} of {name!r} changed (it now points at version {current}) "
                 "while this move was being checked; nothing was changed, look again and retry"
+            )
+        if guard.protected is not None:
+            pa = t.model_protected_aliases.c
+            protected = conn.execute(
+                select(pa.alias).where(pa.name == name, pa.alias == alias)
+            ).first()
+            if bool(protected) != guard.protected:
+                raise ConflictError(
+                    f"The protection of alias {alias!r} of {name!r} changed while this move "
+                    "was being checked; nothing was changed, look again and retry"
+                )
+        if guard.thresholds is not None and guard.thresholds != rows.thresholds_from_json(
+            model.acceptance_thresholds
+        ):
+            raise ConflictError(
+                f"The acceptance thresholds of {name!r} changed while this move was being "
+                "checked; nothing was changed, look again and retry"
             )
         if guard.check_decision and version is not None:
             ap = t.model_approvals.c
@@ -128,10 +197,10 @@ class SqlRegistryHistoryMixin(RegistryStore):
         guard: AliasGuard | None = None,
     ) -> AliasEvent:
         with self._write() as conn:
-            q.lock_model(conn, name)
+            model = q.lock_model(conn, name)
             q.version_row(conn, name, version)
             current = q.current_alias(conn, name, alias)
-            self._check_guard(conn, name, alias, version, current, guard)
+            self._check_guard(conn, model, alias, version, current, guard)
             stmt = dialect_insert(conn, t.model_aliases).values(
                 name=name, alias=alias, version=version
             )
@@ -158,11 +227,11 @@ class SqlRegistryHistoryMixin(RegistryStore):
     ) -> AliasEvent:
         al = t.model_aliases
         with self._write() as conn:
-            q.lock_model(conn, name)
+            model = q.lock_model(conn, name)
             current = q.current_alias(conn, name, alias)
             if current is None:
                 raise NotFoundError(f"Registered model {name!r} has no alias {alias!r}")
-            self._check_guard(conn, name, alias, None, current, guard)
+            self._check_guard(conn, model, alias, None, current, guard)
             conn.execute(delete(al).where(al.c.name == name, al.c.alias == alias))
             event = self._record_alias_event(
                 conn, name, alias, AliasAction.DELETE, current, None, actor, reason, now

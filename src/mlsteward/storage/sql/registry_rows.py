@@ -20,6 +20,7 @@ from mlsteward.domain.registry import (
     ModelVersionStatus,
     RegisteredModel,
     StageTransition,
+    ThresholdChange,
 )
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.in_chunks import in_chunks
@@ -27,6 +28,12 @@ from mlsteward.storage.sql.in_chunks import in_chunks
 
 def thresholds_to_json(thresholds: Sequence[AcceptanceThreshold]) -> str:
     return json.dumps([th.to_dict() for th in thresholds])
+
+
+def thresholds_from_json(text: str) -> tuple[AcceptanceThreshold, ...]:
+    return tuple(
+        AcceptanceThreshold(d["metric"], d["op"], float(d["value"])) for d in json.loads(text)
+    )
 
 
 def models_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
@@ -54,10 +61,7 @@ def models_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Registe
             tags=tags[row.name],
             aliases=dict(sorted(aliases[row.name].items())),
             protected_aliases=tuple(sorted(protected[row.name])),
-            acceptance_thresholds=tuple(
-                AcceptanceThreshold(d["metric"], d["op"], float(d["value"]))
-                for d in json.loads(row.acceptance_thresholds)
-            ),
+            acceptance_thresholds=thresholds_from_json(row.acceptance_thresholds),
             card=json.loads(row.card),
             latest_version=row.latest_version,
         )
@@ -144,4 +148,16 @@ def approval(row: Row[Any]) -> Approval:
         decision=ApprovalDecision(row.decision),
         comment=row.comment,
         timestamp=row.timestamp,
+    )
+
+
+def threshold_change(row: Row[Any]) -> ThresholdChange:
+    return ThresholdChange(
+        event_id=row.id,
+        name=row.name,
+        from_thresholds=thresholds_from_json(row.from_thresholds),
+        to_thresholds=thresholds_from_json(row.to_thresholds),
+        actor=row.actor,
+        timestamp=row.timestamp,
+        reason=row.reason,
     )

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, delete, exc, insert, select, update
 
 from mlsteward.domain.errors import AlreadyExistsError, NotFoundError
 from mlsteward.domain.registry import (
-    AcceptanceThreshold,
     ModelStage,
     ModelVersion,
     ModelVersionStatus,
@@ -101,15 +100,12 @@ class SqlRegistryMixin(SqlRegistryHistoryMixin):
         *,
         description: str | None = None,
         card: Mapping[str, str] | None = None,
-        thresholds: Sequence[AcceptanceThreshold] | None = None,
     ) -> RegisteredModel:
         values: dict[str, Any] = {"last_updated_time": now}
         if description is not None:
             values["description"] = description
         if card is not None:
             values["card"] = json.dumps(dict(card), sort_keys=True)
-        if thresholds is not None:
-            values["acceptance_thresholds"] = rows.thresholds_to_json(thresholds)
         with self._write() as conn:
             q.lock_model(conn, name)
             conn.execute(update(q.RM).where(q.RM.c.name == name).values(**values))
@@ -134,6 +130,12 @@ class SqlRegistryMixin(SqlRegistryHistoryMixin):
             if result.rowcount == 0:
                 raise NotFoundError(f"Registered model {name!r} has no tag {key!r}")
             q.touch(conn, name, now)
+
+    def version_registrants(self, name: str) -> list[str]:
+        query = select(q.MV.c.created_by).where(q.MV.c.name == name).distinct()
+        with self._read() as conn:
+            q.require_model(conn, name)
+            return sorted(conn.execute(query).scalars())
 
     # -- versions --------------------------------------------------------------------------
     def create_model_version(

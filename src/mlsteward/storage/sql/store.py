@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Row, delete, exc, insert, select, update
 
@@ -24,14 +24,15 @@ from mlsteward.domain.errors import (
     AlreadyExistsError,
     ConflictError,
     NotFoundError,
-    UnavailableError,
 )
 from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.domain.search_filter import Expr, OrderKey
 from mlsteward.storage.base import ArtifactRecord, Store, StoreCapabilities
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.blob_references_store import SqlBlobReferencesMixin
 from mlsteward.storage.sql.dataset_store import SqlDatasetMixin
-from mlsteward.storage.sql.engine import create_engines, redact_url
+from mlsteward.storage.sql.engine import create_engines
+from mlsteward.storage.sql.failures import check_sqlite_integrity, translate_database_error
 from mlsteward.storage.sql.in_chunks import in_chunks
 from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
 from mlsteward.storage.sql.monitoring_store import SqlMonitoringMixin
@@ -41,7 +42,9 @@ from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
 from mlsteward.storage.sql.upsert import dialect_insert
 
 
-class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
+class SqlStore(
+    SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, SqlBlobReferencesMixin, Store
+):
     """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
@@ -50,15 +53,17 @@ class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
         self.dialect = self._writer.dialect.name
         self.capabilities = StoreCapabilities(multi_process_writers=True, transactional_ddl=True)
         try:
+            check_sqlite_integrity(self._reader, url)  # a damaged file is refused up front
             if upgrade:
                 upgrade_schema(self._writer)
             else:
                 verify_schema(self._reader)
-        except exc.OperationalError as error:
+        except exc.DBAPIError as error:
             self.close()
-            raise UnavailableError(
-                f"Cannot open database {redact_url(url)}: {error.orig}"
-            ) from error
+            failure = translate_database_error(error, url, opening=True)
+            if failure is None:
+                raise
+            raise failure from error
         except Exception:
             self.close()
             raise
@@ -69,16 +74,24 @@ class SqlStore(SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, Store):
         try:
             with self._writer.begin() as connection:
                 yield connection
-        except exc.OperationalError as error:
-            raise UnavailableError(f"Database unavailable: {error.orig}") from error
+        except exc.DBAPIError as error:
+            self._raise_translated(error)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         try:
             with self._reader.connect() as connection:
                 yield connection
-        except exc.OperationalError as error:
-            raise UnavailableError(f"Database unavailable: {error.orig}") from error
+        except exc.DBAPIError as error:
+            self._raise_translated(error)
+
+    def _raise_translated(self, error: exc.DBAPIError) -> NoReturn:
+        """A damaged file, a full disk or a lost server as the platform's error; anything
+        else (constraint violations the callers interpret) unchanged."""
+        failure = translate_database_error(error, self.uri)
+        if failure is None:
+            raise error
+        raise failure from error
 
     def close(self) -> None:
         self._writer.dispose()

@@ -303,6 +303,26 @@ model_approvals = Table(
     Index("ix_model_approvals_name_version", "name", "version"),
 )
 
+# Every replacement of a model's acceptance thresholds (migration 0007): before and after as
+# JSON lists of {metric, op, value}, with who, when and why.
+model_threshold_events = Table(
+    "model_threshold_events",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column(
+        "name",
+        String(KEY_LENGTH),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("from_thresholds", Text, nullable=False),
+    Column("to_thresholds", Text, nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("reason", Text, nullable=True),
+    Index("ix_model_threshold_events_name", "name"),
+)
+
 # -- datasets (migration 0003) ----------------------------------------------------------------
 
 datasets = Table(

@@ -20,7 +20,7 @@ Example (what :meth:`DataSchema.to_yaml` writes and :meth:`DataSchema.from_yaml`
         unique: true
     row_checks:
       - name: ends_after_start
-        expression: end >= start   # a pandas expression over the row's columns
+        expression: end >= start   # a row expression (see row_expressions: data, not code)
       - name: plausible_total
         function: plausible_total  # a check registered in Python (see register_row_check)
         mostly: 0.999
@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from mlsteward.engines.data.errors import SchemaSpecError
+from mlsteward.engines.data.validation.row_expressions import parse_row_expression
 
 SCHEMA_VERSION = 1
 LOGICAL_TYPES = ("integer", "float", "boolean", "string", "datetime", "date")
@@ -67,7 +68,11 @@ class ColumnRule:
 
 @dataclass
 class RowCheck:
-    """A condition every row must meet: a pandas expression or a registered function."""
+    """A condition every row must meet: an expression or the name of a registered function.
+
+    The expression is parsed on creation, so a schema with an expression outside the grammar
+    of :mod:`~mlsteward.engines.data.validation.row_expressions` is refused when loaded.
+    """
 
     name: str
     expression: str | None = None
@@ -79,6 +84,10 @@ class RowCheck:
             raise SchemaSpecError(
                 f"row check {self.name!r}: give exactly one of 'expression' or 'function'"
             )
+        if self.expression is not None:
+            parse_row_expression(self.expression, where=f"row check {self.name!r}")
+        elif not isinstance(self.function, str):
+            raise SchemaSpecError(f"row check {self.name!r}: 'function' must be a name")
         _check_mostly(self.mostly, f"row check {self.name!r}")
 
 

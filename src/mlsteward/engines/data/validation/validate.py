@@ -8,9 +8,14 @@ when the failing share of present values is at most ``1 - mostly``; such tolerat
 are still listed, marked ``tolerated``.
 
 Tables are converted to pandas with nullable integer and boolean dtypes, so an integer column
-with gaps stays ``integer`` instead of turning into floats. Rows where a row-check expression
-is undefined (it involves a missing value) count as passing, as pandera does for value
-checks.
+with gaps stays ``integer`` instead of turning into floats.
+
+Row-check expressions are data, not code: they are parsed by
+:mod:`~mlsteward.engines.data.validation.row_expressions` and evaluated over the Arrow columns
+by :mod:`~mlsteward.engines.data.validation.row_expression_evaluator`, never handed to pandas
+or Python. All of them are checked against the table's columns before any is evaluated. Rows
+where an expression is undefined (it involves a missing value) count as passing, as pandera
+does for value checks; a column the schema declares but the table lacks reads as missing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
 import pyarrow as pa
@@ -26,9 +32,18 @@ from pandera.errors import SchemaErrors
 
 from mlsteward.engines.data.canonical import canonicalize_table
 from mlsteward.engines.data.errors import SchemaSpecError
+from mlsteward.engines.data.validation.row_expression_evaluator import (
+    check_row_expression,
+    column_kind,
+    evaluate_row_expression,
+)
+from mlsteward.engines.data.validation.row_expressions import Node, parse_row_expression
 from mlsteward.engines.data.validation.schema import ColumnRule, DataSchema, RowCheck
 
 RowCheckFunction = Callable[[pd.DataFrame], "pd.Series[bool]"]
+#: Per expression row check (by its index in the schema): each row's value and whether the
+#: value is undefined.
+ExpressionResults = dict[int, tuple[np.ndarray, np.ndarray]]
 _ROW_CHECKS: dict[str, RowCheckFunction] = {}
 MAX_EXAMPLES = 5
 
@@ -124,7 +139,12 @@ def _bound(rule: ColumnRule, value: Any, frame: pd.DataFrame) -> Any:
     """A bound as the column's values compare: ISO text becomes a timestamp in its zone."""
     if rule.type not in ("datetime", "date") or not isinstance(value, str):
         return value
-    stamp = pd.Timestamp(value)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, OverflowError):
+        raise SchemaSpecError(
+            f"column {rule.name!r}: bound {value!r} is not an ISO date or timestamp"
+        ) from None
     dtype = frame[rule.name].dtype if rule.name in frame.columns else None
     if isinstance(dtype, pd.DatetimeTZDtype):
         return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
@@ -158,7 +178,7 @@ def _column_schema(rule: ColumnRule, frame: pd.DataFrame) -> pandera.Column:
     )
 
 
-def _row_check(check: RowCheck) -> pandera.Check:
+def _row_check(check: RowCheck, result: tuple[np.ndarray, np.ndarray] | None) -> pandera.Check:
     if check.function is not None:
         if check.function not in _ROW_CHECKS:
             raise SchemaSpecError(
@@ -166,10 +186,12 @@ def _row_check(check: RowCheck) -> pandera.Check:
             )
         function = _ROW_CHECKS[check.function]
     else:
-        expression = str(check.expression)
+        if result is None:
+            raise SchemaSpecError(f"row check {check.name!r}: its expression was not evaluated")
+        values, undefined = result
 
         def function(frame: pd.DataFrame) -> pd.Series:
-            return pd.Series(frame.eval(expression), index=frame.index)
+            return pd.Series(pd.arrays.BooleanArray(values, undefined), index=frame.index)
 
     def checked(frame: pd.DataFrame) -> pd.Series:
         result = pd.Series(function(frame), index=frame.index)
@@ -178,13 +200,43 @@ def _row_check(check: RowCheck) -> pandera.Check:
     return pandera.Check(checked, name=check.name)
 
 
-def build_pandera_schema(schema: DataSchema, frame: pd.DataFrame) -> pandera.DataFrameSchema:
-    """The pandera schema equivalent to ``schema`` (``frame`` fixes time-zone dtypes)."""
+def build_pandera_schema(
+    schema: DataSchema, frame: pd.DataFrame, expressions: ExpressionResults
+) -> pandera.DataFrameSchema:
+    """The pandera schema equivalent to ``schema`` (``frame`` fixes time-zone dtypes);
+    expression row checks report the results of :func:`evaluate_expressions`."""
     return pandera.DataFrameSchema(
         columns={rule.name: _column_schema(rule, frame) for rule in schema.columns},
-        checks=[_row_check(check) for check in schema.row_checks],
+        checks=[
+            _row_check(check, expressions.get(index))
+            for index, check in enumerate(schema.row_checks)
+        ],
         strict=schema.strict,
     )
+
+
+def evaluate_expressions(schema: DataSchema, table: pa.Table) -> ExpressionResults:
+    """Evaluate the schema's expression row checks over ``table`` (canonical form).
+
+    Every expression is parsed again (a schema object may have been edited since it was
+    built) and checked against the table's column names and kinds before any is evaluated,
+    so a bad one is refused, with its position, before a row is read.
+    """
+    absent = [rule.name for rule in schema.columns if rule.name not in table.column_names]
+    kinds = {f.name: column_kind(f.type) for f in table.schema}
+    kinds.update({name: "null" for name in absent})
+    parsed: dict[int, tuple[Node, str, str]] = {}
+    for index, check in enumerate(schema.row_checks):
+        if check.function is None:
+            where = f"row check {check.name!r}"
+            tree = parse_row_expression(check.expression, where=where)
+            text = str(check.expression)
+            check_row_expression(tree, text, kinds, where=where)
+            parsed[index] = (tree, text, where)
+    return {
+        index: evaluate_row_expression(tree, text, table, absent=absent, where=where)
+        for index, (tree, text, where) in parsed.items()
+    }
 
 
 def _example(value: Any) -> Any:
@@ -213,8 +265,10 @@ def _mostly(schema: DataSchema, column: str | None, check: str) -> float:
 
 def validate_table(table: pa.Table, schema: DataSchema) -> ValidationReport:
     """Check ``table`` against ``schema``; the report lists every failing check."""
+    table = canonicalize_table(table)
+    expressions = evaluate_expressions(schema, table)
     frame = to_validation_frame(table)
-    pandera_schema = build_pandera_schema(schema, frame)
+    pandera_schema = build_pandera_schema(schema, frame, expressions)
     try:
         pandera_schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
