@@ -20,6 +20,8 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import (
     AlreadyExistsError,
     ConflictError,
+    CorruptStoreError,
+    InsufficientStorageError,
     InvalidArgumentError,
     MlstewardError,
     NotFoundError,
@@ -61,6 +63,7 @@ from mlsteward.interfaces.sdk.fluent import (
     set_tags,
     start_run,
 )
+from mlsteward.interfaces.sdk.metric_buffer import PointsNotPersistedError
 from mlsteward.interfaces.sdk.registry_fluent import register_model
 from mlsteward.interfaces.sdk.tracking_uri import get_tracking_uri, set_tracking_uri
 from mlsteward.models import (
@@ -89,11 +92,13 @@ __all__ = [
     "ArtifactEntry",
     "Client",
     "ConflictError",
+    "CorruptStoreError",
     "CrossValidationResult",
     "EvaluationResult",
     "Experiment",
     "ExportRecord",
     "GateError",
+    "InsufficientStorageError",
     "InvalidArgumentError",
     "LifecycleStage",
     "LoadedModel",
@@ -107,6 +112,7 @@ __all__ = [
     "PagedList",
     "Param",
     "PermissionDeniedError",
+    "PointsNotPersistedError",
     "RegisteredModel",
     "Run",
     "RunData",

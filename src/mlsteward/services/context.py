@@ -47,6 +47,10 @@ class ServiceContext:
     #: Sources (files, databases, web APIs) and webhook hosts services may open on a
     #: caller's behalf; anything by default (local use), a server's operator allow-lists.
     outbound: OutboundAccess = field(default_factory=OutboundAccess)
+    #: Whether services may load users' models in this process (ONNX export). Loading a
+    #: pickle runs its code: yes for the local SDK (the user's own models); a server only
+    #: when its operator started it with ``--allow-model-code``.
+    allow_model_code: bool = True
 
     def as_actor(self, actor: str) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

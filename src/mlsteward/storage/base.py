@@ -172,7 +172,8 @@ class Store(abc.ABC):
             return self.create_experiment(experiment_id, name, artifact_location, {}, now)
         except AlreadyExistsError:
             again = self.get_experiment_by_name(name)
-            assert again is not None
+            if again is None:  # created and removed again meanwhile: report the conflict
+                raise
             return again
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:

@@ -115,7 +115,7 @@ class ServerProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         with open(self.log_path, "ab") as log:
             # Its own session, so a fallback kill also reaches uvicorn's worker processes.
-            self._process = subprocess.Popen(
+            self._process = subprocess.Popen(  # noqa: S603 - test tooling: sys.executable -m, fixed args
                 self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -206,6 +206,8 @@ def test_undefined_rows_pass_and_a_declared_absent_column_reads_as_missing():
         ("(1).real", 4, "attribute access"),
         ("1.real > 0", 1, "malformed number"),
         ("0x10 > a", 1, "malformed number"),
+        ("a > \u00b2", 5, "malformed number '\u00b2'"),  # isdigit() but not a decimal digit
+        ("a > .\u00b2", 5, "malformed number '.\u00b2'"),
         ("a is None", 3, "'is' is not allowed"),
         ("a == null", 6, "isnull"),
         ("{a: 1}", 1, "'{'"),

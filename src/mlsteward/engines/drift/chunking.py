@@ -73,7 +73,8 @@ class Chunker:
             return ChunkPlan(chunk_by_size(frame.n_rows, self.size, self.min_partial))
         if self.count is not None:
             return ChunkPlan(chunk_by_count(frame.n_rows, self.count))
-        assert self.period is not None and self.timestamp_column is not None
+        if self.period is None or self.timestamp_column is None:
+            raise RuntimeError("a Chunker with no size, count or period (checked on creation)")
         if not frame.has(self.timestamp_column):
             return ChunkPlan(
                 (), (f"timestamp column {self.timestamp_column!r} not found: no time chunks",)

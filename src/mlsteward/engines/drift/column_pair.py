@@ -117,9 +117,10 @@ class ColumnPair:
             edges = ref.histogram.edges
         elif cur.values is None and cur.histogram is not None:
             edges = cur.histogram.edges
-        else:
-            assert ref.values is not None
+        elif ref.values is not None:
             edges = quantile_edges(ref.values, FINE_BINS)
+        else:
+            raise RuntimeError("a numeric sample with neither values nor a histogram")
         return ref.histogram_on(edges), cur.histogram_on(edges)
 
     def binned(self, bins: int) -> tuple[IntArray, IntArray, bool]:
@@ -198,8 +199,9 @@ class ColumnPair:
         ``right[i]`` counts large values ``<= small[i]``, ``left[i]`` those ``< small[i]``.
         """
         ref, cur = self.numeric()
-        assert ref.values is not None and cur.values is not None
         a, c = ref.values, cur.values
+        if a is None or c is None:
+            raise RuntimeError("ranks located in a summarized sample (only raw ones have values)")
         small, large = (a, c) if a.size <= c.size else (c, a)
         right = np.searchsorted(large, small, side="right")
         left = right.copy()

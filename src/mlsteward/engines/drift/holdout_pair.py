@@ -36,8 +36,10 @@ class SortedReference:
     """The sorted reference values with tie-group bounds, shared by all its chunks."""
 
     def __init__(self, whole: NumericSample) -> None:
-        assert whole.values is not None
+        if whole.values is None:
+            raise RuntimeError("a sorted reference needs raw values, not a summary")
         self.whole = whole
+        self.values: FloatArray = whole.values
         a = whole.values
         n = a.size
         starts = np.empty(n, dtype=bool)
@@ -67,9 +69,8 @@ class SortedReference:
     def histogram(self, bins: int) -> tuple[FloatArray, IntArray]:
         """Equal-frequency edges of the whole reference and its counts on them (cached)."""
         if bins not in self._hist:
-            assert self.whole.values is not None
-            edges = _quantile_edges(self.whole.values, bins)
-            self._hist[bins] = (edges, Histogram.of_sorted(self.whole.values, edges).counts)
+            edges = _quantile_edges(self.values, bins)
+            self._hist[bins] = (edges, Histogram.of_sorted(self.values, edges).counts)
         return self._hist[bins]
 
 
@@ -87,8 +88,12 @@ class HoldoutPair(ColumnPair):
         part: NumericSample,
     ) -> None:
         super().__init__(ColumnKind.NUMERIC, rest, part)
+        if part.values is None:
+            raise RuntimeError("a held-out chunk needs raw values, not a summary")
         self._ref = reference
         self._positions = positions
+        self._part = part
+        self._part_values: FloatArray = part.values
 
     @property
     def is_exact(self) -> bool:
@@ -100,51 +105,45 @@ class HoldoutPair(ColumnPair):
 
     @cached_property
     def ks_gap(self) -> tuple[float, int, int, bool]:
-        part = self.current
-        assert isinstance(part, NumericSample) and part.values is not None
         pos = self._positions
         d_whole = gap_from_ranks(
-            part.values, self._ref.whole.n, self._ref.count_upto(pos), self._ref.count_below(pos)
+            self._part_values,
+            self._ref.whole.n,
+            self._ref.count_upto(pos),
+            self._ref.count_below(pos),
         )
-        return min(d_whole * self._scale(), 1.0), self.reference.n, part.n, False
+        return min(d_whole * self._scale(), 1.0), self.reference.n, self._part.n, False
 
     @cached_property
     def wasserstein_distance(self) -> tuple[float, bool]:
-        part = self.current
-        whole = self._ref.whole
-        assert isinstance(part, NumericSample) and part.values is not None
-        assert whole.values is not None
-        shift, prefix = whole.centred_prefix
+        shift, prefix = self._ref.whole.centred_prefix
         right = self._ref.count_upto(self._positions)
-        w_whole = wasserstein_from_ranks(part.values, whole.values, right, shift, prefix)
+        w_whole = wasserstein_from_ranks(self._part_values, self._ref.values, right, shift, prefix)
         return w_whole * self._scale(), False
 
     @cached_property
     def pooled(self) -> PooledSupport:
-        whole = self._ref.whole
-        assert whole.values is not None
-        in_chunk = np.zeros(whole.values.size, dtype=bool)
+        values = self._ref.values
+        in_chunk = np.zeros(values.size, dtype=bool)
         in_chunk[self._positions] = True
         cum_part = np.cumsum(in_chunk, dtype=np.float64)
-        cum_rest = np.arange(1, whole.values.size + 1, dtype=np.float64)
+        cum_rest = np.arange(1, values.size + 1, dtype=np.float64)
         cum_rest -= cum_part
         n_part = self._positions.size
         return PooledSupport(
-            whole.values,
+            values,
             cum_rest,
             cum_part,
-            whole.values.size - n_part,
+            values.size - n_part,
             n_part,
-            tie_group_ends(whole.values),
+            tie_group_ends(values),
             False,
         )
 
     def binned(self, bins: int) -> tuple[IntArray, IntArray, bool]:
         """Counts on the whole reference's quantile bins: rest = whole - chunk."""
         if bins not in self._coarse:
-            part = self.current
-            assert isinstance(part, NumericSample) and part.values is not None
             edges, whole_counts = self._ref.histogram(bins)
-            part_counts = Histogram.of_sorted(part.values, edges).counts
+            part_counts = Histogram.of_sorted(self._part_values, edges).counts
             self._coarse[bins] = (whole_counts - part_counts, part_counts, False)
         return self._coarse[bins]

@@ -44,7 +44,8 @@ class RankedPair(ColumnPair):
     @cached_property
     def _located(self) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
         ref, cur = self.numeric()
-        assert ref.values is not None and cur.values is not None
+        if ref.values is None or cur.values is None:
+            raise RuntimeError("a ranked pair of summarized samples (ranks need raw values)")
         return cur.values, ref.values, self._right, self._left
 
 

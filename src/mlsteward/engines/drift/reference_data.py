@@ -100,7 +100,7 @@ def _prepare_column(
         values = frame.numeric(name)
         if not explicit and is_two_valued(values):
             kind = ColumnKind.BINARY
-        elif keep:
+        elif chunk_of_row is not None:
             # One argsort gives both the sorted sample and, for learned thresholds, which
             # chunk each sorted value came from (NaN sort last and are cut off). Only the
             # small chunk ids are kept, not the row order.
@@ -108,7 +108,6 @@ def _prepare_column(
             n_finite = int(np.count_nonzero(np.isfinite(values)))
             sorted_values = np.take(values, order[:n_finite], out=slot[:n_finite])
             sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
-            assert chunk_of_row is not None
             raw.chunk_of_sorted = np.take(chunk_of_row, order[:n_finite])
             del order
         else:
@@ -283,7 +282,8 @@ class PreparedReference:
         self, name: str
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         """The out-of-sample pairs of one profile column (safe to call from several threads)."""
-        assert self._profile is not None
+        if self._profile is None:
+            raise RuntimeError("a raw reference's out-of-sample pairs are scored as it is prepared")
         whole = self._profile.columns.get(name)
         if whole is None or isinstance(whole, EmbeddingProfile):
             return
@@ -296,7 +296,8 @@ class PreparedReference:
 
     def _chunk_of_row(self) -> np.ndarray:
         """The reference chunk of every row (-1 for rows in none)."""
-        assert self._plan is not None
+        if self._plan is None:
+            raise RuntimeError("reference rows assigned to chunks before the reference was cut")
         n_chunks = len(self._plan.chunks)
         ids = np.full(self.n_rows, -1, dtype=np.int16 if n_chunks < 2**15 else np.int32)
         for chunk in self._plan.chunks:
@@ -306,9 +307,11 @@ class PreparedReference:
     def _raw_pairs(
         self, name: str, whole: Sample, raw: _RawColumn, chunk_of_row: np.ndarray
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
-        assert self._plan is not None
+        if self._plan is None:
+            raise RuntimeError("out-of-sample pairs asked for after the chunk plan was released")
         if raw.chunk_of_sorted is not None:
-            assert isinstance(whole, NumericSample) and whole.values is not None
+            if not isinstance(whole, NumericSample) or whole.values is None:
+                raise RuntimeError(f"column {name!r}: chunk ids kept for a non-numeric sample")
             sorted_ref = SortedReference(whole)
             # A stable sort of the sorted values' small chunk ids (a radix sort) lists every
             # chunk's positions in the sorted reference, each still ascending.
@@ -330,7 +333,8 @@ class PreparedReference:
                 )
                 yield name, k, rest, part, HoldoutPair(sorted_ref, positions, rest, part)
         elif raw.codes is not None and raw.labels is not None:
-            assert isinstance(whole, CategoricalSample)
+            if not isinstance(whole, CategoricalSample):
+                raise RuntimeError(f"column {name!r}: category codes kept for another kind")
             for chunk in self._plan.chunks:
                 part_c = categorical_sample(raw.codes[chunk.rows], raw.labels)
                 rest_c = CategoricalSample(

@@ -36,7 +36,8 @@ def to_jsonable(value: Any) -> Any:
 class _Jsonable:
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(self)
-        assert isinstance(out, dict)
+        if not isinstance(out, dict):
+            raise TypeError(f"{type(self).__name__} is not a dataclass: no dict to give")
         return out
 
 

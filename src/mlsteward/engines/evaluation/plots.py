@@ -25,11 +25,17 @@ def _figure(width: float = 5.0, height: float = 4.5) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _proba(data: Encoded) -> np.ndarray:
+    if data.proba is None:
+        raise ValueError("this plot needs predicted probabilities; the model gave none")
+    return data.proba
+
+
 def _one_vs_rest(data: Encoded) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    assert data.proba is not None
+    proba = _proba(data)
     if data.binary:
-        return [(str(data.classes[1]), data.truth == 1, data.proba[:, 1])]
-    return [(str(label), data.truth == k, data.proba[:, k]) for k, label in enumerate(data.classes)]
+        return [(str(data.classes[1]), data.truth == 1, proba[:, 1])]
+    return [(str(label), data.truth == k, proba[:, k]) for k, label in enumerate(data.classes)]
 
 
 def roc_figure(data: Encoded) -> Any:
@@ -66,13 +72,13 @@ def calibration_figure(data: Encoded, bins: int = 10) -> Any:
 
     Binary: P(second class). Several classes: the top class's probability against accuracy.
     """
-    assert data.proba is not None
+    proba = _proba(data)
     if data.binary:
-        score, hit = data.proba[:, 1], (data.truth == 1).astype(float)
+        score, hit = proba[:, 1], (data.truth == 1).astype(float)
         xlabel = f"Predicted P(class {data.classes[1]})"
     else:
-        score = data.proba.max(axis=1)
-        hit = (data.proba.argmax(axis=1) == data.truth).astype(float)
+        score = proba.max(axis=1)
+        hit = (proba.argmax(axis=1) == data.truth).astype(float)
         xlabel = "Confidence (top-class probability)"
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(score, edges[1:-1]), 0, bins - 1)

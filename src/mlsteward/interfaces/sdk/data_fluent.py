@@ -137,7 +137,8 @@ def infer_schema(dataset: DatasetLike) -> DataSchema:
 
 def validate(dataset: DatasetLike, schema: DataSchema | str) -> ValidationReport:
     parsed = _schema(schema)
-    assert parsed is not None
+    if parsed is None:
+        raise InvalidArgumentError("validate needs a schema: a DataSchema or its YAML text")
     return data_backend().validate_dataset(_ref(dataset), parsed)
 
 

@@ -20,11 +20,12 @@ ENVIRONMENT_ARTIFACT = "_environment.json"
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
-    if shutil.which("git") is None:
+    git = shutil.which("git")
+    if git is None:
         return None
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
+        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell, no client input
+            [git, *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -73,11 +74,12 @@ def _memory_bytes() -> int | None:
 
 
 def _gpus() -> list[str]:
-    if shutil.which("nvidia-smi") is None:
+    nvidia_smi = shutil.which("nvidia-smi")
+    if nvidia_smi is None:
         return []
     try:
-        done = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell, no client input
+            [nvidia_smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
             capture_output=True,
             text=True,
             timeout=5,

@@ -146,7 +146,7 @@ class ApiClient:
                     payload.close()
             if attempt == tries:
                 raise failure
-            time.sleep(delay * (0.5 + random.random()))
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - retry jitter, not security
             delay = min(delay * 2, _BACKOFF_MAX_S)
         raise AssertionError("unreachable")  # pragma: no cover
 

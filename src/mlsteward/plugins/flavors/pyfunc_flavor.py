@@ -37,7 +37,7 @@ class PythonFunctionFlavor(Flavor):
 
     def load(self, directory: Path, options: Mapping[str, Any]) -> Any:
         with open(directory / MODEL_FILE, "rb") as handle:
-            return pickle.load(handle)
+            return pickle.load(handle)  # noqa: S301 - a model the user logged, by design; servers need --allow-model-code
 
     def wrap(self, model: Any) -> NativeModel:
         proba = getattr(model, "predict_proba", None)

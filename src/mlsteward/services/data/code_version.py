@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -11,9 +12,12 @@ from mlsteward._version import __version__
 
 @lru_cache(maxsize=1)
 def _git_commit(cwd: str) -> str | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell, no client input
+            [git, "rev-parse", "HEAD"],
             cwd=cwd,
             capture_output=True,
             text=True,

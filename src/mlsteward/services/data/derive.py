@@ -78,10 +78,46 @@ def transform(
     )
 
 
+# What each split method takes, and the type each option must have (client input is checked
+# here, so an unknown or mistyped option is a 400, not an engine TypeError).
+_SPLIT_OPTIONS: dict[str, dict[str, tuple[type, ...]]] = {
+    "holdout": {"fractions": (Mapping, list), "seed": (int,), "stratify": (str,), "group": (str,)},
+    "kfold": {"k": (int,), "seed": (int,), "stratify": (str,), "group": (str,)},
+    "time": {"time": (str,), "cutoffs": (list,), "fractions": (Mapping, list)},
+}
+
+
+def _check_split_options(method: str, options: Mapping[str, Any]) -> None:
+    allowed = _SPLIT_OPTIONS.get(method)
+    if allowed is None:
+        raise InvalidArgumentError(f"Unknown split method {method!r}; use one of {SPLIT_METHODS}")
+    for name, value in options.items():
+        if name not in allowed:
+            raise InvalidArgumentError(
+                f"Unknown option {name!r} for a {method} split; it takes {', '.join(allowed)}"
+            )
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, allowed[name]):
+            kinds = " or ".join("an object" if k is Mapping else k.__name__ for k in allowed[name])
+            raise InvalidArgumentError(f"Split option {name!r} must be {kinds}, got {value!r}")
+    fractions = options.get("fractions")
+    if fractions is not None:
+        pairs = fractions.items() if isinstance(fractions, Mapping) else fractions
+        for pair in pairs:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise InvalidArgumentError("Split fractions are part names with shares")
+            share = pair[1]
+            if isinstance(share, bool) or not isinstance(share, int | float):
+                raise InvalidArgumentError(f"Split fraction {pair[0]!r} must be a number")
+
+
 def split_indices(table: pa.Table, spec: Mapping[str, Any]) -> dict[str, Any]:
     """Part name -> row indices, for a recorded split specification."""
     method = spec.get("method", "holdout")
     options = {k: v for k, v in spec.items() if k != "method"}
+    _check_split_options(method, options)
+    options = {k: v for k, v in options.items() if v is not None}
     if isinstance(options.get("fractions"), list):
         # Recorded as pairs: lineage JSON sorts keys, and part order decides the split.
         options["fractions"] = {str(part): float(share) for part, share in options["fractions"]}

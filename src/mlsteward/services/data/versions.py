@@ -103,10 +103,12 @@ def register_upload(
     ``source`` is that source's description, recorded as the version's source."""
     validate_dataset_name(name)
     described = dict(source) if source else {"kind": "upload", "uri": None}
+    staged = read_parquet(parquet_path)
+    staged.name = "the uploaded body"  # messages never show where the server staged it
     return register_batches(
         ctx,
         name,
-        read_parquet(parquet_path),
+        staged,
         kind="ingest",
         lineage={"source": described},
         schema=schema,

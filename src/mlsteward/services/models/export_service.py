@@ -25,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
+from mlsteward.domain.errors import (
+    InvalidArgumentError,
+    MlstewardError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from mlsteward.engines.onnx_export.parity import DEFAULT_TOLERANCE
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.models.input_example import normalize_example
@@ -196,6 +201,12 @@ def export_stored_model(
     ctx: ServiceContext, model_uri: str, options: ExportOptions | None = None
 ) -> StoredExport:
     """Export the model ``model_uri`` names and record ``onnx/`` beside it in its run."""
+    if not ctx.allow_model_code:
+        raise PermissionDeniedError(
+            "This server does not load users' models (loading a pickle runs its code). Start "
+            "it with --allow-model-code to export on the server, or export with the SDK "
+            "against the store directly."
+        )
     chosen = options or ExportOptions()
     location = locate_model(ctx, model_uri)
     require_active_run(ctx, location.run_id)

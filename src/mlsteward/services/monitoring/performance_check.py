@@ -175,7 +175,8 @@ def evaluate_performance(
 ) -> PerformanceOutcome:
     """Run the monitor's performance check on ``predictions`` (never raises for data)."""
     config = monitor.performance
-    assert config is not None
+    if config is None:
+        raise RuntimeError(f"monitor {monitor.name!r} has no performance check to evaluate")
     try:
         notes: list[str] = []
         labels = _read(ctx, config["labels"], "labels", notes)

@@ -50,7 +50,8 @@ class MonitorScheduler:
             if self._stop.is_set():
                 break
             try:
-                assert monitor.next_run_time is not None  # due monitors have a schedule
+                if monitor.next_run_time is None:  # due monitors have a schedule
+                    raise RuntimeError(f"due monitor {monitor.name!r} has no next run time")
                 lease_until = self.ctx.clock() + self.lease_ms
                 if not store.claim_monitor(monitor.name, monitor.next_run_time, lease_until):
                     continue  # another server took it

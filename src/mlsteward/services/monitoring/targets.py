@@ -124,7 +124,10 @@ def read_target(
         except InvalidArgumentError as error:
             messages.append(error.message)
         except (OSError, ValueError) as error:  # a broken file must not stop the others
-            messages.append(f"could not read {path!r}: {error}")
+            # A server names the failure, never what the file holds (a parser's message may
+            # quote a line); locally the reader's own words help the user fix the file.
+            detail = type(error).__name__ if ctx.file_roots is not None else str(error)
+            messages.append(f"could not read {path!r}: {detail}")
             read.append(path)
     frame = concat_frames(list(parts.values()))
     return TargetData(frame, read, messages, parts if keep_parts else {})

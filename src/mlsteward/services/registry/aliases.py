@@ -152,5 +152,6 @@ def rollback_alias(
     event = _move(
         ctx, clean_name, clean_alias, target, AliasAction.ROLLBACK, validate_text("reason", reason)
     )
-    assert event is not None
+    if event is None:  # only a set that changes nothing records no event
+        raise RuntimeError(f"rolling back alias {clean_alias!r} recorded no event")
     return event

@@ -17,6 +17,8 @@ Rules:
 
 from __future__ import annotations
 
+from typing import cast
+
 from mlsteward.domain.errors import ConflictError, PermissionDeniedError
 from mlsteward.domain.registry import Approval, ApprovalDecision
 from mlsteward.services.context import ServiceContext
@@ -46,8 +48,7 @@ def _decide(
     store = registry_store(ctx)
     clean_name = validate_model_name(name, ctx.limits)
     number = validate_version(version)
-    text = validate_text("comment", comment, required=True)
-    assert text is not None
+    text = cast(str, validate_text("comment", comment, required=True))  # required: never None
     registered = store.get_model_version(clean_name, number)
     if decision is ApprovalDecision.APPROVED:
         if not is_named_person(ctx.actor):

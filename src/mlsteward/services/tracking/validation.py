@@ -57,20 +57,22 @@ def validate_metric_value(key: str, value: object) -> float:
 
 
 def validate_int64(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number: int
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
         try:
             import numpy as np
 
             if isinstance(value, np.integer):
-                value = int(value)
+                number = int(value)
             else:
                 raise TypeError
         except TypeError:
             raise InvalidArgumentError(f"{name} must be an integer, got {value!r}") from None
-    assert isinstance(value, int)
-    if not -_INT64 <= value < _INT64:
-        raise InvalidArgumentError(f"{name} {value} does not fit in 64 bits")
-    return value
+    if not -_INT64 <= number < _INT64:
+        raise InvalidArgumentError(f"{name} {number} does not fit in 64 bits")
+    return number
 
 
 def validate_name(kind: str, name: object, limits: Limits) -> str:

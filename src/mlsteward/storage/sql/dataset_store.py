@@ -49,7 +49,8 @@ class SqlDatasetMixin(DatasetStore):
                 .on_conflict_do_nothing()
             )
             row = _lock_dataset(conn, name)
-            assert row is not None
+            if row is None:
+                raise RuntimeError(f"dataset {name!r} is missing right after its upsert")
             latest = row.latest_version
             same = conn.execute(
                 select(DV.c.dataset_version_id)

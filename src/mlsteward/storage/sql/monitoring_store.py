@@ -284,7 +284,8 @@ class SqlMonitoringMixin(MonitoringStore):
                     event_type=event_type, monitor=monitor, payload=text, timestamp=now
                 )
             )
-            assert result.inserted_primary_key is not None
+            if result.inserted_primary_key is None:
+                raise RuntimeError("the database gave no sequence number for a monitoring event")
             seq = int(result.inserted_primary_key[0])
         return MonitoringEvent(seq, event_type, monitor, json.loads(text), now)
 

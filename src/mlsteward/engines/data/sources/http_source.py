@@ -126,7 +126,7 @@ class HttpApiSource(BatchSource):
     def _pages(self, client: httpx.Client) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """Yield (page URL, records) for each page, following the pagination rules."""
         p = self.pagination
-        url: str | None = self.url
+        url: str = self.url
         params = dict(self.params)
         if p.style == "page":
             params[p.page_param] = p.first_page
@@ -134,7 +134,6 @@ class HttpApiSource(BatchSource):
                 params[p.page_size_param] = p.page_size
         seen_cursors: set[str] = set()  # cursors or next links already followed
         for page_number in range(p.max_pages):
-            assert url is not None
             response = self._get(client, url, params)
             try:
                 document = response.json()

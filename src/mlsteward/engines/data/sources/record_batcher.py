@@ -118,7 +118,8 @@ class RecordBatcher:
         raise SourceError("rows have irreconcilable column types", source=self.source)
 
     def _conform(self, table: pa.Table, positions: Sequence[int]) -> pa.Table:
-        assert self.schema is not None
+        if self.schema is None:
+            raise RuntimeError("rows conformed before their schema was settled")
         extra = [name for name in table.column_names if self.schema.get_field_index(name) < 0]
         if extra:
             values = table.column(extra[0]).to_pylist()

@@ -147,7 +147,8 @@ class Impute(Transform):
         return table
 
     def _forward_fill(self, table: pa.Table) -> pa.Table:
-        assert self.time is not None
+        if self.time is None:
+            raise StepError("impute: strategy 'ffill' needs the 'time' column to order by")
         keys = [*(self.by or []), self.time]
         order = pc.sort_indices(
             table.select(keys).append_column("__row__", pa.array(np.arange(table.num_rows))),

@@ -318,13 +318,15 @@ class _Evaluator:
             self.require(operand, ("boolean",), what, operand_node.pos)
             operand = Values("boolean", operand.data.astype(bool), operand.null)
             result = operand if result is None else _kleene(node.op, result, operand)
-        assert result is not None
+        if result is None:
+            raise RuntimeError(f"the parser built {node.op!r} without operands")
         return result
 
     def compare(self, node: Compare) -> Values:
         result: Values | None = None
         left_node = node.operands[0]
-        assert not isinstance(left_node, ValueList)  # the parser puts lists last only
+        if isinstance(left_node, ValueList):
+            raise RuntimeError("the parser put a list first in a comparison (lists come last)")
         left = self.value(left_node)
         for op, right_node, position in zip(
             node.ops, node.operands[1:], node.positions, strict=True
@@ -337,7 +339,8 @@ class _Evaluator:
                 outcome = self.comparison(op, left_node, left, right_node, right, position)
             result = outcome if result is None else _kleene("and", result, outcome)
             left_node, left = right_node, right
-        assert result is not None
+        if result is None:
+            raise RuntimeError("the parser built a comparison without operators")
         return result
 
     def comparison(

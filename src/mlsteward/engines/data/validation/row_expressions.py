@@ -276,7 +276,9 @@ class _Tokenizer:
 
     def _number(self, index: int) -> _Token:
         match = _NUMBER.match(self.text, index)
-        assert match is not None  # a digit, or '.' and a digit, always match
+        if match is None:  # str.isdigit() also accepts digits no number is written with ('²')
+            span = 2 if self.text[index] == "." else 1
+            raise self.error(f"malformed number {self.text[index : index + span]!r}", index)
         raw, end = match.group(), match.end()
         if end < len(self.text) and (self.text[end].isalnum() or self.text[end] in "._"):
             raise self.error(f"malformed number {self.text[index : end + 1]!r}", index)
@@ -410,7 +412,8 @@ class _Parser:
 
     def comparison(self) -> Node:
         first = self.current
-        operands: list[Node | ValueList] = [self.sum()]
+        left = self.sum()
+        operands: list[Node | ValueList] = [left]
         ops: list[str] = []
         positions: list[int] = []
         while self.at(*COMPARISONS, "in", "not"):
@@ -433,8 +436,6 @@ class _Parser:
                 operands.append(self.sum())
             positions.append(token.pos)
         if not ops:
-            left = operands[0]
-            assert not isinstance(left, ValueList)
             return left
         depth = self.limit(operands, first)
         return Compare(tuple(ops), tuple(operands), tuple(positions), first.pos, depth=depth)
@@ -471,7 +472,8 @@ class _Parser:
         token = self.current
         if token.kind in ("number", "string"):
             self.advance()
-            assert token.value is not None
+            if token.value is None:
+                raise RuntimeError(f"the tokenizer gave {token.text!r} no value")
             return Literal(token.value, token.pos)
         if self.at(*_TRUE, *_FALSE):
             self.advance()
@@ -519,7 +521,8 @@ class _Parser:
             return literal
         if token.kind == "quoted":
             self.advance()
-            assert isinstance(token.value, str)
+            if not isinstance(token.value, str):
+                raise RuntimeError(f"the tokenizer gave {token.text!r} no name")
             return Column(token.value, token.pos)
         if token.kind == "name" and token.text not in _WORDS:
             self.advance()
