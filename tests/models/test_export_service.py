@@ -114,16 +114,16 @@ def test_a_failed_upload_leaves_the_previous_export(
     run_id, uri = _log(LogisticRegression().fit(X, Y))
     export_stored_model(ctx, uri)
     before = _onnx_files(ctx, run_id)
-    original = ctx.blobs.put_file
+    original = ctx.blobs.store_file
     calls: list[object] = []
 
-    def failing_second_upload(path: Any) -> tuple[str, int]:
+    def failing_second_upload(path: Any) -> Any:
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
         return original(path)
 
-    monkeypatch.setattr(ctx.blobs, "put_file", failing_second_upload)
+    monkeypatch.setattr(ctx.blobs, "store_file", failing_second_upload)
     with pytest.raises(OSError, match="disk full"):
         export_stored_model(ctx, uri, ExportOptions(quantize=True))
     assert _onnx_files(ctx, run_id) == before
