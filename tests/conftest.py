@@ -1,9 +1,11 @@
-"""Fixtures shared by the whole suite: an isolated home per test, SDK state reset, PostgreSQL."""
+"""Fixtures shared by the whole suite: an isolated home per test, SDK state reset, PostgreSQL,
+small real disks."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,38 @@ def postgres_server() -> str:
             pytest.fail(f"{REQUIRE_POSTGRES_ENV} is set but {reason}")
         pytest.skip(reason)
     return server_url()
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mounts a tmpfs of a given size (``mount_tmpfs("4m")``) for this test, to fill for real;
+    skips the test where mounting is not allowed. On teardown the SDK is reset first (nothing
+    of ours may keep files open on it), then every tmpfs is unmounted."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        mount_point = tmp_path / ("small-disk" if not mounted else f"small-disk-{len(mounted)}")
+        mount_point.mkdir()
+        try:
+            done = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            pytest.skip(f"cannot mount a tmpfs here: {error}")
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+        mounted.append(mount_point)
+        return mount_point
+
+    try:
+        yield mount
+    finally:
+        try:
+            reset_sdk_state()
+        finally:
+            for mount_point in reversed(mounted):
+                subprocess.run(["umount", "-l", str(mount_point)], check=False, timeout=60)

@@ -115,8 +115,24 @@ def test_sync_reports_batches_a_server_cannot_take(invoke: Invoke) -> None:
 def test_server_refuses_a_database_not_at_head_without_upgrade(
     invoke: Invoke, tmp_path: Path
 ) -> None:
-    store = str(tmp_path / "new.db")
-    result = invoke("server", "--port", str(_free_port()), "--store-uri", store, "--no-upgrade")
+    """An older schema waits for ``db upgrade`` (a brand-new database would get the schema)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from mlsteward.storage.sql.schema import _config
+
+    store = tmp_path / "old.db"
+    oldest = list(ScriptDirectory.from_config(_config()).walk_revisions())[-1].revision
+    engine = create_engine(f"sqlite:///{store}")
+    with engine.begin() as connection:
+        config = _config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, oldest)
+    engine.dispose()
+    port = str(_free_port())
+    result = invoke("server", "--port", port, "--store-uri", str(store), "--no-upgrade")
     assert result.exit_code == 1
     assert "mlsteward db upgrade" in result.stderr
+    assert "mlsteward server on" not in result.output
     assert "Traceback" not in result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.sql.store import SqlStore
@@ -45,7 +46,8 @@ def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> StoreHarnes
 
 @pytest.fixture
 def ctx(store: SqlStore, tmp_path: Path) -> ServiceContext:
-    return ServiceContext("alice", store, open_blob_store(str(tmp_path / "blobs")))
+    blobs = open_blob_store(str(tmp_path / "blobs"))
+    return ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
 
 
 @pytest.fixture

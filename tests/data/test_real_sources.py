@@ -17,6 +17,7 @@ from mlsteward.domain.ids import new_id
 from mlsteward.engines.data import SourceError
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data import rebuild, versions
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
@@ -25,7 +26,8 @@ from mlsteward.testing.postgres import temporary_database
 @pytest.fixture
 def sqlite_ctx(tmp_path: Path) -> Iterator[ServiceContext]:
     store = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
-    yield ServiceContext("alice", store, open_blob_store(str(tmp_path / "blobs")))
+    blobs = open_blob_store(str(tmp_path / "blobs"))
+    yield ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
     store.close()
 
 
@@ -114,7 +116,8 @@ def test_versions_on_s3_blob_storage(
             monkeypatch.setenv(key, value)
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="data")
         store = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
-        ctx = ServiceContext("alice", store, open_blob_store(f"s3://data/{new_id()[:8]}"))
+        blobs = open_blob_store(f"s3://data/{new_id()[:8]}")
+        ctx = ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
         made = versions.ingest(ctx, "people", csv_file)
         assert not versions.ingest(ctx, "people", csv_file).created
         assert versions.load_table(ctx, "people@1").num_rows == 60

@@ -76,7 +76,6 @@ def test_thresholds_gate_passes_once_an_evaluation_is_attached(frame: Data) -> N
     client = mlsteward.Client()
     client.set_acceptance_thresholds("churn", ["accuracy >= 0.75", "roc_auc >= 0.8"])
     client.protect_alias("churn", "production")
-    _approve_as_bob("churn", version)
     with pytest.raises(GateError, match="has no metric 'accuracy'"):
         client.set_registered_model_alias("churn", "production", version)
 
@@ -90,6 +89,7 @@ def test_thresholds_gate_passes_once_an_evaluation_is_attached(frame: Data) -> N
         attached["accuracy"]
     )
 
+    _approve_as_bob("churn", version)  # reviewed on the attached evaluation
     client.set_registered_model_alias("churn", "production", version)
     assert client.get_model_version_by_alias("churn", "production").version == version
     card = client.render_model_card("churn", version)

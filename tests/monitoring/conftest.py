@@ -19,6 +19,7 @@ import mlsteward
 from mlsteward.interfaces.cli.main import app
 from mlsteward.interfaces.sdk.tracking_uri import close_backends
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
@@ -77,7 +78,8 @@ def ctx(tmp_path: Path, clock: Clock) -> Iterator[ServiceContext]:
     """A context over a fresh SQLite store (service tests; storage tests use ``store_url``)."""
     store = open_store(f"sqlite:///{tmp_path / 'svc.db'}")
     try:
-        yield ServiceContext("tester", store, open_blob_store(str(tmp_path / "blobs")), clock)
+        blobs = open_blob_store(str(tmp_path / "blobs"))
+        yield ServiceContext("tester", store, blobs, clock, outbound=OutboundAccess.unrestricted())
     finally:
         store.close()
 
@@ -158,7 +160,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Test files live under pytest's base temp folder: the server may read monitors there.
     allowed = str(tmp_path_factory.getbasetemp())
     # Webhooks go to the test's receiver on this host.
-    args = ["--monitor-data-root", allowed, "--webhook-host", "127.0.0.1"]
+    args = ["--monitor-data-root", allowed, "--webhook-host", "127.0.0.1:*"]
     with running_server(root / "m.db", root / "artifacts", extra_args=args) as url:
         yield str(url)
 

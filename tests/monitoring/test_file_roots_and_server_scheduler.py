@@ -14,13 +14,15 @@ import mlsteward.monitoring
 from mlsteward.domain.errors import PermissionDeniedError
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring import create_monitor, profile_from, run_monitor, save_profile
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.testing.server_process import running_server
 
 from .conftest import frames
 
 
 def _allowed(ctx: ServiceContext, *roots: Path) -> ServiceContext:
-    return dataclasses.replace(ctx, file_roots=tuple(str(r) for r in roots))
+    rules = OutboundAccess(monitor_data_roots=tuple(str(r) for r in roots))
+    return dataclasses.replace(ctx, outbound=rules)
 
 
 def test_targets_outside_the_roots_are_refused(ctx: ServiceContext, tmp_path: Path) -> None:

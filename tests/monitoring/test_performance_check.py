@@ -99,7 +99,10 @@ def test_label_sources_obey_the_server_data_roots(
 ) -> None:
     import dataclasses
 
-    limited = dataclasses.replace(ctx, file_roots=(str(world["dir"]),))
+    from mlsteward.services.outbound_access import OutboundAccess
+
+    rules = OutboundAccess(monitor_data_roots=(str(world["dir"]),))
+    limited = dataclasses.replace(ctx, outbound=rules)
     with pytest.raises(PermissionDeniedError, match="monitor-data-root"):
         _monitor(limited, world, labels="/etc/passwd")
     with pytest.raises(PermissionDeniedError, match="monitor-data-root"):

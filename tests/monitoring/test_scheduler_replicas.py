@@ -19,6 +19,7 @@ from mlsteward.services.monitoring import (
     save_profile,
 )
 from mlsteward.services.monitoring.store_access import monitoring_store
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 
@@ -31,7 +32,16 @@ def servers(store_url: str, tmp_path: Path, clock: Clock) -> Iterator[list[Servi
     blobs = str(tmp_path / "blobs")
     stores = [open_store(store_url) for _ in range(2)]
     try:
-        yield [ServiceContext("scheduler", s, open_blob_store(blobs), clock) for s in stores]
+        yield [
+            ServiceContext(
+                "scheduler",
+                s,
+                open_blob_store(blobs),
+                clock,
+                outbound=OutboundAccess.unrestricted(),
+            )
+            for s in stores
+        ]
     finally:
         for s in stores:
             s.close()

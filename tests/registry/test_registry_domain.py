@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import pytest
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry import AcceptanceThreshold, AliasAction, AliasEvent, ModelStage
+from mlsteward.domain.registry_evaluation import evaluation_digest
 from mlsteward.domain.registry_filter import RegistryCondition, parse_registry_filter
 from mlsteward.services.registry.aliases import rollback_target
 
@@ -95,3 +97,20 @@ def test_rollback_target_walks_back_through_history() -> None:
     assert rollback_target(_events(("set", None, 1), ("delete", 1, None))) == 1
     # A version set again after others is not "earlier" than itself.
     assert rollback_target(_events(("set", None, 1), ("delete", 1, None), ("set", None, 1))) is None
+
+
+def test_evaluation_digest_names_the_values_not_their_order() -> None:
+    digest = evaluation_digest({"auc": 0.9, "rmse": math.inf, "odd": math.nan})
+    assert digest == evaluation_digest({"odd": float("nan"), "rmse": math.inf, "auc": 0.9})
+    assert evaluation_digest({"x": -0.0}) == evaluation_digest({"x": 0.0})
+    assert len({
+        digest,
+        evaluation_digest({}),
+        evaluation_digest({"auc": 0.9}),
+        evaluation_digest({"auc": 0.9000000000000001, "rmse": math.inf, "odd": math.nan}),
+        evaluation_digest({"auc": 0.9, "rmse": -math.inf, "odd": math.nan}),
+        evaluation_digest({"auc 0.9": 0.0}),
+    }) == 6  # fmt: skip
+    # Stored with approvals, so it must never change.
+    assert evaluation_digest({}) == hashlib.sha256(b"[]").hexdigest()
+    assert evaluation_digest({"auc": 0.5}) == hashlib.sha256(b'[["auc","0.5"]]').hexdigest()

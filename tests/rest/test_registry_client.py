@@ -182,6 +182,9 @@ def test_gates_refuse_with_every_reason(as_user: UserClient) -> None:
         alice.set_registered_model_alias(name, "production", 1)
     evaluated = bob.attach_evaluation(name, 1, {"rmse": 2.5, "roc_auc": 0.88})
     assert evaluated.evaluation == {"rmse": 2.5, "roc_auc": 0.88}
+    with pytest.raises(GateError, match="on an earlier evaluation; re-approval needed"):
+        alice.set_registered_model_alias(name, "production", 1)
+    bob.approve_model_version(name, 1, "holdout rmse 2.5")
     event = alice.set_registered_model_alias(name, "production", 1, reason="first release")
     assert event is not None and (event.actor, event.reason) == ("alice", "first release")
     assert bob.get_model_version_by_alias(name, "production").version == 1

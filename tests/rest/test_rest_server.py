@@ -187,15 +187,31 @@ def test_several_workers_serve(tmp_path: Path) -> None:
 
 
 def test_a_database_needing_migration_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    """Servers never migrate shared data by surprise: without --upgrade they refuse to start."""
+    """Servers never migrate shared data by surprise: without --upgrade they refuse to start
+    on an older schema (a brand-new database, holding nothing, gets the schema)."""
+    from alembic import command as alembic_command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from mlsteward.storage.sql.schema import _config
+    from mlsteward.testing.server_process import free_port
+
+    store = tmp_path / "old.db"
+    oldest = list(ScriptDirectory.from_config(_config()).walk_revisions())[-1].revision
+    engine = create_engine(f"sqlite:///{store}")
+    with engine.begin() as connection:
+        config = _config()
+        config.attributes["connection"] = connection
+        alembic_command.upgrade(config, oldest)
+    engine.dispose()
     command = [
         sys.executable,
         "-m",
         "mlsteward.interfaces.rest.server",
         "--port",
-        "1",  # never bound: the store check comes first
+        str(free_port()),
         "--store-uri",
-        str(tmp_path / "fresh.db"),
+        str(store),
         "--artifacts-uri",
         str(tmp_path / "artifacts"),
     ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ import pytest
 import mlsteward
 from mlsteward import Client, RunStatus
 from mlsteward.domain.errors import InsufficientStorageError
-from mlsteward.interfaces.sdk import fluent, metric_buffer, spool
+from mlsteward.interfaces.sdk import metric_buffer, spool
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.metric_buffer import PointsNotPersistedError
 from mlsteward.testing.server_process import ServerURL, running_server
@@ -65,29 +64,9 @@ def server(tmp_path: Path) -> Iterator[ServerURL]:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
+def small_disk(mount_tmpfs: Callable[[str], Path]) -> Path:
     """A 4 MiB tmpfs mounted for this test (skipped where mounting is not allowed)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    try:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        pytest.skip(f"cannot mount a tmpfs here: {error}")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
-        yield mount_point
-    finally:
-        try:
-            fluent.reset()  # nothing of ours may keep files open on it
-        finally:
-            subprocess.run(["umount", "-l", str(mount_point)], check=False, timeout=60)
+    return mount_tmpfs("4m")
 
 
 def fill(disk: Path) -> Path:

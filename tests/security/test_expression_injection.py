@@ -81,6 +81,22 @@ def _schema_yaml(expression: str) -> str:
     return yaml.safe_dump({"row_checks": [{"name": "hostile", "expression": expression}]})
 
 
+#: A zoned timestamp in year 0 once taken in UTC: a 400 naming the text's position, not a 500.
+BEFORE_YEAR_ONE = "ts > '0001-01-01T00:00:00+01:00'"
+#: Row 0 overflows the 64-bit integers: undefined (passes), never a wrapped-around False.
+OVERFLOW_CHECKS = {"below_zero": "a - 2 < 0", "defined": "notnull(a - 2)"}
+OVERFLOW_FAILURES = {"below_zero": [1], "defined": [0]}
+
+
+def _edge_frame() -> pd.DataFrame:
+    return pd.DataFrame({"a": [-(2**63) + 1, 5, -3], "ts": pd.to_datetime(["2024-01-01"] * 3)})
+
+
+def _checks_yaml(checks: dict[str, str]) -> str:
+    rows = [{"name": name, "expression": text} for name, text in checks.items()]
+    return yaml.safe_dump({"row_checks": rows})
+
+
 @pytest.fixture(scope="module")
 def server_cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's working directory: where the issue's ``pwned.txt`` would appear."""
@@ -132,6 +148,39 @@ def test_the_reported_attack_and_hostile_expressions_get_400_over_http(
             assert "position" in response.json()["error"]["message"], expression
     assert not (server_cwd / "pwned.txt").exists()
     assert not canary.exists()
+
+
+@pytest.mark.server
+def test_edge_values_give_a_400_or_a_right_answer_over_http(
+    server: ServerURL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlsteward.set_tracking_uri(str(server))
+    monkeypatch.setenv("MLSTEWARD_USER", "alice")
+    ref = _ingest(_edge_frame())
+    with httpx.Client(base_url=f"{server}/api/v1/dataset-versions", timeout=60) as api:
+        body = {"ref": ref, "schema_yaml": _schema_yaml(BEFORE_YEAR_ONE)}
+        early = api.post("/validate", json=body)
+        assert early.status_code == 400, early.text
+        error = early.json()["error"]
+        assert error["code"] == "DATA_SCHEMA_SPEC_ERROR"
+        assert "outside the years 1 to 9999 once taken in UTC at position 6" in error["message"]
+
+        body = {"ref": ref, "schema_yaml": _checks_yaml(OVERFLOW_CHECKS)}
+        wrapped = api.post("/validate", json=body)
+        assert wrapped.status_code == 200, wrapped.text
+        failures = {f["check"]: f["examples"] for f in wrapped.json()["failures"]}
+        assert failures == OVERFLOW_FAILURES
+
+
+def test_edge_values_give_a_clear_error_or_a_right_answer_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ref = _ingest(_edge_frame())
+    with pytest.raises(mlsteward.InvalidArgumentError, match="UTC at position 6"):
+        mlsteward.data.validate(ref, _schema_yaml(BEFORE_YEAR_ONE))
+    report = mlsteward.data.validate(ref, _checks_yaml(OVERFLOW_CHECKS))
+    assert {f.check: f.examples for f in report.failures} == OVERFLOW_FAILURES
 
 
 def test_the_reported_attack_is_refused_by_the_local_sdk_and_cli(

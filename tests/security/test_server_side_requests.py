@@ -267,8 +267,8 @@ def test_default_server_takes_no_webhook(plain_server: tuple[str, Path], api: Li
 
 def test_unparsable_allow_list_entries_stop_the_server_at_start(tmp_path: Path) -> None:
     for option, value, reason in [
-        ("--webhook-host", "http://hooks.example.com/x", "must be HOST or HOST:PORT"),
-        ("--source-http-host", "api.example.com/v1", "must be HOST or HOST:PORT"),
+        ("--webhook-host", "http://hooks.example.com/x", "must be HOST, HOST:PORT or HOST:*"),
+        ("--source-http-host", "api.example.com/v1", "must be HOST, HOST:PORT or HOST:*"),
         ("--source-sql-url", "not a database url", "not a valid database URL"),
     ]:
         server = ServerProcess(tmp_path / "db.sqlite", tmp_path / "artifacts")
@@ -428,7 +428,8 @@ def test_cli_server_takes_body_limits_and_allow_lists(
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
     store = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
-    yield ServiceContext("alice", store, open_blob_store(str(tmp_path / "blobs")))
+    blobs = open_blob_store(str(tmp_path / "blobs"))
+    yield ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
     store.close()
 
 
@@ -481,12 +482,223 @@ def test_deliveries_recheck_the_allowed_hosts(
     save_profile(ctx, profile_from(pd.DataFrame({"x": rng.normal(size=500)})), "ref")
     pd.DataFrame({"x": rng.normal(size=500) + 5}).to_csv(tmp_path / "now.csv", index=False)
     marker = uuid.uuid4().hex
-    hooks = OutboundAccess(webhook_hosts=(f"127.0.0.1:{api.port}",))
+    hooks = OutboundAccess(
+        webhook_hosts=(f"127.0.0.1:{api.port}",), monitor_data_roots=(str(tmp_path),)
+    )
     allowed = dataclasses.replace(ctx, outbound=hooks)
     hook = f"{api.url}/hook?{marker}"
     create_monitor(allowed, "m", str(tmp_path / "now.csv"), "ref", webhooks=[hook])
     # The operator has since removed the host: the run delivers nothing there.
-    result = run_monitor(dataclasses.replace(ctx, outbound=NOTHING), "m")
+    removed = dataclasses.replace(hooks, webhook_hosts=())
+    result = run_monitor(dataclasses.replace(ctx, outbound=removed), "m")
     assert result.opened and result.deliveries
     assert {d.error for d in result.deliveries} == {"host not allowed (--webhook-host)"}
     assert api.seen(marker) == []
+
+
+# --- allow-list semantics: ports, what refusals show, how much a rebuild reads -------------
+
+
+def _monitor_body(name: str, target: str, webhooks: list[str]) -> dict[str, Any]:
+    return {"name": name, "target": target, "profile": "ref", "webhooks": webhooks}
+
+
+def _profiled(server: str) -> str:
+    """A reference profile ``ref`` on ``server`` (made once); a dataset target for monitors."""
+    reference = _upload(server, None, pa.table({"x": [float(i) for i in range(200)]}))
+    body = {"name": "ref", "from_dataset": f"dataset:{reference}"}
+    made = httpx.post(f"{server}/api/v1/monitoring/profiles", json=body, timeout=60)
+    assert made.status_code in (201, 409), made.text
+    return f"dataset:{reference}"
+
+
+def test_a_bare_host_allows_its_default_port_only(
+    tmp_path: Path, api: Listener, elsewhere: Listener
+) -> None:
+    """``HOST`` is the scheme's default port, ``HOST:*`` any port, ``HOST:PORT`` that one."""
+    options = ["--webhook-host", "127.0.0.1", "--source-http-host", "127.0.0.1:*"]
+    with running_server(tmp_path / "db.sqlite", tmp_path / "artifacts", extra_args=options) as url:
+        target = _profiled(url)
+        monitors = f"{url}/api/v1/monitoring/monitors"
+        hook = _monitor_body("m", target, [f"{api.url}/hook"])
+        _refused(httpx.post(monitors, json=hook, timeout=60), 403, "--webhook-host")
+        marker = uuid.uuid4().hex
+        items = pa.table({"id": list(range(20)), "name": [f"n{i}" for i in range(20)]})
+        name = _upload(url, {"kind": "http", "uri": f"{api.url}/items/{marker}"}, items)
+        answer = _rebuild(url, name)
+        assert answer.status_code == 200, answer.text
+        assert api.seen(marker)
+    hosts = OutboundAccess(webhook_hosts=("h.example", "i.example:8443", "j.example:*")).webhooks
+    assert hosts.allows("http://h.example/x") and hosts.allows("https://h.example/x")
+    assert not hosts.allows("http://h.example:8080/x")
+    assert not hosts.allows("http://h.example:443/x")  # 443 is https's default, not http's
+    assert hosts.allows("https://i.example:8443/") and not hosts.allows("https://i.example/")
+    assert hosts.allows("http://J.EXAMPLE:1/") and hosts.allows("https://j.example/")
+    for bad in ("h:", "h:x", "h:*:*", "h:0", "h:70000", "*", "h/x"):
+        with pytest.raises(InvalidArgumentError, match="HOST, HOST:PORT or HOST:\\*"):
+            OutboundAccess(webhook_hosts=(bad,))
+
+
+def test_refusals_name_the_option_never_the_allowed_values(
+    open_server: str, files: dict[str, Path], api: Listener, elsewhere: Listener
+) -> None:
+    name = _upload(open_server, {"kind": "csv", "uri": str(files["good"])})
+    answer = _rebuild(open_server, name, {"uri": str(files["secret"])})
+    _refused(answer, 403, "--source-root")
+    assert str(files["allowed"]) not in answer.text
+    http = _upload(open_server, {"kind": "http", "uri": f"{elsewhere.url}/items"})
+    answer = _rebuild(open_server, http)
+    _refused(answer, 403, "--source-http-host")
+    assert f":{api.port}" not in answer.text
+    target = _profiled(open_server)
+    hook = _monitor_body("far", target, [f"{elsewhere.url}/hook"])
+    answer = httpx.post(f"{open_server}/api/v1/monitoring/monitors", json=hook, timeout=60)
+    _refused(answer, 403, "--webhook-host")
+    assert f":{api.port}" not in answer.text
+    # A database URL is shown without its password, even one holding a raw '@'.
+    sql = _upload(open_server, {"kind": "sql", "uri": "sqlite://", "query": "SELECT 1 AS a"})
+    uri = "postgresql://reader:hunter2@secret-part@db.internal/warehouse"
+    answer = _rebuild(open_server, sql, {"uri": uri})
+    _refused(answer, 403, "--source-sql-url", "db.internal")
+    assert "hunter2" not in answer.text and "secret-part" not in answer.text
+
+
+def test_overrides_may_not_read_more_than_recorded(open_server: str, api: Listener) -> None:
+    marker = uuid.uuid4().hex
+    items = pa.table({"id": list(range(20)), "name": [f"n{i}" for i in range(20)]})
+    paged = {"style": "page", "records_path": "data", "max_pages": 5}
+    recorded = {
+        "kind": "http",
+        "uri": f"{api.url}/items/{marker}",
+        "pagination": paged,
+        "inference_rows": 50,
+    }
+    name = _upload(open_server, recorded, items)
+    for overrides, word in [
+        ({"pagination": {**paged, "max_pages": 10**9}}, "max_pages"),
+        ({"pagination": {"style": "page", "records_path": "data"}}, "max_pages"),
+        ({"inference_rows": 10**9}, "inference_rows"),
+        ({"inference_rows": "many"}, "inference_rows"),
+    ]:
+        _refused(_rebuild(open_server, name, overrides), 400, word)
+    assert api.seen(marker) == []
+    fewer = _rebuild(open_server, name, {"pagination": {**paged, "max_pages": 4}})
+    assert fewer.status_code == 200, fewer.text
+    assert fewer.json()["checks"][0]["ok"] is True
+
+
+def test_a_server_rebuild_reads_at_most_its_row_limit(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    """Through the in-process app with a small limit: more rows than that is a 413."""
+    import asyncio
+
+    from mlsteward.interfaces.rest.app import app_from_settings
+    from mlsteward.interfaces.rest.settings import ServerSettings
+    from mlsteward.services.limits import Limits
+
+    settings = ServerSettings(
+        f"sqlite:///{tmp_path / 'app.db'}",
+        str(tmp_path / "artifacts"),
+        upgrade=True,
+        source_roots=(str(files["allowed"]),),
+    )
+    app = app_from_settings(settings)
+    good = {"kind": "csv", "uri": str(files["good"])}  # two rows
+
+    async def call(limit: int) -> httpx.Response:
+        app.state.ctx = dataclasses.replace(app.state.ctx, limits=Limits(max_rebuild_rows=limit))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            name = f"ds-{uuid.uuid4().hex[:8]}"
+            body = _parquet(pa.table({"a": [1, 3], "b": [2, 4]}))
+            headers = {"X-Mlsteward-Dataset-Meta": json.dumps({"source": good})}
+            made = await http.post(
+                f"/api/v1/datasets/{name}/versions", content=body, headers=headers
+            )
+            assert made.status_code == 201, made.text
+            body_json = {"ref": name, "overrides": None}
+            return await http.post("/api/v1/dataset-versions/rebuild", json=body_json)
+
+    try:
+        _refused(asyncio.run(call(1)), 413, "more than 1 rows")
+        answer = asyncio.run(call(2))
+        assert answer.status_code == 200, answer.text
+    finally:
+        app.state.ctx.store.close()
+
+
+def test_a_nul_byte_in_a_path_is_a_400_not_a_500(
+    plain_server: tuple[str, Path], open_server: str
+) -> None:
+    plain, _ = plain_server
+    for server in (plain, open_server):
+        for kind in ("csv", "parquet"):
+            name = _upload(server, {"kind": kind, "uri": "/tmp/x\u0000.csv"})
+            _refused(_rebuild(server, name), 400, "NUL")
+        name = _upload(server, {"kind": "csv", "uri": "/nowhere.csv"})
+        _refused(_rebuild(server, name, {"uri": "/tmp/\u0000"}), 400, "NUL")
+        target = _profiled(server)
+        body = _monitor_body("nul", "/tmp/x\u0000.csv", [])
+        answer = httpx.post(f"{server}/api/v1/monitoring/monitors", json=body, timeout=60)
+        _refused(answer, 400, "NUL")
+        body = _monitor_body("nul", f"{target}\u0000", [])
+        answer = httpx.post(f"{server}/api/v1/monitoring/monitors", json=body, timeout=60)
+        _refused(answer, 400, "NUL")
+
+
+def test_a_url_without_a_host_is_a_400_not_a_403(plain_server: tuple[str, Path]) -> None:
+    url, _ = plain_server
+    target = _profiled(url)
+    for hook in ("http://", "https:///path", "http://:80/x"):
+        body = _monitor_body("hostless", target, [hook])
+        answer = httpx.post(f"{url}/api/v1/monitoring/monitors", json=body, timeout=60)
+        _refused(answer, 400, "not a valid http(s) URL")
+
+
+def test_nothing_is_allowed_unless_a_context_says_so(ctx: ServiceContext, tmp_path: Path) -> None:
+    """No allow-all default deep in the call chain: a context names its rules, and the
+    rules' default (``OutboundAccess()``) is nothing at all."""
+    from mlsteward.services.data.sources import reread_source
+    from mlsteward.services.monitoring.alerts import deliver
+    from mlsteward.services.outbound_access import require_monitor_file, require_webhook
+
+    with pytest.raises(TypeError, match="outbound"):
+        ServiceContext("alice", ctx.store, ctx.blobs)  # type: ignore[call-arg]
+    source = {"kind": "csv", "uri": str(tmp_path / "x.csv")}
+    with pytest.raises(TypeError):
+        reread_source(source, None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        deliver(["http://127.0.0.1/"], {"event": "x"})  # type: ignore[call-arg]
+    nothing = OutboundAccess()
+    assert nothing.restricted and not OutboundAccess.unrestricted().restricted
+    with pytest.raises(PermissionDeniedError, match="--source-root"):
+        reread_source(source, None, access=nothing, max_rows=None)
+    with pytest.raises(PermissionDeniedError, match="--monitor-data-root"):
+        require_monitor_file(nothing, str(tmp_path / "x.csv"))
+    with pytest.raises(PermissionDeniedError, match="--webhook-host"):
+        require_webhook(nothing, "http://127.0.0.1/hook")
+    # The server builds its request and scheduler contexts with one method, monitor folders
+    # included in the same rules.
+    from mlsteward.interfaces.rest.settings import ServerSettings
+
+    settings = ServerSettings("s", "a", monitor_data_roots=(str(tmp_path),))
+    built = settings.service_context(ctx.store, ctx.blobs, actor="scheduler")
+    assert built.outbound == settings.outbound_access()
+    assert built.outbound.monitor_data_roots == (str(tmp_path),) and not built.allow_model_code
+
+
+def test_locally_nul_bytes_and_hostless_urls_are_a_400(ctx: ServiceContext, tmp_path: Path) -> None:
+    save_profile(
+        ctx, profile_from(pa.table({"x": [float(i) for i in range(50)]}).to_pandas()), "ref"
+    )
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        create_monitor(ctx, "nul", str(tmp_path / "x\x00.csv"), "ref")
+    with pytest.raises(InvalidArgumentError, match="not a valid http"):
+        create_monitor(ctx, "hook", "dataset:anything", "ref", webhooks=["http://"])
+    staged = tmp_path / "staged.parquet"
+    pq.write_table(pa.table({"a": [1]}), staged)
+    source = {"kind": "csv", "uri": "/tmp/x\x00.csv"}
+    versions.register_upload(ctx, "nul", staged, source=source)
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        rebuild.rebuild(ctx, "nul")

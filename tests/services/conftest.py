@@ -9,6 +9,7 @@ import pytest
 
 from mlsteward.domain.entities import Run
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import experiments, runs
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
@@ -19,7 +20,10 @@ def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
     store = open_store(str(tmp_path / "store"))
     try:
         yield ServiceContext(
-            actor="tester", store=store, blobs=open_blob_store(str(tmp_path / "blobs"))
+            actor="tester",
+            store=store,
+            blobs=open_blob_store(str(tmp_path / "blobs")),
+            outbound=OutboundAccess.unrestricted(),
         )
     finally:
         store.close()

@@ -28,6 +28,7 @@ from mlsteward.services.monitoring.profiles import (
     profile_from,
     save_profile,
 )
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import artifacts, experiments, runs
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import BlobStore, open_blob_store
@@ -49,7 +50,7 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def _context(store_uri: str, blobs: BlobStore) -> Iterator[ServiceContext]:
     store = open_store(store_uri)
     try:
-        yield ServiceContext(actor="tester", store=store, blobs=blobs)
+        yield ServiceContext(actor="tester", store=store, blobs=blobs, outbound=OutboundAccess())
     finally:
         store.close()
 

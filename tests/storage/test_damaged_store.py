@@ -2,7 +2,9 @@
 
 Each test damages a real store the way disks and careless copies do: garbage over the
 header, a file cut short, pages overwritten in the middle, and damage done while a process
-has the store open.
+has the store open. Opening checks only the header and the schema (cheap at any size), so
+damage deeper in the file is reported by the first read that meets it, confirmed by the full
+check, and by ``mlsteward db check``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, event, exc, text
 
 from mlsteward import Client, Param
+from mlsteward.domain.entities import LifecycleStage
 from mlsteward.domain.errors import CorruptStoreError, InsufficientStorageError
 from mlsteward.interfaces.sdk.tracking_uri import close_backends
 from mlsteward.storage import open_store
+from mlsteward.storage.base import Store
+from mlsteward.storage.sql import failures
 from mlsteward.storage.sql.failures import translate_database_error
+from mlsteward.testing.server_process import ServerProcess
 
 PAGE = 4096
 
@@ -55,11 +62,22 @@ def _middle_pages(database: Path) -> None:
         handle.write(os.urandom(4 * PAGE))
 
 
+def _all_but_the_header_page(database: Path) -> None:
+    size = database.stat().st_size
+    with open(database, "r+b") as handle:
+        handle.seek(PAGE)
+        handle.write(os.urandom(size - PAGE))
+
+
 DAMAGE: dict[str, Callable[[Path], None]] = {
     "garbage-header": _garbage_header,
     "cut-short": _cut_short,
     "middle-pages": _middle_pages,
 }
+#: Damage the cheap check at open catches; the rest is found by the read that meets it.
+FOUND_AT_OPEN = ("garbage-header", "cut-short")
+#: What the full check, run once damage is reported, adds to the message.
+CONFIRMED = "the full integrity check"
 
 
 def _assert_clear(message: str, database: Path) -> None:
@@ -77,8 +95,46 @@ def test_the_sdk_refuses_a_damaged_file_with_a_clear_error(tmp_path: Path, damag
         Client(str(database)).search_runs([])
     _assert_clear(refused.value.message, database)
     assert refused.value.code == "STORE_CORRUPTED"
-    with pytest.raises(CorruptStoreError):
-        open_store(f"sqlite:///{database}", upgrade=False)
+    assert CONFIRMED in refused.value.message
+    if damage in FOUND_AT_OPEN:
+        with pytest.raises(CorruptStoreError):
+            open_store(f"sqlite:///{database}", upgrade=False)
+
+
+def _search_all(store: Store, experiment: str) -> int:
+    runs, _ = store.search_runs([experiment], None, [], [LifecycleStage.ACTIVE], 500, 0)
+    return len(runs)
+
+
+def test_opening_does_not_read_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deep damage passes the open (which reads the header and the schema, not every page);
+    the first read that meets it is refused, and the full check runs once per store, however
+    many requests meet the damage."""
+    database, experiment = _build_store(tmp_path / "store")
+    full_checks: list[str] = []
+    real_check = failures.integrity_findings
+
+    def counted(path: str, progress: Callable[[], None] | None = None) -> list[str]:
+        full_checks.append(path)
+        return real_check(path, progress)
+
+    monkeypatch.setattr(failures, "integrity_findings", counted)
+    open_store(str(database), upgrade=False).close()
+    assert full_checks == []  # a healthy store is never read whole on open
+    _middle_pages(database)
+    store = open_store(str(database), upgrade=False)  # deep damage: the open is still cheap
+    try:
+        assert full_checks == []
+        for _ in range(3):
+            with pytest.raises(CorruptStoreError) as refused:
+                _search_all(store, experiment)
+            _assert_clear(refused.value.message, database)
+            assert CONFIRMED in refused.value.message
+    finally:
+        store.close()
+    assert full_checks == [str(database)]
 
 
 def test_damage_after_opening_is_reported_on_the_next_read(tmp_path: Path) -> None:
@@ -90,10 +146,7 @@ def test_damage_after_opening_is_reported_on_the_next_read(tmp_path: Path) -> No
     database, experiment = _build_store(tmp_path / "store", runs=120)
     client = Client(str(database))
     assert len(client.search_runs([experiment], max_results=500)) == 120  # open and healthy
-    size = database.stat().st_size
-    with open(database, "r+b") as handle:  # everything but the header page
-        handle.seek(PAGE)
-        handle.write(os.urandom(size - PAGE))
+    _all_but_the_header_page(database)
     with pytest.raises(CorruptStoreError) as refused:
         client.search_runs([experiment], max_results=500)
     _assert_clear(refused.value.message, database)
@@ -112,7 +165,7 @@ def _mlsteward(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_runs_list_prints_one_line_and_fails(tmp_path: Path) -> None:
-    database, _ = _build_store(tmp_path / "store", runs=2)
+    database, _ = _build_store(tmp_path / "store")  # its middle pages hold the runs' params
     _middle_pages(database)
     finished = _mlsteward("runs", "list", "--tracking-uri", str(database))
     assert finished.returncode == 1
@@ -168,3 +221,70 @@ def test_a_full_database_disk_is_insufficient_storage(tmp_path: Path) -> None:
     assert isinstance(error, InsufficientStorageError)
     assert str(database) in error.message and "nothing was half-written" in error.message
     assert error.http_status == 507
+
+
+# -- mlsteward db check -----------------------------------------------------------------------
+
+
+def test_db_check_reads_the_whole_file(tmp_path: Path) -> None:
+    """The full check on request: exit 0 for a sound file, 1 with what it found for damage
+    that opening a store does not see."""
+    database, _ = _build_store(tmp_path / "store")
+    sound = _mlsteward("db", "check", "--store-uri", str(database))
+    assert sound.returncode == 0, sound.stderr
+    assert "no damage found" in sound.stdout and str(database) in sound.stdout
+
+    _middle_pages(database)
+    damaged = _mlsteward("db", "check", "--store-uri", str(tmp_path / "store"))  # the folder
+    assert damaged.returncode == 1
+    assert "Traceback" not in damaged.stderr
+    lines = damaged.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: The database file")
+    _assert_clear(lines[0], database)
+
+
+@pytest.mark.parametrize("damage", FOUND_AT_OPEN)
+def test_db_check_reports_a_file_it_cannot_read(tmp_path: Path, damage: str) -> None:
+    database, _ = _build_store(tmp_path / "store", runs=2)
+    DAMAGE[damage](database)
+    damaged = _mlsteward("db", "check", "-s", str(database))
+    assert damaged.returncode == 1
+    assert "Traceback" not in damaged.stderr
+    _assert_clear(damaged.stderr, database)
+
+
+def test_db_check_refuses_what_it_cannot_check(tmp_path: Path) -> None:
+    missing = _mlsteward("db", "check", "-s", str(tmp_path / "nothing-here.db"))
+    assert missing.returncode == 1 and "There is no database file" in missing.stderr
+    assert not (tmp_path / "nothing-here.db").exists()  # not created by looking
+    postgres = _mlsteward("db", "check", "-s", "postgresql://user:secret@db.invalid/x")
+    assert postgres.returncode == 1 and "pg_amcheck" in postgres.stderr
+    assert "secret" not in postgres.stderr and "Traceback" not in postgres.stderr
+
+
+# -- over HTTP: the client learns what happened, the operator's log says where ---------------
+
+
+@pytest.mark.server
+def test_a_server_tells_clients_to_ask_the_operator(tmp_path: Path) -> None:
+    """Damage met while serving: the client gets STORE_CORRUPTED without the server's file
+    path; the server's log names the file and how to recover it."""
+    database, experiment = _build_store(tmp_path / "store", runs=120)
+    with ServerProcess(database, tmp_path / "artifacts") as server:
+        client = Client(server.url)
+        assert len(client.search_runs([experiment], max_results=500)) == 120
+        _all_but_the_header_page(database)
+        with pytest.raises(CorruptStoreError) as refused:
+            client.search_runs([experiment], max_results=500)
+        response = httpx.post(
+            f"{server.url}/api/v1/runs/search",
+            json={"experiment_ids": [experiment], "max_results": 500},
+        )
+        log = server.log_path.read_text()
+    message = refused.value.message
+    assert str(database) not in message and str(tmp_path) not in message
+    assert "damaged" in message and "operator" in message
+    assert response.status_code == 500
+    body = response.json()["error"]
+    assert body["code"] == "STORE_CORRUPTED" and str(tmp_path) not in body["message"]
+    _assert_clear(log, database)  # the operator sees everything

@@ -16,8 +16,7 @@ import errno
 import hashlib
 import os
 import shutil
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +27,6 @@ from fastapi import FastAPI
 from mlsteward import Client, Param
 from mlsteward.domain.errors import InsufficientStorageError
 from mlsteward.interfaces.rest.app import create_app
-from mlsteward.interfaces.sdk.tracking_uri import close_backends
 from mlsteward.storage.artifacts import blob_store
 from mlsteward.testing.server_process import running_server
 
@@ -173,27 +171,9 @@ def test_the_server_answers_507_when_the_artifact_disk_is_full(
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
+def small_disk(mount_tmpfs: Callable[[str], Path]) -> Path:
     """A 1 MiB tmpfs mounted for this test (skipped where mounting is not allowed)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    try:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        pytest.skip(f"cannot mount a tmpfs here: {error}")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
-        yield mount_point
-    finally:
-        close_backends()
-        subprocess.run(["umount", "-l", str(mount_point)], check=False, timeout=60)
+    return mount_tmpfs("1m")
 
 
 def test_a_real_full_disk_through_the_sdk(

@@ -10,8 +10,11 @@ from mlsteward.domain.errors import InvalidArgumentError
 
 #: Dataset names and aliases: letters, digits, ``._-``; not starting with a digit for aliases
 #: (``name@3`` is a version, ``name@prod`` an alias).
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]{0,99}$")
+#: Matched whole (``fullmatch``: ``$`` alone lets a trailing newline through); public so the
+#: OpenAPI document states these very expressions.
+MAX_NAME_LENGTH, MAX_ALIAS_LENGTH = 200, 100
+NAME_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}$")
+ALIAS_PATTERN = re.compile(rf"^[A-Za-z_][A-Za-z0-9._-]{{0,{MAX_ALIAS_LENGTH - 1}}}$")
 
 #: How a version came to be.
 KINDS = ("ingest", "transform", "split", "labels")
@@ -89,7 +92,7 @@ class Label:
 
 
 def validate_dataset_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidArgumentError(
             f"Invalid dataset name {name!r}: use 1-200 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -98,7 +101,7 @@ def validate_dataset_name(name: object) -> str:
 
 
 def validate_alias(alias: object) -> str:
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not ALIAS_PATTERN.fullmatch(alias):
         raise InvalidArgumentError(
             f"Invalid alias {alias!r}: start with a letter or '_', then letters, digits, "
             "'.', '_' or '-' (digits alone would read as a version number)"

@@ -12,6 +12,9 @@ class MlstewardError(Exception):
 
     code = "INTERNAL_ERROR"
     http_status = 500
+    #: What an HTTP client is told instead of ``message`` when the message names what only
+    #: the server's operator should see (its files, its artifact root); ``None``: the message.
+    public_message: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -83,6 +86,10 @@ class InsufficientStorageError(MlstewardError):
 
     code = "INSUFFICIENT_STORAGE"
     http_status = 507
+    public_message = (
+        "The server is out of storage space: nothing was stored or changed. Tell the "
+        "server's operator (the server log says which disk is full), then retry."
+    )
 
 
 class CorruptStoreError(MlstewardError):
@@ -90,6 +97,10 @@ class CorruptStoreError(MlstewardError):
 
     code = "STORE_CORRUPTED"
     http_status = 500
+    public_message = (
+        "The server's database is damaged, so the server stopped using it. Tell the "
+        "server's operator (the server log names the damaged file and how to recover it)."
+    )
 
 
 class UnavailableError(MlstewardError):

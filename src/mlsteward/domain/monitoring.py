@@ -12,7 +12,9 @@ from typing import Any
 
 from mlsteward.domain.errors import InvalidArgumentError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+#: Names of monitors, profiles and logged reports.
+MAX_NAME_LENGTH = 200
+NAME_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}$")
 
 #: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
 #: ``column_missing`` is a reference column absent from the current data (a schema change);
@@ -30,7 +32,7 @@ ALL_COLUMNS = "*"
 
 def validate_monitoring_name(kind: str, name: str) -> str:
     """Names of monitors and profiles: letters, digits and ``._-``, up to 200 characters."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidArgumentError(
             f"{kind} name {name!r} must be 1-200 letters, digits, '.', '_' or '-' "
             "and start with a letter or digit"

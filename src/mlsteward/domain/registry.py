@@ -56,9 +56,9 @@ class AliasAction(enum.StrEnum):
     UNPROTECT = "unprotect"
 
 
-_THRESHOLD_RE = re.compile(
-    r"^\s*(?P<metric>[\w.\-/:]+)\s*(?P<op>>=|<=|==|=|>|<)\s*(?P<value>\S+)\s*$"
-)
+#: ``metric op value``, matched whole; public, and without named groups (Python-only syntax),
+#: so the OpenAPI document states this very expression.
+THRESHOLD_PATTERN = re.compile(r"^\s*([\w.\-/:]+)\s*(>=|<=|==|=|>|<)\s*(\S+)\s*$")
 THRESHOLD_OPS = (">=", ">", "<=", "<", "==")
 
 
@@ -82,20 +82,20 @@ class AcceptanceThreshold:
 
     @classmethod
     def parse(cls, text: str) -> AcceptanceThreshold:
-        match = _THRESHOLD_RE.match(text)
+        match = THRESHOLD_PATTERN.fullmatch(text)
         if match is None:
             raise InvalidArgumentError(
                 f"Invalid threshold {text!r}: write it as 'metric op value', e.g. "
                 "'roc_auc >= 0.85' (operators: >=, >, <=, <, ==)"
             )
-        op = "==" if match["op"] == "=" else match["op"]
+        metric, op, number = match.groups()
         try:
-            value = float(match["value"])
+            value = float(number)
         except ValueError:
             raise InvalidArgumentError(
-                f"Invalid threshold {text!r}: {match['value']!r} is not a number"
+                f"Invalid threshold {text!r}: {number!r} is not a number"
             ) from None
-        return cls(match["metric"], op, value)
+        return cls(metric, "==" if op == "=" else op, value)
 
     def is_met_by(self, observed: float) -> bool:
         """NaN never meets a threshold."""
@@ -245,7 +245,12 @@ class StageTransition:
 
 @dataclass(frozen=True)
 class Approval:
-    """A reviewer's decision on a version. Decisions are appended, never edited."""
+    """A reviewer's decision on a version. Decisions are appended, never edited.
+
+    ``evaluation_digest`` is the digest of the version's attached evaluation when the
+    decision was recorded (see ``registry_evaluation``): an approval counts only while the
+    evaluation is still that one.
+    """
 
     approval_id: int
     name: str
@@ -254,6 +259,7 @@ class Approval:
     decision: ApprovalDecision
     comment: str
     timestamp: int
+    evaluation_digest: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,6 +270,7 @@ class Approval:
             "decision": self.decision.value,
             "comment": self.comment,
             "timestamp": self.timestamp,
+            "evaluation_digest": self.evaluation_digest,
         }
 
 
@@ -297,9 +304,12 @@ class AliasGuard:
 
     ``latest_decision_id`` is the newest approval/rejection id of the target version (None
     when it had none), so a rejection recorded between the gate check and the write wins.
-    ``protected`` (when not None) is whether the alias was protected, and ``thresholds``
-    (when not None) the model's thresholds the gates judged by: a protection added, or
-    thresholds changed, while the move was checked refuse it too.
+    ``protected`` (when not None) is whether the alias was protected, ``thresholds``
+    (when not None) the model's thresholds the gates judged by, and ``evaluation_digest``
+    (when not None) the digest of the target version's attached evaluation they judged: a
+    protection added, thresholds changed or an evaluation swapped while the move was checked
+    refuse it too. Stage transitions check the version's part (decision, thresholds,
+    evaluation); ``current_version`` and ``protected`` are the alias's.
     """
 
     current_version: int | None
@@ -307,6 +317,7 @@ class AliasGuard:
     check_decision: bool = False
     protected: bool | None = None
     thresholds: tuple[AcceptanceThreshold, ...] | None = None
+    evaluation_digest: str | None = None
 
 
 T = TypeVar("T")

@@ -8,6 +8,16 @@ references and that are older than a grace period, so an upload still in progres
 its blobs. Content is shared: a blob is removed only when no record of any kind (run
 artifacts, dataset files, profiles, reports, model environments) references it.
 
+Each orphan is moved aside before it is removed, and its references are checked once more
+after the move: a record written meanwhile gets the blob put back (as does an upload's claim,
+see :mod:`mlsteward.storage.artifacts.blob_store`).
+
+An artifact root may serve several stores; blobs only another store references would look
+like orphans here. The root records every store that uploads to it
+(:mod:`mlsteward.storage.artifacts.root_writers`), and the collector refuses a root that lists
+a store it was not given (:class:`SharedArtifactRootError`): it collects a shared root only
+with every one of its stores, and forgets stores only when told (``claim_root``).
+
 The collector runs against a store and its artifact root directly (CLI ``mlsteward gc``);
 a server does not offer it over HTTP, since it is an operator's task on the machine.
 """
@@ -17,14 +27,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import ConflictError, InvalidArgumentError, MlstewardError
 from mlsteward.services.context import ServiceContext
-from mlsteward.storage.artifacts.blob_store import BlobInfo, StoredBlob, open_blob_store
+from mlsteward.services.outbound_access import OutboundAccess
+from mlsteward.storage.artifacts.blob_store import (
+    BlobInfo,
+    BlobStore,
+    MovedBlob,
+    StoredBlob,
+    open_blob_store,
+)
+from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.resolver import open_store
+from mlsteward.storage.store_key import store_key
 
 #: An orphan younger than this is kept: it may belong to an upload that has not recorded yet.
 DEFAULT_GRACE_S = 3600.0
@@ -35,6 +54,10 @@ _RECHECK_BATCH = 1000
 Progress = Callable[[str, int, int | None], None]
 
 _log = logging.getLogger(__name__)
+
+
+class SharedArtifactRootError(ConflictError):
+    """The artifact root records stores the collector was not given (or records none)."""
 
 
 @dataclass
@@ -51,6 +74,10 @@ class GcReport:
     temp_files: list[tuple[str, int]] = field(default_factory=list)
     #: Blobs a killed earlier collection had moved aside, put back before this one started.
     restored: int = 0
+    #: The stores whose records were read (their names as the artifact root records them).
+    stores: list[str] = field(default_factory=list)
+    #: Stores the root no longer lists (``claim_root``; in a dry run, those it would forget).
+    forgotten: list[str] = field(default_factory=list)
 
     @property
     def bytes_freed(self) -> int:
@@ -61,10 +88,66 @@ class GcReport:
         return self.scanned - len(self.removed)
 
 
-def _reference_store(ctx: ServiceContext) -> BlobReferenceStore:
-    if not isinstance(ctx.store, BlobReferenceStore):
-        raise InvalidArgumentError("This store cannot list the blobs its records reference")
-    return ctx.store
+class _AllReferences(BlobReferenceStore):
+    """The references of several stores sharing one artifact root, as one."""
+
+    def __init__(self, stores: Sequence[Store]) -> None:
+        self._stores: list[BlobReferenceStore] = []
+        for store in stores:
+            if not isinstance(store, BlobReferenceStore):
+                raise InvalidArgumentError("This store cannot list the blobs its records reference")
+            self._stores.append(store)
+
+    def iter_referenced_digests(self) -> Iterator[str]:
+        for store in self._stores:
+            yield from store.iter_referenced_digests()
+
+    def referenced_among(self, digests: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for store in self._stores:
+            found |= store.referenced_among(set(digests) - found)
+        return found
+
+
+def _check_root_writers(
+    blobs: BlobStore, stores: list[str], *, claim_root: bool, dry_run: bool
+) -> list[str]:
+    """Refuse a root that records a store not among ``stores``; with ``claim_root`` record
+    ``stores`` as its only writers instead. Returns the stores forgotten."""
+    listed = blobs.writers.listed()
+    others = sorted(listed - set(stores))
+    if claim_root:
+        if dry_run:
+            return others
+        for name in stores:
+            blobs.writers.record(name)
+        return sorted(blobs.writers.forget(set(stores)))
+    if others:
+        raise SharedArtifactRootError(
+            f"The artifact root {blobs.root} is shared: besides {_names(stores)}, it records "
+            f"uploads from {_names(others)}. Blobs only those stores reference would look "
+            "unreferenced here, so nothing was removed. Collect it with every store that "
+            "uses it (--also-store URI for each), or, if those stores no longer exist, "
+            "forget them with --claim-root (their blobs are then collected)."
+        )
+    if not listed and _holds_blobs(blobs):
+        raise SharedArtifactRootError(
+            f"The artifact root {blobs.root} holds blobs but records no store that writes "
+            "to it (an mlsteward from before roots recorded their stores wrote them), so "
+            "another store may use it too; nothing was removed. If only "
+            f"{_names(stores)} use it, say so with --claim-root; otherwise name the others "
+            "with --also-store URI as well."
+        )
+    return []
+
+
+def _holds_blobs(blobs: BlobStore) -> bool:
+    with contextlib.closing(blobs.iter_blobs()) as listing:
+        return next(listing, None) is not None
+
+
+def _names(stores: Sequence[str]) -> str:
+    return ", ".join(stores) if stores else "(none)"
 
 
 def collect_unreferenced_blobs(
@@ -73,18 +156,24 @@ def collect_unreferenced_blobs(
     grace_s: float = DEFAULT_GRACE_S,
     dry_run: bool = False,
     progress: Progress | None = None,
+    also: Sequence[Store] = (),
+    claim_root: bool = False,
 ) -> GcReport:
     """Remove blobs no record references that are older than ``grace_s`` seconds.
 
-    Blobs are listed first and references read afterwards, so a blob recorded meanwhile is
-    seen as referenced; each orphan's references are checked once more just before it is
-    removed, and a local blob that an upload re-dated in between is put back. Upload temp
-    files older than the grace period (left by killed processes) go too.
+    ``also`` names the other stores sharing the artifact root: a blob any of them references
+    stays. The root must record no store beyond these (``SharedArtifactRootError``) unless
+    ``claim_root`` makes them its only writers. Blobs are listed first and references read
+    afterwards, so a blob recorded meanwhile is seen as referenced; each orphan is moved aside
+    and its references checked once more before it is removed. Upload temp files older than
+    the grace period (left by killed processes) go too.
     """
     if not isinstance(grace_s, int | float) or grace_s < 0 or grace_s != grace_s:
         raise InvalidArgumentError(f"The grace period must be 0 seconds or more, got {grace_s!r}")
-    references = _reference_store(ctx)
-    report = GcReport(dry_run=dry_run, grace_s=float(grace_s))
+    references = _AllReferences([ctx.store, *also])
+    names = sorted({store_key(store.uri) for store in (ctx.store, *also)})
+    report = GcReport(dry_run=dry_run, grace_s=float(grace_s), stores=names)
+    report.forgotten = _check_root_writers(ctx.blobs, names, claim_root=claim_root, dry_run=dry_run)
     if not dry_run:
         report.restored = ctx.blobs.restore_moved_aside()
     cutoff = ctx.clock() / 1000 - grace_s
@@ -103,11 +192,8 @@ def collect_unreferenced_blobs(
     done = 0
     for start in range(0, len(orphans), _RECHECK_BATCH):
         batch = orphans[start : start + _RECHECK_BATCH]
-        recorded = references.referenced_among([blob.digest for blob in batch])
-        for blob in batch:
-            if blob.digest in recorded:
-                report.reclaimed += 1
-            elif dry_run or ctx.blobs.remove_if_stale(blob.digest, cutoff):
+        for blob, removed in _remove_batch(ctx.blobs, references, batch, cutoff, dry_run):
+            if removed:
                 report.removed.append(blob)
             else:
                 report.reclaimed += 1
@@ -122,6 +208,39 @@ def collect_unreferenced_blobs(
     return report
 
 
+def _remove_batch(
+    blobs: BlobStore,
+    references: BlobReferenceStore,
+    batch: list[BlobInfo],
+    cutoff: float,
+    dry_run: bool,
+) -> list[tuple[BlobInfo, bool]]:
+    """Check references, move the orphans aside, check again, then remove or put back.
+
+    The second check sees a record written after the first (by an upload that found the
+    blob before it was moved); a claim not recorded yet is seen by the blob store itself
+    (the blob's date locally, the claim marker on object stores).
+    """
+    recorded = references.referenced_among([blob.digest for blob in batch])
+    outcome: dict[str, bool] = {}
+    moved: list[tuple[BlobInfo, MovedBlob]] = []
+    for blob in batch:
+        outcome[blob.digest] = dry_run and blob.digest not in recorded
+        if blob.digest in recorded or dry_run:
+            continue
+        aside = blobs.move_aside_if_stale(blob.digest, cutoff)
+        if aside is not None:
+            moved.append((blob, aside))
+    if moved:
+        recorded = references.referenced_among([blob.digest for blob, _ in moved])
+        for blob, aside in moved:
+            if blob.digest in recorded:
+                blobs.put_back(aside)
+            else:
+                outcome[blob.digest] = blobs.finish_removal(aside, cutoff)
+    return [(blob, outcome[blob.digest]) for blob in batch]
+
+
 def collect_garbage(
     store_uri: str,
     artifacts_uri: str,
@@ -129,14 +248,28 @@ def collect_garbage(
     grace_s: float = DEFAULT_GRACE_S,
     dry_run: bool = False,
     progress: Progress | None = None,
+    also_store_uris: Sequence[str] = (),
+    claim_root: bool = False,
 ) -> GcReport:
-    """Open the store (which must be at the current schema) and collect its orphan blobs."""
-    store = open_store(store_uri, upgrade=False)
+    """Open the stores (each at the current schema) and collect the orphan blobs of the
+    artifact root they share."""
+    stores: list[Store] = []
     try:
-        ctx = ServiceContext(actor="gc", store=store, blobs=open_blob_store(artifacts_uri))
-        return collect_unreferenced_blobs(ctx, grace_s=grace_s, dry_run=dry_run, progress=progress)
+        for uri in (store_uri, *also_store_uris):
+            stores.append(open_store(uri, upgrade=False))
+        blobs = open_blob_store(artifacts_uri)
+        ctx = ServiceContext(actor="gc", store=stores[0], blobs=blobs, outbound=OutboundAccess())
+        return collect_unreferenced_blobs(
+            ctx,
+            grace_s=grace_s,
+            dry_run=dry_run,
+            progress=progress,
+            also=stores[1:],
+            claim_root=claim_root,
+        )
     finally:
-        store.close()
+        for store in stores:
+            store.close()
 
 
 def discard_unrecorded(ctx: ServiceContext, stored: Sequence[StoredBlob]) -> None:

@@ -12,6 +12,7 @@ from mlsteward.services.limits import Limits
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import BlobStore
 from mlsteward.storage.base import Store
+from mlsteward.storage.store_key import store_key
 
 
 def now_ms() -> int:
@@ -40,17 +41,20 @@ class ServiceContext:
     blobs: BlobStore
     clock: Callable[[], int] = now_ms
     limits: Limits = field(default_factory=Limits)
-    #: Folders whose files services may read on a caller's behalf (monitor targets). None
-    #: means anywhere: the local SDK reads the user's own files. A server passes the roots
-    #: its operator allowed (none by default), so a client cannot make it read its host.
-    file_roots: tuple[str, ...] | None = None
-    #: Sources (files, databases, web APIs) and webhook hosts services may open on a
-    #: caller's behalf; anything by default (local use), a server's operator allow-lists.
-    outbound: OutboundAccess = field(default_factory=OutboundAccess)
+    #: What services may open on a caller's behalf: monitor and source files, databases, web
+    #: APIs, webhooks. No default, so no context allows everything by accident: the local SDK
+    #: passes ``OutboundAccess.unrestricted()`` (the user's own machine), a server the
+    #: allow-lists its operator gave (nothing unless told), anything else ``OutboundAccess()``.
+    outbound: OutboundAccess = field(kw_only=True)
     #: Whether services may load users' models in this process (ONNX export). Loading a
     #: pickle runs its code: yes for the local SDK (the user's own models); a server only
     #: when its operator started it with ``--allow-model-code``.
     allow_model_code: bool = True
+
+    def __post_init__(self) -> None:
+        # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a
+        # root another store shares (mlsteward.storage.artifacts.root_writers).
+        self.blobs.bind_writer(store_key(self.store.uri))
 
     def as_actor(self, actor: str) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

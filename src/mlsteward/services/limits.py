@@ -18,6 +18,9 @@ class Limits:
     max_tags_per_batch: int = 1000
     max_search_results: int = 50_000
     max_artifact_path_length: int = 1024
+    #: Rows a server re-reads from one source in a rebuild (about 1-2 GB of memory for a
+    #: table of ordinary width); more is a 413, and the user rebuilds locally.
+    max_rebuild_rows: int = 10_000_000
     #: Bounds on search filters (runs and registry): length, nesting, comparisons, IN values.
     filters: FilterLimits = field(default_factory=FilterLimits)
 

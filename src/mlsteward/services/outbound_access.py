@@ -1,77 +1,114 @@
-"""What a service may open on a caller's behalf: source files, databases, web APIs, webhooks.
+"""What a service may open on a caller's behalf: files, databases, web APIs, webhooks.
 
-Locally the SDK acts for its own user on that user's machine, so every rule is ``None``
-(anything). A server acts for any client, on its own host and network: it opens only what its
-operator allowed with ``mlsteward server --source-root / --source-sql-url / --source-http-host
-/ --webhook-host``, and an empty rule allows nothing. Without these rules a client could make
-the server read its files, query its databases with its credentials or call internal URLs.
+Locally the SDK acts for its own user on that user's machine: :meth:`OutboundAccess.unrestricted`
+allows anything. A server acts for any client, on its own host and network: it opens only
+what its operator allowed with ``mlsteward server --source-root / --source-sql-url /
+--source-http-host / --webhook-host / --monitor-data-root``, and an empty rule allows
+nothing (``OutboundAccess()`` allows nothing at all). Without these rules a client could
+make the server read its files, query its databases with its credentials or call internal
+URLs. Entries are checked and parsed when the object is made, so a malformed one stops a
+server at start-up, and refusals name the option to ask the operator for, never what it
+allows.
 
 Matching:
 
 * a file is allowed under a root folder, symlinks resolved (so none leads out);
-* a database URL is allowed when its backend, host, port, database (and the user name, if the
-  allowed URL names one) and query options equal an allowed URL's. Passwords are never
-  compared nor shown;
-* a web URL (``http``/``https``) is allowed when its host is listed: ``HOST`` allows any port,
-  ``HOST:PORT`` only that one. Redirects are never followed, and every request of a paged API
-  (next links included) is checked, not only the first.
+* a database URL is allowed when its backend, user name, host, port, database and query
+  options equal an allowed URL's (a SQLite file: the same file). Each allowed server database
+  names its user, so the operator, not the client, picks the role. Passwords are never
+  compared nor shown. Only backends where a source query is sure to only read are accepted
+  (see :mod:`mlsteward.engines.data.sources.sql_read_only`);
+* a web URL: see :mod:`mlsteward.services.web_hosts` (``HOST`` is the default port).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
 from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
+from mlsteward.domain.redaction import redact_url
+from mlsteward.engines.data.sources.sql_read_only import READ_ONLY_BACKENDS
+from mlsteward.services.web_hosts import WebHosts
 
 #: The server option behind each rule, named in refusals so a client knows whom to ask.
 SOURCE_ROOT_OPTION = "--source-root"
 SOURCE_SQL_OPTION = "--source-sql-url"
 SOURCE_HTTP_OPTION = "--source-http-host"
 WEBHOOK_OPTION = "--webhook-host"
+MONITOR_ROOT_OPTION = "--monitor-data-root"
 
 _FILE_KINDS = ("csv", "parquet", "jsonl")
-_DEFAULT_SQL_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "mssql": 1433}
-_WEB_PORTS = {"http": 80, "https": 443}
+_DEFAULT_SQL_PORTS = {"postgresql": 5432}
+
+Roots = tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
 class OutboundAccess:
-    """The operator's allow-lists; ``None`` allows anything (local use), ``()`` nothing."""
+    """The operator's allow-lists; ``None`` allows anything (local use), ``()`` nothing.
 
-    source_roots: tuple[str, ...] | None = None
-    source_sql_urls: tuple[str, ...] | None = None
-    source_http_hosts: tuple[str, ...] | None = None
-    webhook_hosts: tuple[str, ...] | None = None
+    Every rule defaults to nothing: a context must ask for :meth:`unrestricted` explicitly.
+    """
+
+    source_roots: Roots = ()
+    source_sql_urls: tuple[str, ...] | None = ()
+    source_http_hosts: tuple[str, ...] | None = ()
+    webhook_hosts: tuple[str, ...] | None = ()
+    monitor_data_roots: Roots = ()
+    #: The parsed forms, made once here (never per request).
+    source_http: WebHosts = field(init=False, repr=False, compare=False)
+    webhooks: WebHosts = field(init=False, repr=False, compare=False)
+    source_sql: tuple[sa.URL, ...] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Normalize lists to tuples and refuse malformed entries (400) before any request."""
+        for name in (
+            "source_roots",
+            "source_sql_urls",
+            "source_http_hosts",
+            "webhook_hosts",
+            "monitor_data_roots",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, tuple(value))
+        for option, roots in (
+            (SOURCE_ROOT_OPTION, self.source_roots),
+            (MONITOR_ROOT_OPTION, self.monitor_data_roots),
+        ):
+            for root in roots or ():
+                if not isinstance(root, str) or not root or "\x00" in root:
+                    raise InvalidArgumentError(f"{option} {root!r} is not a folder path")
+        object.__setattr__(
+            self, "source_http", WebHosts.parse(SOURCE_HTTP_OPTION, self.source_http_hosts)
+        )
+        object.__setattr__(self, "webhooks", WebHosts.parse(WEBHOOK_OPTION, self.webhook_hosts))
+        sql = self.source_sql_urls
+        object.__setattr__(self, "source_sql", None if sql is None else tuple(map(_sql_entry, sql)))
+
+    @classmethod
+    def unrestricted(cls) -> OutboundAccess:
+        """Anything: the local SDK acting for its own user on that user's machine."""
+        return cls(None, None, None, None, None)
 
     @property
     def restricted(self) -> bool:
-        """True for a server's rules: its errors must not repeat what a source holds."""
+        """True under any server rule: errors then never repeat what a source holds."""
         rules = (self.source_roots, self.source_sql_urls, self.source_http_hosts)
-        return any(rule is not None for rule in (*rules, self.webhook_hosts))
-
-    def validate(self) -> OutboundAccess:
-        """Refuse malformed entries at start-up rather than at the first request."""
-        for url in self.source_sql_urls or ():
-            _parse_sql(url, f"{SOURCE_SQL_OPTION} value")
-        for option, hosts in (
-            (SOURCE_HTTP_OPTION, self.source_http_hosts),
-            (WEBHOOK_OPTION, self.webhook_hosts),
-        ):
-            for host in hosts or ():
-                _parse_host(host, option)
-        return self
+        return any(
+            rule is not None for rule in (*rules, self.webhook_hosts, self.monitor_data_roots)
+        )
 
 
 def within_roots(path: str | os.PathLike[str], roots: Iterable[str]) -> bool:
     """Whether ``path`` (symlinks resolved) is one of ``roots`` or lies below one."""
-    real = os.path.realpath(path)
+    real = os.path.realpath(_path_text(path))
     for root in roots:
         base = os.path.realpath(root)
         if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
@@ -80,140 +117,101 @@ def within_roots(path: str | os.PathLike[str], roots: Iterable[str]) -> bool:
 
 
 def require_source(access: OutboundAccess, described: Mapping[str, Any]) -> None:
-    """Refuse (403) a source description whose location the rules do not allow.
+    """Refuse a source description whose location the rules do not allow (403), or that
+    cannot be a location at all (400).
 
     A kind that opens nothing (an upload, an in-memory table) passes; one this module does
     not know is refused on a server, since it cannot tell what it would open.
     """
     kind, uri = described.get("kind"), described.get("uri")
+    if isinstance(uri, str) and "\x00" in uri:
+        raise InvalidArgumentError("A source location may not contain a NUL character")
     if kind in _FILE_KINDS:
         require_source_file(access, str(uri))
     elif kind == "sql":
         require_sql_url(access, str(uri))
     elif kind == "http":
-        require_source_url(access, str(uri))
+        access.source_http.require(str(uri), noun="Web API", what="reads web APIs")
     elif kind not in ("memory", "upload") and access.restricted:
         raise PermissionDeniedError(f"This server does not open sources of kind {kind!r}")
 
 
 def require_source_file(access: OutboundAccess, path: str) -> None:
-    """Refuse a source file outside the allowed roots."""
-    roots = access.source_roots
+    """Refuse a source file outside the ``--source-root`` folders."""
+    _require_file(
+        access.source_roots,
+        path,
+        SOURCE_ROOT_OPTION,
+        "source files",
+        "Rebuild where the file is yours to read, or ask the operator to allow its folder.",
+    )
+
+
+def require_monitor_file(access: OutboundAccess, path: str) -> None:
+    """Refuse a monitor file (target, labels, reference) outside ``--monitor-data-root``."""
+    _require_file(
+        access.monitor_data_roots,
+        path,
+        MONITOR_ROOT_OPTION,
+        "monitor files",
+        "Use a dataset:NAME@VERSION target, or ask the operator to allow the folder.",
+    )
+
+
+def _require_file(roots: Roots, path: str, option: str, what: str, advice: str) -> None:
+    """The one file rule: a local path (no remote file system URL) under one of ``roots``."""
+    text = _path_text(path)
     if roots is None:
         return
-    if "://" in path:  # readers may take a URL for a remote file system: only local paths
+    if "://" in text or not within_roots(text, roots):
         raise PermissionDeniedError(
-            f"This server reads source files only from its own {SOURCE_ROOT_OPTION} folders, "
-            f"not from {path!r}"
+            f"This server reads {what} only under the folders its operator allowed with "
+            f"{option}; {text!r} is outside them. {advice}"
         )
-    if within_roots(path, roots):
-        return
-    raise PermissionDeniedError(
-        f"This server reads source files only under its {SOURCE_ROOT_OPTION} folders "
-        f"(allowed: {', '.join(roots) or 'none'}); {path!r} is outside them. Rebuild where "
-        "the file is yours to read, or ask the operator to allow its folder."
-    )
 
 
 def require_sql_url(access: OutboundAccess, url: str) -> None:
     """Refuse a database URL that matches no allowed one (passwords are not compared)."""
-    allowed = access.source_sql_urls
+    allowed = access.source_sql
     if allowed is None:
         return
     parsed = _parse_sql(url, "The source's database URL")
-    if any(_same_database(parsed, _parse_sql(entry, SOURCE_SQL_OPTION)) for entry in allowed):
+    if any(_same_database(parsed, entry) for entry in allowed):
         return
-    shown = ", ".join(_safe_sql(entry) for entry in allowed) or "none"
     raise PermissionDeniedError(
-        f"This server queries only the databases its operator allowed with {SOURCE_SQL_OPTION} "
-        f"(allowed: {shown}); {_safe_sql(url)} is not one of them."
+        f"This server queries only the databases its operator allowed with {SOURCE_SQL_OPTION}"
+        f"; {redact_url(url)} is not one of them."
     )
-
-
-def require_source_url(access: OutboundAccess, url: str) -> None:
-    """Refuse a web API URL whose host is not allowed for sources."""
-    _require_host(access.source_http_hosts, url, SOURCE_HTTP_OPTION, "reads web APIs")
 
 
 def require_webhook(access: OutboundAccess, url: str) -> None:
-    """Refuse a webhook URL whose host is not allowed for webhooks."""
-    _require_host(access.webhook_hosts, url, WEBHOOK_OPTION, "calls webhooks")
+    """Refuse a webhook URL that is not http(s) with a host (400) or not allowed (403)."""
+    access.webhooks.require(url, noun="Webhook", what="calls webhooks")
 
 
-def web_host_allowed(hosts: tuple[str, ...] | None, url: str | httpx.URL) -> bool:
-    """Whether ``url`` is an http(s) URL on one of ``hosts`` (``None``: any host)."""
-    try:
-        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        return False
-    if parsed.scheme not in _WEB_PORTS or not parsed.host:
-        return False
-    if hosts is None:
-        return True
-    port = parsed.port or _WEB_PORTS[parsed.scheme]
-    for entry in hosts:
-        host, entry_port = _parse_host(entry, "host")
-        if parsed.host == host and entry_port in (None, port):
-            return True
-    return False
+def _path_text(path: str | os.PathLike[str]) -> str:
+    """The path as text; 400 for a NUL character (which no file system path holds)."""
+    text = os.fspath(path)
+    if "\x00" in str(text):
+        raise InvalidArgumentError("A file path may not contain a NUL character")
+    return str(text)
 
 
-def guarded_client(hosts: tuple[str, ...] | None, option: str, timeout_s: float) -> httpx.Client:
-    """An httpx client that sends requests only to ``hosts`` and never follows redirects.
-
-    Every request is checked, so a paged API whose next link leads elsewhere is refused
-    (403) before anything is sent there.
-    """
-    return httpx.Client(
-        transport=_HostGuard(hosts, option), timeout=timeout_s, follow_redirects=False
-    )
-
-
-class _HostGuard(httpx.HTTPTransport):
-    """A transport that refuses requests to hosts outside the allow-list before sending."""
-
-    def __init__(self, hosts: tuple[str, ...] | None, option: str) -> None:
-        super().__init__()
-        self._hosts = hosts
-        self._option = option
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not web_host_allowed(self._hosts, request.url):
-            # The URL may come from a response body (a next link): name only the option.
-            raise PermissionDeniedError(
-                f"A request led to a host this server may not contact (not in {self._option})"
-            )
-        return super().handle_request(request)
-
-
-def _require_host(hosts: tuple[str, ...] | None, url: str, option: str, what: str) -> None:
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidArgumentError(f"{url!r} must be an http(s) URL")
-    if web_host_allowed(hosts, url):
-        return
-    try:
-        host = httpx.URL(url).host or "?"
-    except httpx.InvalidURL:
-        raise InvalidArgumentError(f"{url!r} is not a valid URL") from None
-    raise PermissionDeniedError(
-        f"This server {what} only on hosts its operator allowed with {option} "
-        f"(allowed: {', '.join(hosts or ()) or 'none'}); {host!r} is not one of them."
-    )
-
-
-def _parse_host(entry: str, option: str) -> tuple[str, int | None]:
-    """``HOST`` or ``HOST:PORT`` (``[::1]:8080`` for IPv6) as a normalized (host, port)."""
-    bad = InvalidArgumentError(f"{option} {entry!r} must be HOST or HOST:PORT")
-    if not isinstance(entry, str) or not entry or any(ch in entry for ch in "/@?#"):
-        raise bad
-    try:
-        parsed = httpx.URL(f"http://{entry}")
-    except httpx.InvalidURL:
-        raise bad from None
-    if not parsed.host:
-        raise bad
-    explicit = entry.rsplit("]", 1)[-1] if entry.startswith("[") else entry
-    return parsed.host, (parsed.port or 80) if ":" in explicit else None
+def _sql_entry(url: str) -> sa.URL:
+    """An allowed database URL: parseable, on a read-only-capable backend, naming its user."""
+    parsed = _parse_sql(url, f"{SOURCE_SQL_OPTION} value")
+    backend = parsed.get_backend_name()
+    if backend not in READ_ONLY_BACKENDS:
+        raise InvalidArgumentError(
+            f"{SOURCE_SQL_OPTION} {redact_url(url)}: source queries can be kept read-only only "
+            f"on {', '.join(sorted(READ_ONLY_BACKENDS))} databases"
+        )
+    if backend != "sqlite" and not parsed.username:
+        raise InvalidArgumentError(
+            f"{SOURCE_SQL_OPTION} {redact_url(url)} must name the database user (USER@HOST), "
+            "so that the role queries run as is yours to choose, not a client's"
+        )
+    return parsed
 
 
 def _parse_sql(url: str, what: str) -> sa.URL:
@@ -223,24 +221,17 @@ def _parse_sql(url: str, what: str) -> sa.URL:
         raise InvalidArgumentError(f"{what} is not a valid database URL") from None
 
 
-def _safe_sql(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError, TypeError):
-        return "<not a database URL>"
-
-
 def _same_database(url: sa.URL, entry: sa.URL) -> bool:
     backend = url.get_backend_name()
     if backend != entry.get_backend_name() or dict(url.query) != dict(entry.query):
         return False
-    if entry.username is not None and url.username != entry.username:
-        return False
-    if backend == "sqlite":
-        return _sqlite_file(url) == _sqlite_file(entry)
+    if backend == "sqlite":  # the same driver too: only the standard one opens read-only
+        same_driver = url.get_driver_name() == entry.get_driver_name()
+        return same_driver and _sqlite_file(url) == _sqlite_file(entry)
     default = _DEFAULT_SQL_PORTS.get(backend)
     return (
-        (url.host or "").lower() == (entry.host or "").lower()
+        url.username == entry.username
+        and (url.host or "").lower() == (entry.host or "").lower()
         and (url.port or default) == (entry.port or default)
         and url.database == entry.database
     )
@@ -250,4 +241,4 @@ def _sqlite_file(url: sa.URL) -> str:
     database = url.database
     if not database or database == ":memory:":
         return ":memory:"
-    return os.path.realpath(database)
+    return os.path.realpath(_path_text(database))

@@ -6,14 +6,18 @@ Contract (each point is tested against every backend):
 * Version numbers are 1, 2, 3, ... per registered model with no gaps or repeats, even with
   many processes creating versions at once (the counter lives on the model row, which each
   creation locks).
-* Alias moves, stage transitions, protection changes, threshold changes and approval
-  decisions are appended to history in the order they took effect for that model; history
-  is never edited. Thresholds change only through ``set_acceptance_thresholds``, which
-  records every change.
+* Alias moves, stage transitions, protection changes, threshold changes, evaluation changes
+  and approval decisions are appended to history in the order they took effect for that
+  model; history is never edited. Thresholds change only through
+  ``set_acceptance_thresholds`` and evaluations only through ``record_evaluation``, which
+  record every change.
+* Each approval decision records the digest of the version's evaluation at that moment
+  (``mlsteward.domain.registry_evaluation.evaluation_digest``), read under the model's lock.
 * ``set_alias`` and ``delete_alias`` take the model's lock, so an alias's recorded
   ``from_version`` is always the version it really pointed at; with an ``AliasGuard`` they
-  refuse (``ConflictError``) when the alias, its protection, the model's thresholds or the
-  version's decisions changed since the caller looked.
+  refuse (``ConflictError``) when the alias, its protection, the model's thresholds, or the
+  version's decisions or evaluation changed since the caller looked. ``transition_stage``
+  with a guard checks the thresholds and the version's decisions and evaluation the same way.
 * Missing models or versions raise ``NotFoundError``; a taken model name ``AlreadyExistsError``.
 
 Stores hold no business rules (validation, permissions, gates): those live in
@@ -38,6 +42,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.domain.registry_filter import RegistryCondition
 
 
@@ -159,9 +164,17 @@ class RegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def record_evaluation(
-        self, name: str, version: int, metrics: Mapping[str, float], now: int
+        self, name: str, version: int, metrics: Mapping[str, float], now: int, *, actor: str
     ) -> ModelVersion:
-        """Attach evaluation results (a key given again is replaced)."""
+        """Attach evaluation results (a key given again is replaced) and record the change
+        (the metrics whose value changed, before and after); nothing when none changed."""
+
+    @abc.abstractmethod
+    def list_evaluation_changes(
+        self, name: str, version: int | None = None
+    ) -> list[EvaluationChange]:
+        """Every recorded evaluation change of the version (or of all the model's versions),
+        oldest first."""
 
     # -- aliases ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -208,9 +221,11 @@ class RegistryStore(abc.ABC):
         actor: str,
         reason: str | None,
         now: int,
+        guard: AliasGuard | None = None,
     ) -> list[StageTransition]:
         """Move the version (and, with ``archive_existing``, the others in ``stage`` to
-        Archived); returns the transitions recorded (none when nothing changed)."""
+        Archived); returns the transitions recorded (none when nothing changed). A ``guard``
+        is checked for its thresholds, the version's decisions and its evaluation."""
 
     @abc.abstractmethod
     def list_stage_transitions(
@@ -228,7 +243,8 @@ class RegistryStore(abc.ABC):
         decision: ApprovalDecision,
         comment: str,
         now: int,
-    ) -> Approval: ...
+    ) -> Approval:
+        """Append a decision, with the digest of the version's evaluation as it is now."""
 
     @abc.abstractmethod
     def list_approvals(self, name: str, version: int | None = None) -> list[Approval]:

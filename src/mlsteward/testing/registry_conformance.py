@@ -11,7 +11,8 @@ its own calls, so one database may serve the whole session::
         pass
 
 :class:`RegistryStoreConformance` checks ``RegistryStore``'s primitives;
-:class:`RegistryRulesConformance` runs the service rules on the same backend.
+:class:`RegistryRulesConformance` runs the service rules on the same backend, and
+:class:`RegistryEvaluationConformance` the rules that tie approvals to the evaluation.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from mlsteward.domain.registry import (
 from mlsteward.domain.registry_filter import parse_registry_filter
 from mlsteward.storage.base import Store
 from mlsteward.storage.registry_base import RegistryStore
+from mlsteward.testing.registry_evaluation_conformance import RegistryEvaluationConformance
 from mlsteward.testing.registry_rules_conformance import RegistryRulesConformance
 from mlsteward.testing.store_conformance import StoreHarness
 
@@ -420,8 +422,10 @@ class RegistryStoreConformance:
         name = unique()
         registry.create_registered_model(name, None, {}, "ann", 1)
         add_version(registry, name)
-        registry.record_evaluation(name, 1, {"auc": 0.9, "odd": math.nan}, 2)
-        version = registry.record_evaluation(name, 1, {"auc": 0.91, "rmse": math.inf}, 3)
+        registry.record_evaluation(name, 1, {"auc": 0.9, "odd": math.nan}, 2, actor="ann")
+        version = registry.record_evaluation(
+            name, 1, {"auc": 0.91, "rmse": math.inf}, 3, actor="ann"
+        )
         assert version.evaluation["auc"] == 0.91 and version.evaluation["rmse"] == math.inf
         assert math.isnan(version.evaluation["odd"])
 
@@ -471,5 +475,7 @@ class RegistryStoreConformance:
         assert found("version IN (1, 3)") == [3, 1]
 
 
-class RegistryConformance(RegistryStoreConformance, RegistryRulesConformance):
+class RegistryConformance(
+    RegistryStoreConformance, RegistryRulesConformance, RegistryEvaluationConformance
+):
     """The whole registry contract: storage primitives and the service rules on top."""

@@ -25,6 +25,7 @@ from mlsteward.domain.errors import (
 from mlsteward.domain.ids import new_id
 from mlsteward.domain.registry import AliasAction, ApprovalDecision, GateError, ModelStage
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.registry import (
     aliases,
     approvals,
@@ -73,7 +74,9 @@ class RegistryRulesConformance:
         store = store_harness.open()
         blobs = open_blob_store(str(tmp_path / "blobs"))
         try:
-            yield lambda actor: ServiceContext(actor=actor, store=store, blobs=blobs)
+            yield lambda actor: ServiceContext(
+                actor=actor, store=store, blobs=blobs, outbound=OutboundAccess()
+            )
         finally:
             store.close()
 
@@ -154,10 +157,15 @@ class RegistryRulesConformance:
         with pytest.raises(GateError, match=r"rmse <= 3 cannot be checked") as refused:
             aliases.set_alias(alice, name, "production", 1)
         assert len(refused.value.reasons) == 1
-        versions.attach_evaluation(bob, name, 1, {"rmse": 3.5, "roc_auc": 0.8})
+        versions.attach_evaluation(alice, name, 1, {"rmse": 3.5, "roc_auc": 0.8})
         with pytest.raises(GateError, match=r"roc_auc = 0\.8 \(from the attached evaluation\)"):
             aliases.set_alias(alice, name, "production", 1)
-        versions.attach_evaluation(bob, name, 1, {"rmse": 2.5, "roc_auc": 0.88})
+        versions.attach_evaluation(alice, name, 1, {"rmse": 2.5, "roc_auc": 0.88})
+        # bob approved before any evaluation was attached: his approval vouches for nothing now.
+        with pytest.raises(GateError, match="re-approval needed") as refused:
+            aliases.set_alias(alice, name, "production", 1)
+        assert len(refused.value.reasons) == 1
+        approvals.approve_model_version(bob, name, 1, "holdout rmse 2.5, roc_auc 0.88")
         event = aliases.set_alias(alice, name, "production", 1, reason="first release")
         assert event is not None and (event.actor, event.reason) == ("alice", "first release")
         assert aliases.get_version_by_alias(bob, name, "production").version == 1

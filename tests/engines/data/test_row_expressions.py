@@ -12,8 +12,9 @@ import pyarrow as pa
 import pytest
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.engines.data import DataSchema, validate_table
+from mlsteward.engines.data import DataSchema, canonical, validate_table
 from mlsteward.engines.data.canonical import canonicalize_table
+from mlsteward.engines.data.validation import validate
 from mlsteward.engines.data.validation.row_expression_evaluator import (
     check_row_expression,
     column_kind,
@@ -29,6 +30,8 @@ from mlsteward.engines.data.validation.row_expressions import (
 )
 from mlsteward.engines.data.validation.schema import RowCheck
 from mlsteward.engines.data.validation.validate import to_validation_frame
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +229,8 @@ def test_undefined_rows_pass_and_a_declared_absent_column_reads_as_missing():
         ("a > 1 # comment", 7, "comments"),
         ("a $ b", 3, "unexpected character '$'"),
         ("99999999999999999999 > a", 1, "out of range"),
+        ("9223372036854775808 > a", 1, "out of range (at most 2**63 - 1"),
+        ("a in [1, -9223372036854775808]", 11, "out of range"),
         ("a > 1e999", 5, "out of range"),
     ],
 )
@@ -422,3 +427,117 @@ def test_generated_expressions_evaluate_or_are_refused_never_crash(rows):
         assert values.shape == undefined.shape == (rows,), expression
         evaluated += 1
     assert evaluated > 100  # the generator does reach the evaluator
+
+
+def _outcomes(values: np.ndarray, undefined: np.ndarray) -> list[bool | None]:
+    return [None if u else bool(v) for v, u in zip(values, undefined, strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("a - 2 < 0", [None, False, True, None]),  # wrapped, row 0 said False
+        ("-9223372036854775807 - 2 < 0", [None, None, None, None]),
+        ("a + 9223372036854775807 > 0", [False, None, None, None]),
+        ("b * 2 > 0", [None, True, None, None]),
+        ("b * -2 < 0", [None, True, True, None]),  # -2**63 fits; 2**63 does not
+        ("-b > 0", [None, False, False, None]),
+        ("abs(b) > 0", [None, True, True, None]),
+        ("b // -1 > 0", [None, False, False, None]),
+        ("b % -1 == 0", [True, True, True, None]),  # never overflows
+        ("isnull(a - 2) or a - 2 < 0", [True, False, True, True]),
+        ("a > 0 and a - 2 < 0", [False, False, True, None]),  # a guard decides the row
+        ("a - 2.0 < 0", [True, False, True, None]),  # floats do not wrap
+    ],
+)
+def test_integer_overflow_makes_the_row_undefined_not_a_wrapped_answer(expression, expected):
+    table = pa.table(
+        {
+            "a": pa.array([-INT64_MAX, 5, 1, None], pa.int64()),
+            "b": pa.array([INT64_MIN, 2**62 - 1, 2**62, None], pa.int64()),
+        }
+    )
+    assert _outcomes(*_evaluate(expression, table)) == expected
+
+
+_EDGES = [
+    INT64_MIN, INT64_MIN + 1, -(2**62), -3037000500, -3037000499, -(2**32), -2, -1,
+    0, 1, 2, 2**32, 3037000499, 3037000500, 2**62, INT64_MAX - 1, INT64_MAX,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "//", "%"])
+def test_integer_arithmetic_is_exact_or_undefined_never_wrapped(op):
+    """Every pair of edge values (and random ones) against Python's exact integers."""
+    rng = np.random.default_rng(7)
+    randoms = [int(v) for v in rng.integers(INT64_MIN, INT64_MAX, 200, dtype=np.int64)]
+    lefts = [x for x in _EDGES for _ in _EDGES] + randoms + randoms[::-1]
+    rights = [y for _ in _EDGES for y in _EDGES] + randoms[::-1] + [-1] * len(randoms)
+    exact = {
+        "+": lambda x, y: x + y,
+        "-": lambda x, y: x - y,
+        "*": lambda x, y: x * y,
+        "//": lambda x, y: x // y if y else None,
+        "%": lambda x, y: x % y if y else None,
+    }[op]
+    wanted = [exact(x, y) for x, y in zip(lefts, rights, strict=True)]
+    fits = [w is not None and INT64_MIN <= w <= INT64_MAX for w in wanted]
+    table = pa.table(
+        {
+            "x": pa.array(lefts, pa.int64()),
+            "y": pa.array(rights, pa.int64()),
+            "z": pa.array([w if f else 0 for w, f in zip(wanted, fits, strict=True)], pa.int64()),
+        }
+    )
+    values, undefined = _evaluate(f"x {op} y == z", table)
+    assert undefined.tolist() == [not f for f in fits]
+    assert values[~undefined].all()
+
+
+def test_unary_minus_and_abs_of_the_smallest_integer_are_undefined():
+    table = pa.table({"x": pa.array(_EDGES, pa.int64())})
+    for expression, exact in (("-x", lambda x: -x), ("abs(x)", abs)):
+        table = table.append_column(
+            "z", pa.array([exact(x) if exact(x) <= INT64_MAX else 0 for x in _EDGES], pa.int64())
+        )
+        values, undefined = _evaluate(f"{expression} == z", table)
+        assert undefined.tolist() == [x == INT64_MIN for x in _EDGES], expression
+        assert values[~undefined].all(), expression
+        table = table.drop_columns(["z"])
+
+
+@pytest.mark.parametrize(
+    "stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:30+00:45"]
+)
+def test_a_timestamp_outside_the_range_once_in_utc_is_a_clear_error(stamp):
+    expression = f"ts > '{stamp}' or ts in ['{stamp}']"
+    for kind in ("datetime", "datetime_tz"):
+        with pytest.raises(RowExpressionError, match="outside the years 1 to 9999") as caught:
+            check_row_expression(parse_row_expression(expression), expression, {"ts": kind})
+        assert caught.value.position == 6
+    with pytest.raises(InvalidArgumentError, match="position 6"):
+        validate_table(
+            pa.table({"ts": [dt.datetime(2024, 1, 1)]}),
+            DataSchema(row_checks=[RowCheck(name="early", expression=expression)]),
+        )
+
+
+def test_validation_canonicalizes_the_table_once(monkeypatch):
+    calls = []
+
+    def counted(table: pa.Table) -> pa.Table:
+        calls.append(table.num_rows)
+        return canonical.canonicalize_table(table)
+
+    monkeypatch.setattr(validate, "canonicalize_table", counted)
+    table = pa.table({"x": pa.array([1.0, float("nan"), -1.0], pa.float32()), "n": [1, 2, 3]})
+    schema = DataSchema.from_yaml(
+        "columns:\n  x: {type: float, min: 0}\n"
+        "row_checks:\n- {name: positive, expression: x > 0 and n > 0}\n"
+    )
+    report = validate_table(table, schema)
+    assert calls == [3]
+    assert [(f.column, f.check, f.examples) for f in report.failures] == [
+        (None, "positive", [2]),
+        ("x", "greater_than_or_equal_to(0)", [-1.0]),
+    ]

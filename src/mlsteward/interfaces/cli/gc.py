@@ -1,7 +1,8 @@
 """``mlsteward gc``: remove artifact blobs that no record references (after failed uploads).
 
 It works on a store and its artifact root directly, on the machine that holds them; a
-server does not offer it over HTTP.
+server does not offer it over HTTP. A root that records other stores besides the ones named
+is refused (``--also-store`` names them, ``--claim-root`` forgets them).
 """
 
 from __future__ import annotations
@@ -65,23 +66,45 @@ def gc_command(
         bool, typer.Option("--dry-run", help="Only list what would be removed.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    also_stores: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--also-store",
+            help="Another store that uses the same artifact root (repeat for each): blobs "
+            "any of the stores references are kept.",
+            show_default=False,
+        ),
+    ] = None,
+    claim_root: Annotated[
+        bool,
+        typer.Option(
+            "--claim-root",
+            help="Record that the stores named are the only ones using this artifact root, "
+            "forgetting any others it lists (stores since deleted, or a root written before "
+            "roots recorded their stores). Their blobs are then collected.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Remove artifact blobs no record references (left by failed uploads).
 
-    Only blobs older than --grace go. The artifact root must belong to this store alone:
-    blobs another store references would look unreferenced here.
+    Only blobs older than --grace go. An artifact root that records uploads from a store
+    not named here is refused (nothing is removed): another store's blobs would look
+    unreferenced to this one.
     """
     grace_s = parse_duration(grace)
     store = resolve_store_uri(store_uri)
+    others = list(also_stores or [])
     artifacts = artifacts_uri or default_artifacts_uri(store)
     if not (dry_run or yes):
-        err_console().print(
-            f"Store:     {escape(redact_uri(store))}\nArtifacts: {escape(artifacts)}",
-            soft_wrap=True,
-        )
+        named = "\n           ".join(escape(redact_uri(uri)) for uri in [store, *others])
+        err_console().print(f"Store:     {named}\nArtifacts: {escape(artifacts)}", soft_wrap=True)
+        if claim_root:
+            err_console().print(
+                "--claim-root: any other store this artifact root lists is forgotten."
+            )
         typer.confirm(
-            "Remove blobs in these artifacts that no record of this store references?",
+            "Remove blobs in these artifacts that no record of these stores references?",
             abort=True,
             err=True,
         )
@@ -103,7 +126,13 @@ def gc_command(
                 bar.update(removal, completed=done, total=total, visible=True)
 
         report = collect_garbage(
-            store, artifacts, grace_s=grace_s, dry_run=dry_run, progress=progress
+            store,
+            artifacts,
+            grace_s=grace_s,
+            dry_run=dry_run,
+            progress=progress,
+            also_store_uris=others,
+            claim_root=claim_root,
         )
     if json_output:
         print_json(_as_dict(report))
@@ -123,6 +152,8 @@ def _as_dict(report: GcReport) -> dict[str, object]:
         "temp_files": [{"path": path, "size": size} for path, size in report.temp_files],
         "restored": report.restored,
         "bytes_freed": report.bytes_freed,
+        "stores": report.stores,
+        "forgotten_stores": report.forgotten,
     }
 
 
@@ -137,6 +168,9 @@ def _print_report(report: GcReport, grace: str) -> None:
         out.print(f"{verb.lower()} temp file {escape(path)}  {format_size(size)}")
     if report.restored:
         out.print(f"Put back {report.restored} blob(s) an interrupted gc had moved aside.")
+    for forgotten in report.forgotten:
+        verb_forget = "Would forget" if report.dry_run else "Forgot"
+        out.print(f"{verb_forget} store {escape(forgotten)} (no longer listed for this root).")
     freed = "would free" if report.dry_run else "freed"
     out.print(
         f"{verb} {len(report.removed)} unreferenced blob(s) and {len(report.temp_files)} "

@@ -17,7 +17,13 @@ from rich.table import Table
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry import ModelVersion, RegisteredModel
-from mlsteward.interfaces.cli import models_aliases, models_card, models_governance, models_onnx
+from mlsteward.interfaces.cli import (
+    models_aliases,
+    models_card,
+    models_evaluations,
+    models_governance,
+    models_onnx,
+)
 from mlsteward.interfaces.cli.models_tables import (
     aliases_text,
     last_decisions,
@@ -278,5 +284,6 @@ def stage(
 
 models_aliases.register(app)
 models_governance.register(app)
+models_evaluations.register(app)
 models_card.register(app)
 app.command("export-onnx")(models_onnx.export_onnx_command)

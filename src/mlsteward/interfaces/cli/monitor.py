@@ -14,11 +14,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlsteward.domain.monitoring import DEFAULT_CHECKS, Alert, Monitor
+from mlsteward.domain.monitoring import DEFAULT_CHECKS, Alert, Monitor, MonitorRun
 from mlsteward.interfaces.cli import monitor_drift as drift_cli
 from mlsteward.interfaces.cli import monitor_performance as perf_cli
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client, key_values
-from mlsteward.interfaces.cli.output import console, err_console, format_time, print_json
+from mlsteward.interfaces.cli.output import (
+    console,
+    err_console,
+    format_time,
+    print_error,
+    print_json,
+)
 from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
 
 app = typer.Typer(
@@ -215,7 +221,11 @@ def run(
     json_output: JsonOption = False,
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
-    """Run a monitor now: check the data, store the report, raise or resolve alerts."""
+    """Run a monitor now: check the data, store the report, raise or resolve alerts.
+
+    A run whose target or profile could not be read is recorded with status ``error``; the
+    command then exits with 1, so a cron job or CI step notices instead of reading "0 rows".
+    """
     result = backend(ctx, tracking_uri_option).run_monitor(name)
     monitor_run = result["run"]
     if json_output:
@@ -227,6 +237,7 @@ def run(
                 "deliveries": result["deliveries"],
             }
         )
+        _fail_on_error(monitor_run)
         return
     out = console()
     verdict = "[red]drift[/]" if monitor_run.drifted else "[green]no dataset drift[/]"
@@ -240,6 +251,18 @@ def run(
         out.print("  new alert: " + _show_alert(alert))
     for alert in result["resolved"]:
         out.print("  resolved: " + _show_alert(alert))
+    _fail_on_error(monitor_run)
+
+
+def _fail_on_error(monitor_run: MonitorRun) -> None:
+    """Exit with 1 after a run that could not check anything (its status is ``error``)."""
+    if monitor_run.status != "error":
+        return
+    print_error(
+        f"monitor {monitor_run.monitor} run {monitor_run.run_id} failed: "
+        f"{monitor_run.message or 'no reason recorded'}"
+    )
+    raise typer.Exit(1)
 
 
 def _monitor_row(m: Monitor) -> list[str]:

@@ -43,8 +43,8 @@ def serve_command(
         bool,
         typer.Option(
             "--upgrade/--no-upgrade",
-            help="Migrate the database schema on start (else refuse one not at head; "
-            "see mlsteward db upgrade).",
+            help="Migrate a database at an older schema on start (else refuse it; see "
+            "mlsteward db upgrade). A brand-new database gets the schema either way.",
         ),
     ] = False,
     allow_model_code: Annotated[
@@ -116,20 +116,28 @@ def serve_command(
         typer.Option("--max-artifact-mb", min=0.001, help="Largest artifact upload, in MiB."),
     ] = DEFAULT_MAX_ARTIFACT_BYTES / MIB,
 ) -> None:
-    """Serve the tracking REST API (under /api/v1) until interrupted."""
+    """Serve the tracking REST API (under /api/v1) until interrupted.
+
+    A brand-new database gets the schema; one at an older schema is refused unless
+    --upgrade (or after mlsteward db upgrade).
+    """
     from mlsteward.interfaces.rest.server import serve
 
     store = resolve_store_uri(store_uri)
     artifacts = artifacts_uri or default_artifacts_uri(store)
     base = f"http://{host}:{port}"
-    err_console().print(
-        f"[bold]mlsteward server[/] on [cyan]{escape(base)}[/] "
-        f"(API {escape(base)}/api/v1, docs {escape(base)}/docs)\n"
-        f"  store:     {escape(redact_uri(store))}\n"
-        f"  artifacts: {escape(redact_uri(artifacts))}\n"
-        f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
-        soft_wrap=True,
-    )
+
+    def announce() -> None:
+        # Printed only once every check passed: a refused start shows just its error.
+        err_console().print(
+            f"[bold]mlsteward server[/] on [cyan]{escape(base)}[/] "
+            f"(API {escape(base)}/api/v1, docs {escape(base)}/docs)\n"
+            f"  store:     {escape(redact_uri(store))}\n"
+            f"  artifacts: {escape(redact_uri(artifacts))}\n"
+            f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
+            soft_wrap=True,
+        )
+
     serve(
         host,
         port,
@@ -146,6 +154,7 @@ def serve_command(
         webhook_hosts=webhook_host or [],
         max_json_body_bytes=int(max_body_mb * MIB),
         max_artifact_bytes=int(max_artifact_mb * MIB),
+        announce=announce,
     )
 
 

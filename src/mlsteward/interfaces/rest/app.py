@@ -18,7 +18,12 @@ from mlsteward.interfaces.rest import (
     routes_registry,
     routes_runs,
 )
-from mlsteward.interfaces.rest.errors import error_response, install_error_handlers
+from mlsteward.interfaces.rest.docs_page import install_docs_page
+from mlsteward.interfaces.rest.errors import (
+    client_message,
+    error_response,
+    install_error_handlers,
+)
 from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
 from mlsteward.interfaces.rest.openapi_document import install_openapi_document
 from mlsteward.interfaces.rest.responses import WireJSONResponse, json_response
@@ -57,14 +62,8 @@ def create_app(
 
 def app_from_settings(settings: ServerSettings) -> FastAPI:
     store = open_store(settings.store_uri, upgrade=settings.upgrade)
-    ctx = ServiceContext(
-        actor="anonymous",
-        store=store,
-        blobs=open_blob_store(settings.artifacts_uri),
-        file_roots=tuple(settings.monitor_data_roots),
-        outbound=settings.outbound_access().validate(),
-        allow_model_code=settings.allow_model_code,
-    )
+    blobs = open_blob_store(settings.artifacts_uri)
+    ctx = settings.service_context(store, blobs, actor="anonymous")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +78,11 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         summary="Experiment tracking, model registry, datasets and monitoring.",
         default_response_class=WireJSONResponse,
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: blank without internet.
+        # /docs is served from the package instead (install_docs_page below).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.ctx = ctx
     app.state.settings = settings
@@ -102,6 +106,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         responses={503: {"model": ErrorResponse}},
     )
     install_openapi_document(app)
+    install_docs_page(app)
     # Added innermost first: the error catcher must wrap the size limit too.
     app.add_middleware(
         BodyLimitMiddleware,
@@ -127,7 +132,9 @@ async def _readyz(request: Request) -> Response:
     except TimeoutError:
         return error_response(503, "UNAVAILABLE", "The store did not answer in time")
     except Exception as error:  # any failure here means "not ready", never a 500
-        return error_response(503, "UNAVAILABLE", f"The store is not reachable: {error}")
+        return error_response(
+            503, "UNAVAILABLE", f"The store is not reachable: {client_message(error)}"
+        )
     return json_response({"status": "ready"})
 
 

@@ -7,11 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.interfaces.rest.wire import USER_HEADER
+from mlsteward.interfaces.rest.wire import USER_HEADER, USER_HEADER_UTF8, decode_user
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import ANONYMOUS
 
-_MAX_USER_LENGTH = 256
+#: The longest user name; ``MAX_HEADER_LENGTH``: the longest header value carrying one.
+MAX_USER_LENGTH = 256
+# Each character is at most 4 UTF-8 bytes, each byte 3 characters once percent-encoded.
+MAX_HEADER_LENGTH = len(USER_HEADER_UTF8) + 12 * MAX_USER_LENGTH
 
 
 async def service_context(request: Request) -> ServiceContext:
@@ -21,14 +24,48 @@ async def service_context(request: Request) -> ServiceContext:
     Async so FastAPI runs it inline instead of in a worker thread.
     """
     ctx: ServiceContext = request.app.state.ctx
-    user = request.headers.get(USER_HEADER, "").strip()
-    if not user:
-        return ctx.as_actor(ANONYMOUS)
-    if len(user) > _MAX_USER_LENGTH or not user.isprintable():
+    user = caller_name(request.headers.get(USER_HEADER, ""))
+    return ctx.as_actor(user or ANONYMOUS)
+
+
+def caller_name(value: str) -> str:
+    """The user name a ``X-Mlsteward-User`` value carries ('' when it names nobody).
+
+    The SDK sends a name that is not plain ASCII as ``utf-8''`` and its UTF-8 bytes
+    percent-encoded. A client that sends the raw UTF-8 bytes instead (curl does) is read
+    right too: the server receives header bytes as Latin-1, so they are decoded again as
+    UTF-8 when they are valid UTF-8. Raises :class:`InvalidArgumentError` (400) for a value
+    that is malformed, too long or not printable.
+    """
+    if len(value) > MAX_HEADER_LENGTH:
+        raise _invalid()
+    try:
+        user = decode_user(_as_utf8(value).strip()).strip()
+    except ValueError as error:
         raise InvalidArgumentError(
-            f"{USER_HEADER} must be printable and at most {_MAX_USER_LENGTH} characters"
-        )
-    return ctx.as_actor(user)
+            f"{USER_HEADER} is not a valid user name: {error} (send a name that is not plain "
+            f"ASCII as {USER_HEADER_UTF8} and its UTF-8 bytes percent-encoded, e.g. "
+            f"{USER_HEADER_UTF8}Jos%C3%A9)"
+        ) from error
+    if len(user) > MAX_USER_LENGTH or not user.isprintable():
+        raise _invalid()
+    return user
+
+
+def _as_utf8(value: str) -> str:
+    """Header bytes (which arrive decoded as Latin-1) read as UTF-8 when they are UTF-8."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value  # not UTF-8: the Latin-1 characters as received
+
+
+def _invalid() -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"{USER_HEADER} must be printable and at most {MAX_USER_LENGTH} characters"
+    )
 
 
 Ctx = Annotated[ServiceContext, Depends(service_context)]

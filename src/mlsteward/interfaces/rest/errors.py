@@ -8,6 +8,7 @@ and methods get JSON too. Unexpected exceptions are handled by
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,8 @@ from starlette.routing import get_route_path
 
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.rest.responses import json_response
+
+_log = logging.getLogger("mlsteward.server")
 
 # Codes for statuses the router itself produces; service errors carry their own code.
 _CODES_BY_STATUS = {
@@ -93,9 +96,20 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return f"{text}; and {more} more" if more > 0 else text
 
 
+def client_message(error: BaseException) -> str:
+    """What a client may read about ``error``: its public message where the full one names
+    the server's files (logged here instead, for the operator), else the message."""
+    if not isinstance(error, MlstewardError):
+        return str(error)
+    if error.public_message is None:
+        return error.message
+    _log.error("%s", error.message)
+    return error.public_message
+
+
 async def _service_error(_request: Request, exc: Exception) -> Response:
     error = cast(MlstewardError, exc)  # registered for this class only
-    return error_response(error.http_status, error.code, error.message)
+    return error_response(error.http_status, error.code, client_message(error))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

@@ -13,7 +13,8 @@ about each route rather than a list per route:
   (POST, PUT, PATCH, DELETE) may contradict recorded state (409) or meet a full disk (507).
 
 Statuses a route declares itself (403 from a gate, 409 on a read) are kept as declared. Every
-error uses the ``ErrorResponse`` schema unless the route declared another one.
+error uses the ``ErrorResponse`` schema unless the route declared another one. Bounds set by
+:class:`Limits` are those of the app's service context, the limits its services enforce.
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from mlsteward.interfaces.rest.dependencies import _MAX_USER_LENGTH, service_context
+from mlsteward.interfaces.rest.dependencies import (
+    MAX_HEADER_LENGTH,
+    MAX_USER_LENGTH,
+    service_context,
+)
+from mlsteward.interfaces.rest.documented_types import with_limits
 from mlsteward.interfaces.rest.schemas import ErrorBody, ErrorResponse
-from mlsteward.interfaces.rest.wire import USER_HEADER
+from mlsteward.interfaces.rest.wire import USER_HEADER, USER_HEADER_UTF8
+from mlsteward.services.context import ServiceContext
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ERROR_REF = "#/components/schemas/ErrorResponse"
@@ -49,13 +56,17 @@ DESCRIPTIONS: dict[int, str] = {
 
 
 def install_openapi_document(app: FastAPI) -> None:
-    """Serve the described document at ``/openapi.json`` (built once, on first request)."""
+    """Serve the described document at ``/openapi.json`` (built once, on first request).
+
+    Built from ``app.state.ctx`` as it is then, so the bounds stated are the limits the
+    services enforce, not the defaults the types were declared with.
+    """
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = generate()
-            app.openapi_schema = None  # cached only once described
+            ctx: ServiceContext = app.state.ctx
+            document = with_limits(generate(), ctx.limits)
             app.openapi_schema = describe_answers(document, app.routes)
         return app.openapi_schema
 
@@ -148,9 +159,11 @@ def _caller_parameter() -> dict[str, Any]:
         "name": USER_HEADER,
         "in": "header",
         "required": False,
-        "description": "Who acts, as recorded in runs, approvals and histories "
-        "(printable; 'anonymous' without it)",
-        "schema": {"type": "string", "maxLength": _MAX_USER_LENGTH},
+        "description": "Who acts, as recorded in runs, approvals and histories: a printable "
+        f"name of at most {MAX_USER_LENGTH} characters, 'anonymous' without it. A name that "
+        f"is not plain ASCII travels as {USER_HEADER_UTF8} and its UTF-8 bytes "
+        "percent-encoded.",
+        "schema": {"type": "string", "maxLength": MAX_HEADER_LENGTH},
     }
 
 

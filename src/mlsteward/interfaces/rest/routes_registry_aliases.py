@@ -7,7 +7,7 @@ from fastapi import Query, Response
 
 from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import ModelName, RegistryAlias
+from mlsteward.interfaces.rest.documented_types import ModelName, RegistryAlias, RegistryText
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.routes_registry_base import GATED, GOVERNED, registry_router
 from mlsteward.interfaces.rest.schemas_registry import ReasonRequest, SetAliasRequest
@@ -37,7 +37,7 @@ def set_alias(name: ModelName, alias: RegistryAlias, body: SetAliasRequest, ctx:
 
 @router.delete("/{name}/aliases/{alias}", response_model=AliasEventOut, responses=GOVERNED)
 def delete_alias(
-    name: ModelName, alias: RegistryAlias, ctx: Ctx, reason: str | None = _REASON
+    name: ModelName, alias: RegistryAlias, ctx: Ctx, reason: RegistryText | None = _REASON
 ) -> Response:
     """Remove ``alias``; a protected one only by a named user who registered no version of
     the model, with a ``reason``."""
@@ -82,7 +82,7 @@ def protect_alias(
     "/{name}/protected-aliases/{alias}", response_model=RegisteredModelOut, responses=GOVERNED
 )
 def unprotect_alias(
-    name: ModelName, alias: RegistryAlias, ctx: Ctx, reason: str | None = _REASON
+    name: ModelName, alias: RegistryAlias, ctx: Ctx, reason: RegistryText | None = _REASON
 ) -> Response:
     """Lift the protection: only a named user who registered no version of the model, with
     a ``reason`` (recorded in the alias history)."""

@@ -6,6 +6,8 @@ decisions are appended, never edited, and the latest one is what gates read.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Query, Response
 
 from mlsteward.interfaces.rest import wire_registry
@@ -70,9 +72,10 @@ def render_model_card(
     name: ModelName,
     version: VersionNumber,
     ctx: Ctx,
-    card_format: CardFormat = Query(
-        default="markdown", alias="format", examples=["markdown", "html"]
-    ),
+    # In Annotated: a Query() default would drop CardFormat's documented schema.
+    card_format: Annotated[
+        CardFormat, Query(alias="format", examples=["markdown", "html"])
+    ] = "markdown",
 ) -> Response:
     text = card_render.render_model_card(ctx, name, version, card_format)
     media_type = _CARD_MEDIA_TYPES.get(card_format.lower(), _MARKDOWN)

@@ -1,5 +1,6 @@
-"""``/api/v1/registered-models/{name}/versions``: register, read, describe, tag, evaluate,
-and move between stages (gated like a protected alias of the same name)."""
+"""``/api/v1/registered-models/{name}/versions``: register, read, describe, tag, evaluate
+(with the evaluation's history), and move between stages (gated like a protected alias of the
+same name)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mlsteward.interfaces.rest.schemas_registry import (
     TagValueRequest,
 )
 from mlsteward.interfaces.rest.schemas_registry_out import (
+    EvaluationHistoryOut,
     ModelVersionListOut,
     ModelVersionOut,
     StageHistoryOut,
@@ -91,10 +93,21 @@ def delete_model_version_tag(
 def attach_evaluation(
     name: ModelName, version: VersionNumber, body: EvaluationRequest, ctx: Ctx
 ) -> Response:
-    """Attach evaluation results; gates read them before the run's own metrics."""
+    """Attach evaluation results; gates read them before the run's own metrics. Every change
+    is recorded, and approvals given before it no longer count at the gates."""
     metrics = {key: wire.decode_float(value) for key, value in body.metrics.items()}
     updated = versions.attach_evaluation(ctx, name, version, metrics)
     return json_response(wire_registry.encode_version(updated))
+
+
+@router.get("/{name}/evaluation-history", response_model=EvaluationHistoryOut)
+def evaluation_history(
+    name: ModelName, ctx: Ctx, version: VersionNumber | None = Query(default=None)
+) -> Response:
+    """Every change of the version's (or every version's) evaluation: who, when, the metrics
+    before and after, and the digest approvals given afterwards record; oldest first."""
+    found = versions.evaluation_history(ctx, name, version)
+    return json_response({"changes": [wire_registry.encode_evaluation_change(c) for c in found]})
 
 
 @router.post("/{name}/versions/{version}/stage", response_model=ModelVersionOut, responses=GATED)

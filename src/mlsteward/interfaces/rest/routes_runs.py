@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from mlsteward.domain.entities import Metric, Param, RunTag
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.rest.dependencies import Ctx
+from mlsteward.interfaces.rest.documented_types import MaxPoints, TrackingKey
 from mlsteward.interfaces.rest.log_batch_budget import check_log_batch_values
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.schemas import (
@@ -92,7 +93,7 @@ def restore_run(run_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/{run_id}/tags", status_code=204)
-def delete_tag(run_id: str, ctx: Ctx, key: str = Query()) -> Response:
+def delete_tag(run_id: str, ctx: Ctx, key: Annotated[TrackingKey, Query()]) -> Response:
     """Remove one tag (a query parameter, since keys may hold '/' and spaces)."""
     runs.delete_tag(ctx, run_id, key)
     return no_content()
@@ -160,8 +161,8 @@ def list_metric_keys(run_id: str, ctx: Ctx) -> Response:
 def get_metric_history(
     run_id: str,
     ctx: Ctx,
-    key: str = Query(),
-    max_points: int | None = Query(default=None),
+    key: Annotated[TrackingKey, Query()],
+    max_points: Annotated[MaxPoints | None, Query()] = None,
     encoding: Literal["json", "base64-le"] = Query(default="json"),
 ) -> Response:
     """Every point of one metric by step, or at most ``max_points`` keeping each bucket's

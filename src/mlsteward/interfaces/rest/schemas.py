@@ -29,8 +29,8 @@ from mlsteward.interfaces.rest.documented_types import (
     TagValue,
     TrackingKey,
     TrackingName,
+    limited,
 )
-from mlsteward.services.limits import Limits
 
 # A metric value on the wire: a JSON number, or one of the strings JSON needs for NaN/inf.
 WireFloat = StrictFloat | Literal["NaN", "Infinity", "-Infinity"]
@@ -69,17 +69,15 @@ class UpdateRunRequest(_Request):
     run_name: TrackingName | None = None
 
 
-_BATCH_LIMITS = Limits()
+def _batch_list(limit: str) -> Any:
+    """A log-batch list: the schema states its largest size, the ``limit`` field of the
+    server's limits (the service refuses more, in the same words as the local SDK), and
+    validation stops at its first bad item, so a batch of bad points costs one error rather
+    than one per point."""
+    return Field(fail_fast=True, json_schema_extra=limited({}, maxItems=limit))
 
 
-def _batch_list(max_items: int) -> Any:
-    """A log-batch list: the schema states its largest size (the service refuses more, in the
-    same words as the local SDK), and validation stops at its first bad item, so a batch of
-    bad points costs one error rather than one per point."""
-    return Field(fail_fast=True, json_schema_extra={"maxItems": max_items})
-
-
-_POINTS = _BATCH_LIMITS.max_metrics_per_batch
+_POINTS = "max_metrics_per_batch"
 
 
 class MetricColumns(_Request):
@@ -136,12 +134,10 @@ class LogBatchRequest(_Request):
     """
 
     metrics: MetricsBody | None = None
-    params: Annotated[list[KeyValue], _batch_list(_BATCH_LIMITS.max_params_per_batch)] = Field(
+    params: Annotated[list[KeyValue], _batch_list("max_params_per_batch")] = Field(
         default_factory=list
     )
-    tags: Annotated[list[KeyValue], _batch_list(_BATCH_LIMITS.max_tags_per_batch)] = Field(
-        default_factory=list
-    )
+    tags: Annotated[list[KeyValue], _batch_list("max_tags_per_batch")] = Field(default_factory=list)
     idempotency_key: str | None = None
 
 

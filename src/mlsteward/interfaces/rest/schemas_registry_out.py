@@ -112,6 +112,26 @@ class StageHistoryOut(BaseModel):
     transitions: list[StageTransitionOut]
 
 
+class EvaluationChangeOut(BaseModel):
+    event_id: int
+    name: str
+    version: int
+    from_metrics: dict[str, WireFloat] = Field(
+        description="the earlier values of the metrics that changed (absent: newly attached)"
+    )
+    to_metrics: dict[str, WireFloat] = Field(description="their new values")
+    evaluation_digest: str = Field(
+        description="SHA-256 of the whole evaluation after the change; approvals given on "
+        "it record the same digest"
+    )
+    actor: str
+    timestamp: int
+
+
+class EvaluationHistoryOut(BaseModel):
+    changes: list[EvaluationChangeOut] = Field(description="oldest first")
+
+
 class ApprovalOut(BaseModel):
     approval_id: int
     name: str
@@ -120,6 +140,10 @@ class ApprovalOut(BaseModel):
     decision: Literal["APPROVED", "REJECTED"]
     comment: str
     timestamp: int
+    evaluation_digest: str | None = Field(
+        description="SHA-256 of the version's evaluation when the decision was recorded; an "
+        "approval counts at the gates only while the evaluation still has this digest"
+    )
 
 
 class ApprovalListOut(BaseModel):

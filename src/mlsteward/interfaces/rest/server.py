@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import os
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, UnavailableError
 from mlsteward.interfaces.rest.settings import (
     DEFAULT_MAX_ARTIFACT_BYTES,
     DEFAULT_MAX_JSON_BODY_BYTES,
@@ -79,12 +81,21 @@ def serve(
     source_sql_urls: Sequence[str] = (),
     source_http_hosts: Sequence[str] = (),
     webhook_hosts: Sequence[str] = (),
+    announce: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted. With ``upgrade`` the database is migrated first (once, here,
-    not by each worker). The ``source_*`` and ``webhook_hosts`` allow-lists say what the
-    server may open for a client (see :mod:`mlsteward.services.outbound_access`)."""
+    """Serve until interrupted. The ``source_*`` and ``webhook_hosts`` allow-lists say what
+    the server may open for a client (see :mod:`mlsteward.services.outbound_access`).
+
+    Everything that can refuse the start is checked first, once, here (not by each worker):
+    the options, the listening address, the artifact store and the database. A brand-new
+    database gets the schema; one at an older schema is migrated only with ``upgrade``.
+    ``announce`` is called after those checks, just before serving, so a refused start
+    prints nothing but its error.
+    """
     if max_json_body_bytes < 1 or max_artifact_bytes < 1:
         raise InvalidArgumentError("--max-body-mb and --max-artifact-mb must be positive")
+    if workers < 1:
+        raise InvalidArgumentError("--workers must be at least 1")
     settings = ServerSettings(
         store_uri,
         artifacts_uri,
@@ -99,7 +110,10 @@ def serve(
         source_http_hosts=tuple(source_http_hosts),
         webhook_hosts=tuple(webhook_hosts),
     )
-    settings.outbound_access().validate()  # a malformed entry fails here, not per request
+    settings.outbound_access()  # a malformed entry fails here, not per request
+    _check_can_listen(host, port)
+    _prepare_stores(settings)
+    settings = replace(settings, upgrade=False)  # done above; workers only check
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -113,19 +127,73 @@ def serve(
         from mlsteward.interfaces.rest.app import app_from_settings
 
         app = app_from_settings(settings)
+        if announce is not None:
+            announce()
         with _monitor_scheduler(settings):
             uvicorn.run(app, **options)
         return
-    # Check (or migrate) the database once here, so a bad store fails fast instead of in
-    # every worker, and workers never race to migrate.
-    from mlsteward.storage.resolver import open_store
-
-    open_store(store_uri, upgrade=upgrade).close()
-    settings = replace(settings, upgrade=False)
     os.environ[_SETTINGS_ENV] = json.dumps(asdict(settings))
+    if announce is not None:
+        announce()
     # The scheduler runs here, in the supervising process, so N workers run monitors once.
     with _monitor_scheduler(settings):
         uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse at once when the address is taken or not this machine's (uvicorn would say so
+    only after the server had announced itself)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise InvalidArgumentError(f"Cannot listen on {host!r}: {error.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            taken = error.errno == errno.EADDRINUSE
+            hint = " (another server is there? choose a free one with --port)" if taken else ""
+            raise UnavailableError(
+                f"Cannot listen on {host}:{port}: {error.strerror}{hint}"
+            ) from None
+
+
+def _prepare_stores(settings: ServerSettings) -> None:
+    """Open the artifact store, then the database (creating the schema in a brand-new one,
+    migrating an older one only with ``upgrade``). On refusal the folders this made for the
+    artifacts are removed again; the database removes its own."""
+    from mlsteward.storage.artifacts import open_blob_store
+    from mlsteward.storage.resolver import open_store
+
+    made = _missing_folders(settings.artifacts_uri)
+    try:
+        try:
+            open_blob_store(settings.artifacts_uri)
+        except OSError as error:
+            raise InvalidArgumentError(
+                f"Cannot use {settings.artifacts_uri} for artifacts: {error.strerror or error}"
+            ) from None
+        open_store(settings.store_uri, upgrade=settings.upgrade, create=True).close()
+    except BaseException:
+        for folder in made:
+            with suppress(OSError):
+                folder.rmdir()  # only while still empty
+        raise
+
+
+def _missing_folders(artifacts_uri: str) -> list[Path]:
+    """The folders a local artifact root would create, innermost first."""
+    if "://" in artifacts_uri and not artifacts_uri.startswith("file://"):
+        return []
+    current = Path(os.path.abspath(os.path.expanduser(artifacts_uri.removeprefix("file://"))))
+    missing = []
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    return missing
 
 
 @contextmanager
@@ -134,20 +202,13 @@ def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
     if not settings.run_monitors:
         yield
         return
-    from mlsteward.services.context import ServiceContext
     from mlsteward.services.monitoring.scheduler import MonitorScheduler
     from mlsteward.storage.artifacts import open_blob_store
     from mlsteward.storage.resolver import open_store
 
     store = open_store(settings.store_uri, upgrade=False)
-    ctx = ServiceContext(
-        actor="scheduler",
-        store=store,
-        blobs=open_blob_store(settings.artifacts_uri),
-        file_roots=tuple(settings.monitor_data_roots),
-        outbound=settings.outbound_access(),
-        allow_model_code=settings.allow_model_code,
-    )
+    blobs = open_blob_store(settings.artifacts_uri)
+    ctx = settings.service_context(store, blobs, actor="scheduler")
     scheduler = MonitorScheduler(ctx).start()
     try:
         yield

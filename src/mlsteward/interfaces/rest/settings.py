@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mlsteward.services.context import ServiceContext
     from mlsteward.services.outbound_access import OutboundAccess
+    from mlsteward.storage.artifacts.blob_store import BlobStore
+    from mlsteward.storage.base import Store
 
 MIB = 1 << 20
 DEFAULT_MAX_JSON_BODY_BYTES = 64 * MIB
@@ -38,7 +41,7 @@ class ServerSettings:
     webhook_hosts: tuple[str, ...] = ()
 
     def outbound_access(self) -> OutboundAccess:
-        """The allow-lists as services take them (lists, once through JSON, become tuples)."""
+        """The allow-lists as services take them, checked (a malformed entry is a 400 here)."""
         from mlsteward.services.outbound_access import OutboundAccess
 
         return OutboundAccess(
@@ -46,4 +49,18 @@ class ServerSettings:
             source_sql_urls=tuple(self.source_sql_urls),
             source_http_hosts=tuple(self.source_http_hosts),
             webhook_hosts=tuple(self.webhook_hosts),
+            monitor_data_roots=tuple(self.monitor_data_roots),
+        )
+
+    def service_context(self, store: Store, blobs: BlobStore, *, actor: str) -> ServiceContext:
+        """The context a server's requests and its monitor scheduler run in: one builder, so
+        the app and the scheduler cannot differ in what they allow."""
+        from mlsteward.services.context import ServiceContext
+
+        return ServiceContext(
+            actor=actor,
+            store=store,
+            blobs=blobs,
+            outbound=self.outbound_access(),
+            allow_model_code=self.allow_model_code,
         )

@@ -24,6 +24,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.interfaces.rest.wire import decode_float, encode_float
 
 REGISTRY_PREFIX = "/registered-models"
@@ -46,6 +47,17 @@ def encode_threshold_change(change: ThresholdChange) -> dict[str, Any]:
     raw = change.to_dict()
     raw["from_thresholds"] = _encode_thresholds(raw["from_thresholds"])
     raw["to_thresholds"] = _encode_thresholds(raw["to_thresholds"])
+    return raw
+
+
+def _encode_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
+    return {key: encode_float(value) for key, value in metrics.items()}
+
+
+def encode_evaluation_change(change: EvaluationChange) -> dict[str, Any]:
+    raw = change.to_dict()
+    raw["from_metrics"] = _encode_metrics(change.from_metrics)
+    raw["to_metrics"] = _encode_metrics(change.to_metrics)
     return raw
 
 
@@ -161,6 +173,24 @@ def decode_approval(raw: dict[str, Any]) -> Approval:
         decision=ApprovalDecision(raw["decision"]),
         comment=raw["comment"],
         timestamp=raw["timestamp"],
+        evaluation_digest=raw.get("evaluation_digest"),
+    )
+
+
+def _decode_metrics(raw: dict[str, Any] | None) -> dict[str, float]:
+    return {key: decode_float(value) for key, value in (raw or {}).items()}
+
+
+def decode_evaluation_change(raw: dict[str, Any]) -> EvaluationChange:
+    return EvaluationChange(
+        event_id=raw["event_id"],
+        name=raw["name"],
+        version=int(raw["version"]),
+        actor=raw["actor"],
+        timestamp=raw["timestamp"],
+        evaluation_digest=raw["evaluation_digest"],
+        from_metrics=_decode_metrics(raw.get("from_metrics")),
+        to_metrics=_decode_metrics(raw.get("to_metrics")),
     )
 
 

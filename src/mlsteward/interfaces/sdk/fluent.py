@@ -8,6 +8,7 @@ storage. Ending a run flushes its points first, so a finished run is complete.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import sys
@@ -55,7 +56,11 @@ _exit_status = "FINISHED"
 
 
 class ActiveRun:
-    """A started run; a context manager that ends it FINISHED, FAILED or KILLED."""
+    """A started run; a context manager that ends it FINISHED, FAILED or KILLED.
+
+    ``info`` follows the run's end: after the ``with`` block (or ``end_run``) it holds the
+    final status and end time.
+    """
 
     def __init__(self, run: Run, backend: TrackingBackend, buffer: MetricBuffer) -> None:
         self._run = run
@@ -130,14 +135,18 @@ def set_experiment(
 def _experiment_for_new_run(backend: TrackingBackend, experiment_id: str | None) -> str:
     if experiment_id:
         return str(experiment_id)
-    chosen = _experiment_by_backend.get(backend)
-    if chosen:
-        return chosen
-    env_id = os.environ.get("MLSTEWARD_EXPERIMENT_ID")
-    if env_id:
-        return env_id
-    name = os.environ.get("MLSTEWARD_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
-    return backend.get_or_create_experiment(name).experiment_id
+    return _chosen_experiment_id(backend) or (
+        backend.get_or_create_experiment(_default_experiment_name()).experiment_id
+    )
+
+
+def _chosen_experiment_id(backend: TrackingBackend) -> str | None:
+    """The experiment ``set_experiment`` chose, else ``MLSTEWARD_EXPERIMENT_ID``."""
+    return _experiment_by_backend.get(backend) or os.environ.get("MLSTEWARD_EXPERIMENT_ID")
+
+
+def _default_experiment_name() -> str:
+    return os.environ.get("MLSTEWARD_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
 
 
 def start_run(
@@ -229,9 +238,11 @@ def _end_run_by_id(run_id: str, status: str) -> None:
         except BaseException as exc:
             error = error or exc
         try:
-            run.backend.update_run(run.info.run_id, status=status)
+            info = run.backend.update_run(run.info.run_id, status=status)
         except BaseException as exc:
             error = error or exc
+        else:
+            run._run = dataclasses.replace(run._run, info=info)
     if error is not None:
         raise error
 
@@ -379,9 +390,18 @@ def search_runs(
     run_view_type: str = "active_only",
     max_results: int = 1000,
 ) -> pd.DataFrame:
-    """Matching runs as a DataFrame (all pages)."""
+    """Matching runs as a DataFrame (all pages). Without ``experiment_ids``, the runs of the
+    active experiment: the one ``set_experiment`` chose, else ``MLSTEWARD_EXPERIMENT_ID`` or
+    ``MLSTEWARD_EXPERIMENT_NAME``, else ``Default`` (the experiment ``start_run`` would use)."""
     from mlsteward.interfaces.sdk.client import Client
 
+    if experiment_ids is None:
+        active = _active_experiment_id(backend_for())
+        if active is None:  # nothing was ever logged to it: no runs to find
+            from mlsteward.interfaces.sdk.run_frame import runs_to_frame
+
+            return runs_to_frame([])
+        experiment_ids = [active]
     return Client().search_runs(
         experiment_ids,
         filter_string,
@@ -390,6 +410,16 @@ def search_runs(
         order_by=order_by,
         output_format="pandas",
     )
+
+
+def _active_experiment_id(backend: TrackingBackend) -> str | None:
+    """The experiment a new run would start in, without creating it (``None``: it does not
+    exist yet)."""
+    chosen = _chosen_experiment_id(backend)
+    if chosen:
+        return chosen
+    experiment = backend.get_experiment_by_name(_default_experiment_name())
+    return experiment.experiment_id if experiment is not None else None
 
 
 def _record_unhandled(

@@ -7,7 +7,9 @@ cannot be reached the change (a log batch, a run's end or rename, a tag removed)
 to disk (see :mod:`mlsteward.interfaces.sdk.spool`) and the call returns. A background thread
 delivers the spool, in order, once the server answers again; while anything is spooled, new
 changes queue behind it so they cannot overtake older ones (a run's end never arrives before
-its metrics). When the spool folder cannot be written either, the call raises
+its metrics). Deliveries hold the spool's lock (see :mod:`mlsteward.interfaces.sdk.spool_lock`),
+so this thread, those of other programs, ``mlsteward sync`` and ``close`` never deliver side
+by side. When the spool folder cannot be written either, the call raises
 :class:`~mlsteward.interfaces.sdk.spool.SpoolUnwritableError`: nothing is dropped silently.
 """
 
@@ -78,6 +80,8 @@ log = logging.getLogger(__name__)
 
 _RETRY_FIRST_S = 0.5
 _RETRY_MAX_S = 5.0
+#: How long ``close`` waits for the background delivery to stop.
+_CLOSE_JOIN_S = 10.0
 _CHUNK = 1 << 20
 # A batch is small and quick; a server that does not answer one in 30 s is as good as away,
 # and the metric writer thread should spool rather than wait minutes.
@@ -445,13 +449,16 @@ class HttpBackend(
                 self._deliverer.start()
 
     def _deliver_loop(self) -> None:
-        """Deliver the spool with growing pauses while the server is away; exit when empty."""
+        """Deliver the spool with growing pauses while the server is away (or another
+        delivery holds the spool's lock); exit when it is empty or the backend closes."""
         send = sender_for(self._api, attempts=1)
         delay = _RETRY_FIRST_S
         while not self._closing.is_set():
             try:
                 report = self._spool.deliver(send)
             except Exception:  # a broken spool folder must not kill delivery for good
+                if self._closing.is_set():  # the connections closed under a slow delivery
+                    break
                 log.exception("Delivering the spool in %s failed", self._spool.directory)
                 report = SpoolReport(self.uri, remaining=1)
             if report.delivered:
@@ -473,15 +480,30 @@ class HttpBackend(
         return len(self._spool.pending())
 
     def close(self) -> None:
-        """Stop background delivery, try once more to deliver the spool, close connections."""
+        """Stop background delivery, try once more to deliver the spool, close connections.
+
+        The last try is skipped when another delivery holds the spool's lock (this backend's
+        own thread still busy with a slow change, or another program): it never runs beside
+        one.
+        """
         self._closing.set()
         thread = self._deliverer
         if thread is not None:
-            thread.join(timeout=10)
+            thread.join(timeout=_CLOSE_JOIN_S)
         try:
             if self._spool.has_pending():
                 report = self._spool.deliver(sender_for(self._api, attempts=1))
-                if report.remaining:
+                if report.busy:
+                    log.warning(
+                        "mlsteward: %d change(s) for %s wait in %s while another delivery "
+                        "(a slow one of this program, or another program) is under way; "
+                        "what it cannot deliver is delivered by `mlsteward sync`, or by the "
+                        "next program that uses this server.",
+                        report.remaining,
+                        self.uri,
+                        self._spool.directory,
+                    )
+                elif report.remaining:
                     log.warning(
                         "mlsteward: the server %s cannot be reached; %d change(s) (metrics, "
                         "params, tags, run ends) are kept in order in %s. They are delivered "

@@ -70,7 +70,11 @@ def error_from_response(response: httpx.Response) -> MlstewardError:
 
 
 class ApiClient:
-    """Requests to ``{uri}/api/v1``; thread-safe (httpx's pool is), one per server per process."""
+    """Requests to ``{uri}/api/v1``; thread-safe (httpx's pool is), one per server per process.
+
+    ``user`` is sent in ``X-Mlsteward-User`` on every request, percent-encoded when it is not
+    plain ASCII (:func:`~mlsteward.interfaces.rest.wire.encode_user`).
+    """
 
     def __init__(
         self,
@@ -85,7 +89,7 @@ class ApiClient:
         self.attempts = attempts
         headers = {"User-Agent": f"mlsteward/{__version__}"}
         if user:
-            headers[wire.USER_HEADER] = user
+            headers[wire.USER_HEADER] = wire.encode_user(user)
         self._client = httpx.Client(
             base_url=self.uri + wire.API_PREFIX,
             headers=headers,

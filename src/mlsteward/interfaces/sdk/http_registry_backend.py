@@ -23,12 +23,14 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.rest.wire_registry import (
     REGISTRY_PREFIX,
     VERSIONS_PREFIX,
     decode_alias_event,
     decode_approval,
+    decode_evaluation_change,
     decode_model,
     decode_model_page,
     decode_stage_transition,
@@ -189,6 +191,11 @@ class HttpRegistryBackendMixin:
         body = {"metrics": _metric_values(metrics)}
         raw = self._api.json("POST", f"{_version(name, version)}/evaluation", json=body)
         return decode_version(raw)
+
+    def evaluation_history(self, name: str, version: int | None = None) -> list[EvaluationChange]:
+        params = None if version is None else {"version": version}
+        raw = self._api.json("GET", f"{_model(name)}/evaluation-history", params=params)
+        return [decode_evaluation_change(c) for c in raw["changes"]]
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         raw = self._api.json("GET", f"{VERSIONS_PREFIX}/resolve", params={"uri": uri})

@@ -21,6 +21,7 @@ from mlsteward.interfaces.sdk.local_registry_backend import LocalRegistryBackend
 from mlsteward.interfaces.sdk.models_backend import LocalModelsBackendMixin
 from mlsteward.interfaces.sdk.monitoring_local_backend import LocalMonitoringBackendMixin
 from mlsteward.services.context import ServiceContext, local_actor
+from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import (
     artifacts,
     experiments,
@@ -45,7 +46,10 @@ class LocalBackend(
         self.uri = store_uri
         store = open_store(store_uri)
         self.ctx = ServiceContext(
-            actor=actor or local_actor(), store=store, blobs=open_blob_store(artifacts_uri)
+            actor=actor or local_actor(),
+            store=store,
+            blobs=open_blob_store(artifacts_uri),
+            outbound=OutboundAccess.unrestricted(),  # the user's own files, hosts, databases
         )
 
     # experiments

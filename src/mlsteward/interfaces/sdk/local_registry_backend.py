@@ -13,6 +13,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry import (
     aliases,
@@ -110,6 +111,9 @@ class LocalRegistryBackendMixin:
         self, name: str, version: int, metrics: Mapping[str, float]
     ) -> ModelVersion:
         return versions.attach_evaluation(self.ctx, name, version, metrics)
+
+    def evaluation_history(self, name: str, version: int | None = None) -> list[EvaluationChange]:
+        return versions.evaluation_history(self.ctx, name, version)
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         return uris.resolve_model_uri(self.ctx, uri)

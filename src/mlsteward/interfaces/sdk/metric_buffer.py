@@ -16,6 +16,10 @@ No accepted point is dropped:
   are not stored and why; the points stay queued and are still retried. ``flush`` first has
   the writer try once more, so it succeeds as soon as space is freed.
 * Points the backend rejected (a deleted run, say) are reported by the next ``flush``.
+* ``close`` stops the writer for good: while storage still refuses points, the writer tries
+  once more, then gives them up and exits, and ``close`` raises
+  :class:`PointsNotPersistedError` naming how many were not stored. It never keeps retrying
+  in the background against a backend that is closing (a notebook, ``fluent.reset()``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ DEFAULT_GIVE_UP_S = 60.0
 _POLL_S = 0.1
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 5.0
+#: How long ``close`` waits for the writer to finish the write it is in.
+_CLOSE_JOIN_S = 5.0
 
 
 class PointsNotPersistedError(InsufficientStorageError):
@@ -86,6 +92,7 @@ class MetricBuffer:
         self._refusals = 0  # storage failures so far: a waiter gives up only after a new one
         self._retry_now = threading.Event()  # cuts the writer's backoff short
         self._closed = False
+        self._lost: PointsNotPersistedError | None = None  # points given up at close
         self._thread = threading.Thread(target=self._run, name="mlsteward-metrics", daemon=True)
         self._thread.start()
 
@@ -129,16 +136,31 @@ class MetricBuffer:
         deadline = None if timeout is None else time.monotonic() + timeout
         while not marker.done.wait(_POLL_S):
             self._raise_if_given_up(refusals)
+            if not self._thread.is_alive() and not marker.done.is_set():
+                self._raise_if_closed_with_points()
+                break  # closed, with nothing left to write
             if deadline is not None and time.monotonic() >= deadline:
                 raise UnavailableError(
                     f"Metrics not yet written after {timeout} s; {self.pending()} points are "
                     "still queued and will be retried"
                 )
+        if self._lost is not None:
+            raise self._lost
         if self._errors:
             errors, self._errors = self._errors, []
             first = errors[0]
             raise type(first)(
                 f"{len(errors)} metric batch(es) were rejected; first: {first.message}"
+            )
+
+    def _raise_if_closed_with_points(self) -> None:
+        """Raise when the writer has stopped with points that it will never write."""
+        if self._lost is not None:
+            raise self._lost
+        pending = self.pending()
+        if pending:
+            raise PointsNotPersistedError(
+                f"{pending} metric points are not stored: the metric writer is closed", pending
             )
 
     def _raise_if_given_up(self, refusals: int) -> None:
@@ -157,13 +179,42 @@ class MetricBuffer:
         )
 
     def close(self, timeout: float = 60.0) -> None:
-        """Flush and stop the writer thread."""
+        """Flush, then stop the writer thread for good.
+
+        When storage still refuses points (``flush`` gave up or ``timeout`` passed), the
+        writer tries once more, then gives up what is left and exits; ``close`` raises
+        :class:`PointsNotPersistedError` saying how many points were not stored and why.
+        """
         try:
             self.flush(timeout)
-        finally:
-            self._closed = True
-            self._wake.set()
-            self._thread.join(timeout=0.5 if self._stalled_since is not None else 5)
+        except (InsufficientStorageError, UnavailableError) as error:
+            self._stop()
+            lost = self._lost or self._unfinished(error)
+            if lost is not None:
+                raise lost from error
+            return  # the last attempt stored everything
+        except BaseException:
+            self._stop()
+            raise
+        self._stop()
+
+    def _stop(self) -> None:
+        """Make the writer exit: it finishes what it can and gives up at the next refusal."""
+        self._closed = True
+        self._wake.set()
+        self._retry_now.set()
+        self._thread.join(_CLOSE_JOIN_S)
+
+    def _unfinished(self, error: MlstewardError) -> PointsNotPersistedError | None:
+        """The error for points still unwritten while the writer is stuck in a write."""
+        pending = self.pending()
+        if not self._thread.is_alive() or not pending:
+            return None
+        return PointsNotPersistedError(
+            f"{pending} metric points are not stored: {error.message}. The metric writer is "
+            "closed; it gives them up unless the write it is in succeeds.",
+            pending,
+        )
 
     # -- writer thread ------------------------------------------------------------------
     def _run(self) -> None:
@@ -171,12 +222,12 @@ class MetricBuffer:
             self._wake.wait(self._interval)
             self._wake.clear()
             self._drain()
-            if self._closed and not self._queue:
+            if self._lost is not None or (self._closed and not self._queue):
                 return
 
     def _drain(self) -> None:
         queue = self._queue
-        while queue:
+        while queue and self._lost is None:
             batch: dict[str, list[Metric]] = {}
             markers: list[_Marker] = []
             count = 0
@@ -189,38 +240,73 @@ class MetricBuffer:
                 count += 1
             self._in_flight = count
             for run_id, points in batch.items():
-                self._write(run_id, points)
+                failure = self._write(run_id, points)
+                if failure is not None:  # closed while storage refuses: stop for good
+                    self._give_up(failure, markers)
+                    return
                 self._in_flight -= len(points)
             for marker in markers:
                 marker.done.set()
             with self._room:
                 self._room.notify_all()
 
-    def _write(self, run_id: str, points: list[Metric]) -> None:
+    def _write(self, run_id: str, points: list[Metric]) -> MlstewardError | None:
+        """Write one batch, retrying while storage is away or full.
+
+        Returns the last refusal when the buffer was closed meanwhile (the batch is not
+        stored and is not retried again), else None (written, or rejected and reported).
+        """
         key = uuid.uuid4().hex  # one key for every attempt: a retry cannot write twice
         delay = _RETRY_FIRST_S
         while True:
+            refusal: MlstewardError
             try:
                 self._sink(run_id, points, key)
             except UnavailableError as error:
                 log.warning("Metric store unavailable (%s); retrying in %.1f s", error, delay)
+                refusal = error
             except InsufficientStorageError as error:
                 self._note_stall(error, len(points))
+                refusal = error
             except MlstewardError as error:
                 self._errors.append(error)
                 self._end_stall()
-                return
+                return None
             except Exception as error:  # a bug or an unexpected driver error: keep it visible
                 log.exception("Writing %d metric points failed", len(points))
                 self._errors.append(MlstewardError(f"{type(error).__name__}: {error}"))
                 self._end_stall()
-                return
+                return None
             else:
                 self._end_stall()
-                return
+                return None
+            if self._closed:
+                return refusal
             self._retry_now.wait(delay)
             self._retry_now.clear()
             delay = min(delay * 2, _RETRY_MAX_S)
+
+    def _give_up(self, refusal: MlstewardError, markers: list[_Marker]) -> None:
+        """Drop what is left after a refusal at close, record it as lost, wake every waiter."""
+        queue = self._queue
+        lost = self._in_flight
+        while queue:
+            item = queue.popleft()
+            if isinstance(item, _Marker):
+                markers.append(item)
+            else:
+                lost += 1
+        self._in_flight = 0
+        self._lost = PointsNotPersistedError(
+            f"{lost} metric points were not stored: {refusal.message}. The metric writer was "
+            "closed while storage refused them, so they are given up.",
+            lost,
+        )
+        log.error("%s", self._lost.message)
+        for marker in markers:
+            marker.done.set()
+        with self._room:
+            self._room.notify_all()
 
     def _note_stall(self, error: InsufficientStorageError, points: int) -> None:
         self._stall = error

@@ -18,6 +18,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 
 
 @runtime_checkable
@@ -66,6 +67,9 @@ class RegistryBackend(Protocol):
     def attach_evaluation(
         self, name: str, version: int, metrics: Mapping[str, float]
     ) -> ModelVersion: ...
+    def evaluation_history(
+        self, name: str, version: int | None = None
+    ) -> list[EvaluationChange]: ...
     def resolve_model_uri(self, uri: str) -> ModelVersion: ...
 
     # aliases and stages

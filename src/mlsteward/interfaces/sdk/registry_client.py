@@ -19,6 +19,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.interfaces.sdk.registry_backend import RegistryBackend
 from mlsteward.services.registry.validation import validate_version
 
@@ -169,8 +170,20 @@ class RegistryClientMixin:
     def attach_evaluation(
         self, name: str, version: int | str, metrics: Mapping[str, float]
     ) -> ModelVersion:
-        """Attach evaluation results; gates prefer them over the run's metrics."""
+        """Attach evaluation results; gates prefer them over the run's metrics.
+
+        Every change is recorded (see ``get_evaluation_history``), and an approval given
+        before it no longer counts at the gates: the version needs approving again.
+        """
         return self._registry().attach_evaluation(name, validate_version(version), metrics)
+
+    def get_evaluation_history(
+        self, name: str, version: int | str | None = None
+    ) -> list[EvaluationChange]:
+        """Every change of a version's (or every version's) evaluation: who, when, the
+        metrics before and after; oldest first."""
+        number = None if version is None else validate_version(version)
+        return self._registry().evaluation_history(name, number)
 
     def resolve_model_uri(self, model_uri: str) -> ModelVersion:
         """The version ``models:/name@alias``, ``models:/name/3`` (or ``/latest``) names."""

@@ -14,6 +14,13 @@ Files are written to a temporary name, synced and renamed, so a full disk or a c
 leaves half a file. A spool folder that cannot be written (disk full, quota, I/O error,
 permissions) raises :class:`SpoolUnwritableError` naming the folder; nothing is dropped.
 
+One delivery at a time: a delivery holds the spool's lock file (see
+:mod:`mlsteward.interfaces.sdk.spool_lock`) from its first change to its last, so the
+background deliverers of several programs, ``mlsteward sync`` and a closing client never
+send changes side by side (which could resend an older change after a newer one). A
+background deliverer that finds the lock held tries again later; ``mlsteward sync`` waits
+for it, up to :data:`SYNC_WAIT_S`.
+
 Delivery goes in order and stops at the first change the server cannot take yet
 (unreachable, overloaded or out of space), so a run's end never arrives before its metrics. A
 change the server refuses (any other error: a deleted run, a param conflict...) is moved to
@@ -37,16 +44,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlsteward.domain.errors import InsufficientStorageError, MlstewardError, NotFoundError
+from mlsteward.domain.errors import (
+    InsufficientStorageError,
+    MlstewardError,
+    NotFoundError,
+    UnavailableError,
+)
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_segment
+from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
 from mlsteward.interfaces.sdk.tracking_uri import home_dir
 
 __all__ = [
     "DELETE_TAG",
     "LOG_BATCH",
+    "SYNC_WAIT_S",
     "UPDATE_RUN",
     "Spool",
+    "SpoolBusyError",
     "SpoolReport",
     "SpoolUnwritableError",
     "all_spools",
@@ -64,6 +79,9 @@ OPERATIONS = (LOG_BATCH, UPDATE_RUN, DELETE_TAG)
 _SERVER_FILE = "server.json"
 _REJECTED = "rejected"
 _INSUFFICIENT_STORAGE = 507  # the server's own disk is full: try again later, do not reject
+#: How long ``mlsteward sync`` waits for another delivery of the same spool to finish (one
+#: slow change may take a request's full timeout).
+SYNC_WAIT_S = 300.0
 _counter = itertools.count()
 _stamp_lock = threading.Lock()
 _last_stamp = 0
@@ -75,6 +93,11 @@ Sender = Callable[[str, str, dict[str, Any]], None]
 
 class SpoolUnwritableError(InsufficientStorageError):
     """The spool folder cannot take a change (disk full, quota, I/O error, permissions)."""
+
+
+class SpoolBusyError(UnavailableError):
+    """Another delivery of the same spool (another program, or ``mlsteward sync``) went on
+    for longer than this one could wait."""
 
 
 def spool_root() -> Path:
@@ -94,6 +117,7 @@ class SpoolReport:
     rejected: list[Path] = field(default_factory=list)
     remaining: int = 0
     last_error: str | None = None
+    busy: bool = False  # another delivery held the spool's lock: nothing was sent
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -198,9 +222,36 @@ class Spool:
         except FileNotFoundError:
             return []
 
-    def deliver(self, send: Sender) -> SpoolReport:
-        """Send waiting changes in order until done or the server cannot take one now."""
+    def deliver(self, send: Sender, wait: float = 0.0) -> SpoolReport:
+        """Send waiting changes in order until done or the server cannot take one now.
+
+        Holds the spool's delivery lock throughout. When another delivery holds it for all
+        of ``wait`` seconds (0: one attempt), nothing is sent and the report says ``busy``.
+        """
         report = SpoolReport(self.server_uri)
+        if not self.has_pending():
+            return report
+        lock = DeliveryLock(self.directory)
+        try:
+            held = lock.acquire(wait)
+        except OSError as error:
+            raise SpoolUnwritableError(
+                f"Cannot open the spool's delivery lock {lock.path} "
+                f"({error.strerror or error}); nothing was delivered"
+            ) from error
+        if not held:
+            report.busy = True
+            report.remaining = len(self.pending())
+            report.last_error = f"another process is delivering the spool in {self.directory}"
+            return report
+        try:
+            self._deliver_in_order(send, report)
+        finally:
+            lock.release()
+        return report
+
+    def _deliver_in_order(self, send: Sender, report: SpoolReport) -> None:
+        """The delivery itself, under the lock: the list of changes is read only now."""
         changes = self.pending()
         for index, path in enumerate(changes):
             try:
@@ -225,7 +276,6 @@ class Spool:
                 continue
             path.unlink(missing_ok=True)
             report.delivered += 1
-        return report
 
     def _reject(
         self, path: Path, entry: dict[str, Any] | None, reason: str, report: SpoolReport
@@ -300,8 +350,9 @@ def _delete_tag(api: ApiClient, run: str, key: str, attempts: int | None) -> Non
             raise
 
 
-def deliver_all(uri: str | None = None) -> list[SpoolReport]:
-    """Deliver the spool of ``uri``, or of every server when ``uri`` is None."""
+def deliver_all(uri: str | None = None, wait: float = SYNC_WAIT_S) -> list[SpoolReport]:
+    """Deliver the spool of ``uri``, or of every server when ``uri`` is None, each after
+    waiting up to ``wait`` seconds for a delivery already under way to finish."""
     spools = [Spool(uri)] if uri else all_spools()
     reports = []
     for spool in spools:
@@ -309,14 +360,26 @@ def deliver_all(uri: str | None = None) -> list[SpoolReport]:
             reports.append(SpoolReport(spool.server_uri))
             continue
         with ApiClient(spool.server_uri) as api:
-            reports.append(spool.deliver(sender_for(api)))
+            reports.append(spool.deliver(sender_for(api), wait))
     return reports
 
 
-def deliver_spooled(uri: str | None = None) -> int:
+def deliver_spooled(uri: str | None = None, wait: float = SYNC_WAIT_S) -> int:
     """Deliver spooled changes (for ``uri``, or for every server); returns how many arrived.
 
     Changes the server refused are moved to ``rejected/`` and logged; changes that still
-    cannot be delivered stay spooled for the next attempt.
+    cannot be delivered stay spooled for the next attempt. Raises :class:`SpoolBusyError`
+    when another delivery of a spool lasted longer than ``wait`` seconds.
     """
-    return sum(report.delivered for report in deliver_all(uri))
+    reports = deliver_all(uri, wait)
+    delivered = sum(report.delivered for report in reports)
+    busy = [report for report in reports if report.busy]
+    if busy:
+        elsewhere = f"; {delivered} change(s) from other spools were delivered" if delivered else ""
+        raise SpoolBusyError(
+            f"Another process is still delivering the spool of {busy[0].server_uri} after "
+            f"{wait:g} s ({busy[0].remaining} change(s) wait in "
+            f"{Spool(busy[0].server_uri).directory}){elsewhere}; run mlsteward sync again "
+            "when it is done"
+        )
+    return delivered

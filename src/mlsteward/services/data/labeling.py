@@ -27,6 +27,8 @@ from mlsteward.services.data.versions import get_version, version_table
 from mlsteward.services.people import same_person
 
 ROLES = ("primary", "review")
+#: The most review labels a queue may ask for per item.
+MAX_REVIEWS = 5
 
 
 def create_queue(
@@ -39,8 +41,8 @@ def create_queue(
 ) -> LabelQueue:
     """A queue over every row of the version ``ref`` names."""
     validate_dataset_name(name)
-    if not isinstance(reviews, int) or not 0 <= reviews <= 5:
-        raise InvalidArgumentError("reviews must be an integer from 0 to 5")
+    if not isinstance(reviews, int) or not 0 <= reviews <= MAX_REVIEWS:
+        raise InvalidArgumentError(f"reviews must be an integer from 0 to {MAX_REVIEWS}")
     version = get_version(ctx, ref)
     if label_column in {column for column, _ in version.schema}:
         raise InvalidArgumentError(f"{version.ref} already has a column {label_column!r}")

@@ -58,12 +58,14 @@ def _recompute(
 ) -> pa.Table:
     lineage = version.lineage
     how: str
+    # A server bounds what one rebuild reads; locally the machine and the data are the user's.
+    bound = ctx.limits.max_rebuild_rows if ctx.outbound.restricted else None
     if version.kind == "ingest":
         described = lineage.get("source") or {}
         if described.get("kind") == "memory":
             table, how = version_table(ctx, version), "stored copy (in memory)"
         else:
-            table = reread_source(described, overrides, access=ctx.outbound)
+            table = reread_source(described, overrides, access=ctx.outbound, max_rows=bound)
             how = f"re-read {described.get('uri')}"
     else:
         store = dataset_store(ctx)
@@ -100,7 +102,8 @@ def rebuild(
 
     ``overrides`` replace recorded source fields (a SQL URL with its password, API headers).
     Nothing is written. Every source is opened within ``ctx.outbound``: on a server only
-    where its operator allowed, since the recorded source is whatever a client uploaded.
+    where its operator allowed, since the recorded source is whatever a client uploaded, and
+    at most ``ctx.limits.max_rebuild_rows`` rows are read from each.
     """
     checks: list[RebuildCheck] = []
     _recompute(ctx, get_version(ctx, ref), overrides, checks)

@@ -10,16 +10,20 @@ never recorded (SQL passwords and HTTP header values), so a rebuild may take ove
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pyarrow as pa
-import sqlalchemy as sa
-from sqlalchemy.exc import ArgumentError
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, PermissionDeniedError
+from mlsteward.domain.errors import (
+    InvalidArgumentError,
+    MlstewardError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+)
+from mlsteward.domain.redaction import redact_url
 from mlsteward.engines.data import (
     BatchSource,
     Pagination,
@@ -33,17 +37,15 @@ from mlsteward.engines.data import (
     read_parquet,
     read_sql,
 )
-from mlsteward.services.outbound_access import (
-    SOURCE_HTTP_OPTION,
-    OutboundAccess,
-    guarded_client,
-    require_source,
-)
+from mlsteward.services.outbound_access import OutboundAccess, require_source
 
 _CSV = (".csv", ".tsv", ".txt")
 _PARQUET = (".parquet", ".pq")
 _JSONL = (".jsonl", ".ndjson", ".json")
 _HTTP_TIMEOUT_S = 30.0
+#: What a recorded source reads by default (``inference_rows``, ``pagination.max_pages``).
+_DEFAULT_INFERENCE_ROWS = 100_000
+_DEFAULT_MAX_PAGES = Pagination().max_pages
 
 
 def _suffix(path: str) -> str:
@@ -138,10 +140,12 @@ def source_from_description(
             schema=_schema(d.get("schema")),
             encoding=d.get("encoding", "utf-8"),
             on_bad_rows=d.get("on_bad_rows", "error"),
-            inference_rows=d.get("inference_rows", 100_000),
+            inference_rows=d.get("inference_rows", _DEFAULT_INFERENCE_ROWS),
         )
     if kind == "sql":
-        return read_sql(uri, d["query"], inference_rows=d.get("inference_rows", 100_000))
+        return read_sql(
+            uri, d["query"], inference_rows=d.get("inference_rows", _DEFAULT_INFERENCE_ROWS)
+        )
     if kind == "http":
         headers = d.get("headers")
         return read_http_api(
@@ -149,7 +153,7 @@ def source_from_description(
             pagination=Pagination(**d["pagination"]) if d.get("pagination") else None,
             params=d.get("params") or None,
             headers=headers if isinstance(headers, Mapping) else None,
-            inference_rows=d.get("inference_rows", 100_000),
+            inference_rows=d.get("inference_rows", _DEFAULT_INFERENCE_ROWS),
             client=client,
         )
     raise InvalidArgumentError(f"Cannot reopen a source of kind {kind!r}")
@@ -157,42 +161,103 @@ def source_from_description(
 
 def reread_source(
     described: Mapping[str, Any],
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None,
     *,
-    access: OutboundAccess | None = None,
+    access: OutboundAccess,
+    max_rows: int | None,
 ) -> pa.Table:
     """Read a recorded source again (a rebuild), opening only what ``access`` allows.
 
     Under a server's rules (``access.restricted``) overrides may not change the source's
-    kind, and a failure while reading never repeats what the source holds (a row, a value,
-    a column name, a response body): the message names the location, the line or record and
-    what went wrong. Locally the reader's own message is kept, since the data is the user's.
+    kind nor read more than recorded (``inference_rows``, ``pagination.max_pages``), and a
+    failure while reading never repeats what the source holds (a row, a value, a column
+    name, a response body): the message names the location, the line or record and what
+    went wrong. Locally the reader's own message is kept, since the data is the user's.
+    More than ``max_rows`` rows (None: no bound) stops the read with a 413.
     """
-    rules = access or OutboundAccess()
     merged = {**described, **(overrides or {})}
     kind = merged.get("kind")
-    if rules.restricted and kind != described.get("kind"):
-        raise InvalidArgumentError(
-            f"On a server, rebuild overrides may replace a source's location or secrets, not "
-            f"its kind ({described.get('kind')} here, not {kind})"
-        )
-    require_source(rules, merged)
+    if access.restricted:
+        _check_server_overrides(described, merged)
+    require_source(access, merged)
     client = None
-    if kind == "http" and rules.source_http_hosts is not None:
-        client = guarded_client(rules.source_http_hosts, SOURCE_HTTP_OPTION, _HTTP_TIMEOUT_S)
+    if kind == "http" and access.source_http_hosts is not None:
+        client = access.source_http.client(_HTTP_TIMEOUT_S)
     try:
         source = _reopened(merged, client)
         try:
-            return read_and_hash(source).table
-        except PermissionDeniedError:
+            return read_and_hash(_RowBound(source, max_rows) if max_rows else source).table
+        except (PermissionDeniedError, PayloadTooLargeError):
             raise
         except Exception as error:  # a reader's failure is about the data, never a 500
-            if isinstance(error, MlstewardError) and not rules.restricted:
+            if isinstance(error, MlstewardError) and not access.restricted:
                 raise
-            raise _read_failure(error, merged, rules.restricted) from None
+            raise _read_failure(error, merged, access.restricted) from None
     finally:
         if client is not None:
             client.close()
+
+
+def _check_server_overrides(described: Mapping[str, Any], merged: Mapping[str, Any]) -> None:
+    """On a server, overrides replace a source's location or secrets: not its kind, and
+    not how much it reads (a client must not turn a rebuild into an unbounded read)."""
+    if merged.get("kind") != described.get("kind"):
+        raise InvalidArgumentError(
+            f"On a server, rebuild overrides may replace a source's location or secrets, not "
+            f"its kind ({described.get('kind')} here, not {merged.get('kind')})"
+        )
+    for name, recorded, asked in (
+        ("inference_rows", _inference_rows(described), _inference_rows(merged)),
+        ("pagination.max_pages", _max_pages(described), _max_pages(merged)),
+    ):
+        if asked > recorded:
+            raise InvalidArgumentError(
+                f"On a server, rebuild overrides may not raise {name} above the recorded "
+                f"{recorded} (asked: {asked})"
+            )
+
+
+def _inference_rows(described: Mapping[str, Any]) -> int:
+    return _whole_number(described.get("inference_rows", _DEFAULT_INFERENCE_ROWS), "inference_rows")
+
+
+def _max_pages(described: Mapping[str, Any]) -> int:
+    pagination = described.get("pagination") or {}
+    if not isinstance(pagination, Mapping):
+        raise InvalidArgumentError("pagination must be an object")
+    return _whole_number(pagination.get("max_pages", _DEFAULT_MAX_PAGES), "pagination.max_pages")
+
+
+def _whole_number(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{name} must be a positive whole number, not {value!r}")
+    return value
+
+
+class _RowBound(BatchSource):
+    """A source read through, stopping with a 413 once it gave more than ``max_rows`` rows
+    (before the table would fill the server's memory)."""
+
+    def __init__(self, inner: BatchSource, max_rows: int) -> None:
+        super().__init__()
+        self.kind = inner.kind
+        self._inner = inner
+        self._max_rows = max_rows
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        rows = 0
+        for batch in self._inner:
+            rows += batch.num_rows
+            if rows > self._max_rows:
+                raise PayloadTooLargeError(
+                    f"The {self.kind} source holds more than {self._max_rows} rows, the most "
+                    "this server re-reads in one rebuild; rebuild it locally instead"
+                )
+            yield batch
+        self.bad_rows = list(self._inner.bad_rows)
+
+    def describe(self) -> dict[str, Any]:
+        return self._inner.describe()
 
 
 def _reopened(merged: Mapping[str, Any], client: httpx.Client | None) -> BatchSource:
@@ -215,6 +280,7 @@ _FAILURES = {
     "DATA_DECODING_ERROR": "bytes that are not text in the declared encoding",
     "DATA_EMPTY_SOURCE": "the source is empty",
     "DATA_MISSING_COLUMN": "a column the options name is not in the source",
+    "DATA_QUERY_NOT_READ_ONLY": "the query is not one statement that only reads",
 }
 
 
@@ -240,9 +306,4 @@ def _read_failure(error: Exception, merged: Mapping[str, Any], restricted: bool)
 
 def _safe_location(merged: Mapping[str, Any]) -> str:
     uri = str(merged.get("uri"))
-    if merged.get("kind") != "sql":
-        return uri
-    try:
-        return sa.make_url(uri).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError, TypeError):
-        return "<a database URL>"
+    return redact_url(uri) if merged.get("kind") == "sql" else uri

@@ -28,7 +28,7 @@ from mlsteward.domain.monitoring import (
 from mlsteward.engines.drift import ColumnDriftResult, DriftReport
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.store_access import monitoring_store
-from mlsteward.services.outbound_access import WEBHOOK_OPTION, guarded_client, web_host_allowed
+from mlsteward.services.web_hosts import WebHosts
 
 logger = logging.getLogger("mlsteward.monitoring")
 WEBHOOK_TIMEOUT_S = 5.0
@@ -138,31 +138,30 @@ def alert_payload(event: str, alert: Alert) -> dict[str, Any]:
     return {"event": event, "alert": dataclasses.asdict(alert)}
 
 
-def deliver(
-    urls: Sequence[str], payload: dict[str, Any], *, allowed_hosts: tuple[str, ...] | None = None
-) -> list[Delivery]:
+def deliver(urls: Sequence[str], payload: dict[str, Any], *, hosts: WebHosts) -> list[Delivery]:
     """POST ``payload`` to each webhook; failures are logged and reported, never raised.
 
-    Only to ``allowed_hosts`` (a server's ``--webhook-host``; None: any host), checked again
-    here since the operator may have changed them since the monitor was made. Redirects are
-    not followed (a redirect is a failed delivery) and the answer's body is never read.
+    Only to ``hosts`` (the context's webhook rule: a server's ``--webhook-host``), checked
+    again here since the operator may have changed them since the monitor was made.
+    Redirects are not followed (a redirect is a failed delivery) and the answer's body is
+    never read.
     """
     if not urls:
         return []
     out = []
-    with guarded_client(allowed_hosts, WEBHOOK_OPTION, WEBHOOK_TIMEOUT_S) as client:
+    with hosts.client(WEBHOOK_TIMEOUT_S) as client:
         for url in urls:
-            out.append(_deliver_one(client, url, payload, allowed_hosts))
+            out.append(_deliver_one(client, url, payload, hosts))
     return out
 
 
 def _deliver_one(
-    client: httpx.Client, url: str, payload: dict[str, Any], hosts: tuple[str, ...] | None
+    client: httpx.Client, url: str, payload: dict[str, Any], hosts: WebHosts
 ) -> Delivery:
     event = payload["event"]
-    if not web_host_allowed(hosts, url):
-        logger.warning("webhook %s not called: its host is not in %s", url, WEBHOOK_OPTION)
-        return Delivery(url, event, None, f"host not allowed ({WEBHOOK_OPTION})")
+    if not hosts.allows(url):
+        logger.warning("webhook %s not called: its host is not in %s", url, hosts.option)
+        return Delivery(url, event, None, f"host not allowed ({hosts.option})")
     try:
         with client.stream("POST", url, json=payload) as response:
             status = response.status_code
@@ -191,7 +190,7 @@ def raise_alerts(
     """
     store = monitoring_store(ctx)
     now = ctx.clock()
-    hosts = ctx.outbound.webhook_hosts
+    hosts = ctx.outbound.webhooks
     opened, deliveries = [], []
     for breach in breaches:
         alert, created = store.open_alert(
@@ -215,7 +214,7 @@ def raise_alerts(
             )
             store.append_event("alert.opened", monitor.name, dataclasses.asdict(alert), now)
             payload = alert_payload("alert.opened", alert)
-            deliveries += deliver(monitor.webhooks, payload, allowed_hosts=hosts)
+            deliveries += deliver(monitor.webhooks, payload, hosts=hosts)
     resolved: list[Alert] = []
     if resolve:
         keep = [(b.check, b.column) for b in breaches]
@@ -227,7 +226,7 @@ def raise_alerts(
             logger.info("monitor %s: alert on %s resolved", monitor.name, alert.column)
             store.append_event("alert.resolved", monitor.name, dataclasses.asdict(alert), now)
             payload = alert_payload("alert.resolved", alert)
-            deliveries += deliver(monitor.webhooks, payload, allowed_hosts=hosts)
+            deliveries += deliver(monitor.webhooks, payload, hosts=hosts)
     return opened, resolved, deliveries
 
 

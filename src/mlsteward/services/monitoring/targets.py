@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.outbound_access import within_roots
+from mlsteward.services.outbound_access import require_monitor_file
 
 DATASET_PREFIX = "dataset:"
 _GLOB_CHARS = "*?["
@@ -40,11 +40,13 @@ def validate_target(ctx: ServiceContext, target: str) -> str:
     if not isinstance(target, str) or not target.strip():
         raise InvalidArgumentError("A monitor needs a target: a file path, a glob or dataset:REF")
     target = target.strip()
+    if "\x00" in target:  # no path holds one; os calls would fail on it (a 500, not a 400)
+        raise InvalidArgumentError("A monitor target may not contain a NUL character")
     if target.startswith(DATASET_PREFIX):
         if len(target) == len(DATASET_PREFIX):
             raise InvalidArgumentError("dataset: targets need a reference, e.g. dataset:sales@3")
         return target
-    _require_allowed(ctx, _fixed_prefix(target), target)
+    require_monitor_file(ctx.outbound, _fixed_prefix(target))
     return target
 
 
@@ -53,18 +55,6 @@ def _fixed_prefix(target: str) -> str:
     cut = min((target.index(ch) for ch in _GLOB_CHARS if ch in target), default=len(target))
     head = target[:cut]
     return head if cut == len(target) else os.path.dirname(head) or "."
-
-
-def _require_allowed(ctx: ServiceContext, path: str, shown: str) -> None:
-    """Refuse a file outside ``ctx.file_roots`` (symlinks resolved, so none leads out)."""
-    if ctx.file_roots is None or within_roots(path, ctx.file_roots):
-        return
-    allowed = ", ".join(ctx.file_roots) or "none"
-    raise PermissionDeniedError(
-        f"This server reads monitor files only under its --monitor-data-root folders "
-        f"(allowed: {allowed}); {shown!r} is outside them. Use a dataset:NAME@VERSION target, "
-        "or ask the operator to allow the folder."
-    )
 
 
 def read_file(path: str) -> pd.DataFrame:
@@ -105,11 +95,11 @@ def read_target(
         done = set(seen)
         files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f) and f not in done]
         for path in files:  # a symlink inside an allowed folder may point out of it
-            _require_allowed(ctx, path, path)
+            require_monitor_file(ctx.outbound, path)
         if not files:
             return TargetData(None, [], [f"no new files match {target!r}"])
     elif os.path.isfile(target):
-        _require_allowed(ctx, target, target)
+        require_monitor_file(ctx.outbound, target)
         files = [target]
     elif missing_ok:
         return TargetData(None, [], [f"{target!r} does not exist yet"])
@@ -126,7 +116,7 @@ def read_target(
         except (OSError, ValueError) as error:  # a broken file must not stop the others
             # A server names the failure, never what the file holds (a parser's message may
             # quote a line); locally the reader's own words help the user fix the file.
-            detail = type(error).__name__ if ctx.file_roots is not None else str(error)
+            detail = type(error).__name__ if ctx.outbound.restricted else str(error)
             messages.append(f"could not read {path!r}: {detail}")
             read.append(path)
     frame = concat_frames(list(parts.values()))

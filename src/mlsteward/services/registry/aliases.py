@@ -75,16 +75,19 @@ def delete_alias(
     """Remove ``alias`` (recorded). A protected alias is a governance action to delete."""
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
-    text = validate_text("reason", reason)
     store = registry_store(ctx)
     model = store.get_registered_model(clean_name)
     current = model.aliases.get(clean_alias)
     if current is None:
         raise NotFoundError(f"Registered model {clean_name!r} has no alias {clean_alias!r}")
     protected = clean_alias in model.protected_aliases
-    if protected:
-        action = f"delete the protected alias {clean_name!r}@{clean_alias}"
-        text = authorize_governance(ctx, clean_name, action, reason)
+    text = (
+        authorize_governance(
+            ctx, clean_name, f"delete the protected alias {clean_name!r}@{clean_alias}", reason
+        )
+        if protected
+        else validate_text("reason", reason)
+    )
     return store.delete_alias(
         clean_name,
         clean_alias,

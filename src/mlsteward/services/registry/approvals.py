@@ -8,10 +8,13 @@ Rules:
   are one person; see ``mlsteward.services.people``).
 * An approval needs a named user: an anonymous caller cannot approve.
 * Every decision needs a comment.
-* Approving when your approval is already standing (no rejection since) is a
-  ``ConflictError``; so is rejecting when your rejection is already standing. After someone
-  else's rejection you may approve again, which lifts the block: the gate reads the most
-  recent decision.
+* Approving when your approval is already standing (no rejection since, and given on the
+  evaluation the version has now) is a ``ConflictError``; so is rejecting when your
+  rejection is already standing. After someone else's rejection you may approve again, which
+  lifts the block: the gate reads the most recent decision. After the version's evaluation
+  changed, earlier approvals no longer count (see ``gates``) and may be given again.
+* Each decision records the digest of the evaluation it was given on (the store reads it
+  under the model's lock).
 * Decisions are appended and never edited, so the full review trail stays listable.
 """
 
@@ -20,9 +23,10 @@ from __future__ import annotations
 from typing import cast
 
 from mlsteward.domain.errors import ConflictError, PermissionDeniedError
-from mlsteward.domain.registry import Approval, ApprovalDecision
+from mlsteward.domain.registry import Approval, ApprovalDecision, ModelVersion
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import as_name, is_named_person, same_person
+from mlsteward.services.registry.gates import is_stale
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_model_name,
@@ -31,13 +35,19 @@ from mlsteward.services.registry.validation import (
 )
 
 
-def _standing(approvals: list[Approval], actor: str, decision: ApprovalDecision) -> bool:
-    """Whether ``actor``'s ``decision`` still stands: no opposite decision came after it."""
+def _standing(
+    approvals: list[Approval], actor: str, decision: ApprovalDecision, version: ModelVersion
+) -> bool:
+    """Whether ``actor``'s ``decision`` still stands: no opposite decision came after it and,
+    for an approval, it was given on the evaluation ``version`` has now."""
     last_opposite = max(
         (a.approval_id for a in approvals if a.decision is not decision), default=-1
     )
     return any(
-        same_person(a.actor, actor) and a.decision is decision and a.approval_id > last_opposite
+        same_person(a.actor, actor)
+        and a.decision is decision
+        and a.approval_id > last_opposite
+        and not is_stale(version, a)
         for a in approvals
     )
 
@@ -63,7 +73,7 @@ def _decide(
                 "and validators are different people; ask another user to review it"
             )
     approvals = store.list_approvals(clean_name, number)
-    if _standing(approvals, ctx.actor, decision):
+    if _standing(approvals, ctx.actor, decision, registered):
         verb = "approved" if decision is ApprovalDecision.APPROVED else "rejected"
         raise ConflictError(
             f"{ctx.actor!r} already {verb} version {number} of {clean_name!r} and that "

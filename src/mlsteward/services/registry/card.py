@@ -18,7 +18,7 @@ from mlsteward.domain.entities import Run
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.domain.registry import ModelVersion, RegisteredModel
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.registry.gates import evaluated_metrics, latest_decision
+from mlsteward.services.registry.gates import evaluated_metrics, is_stale, latest_decision
 from mlsteward.services.registry.models import CARD_FIELDS
 from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import validate_model_name, validate_version
@@ -202,6 +202,8 @@ def _governance(ctx: ServiceContext, model: RegisteredModel, version: ModelVersi
     approvals = store.list_approvals(model.name, version.version)
     last = latest_decision(approvals)
     state = "no decision yet" if last is None else f"{last.decision.value.lower()} by {last.actor}"
+    if last is not None and is_stale(version, last):
+        state += " on an earlier evaluation; re-approval needed"
     protected = ", ".join(model.protected_aliases) or "none"
     thresholds = "; ".join(map(str, model.acceptance_thresholds))
     items = [

@@ -3,13 +3,18 @@
 Two gates, both required:
 
 * **Approval.** The version's most recent decision must be an approval by a named user who
-  is not the person who registered the version (names compared as in ``people``).
-  ``approvals`` refuses self-approval; the gate also ignores any such approval already in
-  the store (recorded before names were compared that way). A rejection recorded after an
-  approval blocks promotion until someone approves again.
+  is not the person who registered the version (names compared as in ``people``), given on
+  the evaluation the version has now. ``approvals`` refuses self-approval; the gate also
+  ignores any such approval already in the store (recorded before names were compared that
+  way). An approval given before the attached evaluation last changed does not count: the
+  numbers it vouched for are gone, so someone must approve again. A rejection recorded
+  after an approval blocks promotion until someone approves again, whatever the evaluation.
 * **Acceptance thresholds.** Every threshold the model declares must be met by the version's
   metrics: results attached with ``attach_evaluation`` first, else the run's latest value.
   A metric that is missing or NaN fails its threshold.
+
+The guard returned for the store's write carries what was judged (latest decision,
+thresholds, evaluation digest), so a change of any of them before the write is a conflict.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from mlsteward.domain.registry import (
     ModelVersion,
     RegisteredModel,
 )
+from mlsteward.domain.registry_evaluation import evaluation_digest
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import is_named_person, same_person
 from mlsteward.services.registry.store_access import registry_store
@@ -57,24 +63,48 @@ def latest_decision(approvals: Sequence[Approval]) -> Approval | None:
     return max(approvals, key=lambda a: a.approval_id) if approvals else None
 
 
-def counts_for_gate(version: ModelVersion, decision: Approval) -> bool:
-    """Whether a decision counts at the gate: any rejection; an approval only by a named
-    user who is not the version's registrant."""
+def by_a_reviewer(version: ModelVersion, decision: Approval) -> bool:
+    """Whether a decision's author may review the version: a named user other than its
+    registrant (rejections count from anyone)."""
     if decision.decision is ApprovalDecision.REJECTED:
         return True
     return is_named_person(decision.actor) and not same_person(decision.actor, version.created_by)
 
 
+def is_stale(version: ModelVersion, decision: Approval) -> bool:
+    """An approval given on an evaluation the version no longer has (rejections never are)."""
+    return decision.decision is ApprovalDecision.APPROVED and (
+        decision.evaluation_digest != evaluation_digest(version.evaluation)
+    )
+
+
+def counts_for_gate(version: ModelVersion, decision: Approval) -> bool:
+    """Whether a decision counts at the gate: any rejection; an approval only by a named
+    user who is not the version's registrant, on the evaluation the version has now."""
+    return by_a_reviewer(version, decision) and not is_stale(version, decision)
+
+
+def _names(decisions: Sequence[Approval]) -> str:
+    return ", ".join(dict.fromkeys(repr(a.actor) for a in decisions))
+
+
 def _approval_problem(version: ModelVersion, approvals: Sequence[Approval]) -> str | None:
     last = latest_decision([a for a in approvals if counts_for_gate(version, a)])
     if last is None:
-        ignored = [a.actor for a in approvals if not counts_for_gate(version, a)]
+        ignored = [a for a in approvals if not by_a_reviewer(version, a)]
         note = (
-            f" (not counted: the approval by {', '.join(repr(a) for a in ignored)}; an "
-            "approval must come from a named user other than the registrant)"
+            f" (not counted: the approval by {_names(ignored)}; an approval must come from a "
+            "named user other than the registrant)"
             if ignored
             else ""
         )
+        stale = [a for a in approvals if by_a_reviewer(version, a) and is_stale(version, a)]
+        if stale:
+            return (
+                f"approved by {_names(stale)} on an earlier evaluation; re-approval needed: "
+                f"the evaluation attached to version {version.version} changed after that "
+                f"approval (see its evaluation history){note}"
+            )
         return (
             f"no approval: version {version.version} was registered by "
             f"{version.created_by!r} and needs an approval (with a comment) by another "
@@ -140,6 +170,7 @@ def check_gates(
         last.approval_id if last else None,
         check_decision=True,
         thresholds=model.acceptance_thresholds,
+        evaluation_digest=evaluation_digest(version.evaluation),
     )
 
 

@@ -136,13 +136,15 @@ def set_acceptance_thresholds(
             raise InvalidArgumentError(f"Threshold '{th.metric} {th.op}' is given twice")
         seen.add((th.metric, th.op))
     clean_name = validate_model_name(name, ctx.limits)
-    text = validate_text("reason", reason)
     store = registry_store(ctx)
     before = store.get_registered_model(clean_name).acceptance_thresholds
     loosened = loosened_thresholds(before, parsed)
+    text: str | None
     if loosened:
         action = f"loosen the acceptance thresholds of {clean_name!r} ({'; '.join(loosened)})"
         text = authorize_governance(ctx, clean_name, action, reason)
+    else:
+        text = validate_text("reason", reason)
     store.set_acceptance_thresholds(
         clean_name, parsed, expected=before, actor=ctx.actor, reason=text, now=ctx.clock()
     )
@@ -167,13 +169,15 @@ def protect_alias(
     store = registry_store(ctx)
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
-    text = validate_text("reason", reason)
     if not isinstance(protected, bool):
         raise InvalidArgumentError(f"protected must be true or false, got {protected!r}")
     model = store.get_registered_model(clean_name)
-    if not protected:
-        if clean_alias not in model.protected_aliases:
-            return model
+    text: str | None
+    if protected:
+        text = validate_text("reason", reason)
+    elif clean_alias not in model.protected_aliases:
+        return model
+    else:
         action = f"lift the protection of {clean_name!r}@{clean_alias}"
         text = authorize_governance(ctx, clean_name, action, reason)
     store.set_alias_protection(clean_name, clean_alias, protected, ctx.actor, text, ctx.clock())

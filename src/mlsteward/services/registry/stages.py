@@ -3,7 +3,8 @@
 Any stage may follow any other; each change is recorded. ``archive_existing`` moves the
 versions already in the target stage to Archived in the same transaction. A stage is gated
 like a protected alias when the alias of its lower-case name is protected (protecting
-``production`` gates the Production stage).
+``production`` gates the Production stage); the store then refuses the move if the version's
+decisions, its evaluation or the thresholds changed after the gates were checked.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def transition_stage(
     store = registry_store(ctx)
     model = store.get_registered_model(clean_name)
     current = store.get_model_version(clean_name, number)
+    guard = None
     if current.current_stage is not target and is_gated_stage(model, target.value):
-        check_gates(ctx, model, current, f"gated stage {target.value!r}", None)
+        guard = check_gates(ctx, model, current, f"gated stage {target.value!r}", None)
     store.transition_stage(
         clean_name,
         number,
@@ -50,6 +52,7 @@ def transition_stage(
         actor=ctx.actor,
         reason=text,
         now=ctx.clock(),
+        guard=guard,
     )
     return store.get_model_version(clean_name, number)
 

@@ -8,8 +8,11 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.services.limits import Limits
 
 MAX_TEXT_LENGTH = 8000
-_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+#: Aliases, matched whole; public (and flag-free) so the OpenAPI document states these very
+#: expressions. ``latest`` and ``v<n>``, in any case, already name versions.
+ALIAS_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+RESERVED_ALIAS_PATTERN = re.compile(r"^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$")
+MAX_VERSION = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -30,7 +33,7 @@ def validate_model_name(name: object, limits: Limits) -> str:
 
 
 def validate_alias(alias: object, limits: Limits) -> str:
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not ALIAS_PATTERN.fullmatch(alias):
         raise InvalidArgumentError(
             f"Invalid alias {alias!r}: start with a letter or '_', then letters, digits, '_' or '-'"
         )
@@ -38,7 +41,7 @@ def validate_alias(alias: object, limits: Limits) -> str:
         raise InvalidArgumentError(
             f"Alias is {len(alias)} characters; the limit is {limits.max_name_length}"
         )
-    if _RESERVED_ALIAS.match(alias):
+    if RESERVED_ALIAS_PATTERN.fullmatch(alias):
         raise InvalidArgumentError(
             f"Alias {alias!r} is reserved: 'latest' and 'v<number>' already name versions"
         )
@@ -51,7 +54,7 @@ def validate_version(version: object) -> int:
         raise InvalidArgumentError(f"A version is a positive whole number, got {version!r}")
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version.strip())
-    if not isinstance(version, int) or version < 1 or version >= 2**31:
+    if not isinstance(version, int) or version < 1 or version > MAX_VERSION:
         raise InvalidArgumentError(f"A version is a positive whole number, got {version!r}")
     return version
 

@@ -1,4 +1,5 @@
-"""Model versions: registration with lineage from the run, search, tags, evaluation results."""
+"""Model versions: registration with lineage from the run, search, tags, evaluation results
+and their history."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from mlsteward.domain.entities import LifecycleStage, Run
 from mlsteward.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlsteward.domain.ids import is_valid_id
 from mlsteward.domain.registry import ModelStage, ModelVersion, RegistryPage
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.domain.registry_filter import RegistryCondition, parse_registry_filter
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.models import clean_tags, create_registered_model
@@ -237,6 +239,9 @@ def attach_evaluation(
     """Attach evaluation results to a version (a metric given again is replaced).
 
     Gates read these before the run's metrics, so an evaluation on held-out data decides.
+    Anyone may attach (the registrant's own evaluation is the usual case), but every change
+    is recorded (who, when, before, after; values given again unchanged record nothing), and
+    an approval given before a change no longer counts at the gates (see ``gates``).
     """
     if not isinstance(metrics, Mapping) or not metrics:
         raise InvalidArgumentError("attach_evaluation needs a non-empty dict of metric values")
@@ -245,5 +250,19 @@ def attach_evaluation(
         for key, value in metrics.items()
     }
     return registry_store(ctx).record_evaluation(
-        validate_model_name(name, ctx.limits), validate_version(version), clean, ctx.clock()
+        validate_model_name(name, ctx.limits),
+        validate_version(version),
+        clean,
+        ctx.clock(),
+        actor=ctx.actor,
+    )
+
+
+def evaluation_history(
+    ctx: ServiceContext, name: str, version: int | str | None = None
+) -> list[EvaluationChange]:
+    """Every change of the version's (or every version's) evaluation, oldest first."""
+    return registry_store(ctx).list_evaluation_changes(
+        validate_model_name(name, ctx.limits),
+        None if version is None else validate_version(version),
     )

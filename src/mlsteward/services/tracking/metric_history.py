@@ -9,14 +9,19 @@ from mlsteward.engines.metric_downsampling import downsample_arrays
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.tracking.validation import validate_key
 
+#: The fewest points a downsampled history may ask for: first, last, a min and a max.
+MIN_MAX_POINTS = 4
+
 
 def get_metric_arrays(
     ctx: ServiceContext, run_id: str, key: str, max_points: int | None = None
 ) -> MetricArrays:
     """The history as columns; ``max_points`` keeps first, last and each bucket's min/max."""
     validate_key("Metric", key, ctx.limits)
-    if max_points is not None and max_points < 4:
-        raise InvalidArgumentError("max_points must be at least 4 (first, last, a min and a max)")
+    if max_points is not None and max_points < MIN_MAX_POINTS:
+        raise InvalidArgumentError(
+            f"max_points must be at least {MIN_MAX_POINTS} (first, last, a min and a max)"
+        )
     ctx.store.get_run(run_id)  # NotFoundError for an unknown run
     arrays = ctx.store.get_metric_arrays(run_id, key)
     return arrays if max_points is None else downsample_arrays(arrays, max_points)

@@ -8,7 +8,8 @@ import re
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.services.limits import Limits
 
-_KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
+#: Tracking keys; public so the OpenAPI document states this very expression.
+KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
 _INT64 = 2**63
 
 
@@ -20,7 +21,7 @@ def validate_key(kind: str, key: object, limits: Limits) -> str:
         raise InvalidArgumentError(
             f"{kind} key is {len(key)} characters; the limit is {limits.max_key_length}"
         )
-    if not _KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise InvalidArgumentError(
             f"Invalid {kind.lower()} key {key!r}: use letters, digits, '_', '-', '.', ' ', '/', ':'"
         )

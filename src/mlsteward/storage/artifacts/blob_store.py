@@ -8,8 +8,19 @@ A full disk (``ENOSPC``, ``EDQUOT``) is reported as ``InsufficientStorageError``
 store and the size being written, after the temp file is removed. Blobs left behind by an
 upload that failed before anything recorded them are removed by the uploader
 (:meth:`BlobStore.discard_unclaimed`) or later by ``mlsteward gc``
-(:meth:`BlobStore.remove_if_stale`); an upload that finds its content already stored
-re-dates the blob, which is how both tell a blob someone is about to record from an orphan.
+(:meth:`BlobStore.move_aside_if_stale`, then :meth:`BlobStore.finish_removal`).
+
+An upload that finds its content already stored claims the blob before recording it, which
+is how both tell a blob someone is about to record from an orphan. Locally the claim re-dates
+the file; gc moves a blob aside (a rename) and checks the date on the moved file, so a claim
+made before the move is seen and one made after it finds the blob missing and writes it
+again. Object stores cannot re-date an object cheaply, so there a claim writes an empty
+marker, ``claims/<digest>``, and then checks that the blob is still there; gc moves the blob
+aside (a copy to ``trash/``, then a delete) and reads the marker only after the delete, so an
+upload that saw the blob wrote its marker early enough to be seen, and gc puts the blob back.
+
+Before a store's first upload to a root in a process, the root records that store
+(:mod:`mlsteward.storage.artifacts.root_writers`), so gc can refuse a root that is shared.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,11 +46,16 @@ from mlsteward.domain.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
+from mlsteward.storage.artifacts.root_writers import RootWriters
 
 CHUNK = 1 << 20
 _NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 _UPLOAD_PREFIX = "upload-"
 _TRASH_PREFIX = "gc-"
+#: Object stores: where gc moves a blob before deciding, and where uploads mark claims.
+_OBJECT_TRASH = "trash"
+_OBJECT_CLAIMS = "claims"
+S3_HINT = 's3:// artifact stores need s3fs, which is not installed: pip install "mlsteward[s3]"'
 
 
 def is_no_space(error: BaseException) -> bool:
@@ -74,6 +90,15 @@ class StoredBlob:
 
 
 @dataclass(frozen=True)
+class MovedBlob:
+    """A blob gc moved aside: removed for good by :meth:`BlobStore.finish_removal`, or put
+    back by :meth:`BlobStore.put_back`."""
+
+    digest: str
+    trash: str
+
+
+@dataclass(frozen=True)
 class BlobInfo:
     """A stored blob as listed: its digest, size and last (re)write time in epoch seconds."""
 
@@ -98,12 +123,30 @@ class BlobStore:
 
     def __init__(self, root: str, storage_options: dict[str, Any] | None = None) -> None:
         self.root = root.rstrip("/")
-        fs, path = fsspec.core.url_to_fs(root, **(storage_options or {}))
+        try:
+            fs, path = fsspec.core.url_to_fs(root, **(storage_options or {}))
+        except ImportError as error:  # fsspec imports a protocol's package on first use
+            if root.startswith("s3://"):
+                raise InvalidArgumentError(S3_HINT) from error
+            raise
         self.fs = fs
         self._base = path.rstrip("/")
         self._local = "file" in _protocols(fs)
         if self._local:
             Path(self._base).mkdir(parents=True, exist_ok=True)
+        self.writers = RootWriters(fs, self._base, local=self._local)
+        self._bound: set[str] = set()
+        self._recorded: set[str] = set()
+
+    def bind_writer(self, store: str) -> None:
+        """Name a store whose uploads come through here (``store_key`` of its URI): the
+        root records it before the first upload, so gc can tell when a root is shared."""
+        self._bound.add(store)
+
+    def _record_writers(self) -> None:
+        for store in sorted(self._bound - self._recorded):
+            self.writers.record(store)
+            self._recorded.add(store)
 
     @property
     def is_local(self) -> bool:
@@ -127,8 +170,9 @@ class BlobStore:
     def store_file(self, local_path: str | os.PathLike[str]) -> StoredBlob:
         """Store a local file and say whether this call created the blob."""
         digest, size = file_digest(local_path)
+        self._record_writers_or_full(f"a file of {describe_size(size)}")
         target = self._blob_path(digest)
-        found, stamp = self._claim_existing(target)
+        found, stamp = self._claim_existing(digest)
         if found:
             return StoredBlob(digest, size, False, stamp)
         if not self._local:
@@ -167,6 +211,7 @@ class BlobStore:
         tmp = None
         size = 0
         try:
+            self._record_writers()
             tmp = self._local_temp() if self._local else _system_temp()
             sha = hashlib.sha256()
             with open(tmp, "wb") as out:
@@ -176,7 +221,7 @@ class BlobStore:
                     out.write(chunk)
             digest = sha.hexdigest()
             target = self._blob_path(digest)
-            found, stamp = self._claim_existing(target)
+            found, stamp = self._claim_existing(digest)
             if found:
                 return StoredBlob(digest, size, False, stamp)
             if not self._local:
@@ -195,16 +240,29 @@ class BlobStore:
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         return self.put_stream(iter([data]))
 
-    def _claim_existing(self, target: str) -> tuple[bool, tuple[int, int] | None]:
+    def _record_writers_or_full(self, what: str) -> None:
+        try:
+            self._record_writers()
+        except OSError as error:
+            if is_no_space(error):
+                raise self._full(error, what) from error
+            raise
+
+    def _claim_existing(self, digest: str) -> tuple[bool, tuple[int, int] | None]:
         """Whether the blob is already stored (and, locally, its stamp once re-dated).
 
         A local blob is re-dated to the present: that keeps the garbage collector (and a
         failed uploader that created it a moment ago) from removing a blob this upload is
         about to record. A blob that vanishes before it could be re-dated counts as missing,
-        so the caller writes it anew.
+        so the caller writes it anew. On object stores the claim is a marker written before
+        the blob is looked at a second time (see the module docstring).
         """
+        target = self._blob_path(digest)
         if not self._local:
-            return bool(self.fs.exists(target)), None
+            if not self._object_exists(target):
+                return False, None
+            self.fs.pipe_file(self._claim_path(digest), b"")
+            return self._object_exists(target), None
         now = time.time_ns()
         try:
             try:
@@ -262,59 +320,154 @@ class BlobStore:
         return self._remove_local(blob.digest, lambda st: _stamp(st) == blob.stamp)
 
     def remove_if_stale(self, digest: str, cutoff: float) -> bool:
-        """Remove a blob last (re)written before ``cutoff`` (epoch seconds); whether it was.
+        """Remove a blob last (re)written or claimed before ``cutoff`` (epoch seconds).
 
-        Locally the blob is first moved aside, then its date is checked on the moved file:
-        an upload that re-dated it in between gets it back, and one that comes after finds it
-        missing and writes it again, so a blob being recorded is never lost.
+        :meth:`move_aside_if_stale` then :meth:`finish_removal`; gc checks references again
+        between the two. Returns whether the blob was removed.
+        """
+        moved = self.move_aside_if_stale(digest, cutoff)
+        return moved is not None and self.finish_removal(moved, cutoff)
+
+    def move_aside_if_stale(self, digest: str, cutoff: float) -> MovedBlob | None:
+        """Move a blob dated before ``cutoff`` out of readers' and uploads' way, or ``None``
+        when it is gone or newer.
+
+        An upload that looks for the blob from now on finds it missing and writes it again;
+        one that claimed it before the move is seen by :meth:`finish_removal`.
         """
         if self._local:
-            return self._remove_local(digest, lambda st: st.st_mtime < cutoff)
+            return self._move_local(digest, lambda st: st.st_mtime < cutoff)
         path = self._blob_path(digest)
         self.fs.invalidate_cache(path)
         try:
             info = self.fs.info(path)
         except FileNotFoundError:
+            return None
+        if _modified(info) >= cutoff or self._claimed_since(digest, cutoff):
+            return None
+        trash = f"{self._base}/{_OBJECT_TRASH}/{digest}.{uuid.uuid4().hex}"
+        try:
+            self.fs.copy(path, trash)
+        except FileNotFoundError:  # another collector took it first
+            return None
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
+        return MovedBlob(digest, trash)
+
+    def finish_removal(self, moved: MovedBlob, cutoff: float) -> bool:
+        """Remove a moved blob for good, unless an upload claimed it before the move (then
+        it is put back). Returns whether it was removed."""
+        if not self._local and self._claimed_since(moved.digest, cutoff):
+            self.put_back(moved)
             return False
-        if _modified(info) >= cutoff:
+        try:
+            self._remove_path(moved.trash)
+        except FileNotFoundError:  # another collector put it back meanwhile
             return False
-        self.fs.rm_file(path)
+        if not self._local:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(self._claim_path(moved.digest))
         return True
 
+    def put_back(self, moved: MovedBlob) -> None:
+        """Return a moved blob to its place (a record points at it after all)."""
+        target = self._blob_path(moved.digest)
+        with contextlib.suppress(FileNotFoundError):
+            if not self._local:
+                self.fs.copy(moved.trash, target)
+                self.fs.rm_file(moved.trash)
+            elif os.path.exists(target):  # an upload wrote it again meanwhile: keep that one
+                os.unlink(moved.trash)
+            else:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(moved.trash, target)
+
     def _remove_local(self, digest: str, still_unclaimed: Callable[[os.stat_result], bool]) -> bool:
+        moved = self._move_local(digest, still_unclaimed)
+        if moved is None:
+            return False
+        try:
+            os.unlink(moved.trash)
+        except FileNotFoundError:  # another collector put it back meanwhile
+            return False
+        return True
+
+    def _move_local(
+        self, digest: str, unclaimed: Callable[[os.stat_result], bool]
+    ) -> MovedBlob | None:
+        """Rename the blob aside, then judge the moved file: a claim made before the rename
+        shows in its date (or stamp), and the blob goes straight back."""
         target = self._blob_path(digest)
         trash = Path(self._base) / "tmp" / f"{_TRASH_PREFIX}{digest}.{uuid.uuid4().hex}"
         trash.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(target, trash)
         except FileNotFoundError:
-            return False
+            return None
+        moved = MovedBlob(digest, str(trash))
         try:
-            if still_unclaimed(os.stat(trash)):
-                trash.unlink()
-                return True
-            os.replace(trash, target)
+            if unclaimed(os.stat(trash)):
+                return moved
         except FileNotFoundError:  # another collector put it back meanwhile
-            pass
-        return False
+            return None
+        self.put_back(moved)
+        return None
+
+    def _remove_path(self, path: str) -> None:
+        if self._local:
+            os.unlink(path)
+        else:
+            self.fs.rm_file(path)
+
+    def _claim_path(self, digest: str) -> str:
+        self._blob_path(digest)  # refuses anything but a digest
+        return f"{self._base}/{_OBJECT_CLAIMS}/{digest}"
+
+    def _claimed_since(self, digest: str, cutoff: float) -> bool:
+        """Whether an upload marked a claim on this object-store blob at or after ``cutoff``."""
+        path = self._claim_path(digest)
+        self.fs.invalidate_cache(path)
+        try:
+            return _modified(self.fs.info(path)) >= cutoff
+        except FileNotFoundError:
+            return False
+
+    def _object_exists(self, path: str) -> bool:
+        self.fs.invalidate_cache(path)
+        return bool(self.fs.exists(path))
 
     def restore_moved_aside(self) -> int:
         """Put back blobs a collector moved aside and did not finish with (it was killed)."""
+        if not self._local:
+            return self._restore_object_trash()
         folder = Path(self._base) / "tmp"
-        if not self._local or not folder.is_dir():
+        if not folder.is_dir():
             return 0
         restored = 0
         for trash in folder.glob(f"{_TRASH_PREFIX}*"):
             digest = trash.name.removeprefix(_TRASH_PREFIX).split(".", 1)[0]
-            with contextlib.suppress(InvalidArgumentError, FileNotFoundError):
-                target = self._blob_path(digest)
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(trash, target)
+            if _is_digest(digest):
+                self.put_back(MovedBlob(digest, str(trash)))
+                restored += 1
+        return restored
+
+    def _restore_object_trash(self) -> int:
+        folder = f"{self._base}/{_OBJECT_TRASH}"
+        self.fs.invalidate_cache(folder)
+        try:
+            found = self.fs.ls(folder, detail=False)
+        except FileNotFoundError:
+            return 0
+        restored = 0
+        for path in found:
+            digest = str(path).rsplit("/", 1)[-1].split(".", 1)[0]
+            if _is_digest(digest):
+                self.put_back(MovedBlob(digest, str(path)))
                 restored += 1
         return restored
 
     # -- listing ---------------------------------------------------------------------------
-    def iter_blobs(self) -> Iterator[BlobInfo]:
+    def iter_blobs(self) -> Generator[BlobInfo, None, None]:
         """Every stored blob with its size and date (a directory walk, or a bucket listing)."""
         root = f"{self._base}/blobs/sha256"
         if self._local:

@@ -8,8 +8,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.redaction import redact_url as redact_url  # storage's messages use it
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+POSTGRES_HINT = (
+    'PostgreSQL needs psycopg, which is not installed: pip install "mlsteward[postgres]"'
+)
 
 
 def normalize_sql_url(url: str) -> str:
@@ -21,12 +25,16 @@ def normalize_sql_url(url: str) -> str:
     raise InvalidArgumentError(f"Not a supported database URL: {url!r}")
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, for messages and logs."""
+def create_sql_engine(url: str, **kwargs: Any) -> Engine:
+    """``sqlalchemy.create_engine`` for an accepted URL; a missing driver is one line saying
+    which extra to install, not an ImportError from deep inside SQLAlchemy."""
+    sa_url = normalize_sql_url(url)
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not parseable: show only the scheme
-        return url.split("://", 1)[0] + "://***"
+        return create_engine(sa_url, **kwargs)
+    except ImportError as error:
+        if make_url(sa_url).get_backend_name() == "postgresql":
+            raise InvalidArgumentError(POSTGRES_HINT) from error
+        raise
 
 
 def _configure_sqlite(engine: Engine, immediate: bool) -> None:
@@ -66,10 +74,10 @@ def create_engines(url: str) -> tuple[Engine, Engine]:
                 "In-memory SQLite is not supported: give a file path so nothing is lost"
             )
         kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-        writer = create_engine(sa_url, **kwargs)
-        reader = create_engine(sa_url, **kwargs)
+        writer = create_sql_engine(sa_url, **kwargs)
+        reader = create_sql_engine(sa_url, **kwargs)
         _configure_sqlite(writer, immediate=True)
         _configure_sqlite(reader, immediate=False)
         return writer, reader
-    engine = create_engine(sa_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_sql_engine(sa_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     return engine, engine

@@ -2,13 +2,23 @@
 
 The driver reports these as ``sqlalchemy`` exceptions wrapping ``sqlite3`` or ``psycopg``
 errors; callers of the store get the platform's errors instead, whose messages name the file
-and say what to do. ``check_sqlite_integrity`` runs SQLite's ``PRAGMA quick_check`` when a
-store is opened, so a damaged file is reported before anything is read from or written to it.
+and say what to do.
+
+Opening a SQLite store checks only what is cheap (:func:`check_sqlite_on_open`): the 100-byte
+header and the schema table, which catch a file that is not a database, garbage over its
+start and a file cut short, in milliseconds whatever the file's size. Damage deeper in the
+file is reported by the first read or write that meets it. Either way the full check,
+SQLite's ``PRAGMA quick_check`` (:func:`integrity_findings`, which reads every page: about
+1 s per 100 MB from a cold disk), then runs once to confirm, and the message says what it
+found; ``mlsteward db check`` runs it on request.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from collections.abc import Callable
 
 from sqlalchemy import Engine, exc
 from sqlalchemy.engine import make_url
@@ -19,7 +29,7 @@ from mlsteward.domain.errors import (
     MlstewardError,
     UnavailableError,
 )
-from mlsteward.storage.sql.engine import normalize_sql_url, redact_url
+from mlsteward.storage.sql.engine import SQLITE_BUSY_TIMEOUT_MS, normalize_sql_url, redact_url
 
 # SQLite primary result codes (https://sqlite.org/rescode.html).
 _SQLITE_CORRUPT = 11
@@ -31,6 +41,13 @@ _PG_DISK_FULL = "53100"
 _PG_CORRUPT = ("XX001", "XX002")
 #: How many of quick_check's findings a message quotes.
 _QUOTED_FINDINGS = 3
+# The database header (https://sqlite.org/fileformat.html#the_database_header).
+_HEADER_BYTES = 100
+_MAGIC = b"SQLite format 3\x00"
+#: Payload fractions at offsets 21-23: the format fixes them at 64, 32 and 32.
+_FIXED_FRACTIONS = bytes([64, 32, 32])
+#: How often (in SQLite VM steps) a full check reports that it is still working.
+_PROGRESS_STEPS = 10_000
 
 
 def sqlite_file(url: str) -> str | None:
@@ -54,30 +71,117 @@ def corrupt_sqlite_error(path: str, detail: str) -> CorruptStoreError:
     )
 
 
-def check_sqlite_integrity(engine: Engine, url: str) -> None:
-    """Run ``PRAGMA quick_check`` once; raise ``CorruptStoreError`` unless SQLite says ok.
+def sqlite_header_problem(path: str) -> str | None:
+    """What is wrong with a SQLite file's 100-byte header, or ``None``.
 
-    quick_check reads every page but skips matching indexes against tables: about 0.1 s
-    per 100 MB from the page cache, about 1 s per 100 MB from a cold disk, so it runs when a
-    store is opened, not on each connection.
+    Reads those bytes only. A missing or empty file is fine (SQLite creates the database);
+    so is a file this process cannot read, which SQLite then reports as it should.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(_HEADER_BYTES)
+    except OSError:
+        return None
+    if not header:
+        return None
+    if len(header) < _HEADER_BYTES:
+        return f"the file is {len(header)} bytes long, shorter than a SQLite header"
+    if not header.startswith(_MAGIC):
+        return "file is not a database: it does not begin with the SQLite header"
+    raw = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if raw == 1 else raw
+    if not 512 <= page_size <= 65536 or page_size & (page_size - 1):
+        return f"the header gives an impossible page size ({raw})"
+    if header[21:24] != _FIXED_FRACTIONS:
+        return "the header's fixed fields are overwritten"
+    return None
+
+
+def check_sqlite_on_open(engine: Engine, url: str) -> None:
+    """The cheap check of every open: the header, then the schema table and version.
+
+    Raises ``CorruptStoreError`` (confirmed by the full check) when either is damaged; costs
+    a few page reads, not a read of the file.
     """
     path = sqlite_file(url)
     if path is None:
         return
+    problem = sqlite_header_problem(path)
+    if problem is not None:
+        raise corrupt_sqlite_error(path, f"{problem}; {confirm_sqlite_damage(path)}")
     try:
         with engine.connect() as connection:
-            findings = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check")]
+            connection.exec_driver_sql("PRAGMA schema_version").all()
+            connection.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master").all()
     except exc.DBAPIError as error:
-        failure = translate_database_error(error, url, opening=True)
+        failure = translate_database_error(
+            error, url, opening=True, confirm=lambda: confirm_sqlite_damage(path)
+        )
         if failure is None:
             raise
         raise failure from error
-    if findings != ["ok"]:
-        detail = "; ".join(line.strip() for line in findings[:_QUOTED_FINDINGS])
-        more = len(findings) - _QUOTED_FINDINGS
-        if more > 0:
-            detail += f"; and {more} more problems"
-        raise corrupt_sqlite_error(path, f"integrity check: {detail}")
+
+
+def integrity_findings(path: str, progress: Callable[[], None] | None = None) -> list[str]:
+    """SQLite's ``PRAGMA quick_check`` over the whole file: ``["ok"]``, or what it found.
+
+    Reads every page (about 0.1 s per 100 MB from the page cache, 1 s per 100 MB from a
+    cold disk). ``progress`` is called every few thousand steps, so a caller can show that
+    the check is working. A file too damaged to check at all raises ``sqlite3.DatabaseError``.
+    """
+    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    with contextlib.closing(connection):
+        if progress is not None:
+            report = progress
+
+            def tick() -> int:
+                report()
+                return 0  # carry on
+
+            connection.set_progress_handler(tick, _PROGRESS_STEPS)
+        return [str(row[0]) for row in connection.execute("PRAGMA quick_check")]
+
+
+def check_sqlite_file(path: str, progress: Callable[[], None] | None = None) -> list[str]:
+    """The header check and the full check of a SQLite file: ``["ok"]`` or what is wrong.
+
+    A file too damaged to check is damage too; anything else that stops the check (the file
+    is missing or unreadable, another process holds it locked) raises ``UnavailableError``.
+    """
+    if not os.path.isfile(path):  # sqlite3 would create it
+        raise UnavailableError(f"There is no database file at {path}")
+    header = sqlite_header_problem(path)
+    try:
+        findings = integrity_findings(path, progress)
+    except sqlite3.DatabaseError as error:
+        if not is_sqlite_damage(error):
+            raise UnavailableError(f"Cannot check {path}: {error}") from error
+        findings = [f"the check could not read the file: {error}"]
+    if header is None:
+        return findings
+    return [header, *(line for line in findings if line != "ok")]
+
+
+def describe_findings(findings: list[str]) -> str:
+    """The first few findings on one line, with how many more there are."""
+    detail = "; ".join(" ".join(line.split()) for line in findings[:_QUOTED_FINDINGS])
+    more = len(findings) - _QUOTED_FINDINGS
+    return f"{detail}; and {more} more problems" if more > 0 else detail
+
+
+def confirm_sqlite_damage(path: str) -> str:
+    """Run the full check after a cheap check or an operation reported damage: what it found,
+    as a clause for the message."""
+    try:
+        findings = integrity_findings(path)
+    except sqlite3.DatabaseError as error:
+        return f"the full integrity check could not read it either: {error}"
+    if findings == ["ok"]:
+        return (
+            "the full integrity check (PRAGMA quick_check) found nothing more; "
+            "PRAGMA integrity_check also compares each index with its table"
+        )
+    return f"the full integrity check confirms it: {describe_findings(findings)}"
 
 
 def _sqlite_code(error: BaseException) -> int | None:
@@ -85,12 +189,26 @@ def _sqlite_code(error: BaseException) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
+def is_sqlite_damage(error: BaseException) -> bool:
+    """Whether a ``sqlite3`` error says the file is damaged or not a database."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    text = str(error)
+    code = _sqlite_code(error)
+    return code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or any(w in text for w in _CORRUPT_WORDS)
+
+
 def translate_database_error(
-    error: exc.DBAPIError, url: str, *, opening: bool = False
+    error: exc.DBAPIError,
+    url: str,
+    *,
+    opening: bool = False,
+    confirm: Callable[[], str] | None = None,
 ) -> MlstewardError | None:
     """The platform error for a driver error, or ``None`` when it is not one of ours.
 
-    ``opening`` words an unreachable database as a failure to open the store.
+    ``opening`` words an unreachable database as a failure to open the store. ``confirm``
+    runs the full check on a damaged SQLite file; its finding goes into the message.
 
     Constraint violations and the like return ``None``: the store turns those into
     ``AlreadyExistsError`` or ``ConflictError`` where it knows what they mean.
@@ -99,10 +217,9 @@ def translate_database_error(
     text = str(original)
     path = sqlite_file(url)
     if path is not None and isinstance(original, sqlite3.DatabaseError):
-        code = _sqlite_code(original)
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or any(w in text for w in _CORRUPT_WORDS):
-            return corrupt_sqlite_error(path, text)
-        if code == _SQLITE_FULL or "database or disk is full" in text:
+        if is_sqlite_damage(original):
+            return corrupt_sqlite_error(path, text if confirm is None else f"{text}; {confirm()}")
+        if _sqlite_code(original) == _SQLITE_FULL or "database or disk is full" in text:
             return InsufficientStorageError(
                 f"The disk holding the database {path} is full ({text}): the change was "
                 "rolled back and nothing was half-written. Free space on that disk (or move "

@@ -1,5 +1,5 @@
 """Registry history in SQL: alias moves and protection, thresholds, stage transitions,
-approvals.
+approvals (each with the digest of the evaluation it was given on).
 
 Each write locks the model's row first, so the ``from`` side of every recorded move is what
 the alias or stage really was, and decisions are ordered against the moves that check them.
@@ -25,6 +25,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import evaluation_digest
 from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.storage.sql import registry_queries as q
 from mlsteward.storage.sql import registry_rows as rows
@@ -140,7 +141,42 @@ class SqlRegistryHistoryMixin(RegistryStore):
 
     # -- aliases (guard) ---------------------------------------------------------------------
     @staticmethod
+    def _check_gates_guard(
+        conn: Connection, model: Row[Any], version: int | None, guard: AliasGuard
+    ) -> None:
+        """Refuse when the model's thresholds, or the target version's decisions or
+        evaluation, are no longer what the gates judged (``version`` None: no target)."""
+        name = model.name
+        if guard.thresholds is not None and guard.thresholds != rows.thresholds_from_json(
+            model.acceptance_thresholds
+        ):
+            raise ConflictError(
+                f"The acceptance thresholds of {name!r} changed while this move was being "
+                "checked; nothing was changed, look again and retry"
+            )
+        if version is None:
+            return
+        if guard.check_decision:
+            ap = t.model_approvals.c
+            latest = conn.execute(
+                select(func.max(ap.id)).where(ap.name == name, ap.version == version)
+            ).scalar_one_or_none()
+            if latest != guard.latest_decision_id:
+                raise ConflictError(
+                    f"A new approval decision on version {version} of {name!r} was recorded "
+                    "while this move was being checked; nothing was changed, retry"
+                )
+        if guard.evaluation_digest is not None and guard.evaluation_digest != evaluation_digest(
+            q.evaluation(conn, name, version)
+        ):
+            raise ConflictError(
+                f"The evaluation attached to version {version} of {name!r} changed while this "
+                "move was being checked; nothing was changed, look again and retry"
+            )
+
+    @classmethod
     def _check_guard(
+        cls,
         conn: Connection,
         model: Row[Any],
         alias: str,
@@ -166,23 +202,7 @@ class SqlRegistryHistoryMixin(RegistryStore):
                     f"The protection of alias {alias!r} of {name!r} changed while this move "
                     "was being checked; nothing was changed, look again and retry"
                 )
-        if guard.thresholds is not None and guard.thresholds != rows.thresholds_from_json(
-            model.acceptance_thresholds
-        ):
-            raise ConflictError(
-                f"The acceptance thresholds of {name!r} changed while this move was being "
-                "checked; nothing was changed, look again and retry"
-            )
-        if guard.check_decision and version is not None:
-            ap = t.model_approvals.c
-            latest = conn.execute(
-                select(func.max(ap.id)).where(ap.name == name, ap.version == version)
-            ).scalar_one_or_none()
-            if latest != guard.latest_decision_id:
-                raise ConflictError(
-                    f"A new approval decision on version {version} of {name!r} was recorded "
-                    "while this move was being checked; nothing was changed, retry"
-                )
+        cls._check_gates_guard(conn, model, version, guard)
 
     def set_alias(
         self,
@@ -259,10 +279,13 @@ class SqlRegistryHistoryMixin(RegistryStore):
         actor: str,
         reason: str | None,
         now: int,
+        guard: AliasGuard | None = None,
     ) -> list[StageTransition]:
         with self._write() as conn:
-            q.lock_model(conn, name)
+            model = q.lock_model(conn, name)
             row = q.version_row(conn, name, version)
+            if guard is not None:
+                self._check_gates_guard(conn, model, version, guard)
             moves: list[tuple[int, str, ModelStage]] = []
             if archive_existing:
                 others = conn.execute(
@@ -326,6 +349,8 @@ class SqlRegistryHistoryMixin(RegistryStore):
             # The model lock orders decisions against alias moves that check them.
             q.lock_model(conn, name)
             q.version_row(conn, name, version)
+            # What the decision was given on: the evaluation as it is under the lock.
+            digest = evaluation_digest(q.evaluation(conn, name, version))
             values = {
                 "name": name,
                 "version": version,
@@ -333,11 +358,12 @@ class SqlRegistryHistoryMixin(RegistryStore):
                 "decision": decision.value,
                 "comment": comment,
                 "timestamp": now,
+                "evaluation_digest": digest,
             }
             result = conn.execute(insert(t.model_approvals).values(**values))
             approval_id = result.inserted_primary_key[0]  # type: ignore[index]
             q.touch(conn, name, now, version)
-            return Approval(approval_id, name, version, actor, decision, comment, now)
+            return Approval(approval_id, name, version, actor, decision, comment, now, digest)
 
     def list_approvals(self, name: str, version: int | None = None) -> list[Approval]:
         ap = t.model_approvals.c

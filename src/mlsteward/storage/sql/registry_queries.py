@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -38,6 +39,13 @@ def version_row(conn: Connection, name: str, version: int) -> Row[Any]:
         has = f"its latest is version {latest}" if latest else "it has no versions yet"
         raise NotFoundError(f"Registered model {name!r} has no version {version} ({has})")
     return row
+
+
+def evaluation(conn: Connection, name: str, version: int) -> dict[str, float]:
+    """The version's attached evaluation as stored (NaN restored)."""
+    ev = t.model_version_evaluations.c
+    query = select(ev.key, ev.value, ev.is_nan).where(ev.name == name, ev.version == version)
+    return {r.key: math.nan if r.is_nan else r.value for r in conn.execute(query)}
 
 
 def touch(conn: Connection, name: str, now: int, version: int | None = None) -> None:

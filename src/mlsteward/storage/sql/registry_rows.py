@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -22,6 +22,7 @@ from mlsteward.domain.registry import (
     StageTransition,
     ThresholdChange,
 )
+from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.in_chunks import in_chunks
 
@@ -148,6 +149,7 @@ def approval(row: Row[Any]) -> Approval:
         decision=ApprovalDecision(row.decision),
         comment=row.comment,
         timestamp=row.timestamp,
+        evaluation_digest=row.evaluation_digest,
     )
 
 
@@ -160,4 +162,22 @@ def threshold_change(row: Row[Any]) -> ThresholdChange:
         actor=row.actor,
         timestamp=row.timestamp,
         reason=row.reason,
+    )
+
+
+def metrics_to_json(metrics: Mapping[str, float]) -> str:
+    """Metric values as a JSON object; NaN and infinities as JSON's NaN/Infinity tokens."""
+    return json.dumps(dict(metrics), sort_keys=True)
+
+
+def evaluation_change(row: Row[Any]) -> EvaluationChange:
+    return EvaluationChange(
+        event_id=row.id,
+        name=row.name,
+        version=row.version,
+        actor=row.actor,
+        timestamp=row.timestamp,
+        evaluation_digest=row.evaluation_digest,
+        from_metrics={k: float(v) for k, v in json.loads(row.from_metrics).items()},
+        to_metrics={k: float(v) for k, v in json.loads(row.to_metrics).items()},
     )

@@ -9,7 +9,6 @@ any number of concurrent writers.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -27,12 +26,13 @@ from mlsteward.domain.registry_filter import RegistryCondition
 from mlsteward.storage.sql import registry_queries as q
 from mlsteward.storage.sql import registry_rows as rows
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.registry_evaluation_store import SqlRegistryEvaluationMixin
 from mlsteward.storage.sql.registry_history_store import SqlRegistryHistoryMixin
 from mlsteward.storage.sql.registry_search import model_clause, version_clause
 from mlsteward.storage.sql.upsert import dialect_insert
 
 
-class SqlRegistryMixin(SqlRegistryHistoryMixin):
+class SqlRegistryMixin(SqlRegistryHistoryMixin, SqlRegistryEvaluationMixin):
     """RegistryStore over the SQL store's engines (``_write``/``_read`` come from SqlStore)."""
 
     if TYPE_CHECKING:
@@ -249,34 +249,3 @@ class SqlRegistryMixin(SqlRegistryHistoryMixin):
             if result.rowcount == 0:
                 raise NotFoundError(f"Version {version} of {name!r} has no tag {key!r}")
             q.touch(conn, name, now, version)
-
-    def record_evaluation(
-        self, name: str, version: int, metrics: Mapping[str, float], now: int
-    ) -> ModelVersion:
-        with self._write() as conn:
-            q.version_row(conn, name, version)
-            if metrics:
-                stmt = dialect_insert(conn, t.model_version_evaluations)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["name", "version", "key"],
-                        set_={
-                            "value": stmt.excluded.value,
-                            "is_nan": stmt.excluded.is_nan,
-                            "timestamp": stmt.excluded.timestamp,
-                        },
-                    ),
-                    [
-                        {
-                            "name": name,
-                            "version": version,
-                            "key": key,
-                            "value": 0.0 if math.isnan(value) else value,
-                            "is_nan": math.isnan(value),
-                            "timestamp": now,
-                        }
-                        for key, value in metrics.items()
-                    ],
-                )
-            q.touch(conn, name, now, version)
-        return self.get_model_version(name, version)

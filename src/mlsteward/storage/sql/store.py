@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -32,7 +33,12 @@ from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.blob_references_store import SqlBlobReferencesMixin
 from mlsteward.storage.sql.dataset_store import SqlDatasetMixin
 from mlsteward.storage.sql.engine import create_engines
-from mlsteward.storage.sql.failures import check_sqlite_integrity, translate_database_error
+from mlsteward.storage.sql.failures import (
+    check_sqlite_on_open,
+    confirm_sqlite_damage,
+    sqlite_file,
+    translate_database_error,
+)
 from mlsteward.storage.sql.in_chunks import in_chunks
 from mlsteward.storage.sql.metric_chunks import insert_chunks, read_arrays
 from mlsteward.storage.sql.monitoring_store import SqlMonitoringMixin
@@ -45,22 +51,31 @@ from mlsteward.storage.sql.upsert import dialect_insert
 class SqlStore(
     SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, SqlBlobReferencesMixin, Store
 ):
-    """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema."""
+    """Store over SQLAlchemy. ``upgrade=False`` refuses a database not at the head schema.
+
+    Opening a SQLite file checks its header and schema table only (cheap at any size); damage
+    deeper in the file is reported by the first operation that meets it, confirmed once by
+    the full check (see :mod:`mlsteward.storage.sql.failures`).
+    """
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
         self.uri = url
         self._writer, self._reader = create_engines(url)
         self.dialect = self._writer.dialect.name
         self.capabilities = StoreCapabilities(multi_process_writers=True, transactional_ddl=True)
+        self._damage_lock = threading.Lock()
+        self._damage_found: str | None = None
         try:
-            check_sqlite_integrity(self._reader, url)  # a damaged file is refused up front
+            check_sqlite_on_open(self._reader, url)  # a damaged header or schema: refused now
             if upgrade:
                 upgrade_schema(self._writer)
             else:
                 verify_schema(self._reader)
         except exc.DBAPIError as error:
             self.close()
-            failure = translate_database_error(error, url, opening=True)
+            failure = translate_database_error(
+                error, url, opening=True, confirm=self._confirm_damage
+            )
             if failure is None:
                 raise
             raise failure from error
@@ -88,10 +103,22 @@ class SqlStore(
     def _raise_translated(self, error: exc.DBAPIError) -> NoReturn:
         """A damaged file, a full disk or a lost server as the platform's error; anything
         else (constraint violations the callers interpret) unchanged."""
-        failure = translate_database_error(error, self.uri)
+        failure = translate_database_error(error, self.uri, confirm=self._confirm_damage)
         if failure is None:
             raise error
         raise failure from error
+
+    def _confirm_damage(self) -> str:
+        """The full check's finding on this damaged file, computed once per store: every
+        request that meets the damage reports it, but only the first pays for reading the file.
+        """
+        path = sqlite_file(self.uri)
+        if path is None:  # pragma: no cover - only SQLite errors ask
+            return "no full check for this database"
+        with self._damage_lock:
+            if self._damage_found is None:
+                self._damage_found = confirm_sqlite_damage(path)
+            return self._damage_found
 
     def close(self) -> None:
         self._writer.dispose()

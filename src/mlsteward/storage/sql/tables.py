@@ -299,6 +299,9 @@ model_approvals = Table(
     Column("decision", String(16), nullable=False),
     Column("comment", Text, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
+    # The digest of the version's evaluation when the decision was recorded (migration 0008,
+    # which fills it for older decisions from the evaluation they stood on at the upgrade).
+    Column("evaluation_digest", String(64), nullable=True),
     _version_fk(),
     Index("ix_model_approvals_name_version", "name", "version"),
 )
@@ -321,6 +324,24 @@ model_threshold_events = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("reason", Text, nullable=True),
     Index("ix_model_threshold_events_name", "name"),
+)
+
+# Every change of a version's attached evaluation (migration 0008): the earlier and new values
+# of the metrics that changed as JSON objects, the digest of the whole evaluation afterwards,
+# who and when.
+model_evaluation_events = Table(
+    "model_evaluation_events",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_metrics", Text, nullable=False),
+    Column("to_metrics", Text, nullable=False),
+    Column("evaluation_digest", String(64), nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    _version_fk(),
+    Index("ix_model_evaluation_events_name_version", "name", "version"),
 )
 
 # -- datasets (migration 0003) ----------------------------------------------------------------

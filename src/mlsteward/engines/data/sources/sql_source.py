@@ -5,7 +5,9 @@ drivers that support server-side cursors (PostgreSQL, MySQL); others buffer as t
 does. A failure part-way raises :class:`SourceError` saying how many rows had been read; the
 batches already yielded must then be discarded by the consumer, which
 :func:`~mlsteward.engines.data.staging.stage_batches` does for you (nothing half-registered).
-The query runs in a transaction that is rolled back at the end: reading never commits.
+The query only reads (:mod:`.sql_read_only`): it must be one ``SELECT``-like statement, and
+runs where the database refuses writes (a read-only transaction on PostgreSQL, a read-only
+file and an authorizer on SQLite); the transaction is rolled back at the end all the same.
 """
 
 from __future__ import annotations
@@ -17,10 +19,18 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from mlsteward.domain.redaction import redact_url
 from mlsteward.engines.data.errors import SourceError
 from mlsteward.engines.data.progress import ProgressCallback, ProgressTracker
 from mlsteward.engines.data.sources.base import BatchSource
 from mlsteward.engines.data.sources.record_batcher import RecordBatcher
+from mlsteward.engines.data.sources.sql_read_only import (
+    WriteRefusedError,
+    check_read_query,
+    read_only,
+    read_only_engine,
+    refused_write,
+)
 
 
 class SqlSource(BatchSource):
@@ -47,12 +57,14 @@ class SqlSource(BatchSource):
         self.inference_rows = inference_rows
         self.chunk_rows = chunk_rows
         self.progress = progress
+        check_read_query(query, self.safe_url)  # before anything is opened
 
     @property
     def safe_url(self) -> str:
         """The URL with any password hidden, fit for logs and lineage."""
-        url = self.url.url if isinstance(self.url, sa.Engine) else sa.make_url(self.url)
-        return url.render_as_string(hide_password=True)
+        if isinstance(self.url, sa.Engine):
+            return redact_url(self.url.url.render_as_string(hide_password=False))
+        return redact_url(str(self.url))
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -69,7 +81,7 @@ class SqlSource(BatchSource):
             engine = self.url
         else:
             try:
-                engine = sa.create_engine(self.url)
+                engine = read_only_engine(sa.make_url(self.url))
             except (SQLAlchemyError, ImportError, ValueError) as exc:
                 raise SourceError(f"cannot use database URL: {exc}", source=self.safe_url) from None
         tracker = ProgressTracker(self.safe_url, self.progress)
@@ -80,7 +92,7 @@ class SqlSource(BatchSource):
             inference_rows=self.inference_rows,
         )
         try:
-            with engine.connect() as connection:
+            with engine.connect() as connection, read_only(connection, self.safe_url):
                 streaming = connection.execution_options(
                     stream_results=True, max_row_buffer=self.chunk_rows
                 )
@@ -100,6 +112,12 @@ class SqlSource(BatchSource):
                 connection.rollback()
         except SQLAlchemyError as exc:
             detail = getattr(exc, "orig", None) or exc
+            if refused_write(detail):
+                raise WriteRefusedError(
+                    f"the database refused the query as a write ({str(detail).strip()}); "
+                    "a source query only reads",
+                    source=self.safe_url,
+                ) from None
             raise SourceError(
                 f"query failed after {tracker.rows} rows: {str(detail).strip()}",
                 source=self.safe_url,

@@ -9,8 +9,11 @@ the real columns (:func:`evaluate_row_expression`).
 Missing values (null, or NaN in a float column) make a result *undefined*, as in SQL:
 arithmetic, comparisons, ``in`` and functions other than ``isnull``/``notnull`` give undefined
 when an input is missing, and so do results that are not numbers (``sqrt(-1)``, ``x % 0``,
-``0 / 0``). ``and``/``or``/``not`` use three-valued logic (``false and undefined`` is false,
-``true or undefined`` is true). The caller decides what undefined means for a row check.
+``0 / 0``) and integer results beyond the signed 64-bit range (``a * b`` where the product
+does not fit; see :mod:`~mlsteward.engines.data.validation.row_expression_integers`): such a
+row gets no answer rather than a wrapped-around wrong one. ``and``/``or``/``not`` use
+three-valued logic (``false and undefined`` is false, ``true or undefined`` is true). The
+caller decides what undefined means for a row check.
 """
 
 from __future__ import annotations
@@ -18,14 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from mlsteward.engines.data.validation import row_expression_integers as integers
+from mlsteward.engines.data.validation.row_expression_values import (
+    DATETIMES,
+    DESCRIPTIONS,
+    DTYPES,
+    NUMBERS,
+    Values,
+    all_missing,
+    column_kind,
+    column_values,
+    empty_values,
+)
 from mlsteward.engines.data.validation.row_expressions import (
     Binary,
     Call,
@@ -40,21 +53,6 @@ from mlsteward.engines.data.validation.row_expressions import (
     column_references,
 )
 
-#: Kinds of values an expression works with. ``null``: a column with no values at all (its
-#: type is unknown); ``other``: lists, structs, binary... (only ``isnull``/``notnull``).
-KINDS = ("integer", "float", "boolean", "string", "datetime", "datetime_tz", "null", "other")
-_NUMBERS = ("integer", "float")
-_DATETIMES = ("datetime", "datetime_tz")
-_DESCRIPTIONS = {
-    "integer": "a number",
-    "float": "a number",
-    "boolean": "true/false",
-    "string": "text",
-    "datetime": "a timestamp without time zone",
-    "datetime_tz": "a timestamp with a time zone",
-    "null": "a column without values",
-    "other": "a value of a type expressions do not handle (only isnull/notnull take it)",
-}
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -69,86 +67,23 @@ _FLOAT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "log": np.log,
     "log10": np.log10,
 }
-_DTYPES: dict[str, Any] = {
-    "integer": np.int64,
-    "float": np.float64,
-    "boolean": np.bool_,
-    "string": object,
-    "datetime": "datetime64[us]",
-    "datetime_tz": "datetime64[us]",
-    "null": np.float64,
-    "other": object,
+#: Integer arithmetic: the result and the rows where it overflows (those become undefined).
+_INTEGER_OPERATIONS: dict[
+    str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+] = {
+    "+": integers.add,
+    "-": integers.subtract,
+    "*": integers.multiply,
+    "//": integers.floor_divide,
+    "%": integers.remainder,
 }
-
-
-@dataclass(frozen=True)
-class Values:
-    """One value per row: ``data`` (meaningless where ``null``), ``null``, and their kind."""
-
-    kind: str
-    data: np.ndarray
-    null: np.ndarray
-
-
-def column_kind(data_type: pa.DataType) -> str:
-    """The kind of values an Arrow column holds, as expressions see it."""
-    t = data_type
-    if pa.types.is_dictionary(t):
-        return column_kind(t.value_type)
-    if pa.types.is_boolean(t):
-        return "boolean"
-    if pa.types.is_integer(t):
-        return "integer"
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return "float"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return "string"
-    if pa.types.is_timestamp(t):
-        return "datetime_tz" if t.tz else "datetime"
-    if pa.types.is_date(t):
-        return "datetime"
-    if pa.types.is_null(t):
-        return "null"
-    return "other"
-
-
-def column_values(column: pa.Array | pa.ChunkedArray) -> Values:
-    """A column as NumPy data plus a missing-value mask (NaN counts as missing)."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
-    kind = column_kind(array.type)
-    rows = len(array)
-    null = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    data: np.ndarray
-    if kind == "integer":
-        if pa.types.is_uint64(array.type) and (pc.max(array).as_py() or 0) >= 2**63:
-            floats = pc.cast(array, pa.float64(), safe=False)
-            data = np.asarray(pc.fill_null(floats, 0).to_numpy(), np.float64)
-        else:
-            data = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(), np.int64)
-    elif kind == "float":
-        floats = pc.cast(array, pa.float64(), safe=False)
-        data = np.asarray(floats.to_numpy(zero_copy_only=False), np.float64)
-        null = null | np.isnan(data)
-    elif kind == "boolean":
-        data = np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), bool)
-    elif kind == "string":
-        text = pc.fill_null(array.cast(pa.large_string()), "")
-        data = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
-    elif kind in _DATETIMES:
-        tz = array.type.tz if pa.types.is_timestamp(array.type) else None
-        micros = pc.cast(array, pa.timestamp("us", tz=tz), safe=False).cast(pa.int64())
-        data = np.asarray(pc.fill_null(micros, 0).to_numpy(), np.int64).view("datetime64[us]")
-    else:
-        data = np.zeros(rows, dtype=_DTYPES[kind])
-        null = np.ones(rows, dtype=bool) if kind == "null" else null
-    return Values(kind, data, null)
-
-
-def empty_values(kind: str) -> Values:
-    """No rows of ``kind``: what :func:`check_row_expression` walks the tree with."""
-    return Values(kind, np.zeros(0, dtype=_DTYPES[kind]), np.zeros(0, dtype=bool))
+_FLOAT_OPERATIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "//": np.floor_divide,
+    "%": np.remainder,
+}
 
 
 def check_row_expression(
@@ -183,13 +118,9 @@ def evaluate_row_expression(
     for index, name in enumerate(names):
         columns[name] = partial(column_values, table.column(index))
     for name in kinds.keys() - set(names):
-        columns[name] = partial(_all_missing, "null", rows)
+        columns[name] = partial(all_missing, "null", rows)
     result = _Evaluator(text, where, columns, rows).condition(tree)
     return result.data.astype(bool), result.null.copy()
-
-
-def _all_missing(kind: str, rows: int) -> Values:
-    return Values(kind, np.zeros(rows, dtype=_DTYPES[kind]), np.ones(rows, dtype=bool))
 
 
 def _literal_kind(value: object) -> str:
@@ -224,7 +155,7 @@ class _Evaluator:
             start = len(self.text) - len(self.text.lstrip()) + 1
             raise self.error(
                 "a row check must be true or false for each row, but this expression gives "
-                f"{_DESCRIPTIONS[result.kind]}",
+                f"{DESCRIPTIONS[result.kind]}",
                 start,
             )
         return result
@@ -233,7 +164,7 @@ class _Evaluator:
 
     def missing(self, kind: str) -> Values:
         """Every row undefined."""
-        return _all_missing(kind, self.rows)
+        return all_missing(kind, self.rows)
 
     def present(self, kind: str, data: np.ndarray, null: np.ndarray) -> Values:
         """A result whose NaN values count as missing."""
@@ -258,7 +189,7 @@ class _Evaluator:
 
     def literal(self, value: object) -> Values:
         kind = _literal_kind(value)
-        data = np.full(self.rows, value, dtype=_DTYPES[kind])
+        data = np.full(self.rows, value, dtype=DTYPES[kind])
         return Values(kind, data, np.zeros(self.rows, dtype=bool))
 
     def column(self, node: Column) -> Values:
@@ -274,7 +205,7 @@ class _Evaluator:
 
     def require(self, values: Values, kinds: Sequence[str], what: str, position: int) -> None:
         if values.kind not in kinds and values.kind != "null":
-            raise self.error(f"{what}, not {_DESCRIPTIONS[values.kind]}", position)
+            raise self.error(f"{what}, not {DESCRIPTIONS[values.kind]}", position)
 
     def unary(self, node: Unary) -> Values:
         operand = self.value(node.operand)
@@ -283,32 +214,34 @@ class _Evaluator:
             if operand.kind == "null":
                 return self.missing("boolean")
             return Values("boolean", ~operand.data, operand.null)
-        self.require(operand, _NUMBERS, f"unary {node.op!r} needs a number", node.pos)
+        self.require(operand, NUMBERS, f"unary {node.op!r} needs a number", node.pos)
         if node.op == "+" or operand.kind == "null":
             return operand
+        if operand.kind == "integer":
+            data, overflow = integers.negative(operand.data)
+            return Values("integer", data, operand.null | overflow)
         return Values(operand.kind, -operand.data, operand.null)
 
     def arithmetic(self, node: Binary) -> Values:
         left, right = self.value(node.left), self.value(node.right)
         what = f"{node.op!r} needs numbers on both sides"
-        self.require(left, _NUMBERS, what, node.pos)
-        self.require(right, _NUMBERS, what, node.pos)
+        self.require(left, NUMBERS, what, node.pos)
+        self.require(right, NUMBERS, what, node.pos)
         if "null" in (left.kind, right.kind):
             return self.missing("null")
         null = left.null | right.null
         a, b = left.data, right.data
-        integers = left.kind == right.kind == "integer"
         if node.op == "/" or node.op == "**":
             a, b = a.astype(np.float64), b.astype(np.float64)
             data = a / b if node.op == "/" else np.power(a, b)
             return self.present("float", data, null)
-        if node.op in ("//", "%"):
+        if node.op in ("//", "%"):  # by zero: undefined
             zero = b == 0
-            safe = np.where(zero, 1, b)
-            data = np.floor_divide(a, safe) if node.op == "//" else np.remainder(a, safe)
-            return self.present("integer" if integers else "float", data, null | zero)
-        data = {"+": np.add, "-": np.subtract, "*": np.multiply}[node.op](a, b)
-        return self.present("integer" if integers else "float", data, null)
+            b, null = np.where(zero, 1, b), null | zero
+        if left.kind == right.kind == "integer":
+            data, overflow = _INTEGER_OPERATIONS[node.op](a, b)
+            return Values("integer", data, null | overflow)
+        return self.present("float", _FLOAT_OPERATIONS[node.op](a, b), null)
 
     def logical(self, node: Logical) -> Values:
         what = f"{node.op!r} needs true/false on both sides"
@@ -352,15 +285,15 @@ class _Evaluator:
         right: Values,
         position: int,
     ) -> Values:
-        if left.kind in _DATETIMES and isinstance(right_node, Literal):
+        if left.kind in DATETIMES and isinstance(right_node, Literal):
             right = self.instant(right_node, left.kind)
-        elif right.kind in _DATETIMES and isinstance(left_node, Literal):
+        elif right.kind in DATETIMES and isinstance(left_node, Literal):
             left = self.instant(left_node, right.kind)
         if "null" in (left.kind, right.kind):
             return self.missing("boolean")
         if not _comparable(left.kind, right.kind):
             raise self.error(
-                f"cannot compare {_DESCRIPTIONS[left.kind]} with {_DESCRIPTIONS[right.kind]}",
+                f"cannot compare {DESCRIPTIONS[left.kind]} with {DESCRIPTIONS[right.kind]}",
                 position,
             )
         data = np.asarray(_COMPARE[op](left.data, right.data), dtype=bool)
@@ -368,15 +301,15 @@ class _Evaluator:
 
     def membership(self, op: str, left: Values, items: ValueList, position: int) -> Values:
         if left.kind == "other":
-            raise self.error(f"{op!r} cannot test {_DESCRIPTIONS['other']}", position)
+            raise self.error(f"{op!r} cannot test {DESCRIPTIONS['other']}", position)
         wanted: list[Any] = []
         for item in items.items:
-            if left.kind in _DATETIMES and isinstance(item.value, str):
+            if left.kind in DATETIMES and isinstance(item.value, str):
                 wanted.append(self.instant_scalar(item))
                 continue
             kind = _literal_kind(item.value)
             if left.kind != "null" and not _comparable(left.kind, kind):
-                reason = f"{_DESCRIPTIONS[left.kind]} cannot be {_DESCRIPTIONS[kind]}"
+                reason = f"{DESCRIPTIONS[left.kind]} cannot be {DESCRIPTIONS[kind]}"
                 raise self.error(reason, item.pos)
             wanted.append(item.value)
         if left.kind == "null":
@@ -386,7 +319,7 @@ class _Evaluator:
             data = np.fromiter((v in choices for v in left.data), dtype=bool, count=self.rows)
         else:
             dtype: Any = left.data.dtype
-            if left.kind in _NUMBERS:
+            if left.kind in NUMBERS:
                 exact = left.kind == "integer" and all(type(v) is int for v in wanted)
                 dtype = np.int64 if exact else np.float64
             data = np.isin(left.data, np.array(wanted, dtype=dtype))
@@ -401,7 +334,11 @@ class _Evaluator:
         except ValueError:
             raise self.error(f"{node.value!r} is not an ISO date or timestamp", node.pos) from None
         if stamp.tzinfo is not None:
-            stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+            try:  # '0001-01-01T00:00:00+01:00' is in year 0 in UTC: beyond datetime's range
+                stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+            except OverflowError:
+                reason = f"{node.value!r} is outside the years 1 to 9999 once taken in UTC"
+                raise self.error(reason, node.pos) from None
         return np.datetime64(stamp, "us")
 
     def instant(self, node: Literal, kind: str) -> Values:
@@ -433,12 +370,15 @@ class _Evaluator:
             method = str.lower if name == "lower" else str.upper
             data = np.fromiter((method(v) for v in first.data), dtype=object, count=self.rows)
             return Values("string", data, first.null)
-        self.require(first, _NUMBERS, f"{name}() needs a number", node.pos)
+        self.require(first, NUMBERS, f"{name}() needs a number", node.pos)
         if first.kind == "null":
             return self.missing("null")
         if name in _FLOAT_FUNCTIONS:
             data = _FLOAT_FUNCTIONS[name](first.data.astype(np.float64))
             return self.present("float", data, first.null)
+        if name == "abs" and first.kind == "integer":
+            data, overflow = integers.absolute(first.data)
+            return Values("integer", data, first.null | overflow)
         if name == "abs":
             return self.present(first.kind, np.abs(first.data), first.null)
         if name == "round":
@@ -465,7 +405,7 @@ class _Evaluator:
         kinds = {a.kind for a in args} - {"null"}
         family = _family(kinds)
         if family is None:
-            described = " and ".join(sorted({_DESCRIPTIONS[k] for k in kinds}))
+            described = " and ".join(sorted({DESCRIPTIONS[k] for k in kinds}))
             raise self.error(f"{node.name}() needs values of one kind, got {described}", node.pos)
         if family in ("other", "boolean"):
             raise self.error(f"{node.name}() needs numbers, text or timestamps", node.pos)
@@ -481,13 +421,13 @@ class _Evaluator:
 
 def _family(kinds: set[str]) -> str | None:
     """What min/max compare: ``number``, one of the other kinds, or None when mixed."""
-    if kinds <= set(_NUMBERS):
+    if kinds <= set(NUMBERS):
         return "number" if kinds else "null"
     return next(iter(kinds)) if len(kinds) == 1 else None
 
 
 def _comparable(left: str, right: str) -> bool:
-    if left in _NUMBERS and right in _NUMBERS:
+    if left in NUMBERS and right in NUMBERS:
         return True
     return left == right and left != "other"
 

@@ -1,10 +1,11 @@
 """Row-check expressions: a small whitelist grammar, parsed into a tree, never run as code.
 
 A schema's row check such as ``end >= start`` or ``(income > 0) & (age < 120)`` comes from a
-YAML file or a request body, so it is untrusted text. It is tokenized and parsed here by hand
-into the tree below; anything outside the grammar is refused with
-:class:`RowExpressionError`, which names the 1-based character position of the offending
-token. Nothing here (or in the evaluator) hands text to Python, pandas or NumPy to interpret.
+YAML file or a request body, so it is untrusted text. It is cut into tokens by
+:mod:`~mlsteward.engines.data.validation.row_expression_tokens` and parsed here by hand into
+the tree below; anything outside the grammar is refused with :class:`RowExpressionError`,
+which names the 1-based character position of the offending token. Nothing here (or in the
+evaluator) hands text to Python, pandas or NumPy to interpret.
 
 Grammar (lowest precedence first; ``&``, ``|`` are spellings of ``and``, ``or`` as in pandas)::
 
@@ -29,13 +30,19 @@ Comparisons chain as in Python (``0 <= age < 120``). Functions are the fixed set
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from mlsteward.engines.data.errors import SchemaSpecError
+from mlsteward.engines.data.validation.row_expression_errors import RowExpressionError
+from mlsteward.engines.data.validation.row_expression_tokens import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    WORDS,
+    Token,
+    tokenize,
+)
 
 MAX_LENGTH = 2000
 MAX_NESTING = 32
@@ -61,35 +68,6 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
 }
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-_TRUE, _FALSE = ("true", "True"), ("false", "False")
-_WORDS = {"and", "or", "not", "in", *_TRUE, *_FALSE}
-_NULL_WORDS = {"null", "None", "NULL"}
-_RESERVED = set(keyword.kwlist)
-
-
-class RowExpressionError(SchemaSpecError):
-    """A refused row-check expression (outside the grammar, or not fitting the table's
-    columns); ``position`` is the 1-based character where the problem is."""
-
-    def __init__(self, reason: str, expression: str, position: int, *, where: str = "") -> None:
-        prefix = f"{where}: " if where else ""
-        super().__init__(
-            f"{prefix}{reason} at position {position} of the expression "
-            f"(counting from 1): {_excerpt(expression, position)}"
-        )
-        self.reason = reason
-        self.expression = expression
-        self.position = position
-
-
-def _excerpt(expression: str, position: int, width: int = 24) -> str:
-    """The expression around ``position``, the offending character marked with ``>>``."""
-    index = max(position - 1, 0)
-    before = expression[max(index - width, 0) : index]
-    after = expression[index : index + width]
-    start = "..." if index > width else ""
-    end = "..." if index + width < len(expression) else ""
-    return repr(f"{start}{before}>>{after}{end}".replace("\n", " "))
 
 
 # ----------------------------------------------------------------------------- the tree
@@ -196,133 +174,6 @@ def column_references(node: Node | ValueList) -> list[Column]:
     return [ref for child in children for ref in column_references(child)]
 
 
-# ----------------------------------------------------------------------------- tokens
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # number, string, name, quoted, op, end
-    text: str
-    pos: int  # 1-based
-    value: int | float | str | None = None
-
-
-_SPACE = re.compile(r"[ \t\r\n]+")
-_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_NAME = re.compile(r"[^\W\d]\w*")
-_OPERATORS = (
-    "**", "//", "==", "!=", "<=", ">=",
-    "<", ">", "+", "-", "*", "/", "%", "&", "|", "~", "(", ")", "[", "]", ",",
-)  # fmt: skip
-_REFUSED = {
-    ".": "attribute access ('.') is not allowed",
-    "@": "'@' (local variables) is not allowed",
-    "\\": "a backslash is not allowed",
-    "=": "'=' (assignment) is not allowed; compare with '=='",
-    ":": "':' is not allowed",
-    ";": "';' is not allowed",
-    "{": "'{' is not allowed",
-    "}": "'}' is not allowed",
-    "#": "comments ('#') are not allowed",
-    "!": "'!' is not allowed; write 'not' or '!='",
-    "^": "'^' is not allowed; write '**' for powers",
-}
-
-
-class _Tokenizer:
-    def __init__(self, text: str, where: str) -> None:
-        self.text = text
-        self.where = where
-
-    def error(self, reason: str, index: int) -> RowExpressionError:
-        return RowExpressionError(reason, self.text, index + 1, where=self.where)
-
-    def tokens(self) -> list[_Token]:
-        text, index, found = self.text, 0, []
-        while index < len(text):
-            space = _SPACE.match(text, index)
-            if space:
-                index = space.end()
-                continue
-            token = self._token(index)
-            found.append(token)
-            index = token.pos - 1 + len(token.text)
-        found.append(_Token("end", "", len(text) + 1))
-        return found
-
-    def _token(self, index: int) -> _Token:
-        text, char = self.text, self.text[index]
-        if char.isdigit() or (char == "." and text[index + 1 : index + 2].isdigit()):
-            return self._number(index)
-        if char in "'\"":
-            return self._string(index)
-        if char == "`":
-            end = text.find("`", index + 1)
-            if end < 0:
-                raise self.error("unterminated `quoted` column name", index)
-            name = text[index + 1 : end]
-            if not name or "\n" in name:
-                raise self.error("a `quoted` column name must be one non-empty line", index)
-            return _Token("quoted", text[index : end + 1], index + 1, name)
-        name_match = _NAME.match(text, index)
-        if name_match:
-            return self._name(name_match.group(), index)
-        for op in _OPERATORS:
-            if text.startswith(op, index):
-                return _Token("op", op, index + 1)
-        if char in _REFUSED:
-            raise self.error(_REFUSED[char], index)
-        raise self.error(f"unexpected character {char!r}", index)
-
-    def _number(self, index: int) -> _Token:
-        match = _NUMBER.match(self.text, index)
-        if match is None:  # str.isdigit() also accepts digits no number is written with ('²')
-            span = 2 if self.text[index] == "." else 1
-            raise self.error(f"malformed number {self.text[index : index + span]!r}", index)
-        raw, end = match.group(), match.end()
-        if end < len(self.text) and (self.text[end].isalnum() or self.text[end] in "._"):
-            raise self.error(f"malformed number {self.text[index : end + 1]!r}", index)
-        value: int | float
-        if any(c in raw for c in ".eE"):
-            value = float(raw)
-            if value in (float("inf"), float("-inf")):
-                raise self.error(f"number {raw!r} is out of range", index)
-        else:
-            value = int(raw)
-            if value >= 2**63:
-                raise self.error(f"integer {raw!r} is out of range (at most 2**63 - 1)", index)
-        return _Token("number", raw, index + 1, value)
-
-    def _string(self, index: int) -> _Token:
-        quote = self.text[index]
-        end = index + 1
-        while end < len(self.text) and self.text[end] != quote:
-            if self.text[end] == "\\":
-                raise self.error("a backslash is not allowed (no escapes in strings)", end)
-            if self.text[end] == "\n":
-                break
-            end += 1
-        if end >= len(self.text) or self.text[end] != quote:
-            raise self.error("unterminated string", index)
-        return _Token("string", self.text[index : end + 1], index + 1, self.text[index + 1 : end])
-
-    def _name(self, name: str, index: int) -> _Token:
-        after = self.text[index + len(name) : index + len(name) + 1]
-        if after in ("'", '"'):
-            raise self.error(f"string prefixes ({name}'...') are not allowed", index)
-        if "__" in name:
-            raise self.error(f"names containing '__' ({name!r}) are not allowed", index)
-        if name in _NULL_WORDS:
-            raise self.error(
-                f"{name!r} is not a value here; test for missing values with isnull(column) "
-                "or notnull(column)",
-                index,
-            )
-        if name not in _WORDS and name in _RESERVED:
-            raise self.error(f"{name!r} is not allowed", index)
-        return _Token("name", name, index + 1)
-
-
 # ----------------------------------------------------------------------------- parser
 
 
@@ -332,15 +183,15 @@ class _Parser:
     def __init__(self, text: str, where: str) -> None:
         self.text = text
         self.where = where
-        self.tokens = _Tokenizer(text, where).tokens()
+        self.tokens = tokenize(text, where)
         self.index = 0
         self.nesting = 0
 
     @property
-    def current(self) -> _Token:
+    def current(self) -> Token:
         return self.tokens[self.index]
 
-    def error(self, reason: str, token: _Token | None = None) -> RowExpressionError:
+    def error(self, reason: str, token: Token | None = None) -> RowExpressionError:
         token = token or self.current
         return RowExpressionError(reason, self.text, token.pos, where=self.where)
 
@@ -356,23 +207,23 @@ class _Parser:
         token = self.current
         return token.kind in ("op", "name") and token.text in texts
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         token = self.current
         self.index += 1
         return token
 
-    def expect(self, text: str) -> _Token:
+    def expect(self, text: str) -> Token:
         if not self.at(text):
             raise self.unexpected(repr(text))
         return self.advance()
 
-    def enter(self, token: _Token) -> None:
+    def enter(self, token: Token) -> None:
         """One more level of nesting (parenthesis, call, unary operator), within the limit."""
         self.nesting += 1
         if self.nesting > MAX_NESTING:
             raise self.error(f"the expression nests deeper than {MAX_NESTING} levels", token)
 
-    def limit(self, children: Sequence[Node | ValueList], token: _Token) -> int:
+    def limit(self, children: Sequence[Node | ValueList], token: Token) -> int:
         """The depth of a new operation over ``children``, within :data:`MAX_DEPTH`."""
         depth = 1 + max((depth_of(child) for child in children), default=0)
         if depth > MAX_DEPTH:
@@ -475,9 +326,9 @@ class _Parser:
             if token.value is None:
                 raise RuntimeError(f"the tokenizer gave {token.text!r} no value")
             return Literal(token.value, token.pos)
-        if self.at(*_TRUE, *_FALSE):
+        if self.at(*TRUE_WORDS, *FALSE_WORDS):
             self.advance()
-            return Literal(token.text in _TRUE, token.pos)
+            return Literal(token.text in TRUE_WORDS, token.pos)
         return None
 
     def binary(self, ops: tuple[str, ...], operand: _Operand) -> Node:
@@ -524,7 +375,7 @@ class _Parser:
             if not isinstance(token.value, str):
                 raise RuntimeError(f"the tokenizer gave {token.text!r} no name")
             return Column(token.value, token.pos)
-        if token.kind == "name" and token.text not in _WORDS:
+        if token.kind == "name" and token.text not in WORDS:
             self.advance()
             if self.at("("):
                 return self.call(token)
@@ -538,7 +389,7 @@ class _Parser:
             return node
         raise self.unexpected("a column, a value, a function call or '('")
 
-    def call(self, name: _Token) -> Node:
+    def call(self, name: Token) -> Node:
         if name.text not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise self.error(f"unknown function {name.text!r} (functions: {known})", name)

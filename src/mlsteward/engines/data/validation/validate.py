@@ -98,7 +98,11 @@ class ValidationReport:
 def to_validation_frame(table: pa.Table) -> pd.DataFrame:
     """The pandas frame validation runs on: canonical types, nullable ints and booleans,
     times in microseconds, dates as midnight timestamps."""
-    table = canonicalize_table(table)
+    return _frame(canonicalize_table(table))
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """:func:`to_validation_frame` of a table already in canonical form (not copied again)."""
     columns = []
     for f, column in zip(table.schema, table.columns, strict=True):
         if pa.types.is_timestamp(f.type):
@@ -265,9 +269,9 @@ def _mostly(schema: DataSchema, column: str | None, check: str) -> float:
 
 def validate_table(table: pa.Table, schema: DataSchema) -> ValidationReport:
     """Check ``table`` against ``schema``; the report lists every failing check."""
-    table = canonicalize_table(table)
+    table = canonicalize_table(table)  # once: expressions and the frame both read this form
     expressions = evaluate_expressions(schema, table)
-    frame = to_validation_frame(table)
+    frame = _frame(table)
     pandera_schema = build_pandera_schema(schema, frame, expressions)
     try:
         pandera_schema.validate(frame, lazy=True)
