@@ -9,7 +9,8 @@ on those descriptors, with that environment and directory, exactly as the real p
 would, then exits with its exit code, which the client exits with. Every command is still
 its own process: nothing one command does is seen by the next except through the store.
 
-Usage: ``python cli_forkserver.py SOCKET_PATH``; it serves until killed.
+Usage: ``python cli_forkserver.py SOCKET_PATH``; it serves until killed. One server serves
+every file a test worker runs: it holds no state of its own between commands.
 """
 
 from __future__ import annotations
@@ -100,10 +101,35 @@ def _child(fds: list[int], request: dict[str, object]) -> None:
         os._exit(code)
 
 
+#: Imported before serving, besides every mlsteward module: what commands import lazily.
+_WARM = ("sklearn.ensemble", "sklearn.linear_model", "skl2onnx", "onnxruntime", "matplotlib")
+
+
+def _warm_up() -> None:
+    """Import (not run) what commands would import, so a forked child finds it loaded.
+
+    Nothing here starts a thread or opens a store: a child must inherit a quiet process.
+    """
+    import importlib
+    import pkgutil
+
+    import mlsteward
+
+    for module in pkgutil.walk_packages(mlsteward.__path__, "mlsteward."):
+        name = module.name
+        if name.startswith(("mlsteward.testing", "mlsteward.__main__")) or ".migrations" in name:
+            continue
+        importlib.import_module(name)
+    for name in _WARM:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def serve(path: str) -> None:
     """Accept one client at a time, fork a child for it, answer with its exit status."""
-    import mlsteward.interfaces.cli.main  # noqa: F401 - the point: imported once, here
-
+    _warm_up()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)

@@ -49,7 +49,7 @@ class ForkServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # it imports every mlsteward module first
         while not os.path.exists(self.socket_path):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.close()

@@ -44,6 +44,7 @@ import pytest
 
 from mlsteward.testing.server_process import ServerProcess, free_port
 
+from .cli_forkserver import SOCKET_ENV
 from .markdown_examples import Block, Command, blocks, commands
 from .shell_session import BashSession, ForkServer, Outcome
 from .synopsis import check_synopsis
@@ -122,6 +123,7 @@ class DocumentRun:
     path: Path
     tmp: Path
     monkeypatch: pytest.MonkeyPatch
+    forkserver: ForkServer
     substitutions: dict[str, str] = field(default_factory=dict)
     timings: list[_Timing] = field(default_factory=list)
     namespace: dict[str, object] = field(default_factory=dict)
@@ -136,7 +138,6 @@ class DocumentRun:
         self.namespace = {"__name__": "__docs__"}
         self._servers: list[ServerProcess] = []
         self._bash: BashSession | None = None
-        self._forkserver: ForkServer | None = None
 
     # -- environment -------------------------------------------------------------------
     def _substitute(self, text: str) -> str:
@@ -168,9 +169,8 @@ class DocumentRun:
             finally:
                 for server in self._servers:
                     server.stop()
-                for closer in (self._bash, self._forkserver):
-                    if closer is not None:
-                        closer.close()
+                if self._bash is not None:
+                    self._bash.close()
                 _reset_sdk()
 
     # -- running -------------------------------------------------------------------------
@@ -218,11 +218,10 @@ class DocumentRun:
     def _session(self) -> BashSession:
         if self._bash is None:
             env = dict(os.environ)
-            self._forkserver = ForkServer(self.scratch, env)
             env["PATH"] = os.pathsep.join(
-                [str(self._forkserver.bin_dir), str(Path(sys.executable).parent), env["PATH"]]
+                [str(self.forkserver.bin_dir), str(Path(sys.executable).parent), env["PATH"]]
             )
-            env["MLSTEWARD_DOCS_FORKSERVER"] = self._forkserver.socket_path
+            env[SOCKET_ENV] = self.forkserver.socket_path
             self._bash = BashSession(self.scratch, self.work, env)
         return self._bash
 
@@ -318,9 +317,19 @@ def _s3() -> Iterator[dict[str, str]]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def forkserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    """One fork server per test worker, shared by the files it runs."""
+    server = ForkServer(tmp_path_factory.mktemp("docs-cli"), dict(os.environ))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_examples_run_in_order(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forkserver: ForkServer
 ) -> None:
     """The file's examples, run top to bottom from a fresh home, all do what they say."""
-    DocumentRun(path, tmp_path, monkeypatch).run()
+    DocumentRun(path, tmp_path, monkeypatch, forkserver).run()

@@ -15,6 +15,7 @@ import mlsteward
 from mlsteward.domain.entities import Metric, Param, RunTag
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.spool import Spool, deliver_spooled
+from mlsteward.interfaces.sdk.spool_lock import LOCK_NAME
 from mlsteward.testing.server_process import ServerURL, running_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -84,8 +85,8 @@ def test_deliver_spooled_sends_what_a_closed_process_left(server: ServerURL) -> 
     files = spool.pending()
     assert len(files) == 4
     assert sorted(p.name for p in spool.directory.iterdir()) == sorted(
-        [f.name for f in files] + ["server.json"]
-    )  # no temporary files left behind
+        [f.name for f in files] + ["server.json", LOCK_NAME]
+    )  # no temporary files left behind (the lock file of the last delivery stays)
     entry = json.loads(files[0].read_text())
     assert entry["run_id"] == run_id
     assert entry["idempotency_key"] == entry["body"]["idempotency_key"]

@@ -16,7 +16,8 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import httpx
 import jsonschema
@@ -253,9 +254,10 @@ def _documented_schema(hint: Any) -> dict[str, Any] | None:
         for metadata in hint.__metadata__:
             if isinstance(metadata, WithJsonSchema) and metadata.json_schema is not None:
                 return dict(metadata.json_schema)
-    for arg in get_args(hint):
-        if (found := _documented_schema(arg)) is not None:
-            return found
+    if get_origin(hint) in (Union, UnionType):  # an optional parameter
+        for arg in get_args(hint):
+            if (found := _documented_schema(arg)) is not None:
+                return found
     return None
 
 

@@ -2,11 +2,14 @@
 
 Runs on SQLite and PostgreSQL metadata with local blobs, and on SQLite metadata with blobs
 in moto's S3 server. Blob ages are real file dates moved into the past (locally), or the
-service clock moved into the future (S3 dates cannot be set).
+service clock moved into the future (S3 dates cannot be set). An artifact root another store
+also writes to is refused; on S3, an upload that claims an old orphan at any step of its
+removal keeps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -19,7 +22,11 @@ import pyarrow as pa
 import pytest
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.services.blob_gc import collect_unreferenced_blobs, discard_unrecorded
+from mlsteward.services.blob_gc import (
+    SharedArtifactRootError,
+    collect_unreferenced_blobs,
+    discard_unrecorded,
+)
 from mlsteward.services.context import ServiceContext, now_ms
 from mlsteward.services.data.versions import get_profile, load_table, register_table
 from mlsteward.services.monitoring.profiles import (
@@ -32,7 +39,9 @@ from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import artifacts, experiments, runs
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import BlobStore, open_blob_store
+from mlsteward.storage.base import ArtifactRecord
 from mlsteward.storage.sql.blob_references_store import blob_digest_columns
+from mlsteward.storage.store_key import store_key
 from mlsteward.testing.postgres import temporary_database
 
 HOUR = 3600.0
@@ -258,3 +267,187 @@ def test_s3_orphans_go_and_referenced_blobs_stay(
         assert [blob.digest for blob in report.removed] == [orphan]
         assert _stored(ctx) == referenced
         assert load_table(ctx, "gc-data@1").num_rows == 3
+
+
+# -- an artifact root shared by two stores ------------------------------------------------------
+
+
+def _logged(ctx: ServiceContext, content: bytes) -> tuple[str, str]:
+    """A run with one artifact of ``content``, dated 10 hours ago: (run id, digest)."""
+    experiment = experiments.create_experiment(ctx, f"shared-{content.hex()[:8]}").experiment_id
+    run_id = runs.create_run(ctx, experiment).info.run_id
+    artifacts.log_artifact_bytes(ctx, run_id, "model.bin", content)
+    (record,) = artifacts.artifact_files(ctx, run_id)
+    _age(ctx.blobs, record.digest, 10 * HOUR)
+    return run_id, record.digest
+
+
+def _reads(ctx: ServiceContext, run_id: str, content: bytes) -> bool:
+    _record, handle = artifacts.open_artifact(ctx, run_id, "model.bin")
+    with handle:
+        return handle.read() == content
+
+
+def test_a_root_two_stores_share_is_collected_only_with_both(tmp_path: Path) -> None:
+    root = str(tmp_path / "shared-artifacts")
+    for ctx_a in _context(str(tmp_path / "a"), open_blob_store(root)):
+        for ctx_b in _context(str(tmp_path / "b"), open_blob_store(root)):
+            run_a, blob_a = _logged(ctx_a, b"only store a records this")
+            run_b, blob_b = _logged(ctx_b, b"only store b records this")
+            orphan = _orphan(ctx_a, b"nobody records this")
+            everything = {blob_a, blob_b, orphan}
+            for ctx, other in ((ctx_a, ctx_b), (ctx_b, ctx_a)):
+                for dry_run in (True, False):
+                    with pytest.raises(SharedArtifactRootError) as refused:
+                        collect_unreferenced_blobs(ctx, dry_run=dry_run)
+                    message = refused.value.message
+                    assert store_key(other.store.uri) in message
+                    assert "--also-store" in message and "nothing was removed" in message
+                    assert _stored(ctx) == everything
+            report = collect_unreferenced_blobs(ctx_a, also=[ctx_b.store])
+            assert [blob.digest for blob in report.removed] == [orphan]
+            assert report.stores == sorted(store_key(c.store.uri) for c in (ctx_a, ctx_b))
+            assert _stored(ctx_a) == {blob_a, blob_b}
+            assert _reads(ctx_a, run_a, b"only store a records this")
+            assert _reads(ctx_b, run_b, b"only store b records this")
+
+
+def test_a_root_one_store_uses_is_collected_as_before(tmp_path: Path) -> None:
+    for ctx in _context(str(tmp_path / "alone"), open_blob_store(str(tmp_path / "root"))):
+        run_id, blob = _logged(ctx, b"recorded")
+        orphan = _orphan(ctx, b"not recorded")
+        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+        report = collect_unreferenced_blobs(ctx)
+        assert [b.digest for b in report.removed] == [orphan] and report.forgotten == []
+        assert _stored(ctx) == {blob} and _reads(ctx, run_id, b"recorded")
+
+
+def test_claim_root_forgets_a_store_that_is_gone(tmp_path: Path) -> None:
+    root = str(tmp_path / "shared-artifacts")
+    gone = tmp_path / "gone"
+    for ctx_gone in _context(str(gone), open_blob_store(root)):
+        _, blob_gone = _logged(ctx_gone, b"recorded by a store since deleted")
+        gone_key = store_key(ctx_gone.store.uri)
+    (gone / "mlsteward.db").unlink()
+    for ctx in _context(str(tmp_path / "kept"), open_blob_store(root)):
+        run_id, blob = _logged(ctx, b"recorded by the store kept")
+        with pytest.raises(SharedArtifactRootError, match="--claim-root"):
+            collect_unreferenced_blobs(ctx)
+        dry = collect_unreferenced_blobs(ctx, dry_run=True, claim_root=True)
+        assert dry.forgotten == [gone_key] and ctx.blobs.writers.listed() >= {gone_key}
+        report = collect_unreferenced_blobs(ctx, claim_root=True)
+        assert report.forgotten == [gone_key]
+        assert [b.digest for b in report.removed] == [blob_gone]
+        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+        assert _stored(ctx) == {blob} and _reads(ctx, run_id, b"recorded by the store kept")
+
+
+def test_a_root_that_records_no_store_is_refused(tmp_path: Path) -> None:
+    """Blobs from before roots recorded their stores: gc cannot know who else wrote them."""
+    root = tmp_path / "old-root"
+    old_blobs = BlobStore(str(root))  # bound to no store, as an older mlsteward wrote
+    digest, _ = old_blobs.put_bytes(b"written long ago")
+    _age(old_blobs, digest, 10 * HOUR)
+    for ctx in _context(str(tmp_path / "store"), open_blob_store(str(root))):
+        with pytest.raises(SharedArtifactRootError, match="records no store"):
+            collect_unreferenced_blobs(ctx)
+        assert _stored(ctx) == {digest}
+        report = collect_unreferenced_blobs(ctx, claim_root=True)
+        assert [b.digest for b in report.removed] == [digest]
+        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [b"not json", b'{"store": 42}', b"[]", b'{"store": "[bold]x[/bold]\\u0000"}'],
+    ids=["garbage", "number", "list", "markup"],
+)
+def test_a_store_record_gc_cannot_read_counts_as_another_store(
+    ctx: ServiceContext, record: bytes
+) -> None:
+    orphan = _orphan(ctx, b"an orphan")
+    (Path(ctx.blobs._base) / "stores" / "planted.json").write_bytes(record)
+    with pytest.raises(SharedArtifactRootError, match="is shared"):
+        collect_unreferenced_blobs(ctx)
+    assert _stored(ctx) == {orphan}
+
+
+# -- S3: an upload claiming an orphan while gc removes it ----------------------------------------
+
+#: Where in gc's removal of a blob the upload claims it: before gc moves it aside, between
+#: the copy to trash/ and the delete, and after the delete (the upload then writes it again).
+CLAIM_POINTS = ["before-move", "between-copy-and-delete", "after-delete"]
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("point", CLAIM_POINTS)
+def test_s3_an_upload_claiming_an_orphan_during_gc_keeps_it(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    """The upload finds the bytes already stored (no new PUT), and records them only after gc
+    has finished: nothing but the claim tells gc the blob is wanted. Before claims left a
+    marker, gc deleted it and the record pointed at nothing."""
+    for name, value in {**S3_ENV, "MLSTEWARD_S3_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    blobs = open_blob_store(f"s3://{BUCKET}/{tmp_path.name}")
+    content = b"an orphan an upload is about to record"
+    with contextlib.contextmanager(_context)(str(tmp_path / "store"), blobs) as ctx:
+        run_id = runs.create_run(ctx, experiments.create_experiment(ctx, "race").experiment_id)
+        orphan = _orphan(ctx, content)
+        blob_path = blobs._blob_path(orphan)
+        claimed: list[object] = []
+
+        def claim() -> None:
+            if not claimed:
+                claimed.append(ctx.blobs.store_stream(iter([content])))
+
+        fs = blobs.fs
+        real_copy, real_rm = fs.copy, fs.rm_file
+
+        def copy(source: str, destination: str, **kwargs: object) -> object:
+            if point == "before-move" and source == blob_path:
+                claim()
+            return real_copy(source, destination, **kwargs)
+
+        def rm_file(path: str, **kwargs: object) -> object:
+            if point == "between-copy-and-delete" and path == blob_path:
+                claim()
+            done = real_rm(path, **kwargs)
+            if point == "after-delete" and path == blob_path:
+                claim()
+            return done
+
+        monkeypatch.setattr(fs, "copy", copy)
+        monkeypatch.setattr(fs, "rm_file", rm_file)
+        later = dataclasses.replace(ctx, clock=lambda: now_ms() + int(2 * HOUR * 1000))
+        report = collect_unreferenced_blobs(later)
+        assert claimed, "the upload never ran"
+        # the upload records what it stored, after gc is done
+        ctx.store.record_artifacts(
+            run_id.info.run_id, [ArtifactRecord("late.bin", orphan, len(content))], now_ms()
+        )
+        # after the delete, the upload found the blob missing and wrote it again
+        assert len(report.removed) == (point == "after-delete")
+        assert _stored(ctx) == {orphan}
+        _record, handle = artifacts.open_artifact(ctx, run_id.info.run_id, "late.bin")
+        with handle:
+            assert handle.read() == content
+        assert not fs.exists(f"{blobs._base}/trash")  # nothing left aside
+
+
+@pytest.mark.s3
+def test_s3_a_blob_a_killed_gc_left_in_trash_is_put_back(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {**S3_ENV, "MLSTEWARD_S3_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    blobs = open_blob_store(f"s3://{BUCKET}/{tmp_path.name}")
+    for ctx in _context(str(tmp_path / "store"), blobs):
+        _, referenced = _everything_referenced(ctx)
+        digest = sorted(referenced)[0]
+        later = dataclasses.replace(ctx, clock=lambda: now_ms() + int(2 * HOUR * 1000))
+        moved = blobs.move_aside_if_stale(digest, later.clock() / 1000)  # then gc was killed
+        assert moved is not None and digest not in _stored(ctx)
+        report = collect_unreferenced_blobs(later)
+        assert report.restored == 1 and report.removed == []
+        assert _stored(ctx) == referenced

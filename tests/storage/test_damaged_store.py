@@ -101,6 +101,42 @@ def test_the_sdk_refuses_a_damaged_file_with_a_clear_error(tmp_path: Path, damag
             open_store(f"sqlite:///{database}", upgrade=False)
 
 
+def _patch(offset: int, data: bytes) -> Callable[[Path], None]:
+    def damage(database: Path) -> None:
+        with open(database, "r+b") as handle:
+            handle.seek(offset)
+            handle.write(data)
+
+    return damage
+
+
+def _first_bytes_only(database: Path) -> None:
+    with open(database, "r+b") as handle:
+        handle.truncate(50)
+
+
+HEADER_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+    "page-size-not-a-power-of-two": (_patch(16, b"\x0f\xff"), "impossible page size"),
+    "page-size-too-small": (_patch(16, b"\x00\x02"), "impossible page size"),
+    "fixed-fields": (_patch(21, b"\xff\xff\xff"), "fixed fields"),
+    "magic": (_patch(0, b"SQLite format 4"), "file is not a database"),
+    "shorter-than-a-header": (_first_bytes_only, "50 bytes long"),
+}
+
+
+@pytest.mark.parametrize("damage", HEADER_DAMAGE)
+def test_a_forged_header_is_refused_at_open(tmp_path: Path, damage: str) -> None:
+    """The cheap check reads the header's magic, page size and fixed fields itself."""
+    database, _ = _build_store(tmp_path / "store", runs=2)
+    forge, said = HEADER_DAMAGE[damage]
+    forge(database)
+    with pytest.raises(CorruptStoreError) as refused:
+        open_store(str(database), upgrade=False)
+    _assert_clear(refused.value.message, database)
+    assert said in refused.value.message and CONFIRMED in refused.value.message
+    assert "\n" not in refused.value.message
+
+
 def _search_all(store: Store, experiment: str) -> int:
     runs, _ = store.search_runs([experiment], None, [], [LifecycleStage.ACTIVE], 500, 0)
     return len(runs)

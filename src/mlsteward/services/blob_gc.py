@@ -237,7 +237,7 @@ def _remove_batch(
             if blob.digest in recorded:
                 blobs.put_back(aside)
             else:
-                outcome[blob.digest] = blobs.finish_removal(aside, cutoff)
+                outcome[blob.digest] = blobs.finish_removal(aside)
     return [(blob, outcome[blob.digest]) for blob in batch]
 
 

@@ -54,7 +54,9 @@ class ServiceContext:
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a
         # root another store shares (mlsteward.storage.artifacts.root_writers).
-        self.blobs.bind_writer(store_key(self.store.uri))
+        uri = getattr(self.store, "uri", None)  # a stand-in store in a test may have none
+        if uri is not None:
+            self.blobs.bind_writer(store_key(uri))
 
     def as_actor(self, actor: str) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

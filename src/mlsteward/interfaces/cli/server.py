@@ -84,8 +84,9 @@ def serve_command(
         list[str] | None,
         typer.Option(
             "--source-sql-url",
-            help="A database dataset rebuilds may query, matched on backend, host, port and "
-            "database, and user if given (repeat for more; default: none).",
+            help="A database dataset rebuilds may query read-only: SQLite or PostgreSQL, "
+            "naming its user (USER@HOST), matched on backend, user, host, port and database "
+            "(repeat for more; default: none).",
             show_default=False,
         ),
     ] = None,
@@ -93,8 +94,8 @@ def serve_command(
         list[str] | None,
         typer.Option(
             "--source-http-host",
-            help="HOST or HOST:PORT whose web APIs dataset rebuilds may call (repeat for "
-            "more; default: none).",
+            help="HOST (its default port), HOST:PORT or HOST:* (any port) whose web APIs "
+            "dataset rebuilds may call (repeat for more; default: none).",
             show_default=False,
         ),
     ] = None,
@@ -102,8 +103,8 @@ def serve_command(
         list[str] | None,
         typer.Option(
             "--webhook-host",
-            help="HOST or HOST:PORT monitor webhooks may call (repeat for more). Without "
-            "one, monitors on this server take no webhook.",
+            help="HOST (its default port), HOST:PORT or HOST:* (any port) monitor webhooks "
+            "may call (repeat for more). Without one, monitors on this server take no webhook.",
             show_default=False,
         ),
     ] = None,
@@ -119,7 +120,7 @@ def serve_command(
     """Serve the tracking REST API (under /api/v1) until interrupted.
 
     A brand-new database gets the schema; one at an older schema is refused unless
-    --upgrade (or after mlsteward db upgrade).
+    --upgrade is given or mlsteward db upgrade was run.
     """
     from mlsteward.interfaces.rest.server import serve
 

@@ -260,19 +260,22 @@ def _parser() -> argparse.ArgumentParser:
         "--source-sql-url",
         action="append",
         default=[],
-        help="a database dataset rebuilds may query (repeatable; default: none)",
+        help="a database (SQLite, or PostgreSQL naming its user) dataset rebuilds may query "
+        "read-only (repeatable; default: none)",
     )
     parser.add_argument(
         "--source-http-host",
         action="append",
         default=[],
-        help="HOST or HOST:PORT dataset rebuilds may call (repeatable; default: none)",
+        help="HOST (default port), HOST:PORT or HOST:* dataset rebuilds may call "
+        "(repeatable; default: none)",
     )
     parser.add_argument(
         "--webhook-host",
         action="append",
         default=[],
-        help="HOST or HOST:PORT monitor webhooks may call (repeatable; default: none)",
+        help="HOST (default port), HOST:PORT or HOST:* monitor webhooks may call "
+        "(repeatable; default: none)",
     )
     parser.add_argument(
         "--no-monitor-scheduler",

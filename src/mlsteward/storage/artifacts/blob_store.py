@@ -14,10 +14,12 @@ An upload that finds its content already stored claims the blob before recording
 is how both tell a blob someone is about to record from an orphan. Locally the claim re-dates
 the file; gc moves a blob aside (a rename) and checks the date on the moved file, so a claim
 made before the move is seen and one made after it finds the blob missing and writes it
-again. Object stores cannot re-date an object cheaply, so there a claim writes an empty
-marker, ``claims/<digest>``, and then checks that the blob is still there; gc moves the blob
-aside (a copy to ``trash/``, then a delete) and reads the marker only after the delete, so an
-upload that saw the blob wrote its marker early enough to be seen, and gc puts the blob back.
+again. Object stores cannot re-date an object cheaply, so there a claim writes a marker,
+``claims/<digest>.claim`` (new random content each time), and then checks that the blob is
+still there. gc notes the marker, moves the blob aside (a copy to ``trash/``, then a delete) and
+reads the marker again only after the delete: an upload that saw the blob wrote its marker
+before that delete, so the marker has changed, and gc puts the blob back. A marker written
+within the grace period keeps the blob outright.
 
 Before a store's first upload to a root in a process, the root records that store
 (:mod:`mlsteward.storage.artifacts.root_writers`), so gc can refuse a root that is shared.
@@ -96,6 +98,8 @@ class MovedBlob:
 
     digest: str
     trash: str
+    #: Object stores: the claim marker as gc saw it before the move (``None``: there was none).
+    claim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +265,7 @@ class BlobStore:
         if not self._local:
             if not self._object_exists(target):
                 return False, None
-            self.fs.pipe_file(self._claim_path(digest), b"")
+            self.fs.pipe_file(self._claim_path(digest), uuid.uuid4().hex.encode())
             return self._object_exists(target), None
         now = time.time_ns()
         try:
@@ -326,7 +330,7 @@ class BlobStore:
         between the two. Returns whether the blob was removed.
         """
         moved = self.move_aside_if_stale(digest, cutoff)
-        return moved is not None and self.finish_removal(moved, cutoff)
+        return moved is not None and self.finish_removal(moved)
 
     def move_aside_if_stale(self, digest: str, cutoff: float) -> MovedBlob | None:
         """Move a blob dated before ``cutoff`` out of readers' and uploads' way, or ``None``
@@ -343,7 +347,10 @@ class BlobStore:
             info = self.fs.info(path)
         except FileNotFoundError:
             return None
-        if _modified(info) >= cutoff or self._claimed_since(digest, cutoff):
+        if _modified(info) >= cutoff:
+            return None
+        claim = self._claim_marker(digest)
+        if claim is not None and claim[1] >= cutoff:  # claimed within the grace period
             return None
         trash = f"{self._base}/{_OBJECT_TRASH}/{digest}.{uuid.uuid4().hex}"
         try:
@@ -352,14 +359,16 @@ class BlobStore:
             return None
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(path)
-        return MovedBlob(digest, trash)
+        return MovedBlob(digest, trash, None if claim is None else claim[0])
 
-    def finish_removal(self, moved: MovedBlob, cutoff: float) -> bool:
-        """Remove a moved blob for good, unless an upload claimed it before the move (then
-        it is put back). Returns whether it was removed."""
-        if not self._local and self._claimed_since(moved.digest, cutoff):
-            self.put_back(moved)
-            return False
+    def finish_removal(self, moved: MovedBlob) -> bool:
+        """Remove a moved blob for good, unless an upload claimed it while it was being moved
+        (then it is put back). Returns whether it was removed."""
+        if not self._local:
+            claim = self._claim_marker(moved.digest)
+            if (None if claim is None else claim[0]) != moved.claim:
+                self.put_back(moved)
+                return False
         try:
             self._remove_path(moved.trash)
         except FileNotFoundError:  # another collector put it back meanwhile
@@ -421,16 +430,19 @@ class BlobStore:
 
     def _claim_path(self, digest: str) -> str:
         self._blob_path(digest)  # refuses anything but a digest
-        return f"{self._base}/{_OBJECT_CLAIMS}/{digest}"
+        return f"{self._base}/{_OBJECT_CLAIMS}/{digest}.claim"
 
-    def _claimed_since(self, digest: str, cutoff: float) -> bool:
-        """Whether an upload marked a claim on this object-store blob at or after ``cutoff``."""
+    def _claim_marker(self, digest: str) -> tuple[str, float] | None:
+        """An object-store blob's claim marker: (what tells one claim from the next, its
+        date), or ``None`` when no upload ever claimed the blob."""
         path = self._claim_path(digest)
         self.fs.invalidate_cache(path)
         try:
-            return _modified(self.fs.info(path)) >= cutoff
+            info = self.fs.info(path)
         except FileNotFoundError:
-            return False
+            return None
+        modified = _modified(info)
+        return str(info.get("ETag") or f"{modified}/{info.get('size')}"), modified
 
     def _object_exists(self, path: str) -> bool:
         self.fs.invalidate_cache(path)
