@@ -6,9 +6,9 @@ The rules (the runner in ``test_docs_examples.py`` applies them):
   ``shell``, ``sh`` and ``console`` blocks run line by line with bash. Everything else
   (no language, ``text``, ``json``, ``yaml``, ``http``...) is output or data, never run.
 * In a ``console`` block only lines starting with ``$ `` are commands (continued by a
-  trailing backslash); the lines that follow a command are its output. When that output
-  starts with ``Error:``, the command must fail (exit non-zero) with that error; otherwise
-  it must succeed. In ``bash``/``shell``/``sh`` blocks every line is a command and must
+  trailing backslash); the lines that follow a command are its output. When a line of that
+  output starts with ``Error:``, the command must fail (exit non-zero) and print that error
+  on stderr; otherwise it must succeed. In ``bash``/``shell``/``sh`` blocks every line is a command and must
   succeed; ``#`` comments and blank lines are ignored.
 * An HTML comment on the line just before a fence (blank lines allowed between) changes
   how it is treated; it is visible to anyone reading the Markdown source:
@@ -139,7 +139,11 @@ def commands(block: Block) -> list[Command]:
             parts.append(lines[i])
         i += 1
         expected = None
-        if console and i < len(lines) and lines[i].startswith("Error:"):
-            expected = lines[i]
+        if console:  # the output shown up to the next prompt: does it hold an error?
+            j = i
+            while j < len(lines) and not lines[j].startswith("$ "):
+                if expected is None and lines[j].startswith("Error:"):
+                    expected = lines[j]
+                j += 1
         found.append(Command(block.line + start, "\n".join(parts), expected))
     return found

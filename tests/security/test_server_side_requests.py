@@ -581,6 +581,9 @@ def test_overrides_may_not_read_more_than_recorded(open_server: str, api: Listen
         ({"inference_rows": "many"}, "inference_rows"),
     ]:
         _refused(_rebuild(open_server, name, overrides), 400, word)
+    # The recorded value came from a client too: pages stay under the server's cap.
+    endless = _upload(open_server, {**recorded, "pagination": {**paged, "max_pages": 10**9}})
+    _refused(_rebuild(open_server, endless), 400, "max_pages")
     assert api.seen(marker) == []
     fewer = _rebuild(open_server, name, {"pagination": {**paged, "max_pages": 4}})
     assert fewer.status_code == 200, fewer.text

@@ -47,6 +47,14 @@ _FILE_KINDS = ("csv", "parquet", "jsonl")
 _DEFAULT_SQL_PORTS = {"postgresql": 5432}
 
 Roots = tuple[str, ...] | None
+#: The allow-list fields, as given (``None``: anything; a tuple: only these).
+_RULES = (
+    "source_roots",
+    "source_sql_urls",
+    "source_http_hosts",
+    "webhook_hosts",
+    "monitor_data_roots",
+)
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,7 @@ class OutboundAccess:
 
     def __post_init__(self) -> None:
         """Normalize lists to tuples and refuse malformed entries (400) before any request."""
-        for name in (
-            "source_roots",
-            "source_sql_urls",
-            "source_http_hosts",
-            "webhook_hosts",
-            "monitor_data_roots",
-        ):
+        for name in _RULES:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, tuple(value))
@@ -100,10 +102,7 @@ class OutboundAccess:
     @property
     def restricted(self) -> bool:
         """True under any server rule: errors then never repeat what a source holds."""
-        rules = (self.source_roots, self.source_sql_urls, self.source_http_hosts)
-        return any(
-            rule is not None for rule in (*rules, self.webhook_hosts, self.monitor_data_roots)
-        )
+        return any(getattr(self, name) is not None for name in _RULES)
 
 
 def within_roots(path: str | os.PathLike[str], roots: Iterable[str]) -> bool:

@@ -259,8 +259,9 @@ def _fail_on_error(monitor_run: MonitorRun) -> None:
     if monitor_run.status != "error":
         return
     print_error(
-        f"monitor {monitor_run.monitor} run {monitor_run.run_id} failed: "
-        f"{monitor_run.message or 'no reason recorded'}"
+        f"monitor {monitor_run.monitor} could not run its checks: "
+        f"{monitor_run.message or 'no reason recorded'} "
+        f"(recorded as run {monitor_run.run_id}, status error)"
     )
     raise typer.Exit(1)
 

@@ -206,14 +206,17 @@ def _check_server_overrides(described: Mapping[str, Any], merged: Mapping[str, A
             f"On a server, rebuild overrides may replace a source's location or secrets, not "
             f"its kind ({described.get('kind')} here, not {merged.get('kind')})"
         )
-    for name, recorded, asked in (
+    # The recorded values came from a client too: pages are also capped at the default, so a
+    # cursor API that keeps answering empty pages cannot keep the server calling it.
+    pages_bound = min(_max_pages(described), _DEFAULT_MAX_PAGES)
+    for name, bound, asked in (
         ("inference_rows", _inference_rows(described), _inference_rows(merged)),
-        ("pagination.max_pages", _max_pages(described), _max_pages(merged)),
+        ("pagination.max_pages", pages_bound, _max_pages(merged)),
     ):
-        if asked > recorded:
+        if asked > bound:
             raise InvalidArgumentError(
-                f"On a server, rebuild overrides may not raise {name} above the recorded "
-                f"{recorded} (asked: {asked})"
+                f"On a server, a rebuild may not raise {name} above the recorded value "
+                f"({bound}; pages at most {_DEFAULT_MAX_PAGES}), and {asked} was asked"
             )
 
 
