@@ -9,11 +9,12 @@ import re
 import sys
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
+
+from mlsteward.domain.redaction import redact_url
 
 MISSING = "[dim]—[/dim]"
 
@@ -122,11 +123,5 @@ def styled_status(status: str) -> str:
 
 
 def redact_uri(uri: str) -> str:
-    """Hide a password in a database URL before it is printed."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = f"{parts.username}:***@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    """Hide a password in a database URL before it is printed (the one rule every layer uses)."""
+    return redact_url(uri)
