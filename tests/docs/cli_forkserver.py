@@ -16,6 +16,7 @@ every file a test worker runs: it holds no state of its own between commands.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import socket
@@ -121,10 +122,8 @@ def _warm_up() -> None:
             continue
         importlib.import_module(name)
     for name in _WARM:
-        try:
+        with contextlib.suppress(ImportError):  # an extra that is not installed
             importlib.import_module(name)
-        except ImportError:
-            pass
 
 
 def serve(path: str) -> None:
@@ -154,10 +153,8 @@ def serve(path: str) -> None:
             code = os.waitstatus_to_exitcode(status)
             if code < 0:  # killed by a signal, as a shell reports it
                 code = 128 - code
-            try:
+            with contextlib.suppress(OSError):  # the client gave up waiting
                 conn.sendall(str(code).encode())
-            except OSError:
-                pass
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ The rules (the runner in ``test_docs_examples.py`` applies them):
 * In a ``console`` block only lines starting with ``$ `` are commands (continued by a
   trailing backslash); the lines that follow a command are its output. When a line of that
   output starts with ``Error:``, the command must fail (exit non-zero) and print that error
-  on stderr; otherwise it must succeed. In ``bash``/``shell``/``sh`` blocks every line is a command and must
-  succeed; ``#`` comments and blank lines are ignored.
+  on stderr; otherwise it must succeed. In ``bash``/``shell``/``sh`` blocks every line is a
+  command and must succeed; ``#`` comments and blank lines are ignored.
 * An HTML comment on the line just before a fence (blank lines allowed between) changes
   how it is treated; it is visible to anyone reading the Markdown source:
 

@@ -42,7 +42,7 @@ class ForkServer:
         cli_forkserver.write_shim(str(self.bin_dir))
         self._log = directory / "forkserver.log"
         with open(self._log, "wb") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - fixed argv
+            self._process = subprocess.Popen(
                 [sys.executable, cli_forkserver.__file__, self.socket_path],
                 env=env,
                 stdout=log,
@@ -70,7 +70,7 @@ class BashSession:
     def __init__(self, directory: Path, cwd: Path, env: dict[str, str]) -> None:
         self._dir = directory
         self._count = 0
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv
+        self._process = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             cwd=cwd,
             env=env,

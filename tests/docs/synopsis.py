@@ -86,9 +86,13 @@ def _check_command(root: Any, text: str) -> list[str]:
             for name in re.split(r"/", word.split("=", 1)[0]):
                 if name not in options:
                     problems.append(f"{command.name or 'mlsteward'} has no option {name}")
-                elif options[name] and "=" not in word and i < len(words):
-                    if not words[i].lstrip("[").startswith("-"):
-                        i += 1  # its value
+                elif (
+                    options[name]
+                    and "=" not in word
+                    and i < len(words)
+                    and not words[i].lstrip("[").startswith("-")
+                ):
+                    i += 1  # skip its value
             continue
         if _is_group(command) and not positional:
             sub = command.commands.get(word)

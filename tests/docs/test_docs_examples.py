@@ -26,6 +26,11 @@ Services the examples use are provided rather than skipped:
   database on the test server (``MLSTEWARD_TEST_POSTGRES_URL``), dropped afterwards.
 * S3: for a file whose examples name ``s3://bucket/...``, moto's S3 server runs on a free
   port with that bucket, and ``MLSTEWARD_S3_ENDPOINT_URL`` and test credentials are set.
+
+Speed: the ``mlsteward`` on the examples' ``PATH`` is a small client of a fork server that
+imported the CLI once (``cli_forkserver.py``), so a command costs its own work, not two
+seconds of imports; each is still a separate process with its own environment, directory,
+stdio and exit code.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import contextlib
 import os
 import re
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -126,7 +132,7 @@ class DocumentRun:
     forkserver: ForkServer
     substitutions: dict[str, str] = field(default_factory=dict)
     timings: list[_Timing] = field(default_factory=list)
-    namespace: dict[str, object] = field(default_factory=dict)
+    namespace: dict[str, object] = field(default_factory=lambda: {"__name__": "__docs__"})
 
     def __post_init__(self) -> None:
         self.work = self.tmp / "work"
@@ -135,7 +141,6 @@ class DocumentRun:
         for folder in (self.work, self.scratch):
             folder.mkdir()
         self.port = free_port()
-        self.namespace = {"__name__": "__docs__"}
         self._servers: list[ServerProcess] = []
         self._bash: BashSession | None = None
 
@@ -169,6 +174,7 @@ class DocumentRun:
             finally:
                 for server in self._servers:
                     server.stop()
+                    shutil.rmtree(server.log_path.parent, ignore_errors=True)
                 if self._bash is not None:
                     self._bash.close()
                 _reset_sdk()
@@ -327,6 +333,7 @@ def forkserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]
         server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_examples_run_in_order(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forkserver: ForkServer
