@@ -109,3 +109,68 @@ def test_the_checker_catches_upward_imports(
         (folder / "__init__.py").touch()
     target.write_text(source)
     assert bool(layering_violations(root)) is caught
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """Groups of modules that import each other in a loop (imports in functions and
+    ``TYPE_CHECKING`` blocks included: they tie the modules together all the same).
+
+    Imports of a package's ``__init__`` are left out: a package's face re-exports its modules,
+    so a module taking a sibling through the face is not a loop of its own making.
+    """
+    modules = {_module_name(root, path): path for path in sorted(root.rglob("*.py"))}
+    packages = {name for name, path in modules.items() if path.name == "__init__.py"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        if name in packages:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = {t for _, t in _imported_modules(tree, name, is_package=False)}
+        graph[name] = {t for t in targets if t in modules and t not in packages and t != name}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    assert import_cycles(PACKAGE_ROOT) == []
+
+
+def test_the_cycle_check_catches_a_loop(tmp_path: Path) -> None:
+    root = tmp_path / "mlsteward"
+    (root / "engines").mkdir(parents=True)
+    (root / "__init__.py").touch()
+    (root / "engines" / "__init__.py").touch()
+    (root / "engines" / "a.py").write_text("from mlsteward.engines.b import B\nA = 1\n")
+    (root / "engines" / "b.py").write_text("def f():\n    from mlsteward.engines import a\n")
+    assert import_cycles(root) == [["mlsteward.engines.a", "mlsteward.engines.b"]]
+    (root / "engines" / "b.py").write_text("B = 2\n")
+    assert import_cycles(root) == []

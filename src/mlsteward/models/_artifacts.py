@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlsteward.domain.errors import NotFoundError
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.tracking_uri import home_dir
+from mlsteward.interfaces.sdk.home import home_dir
 from mlsteward.services.models.manifest import MANIFEST_FILE
 from mlsteward.services.models.model_uri import ModelLocation
 

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from mlsteward.engines.drift import work_buffers
+from mlsteward.engines.drift.column_kind import ColumnKind, NotApplicableError
 from mlsteward.engines.drift.samples import (
     CategoricalSample,
     EmbeddingSample,
@@ -25,7 +26,6 @@ from mlsteward.engines.drift.samples import (
     quantile_edges,
     with_range_edges,
 )
-from mlsteward.engines.drift.spec import ColumnKind, NotApplicableError
 
 #: Resolution of the reference histogram when the reference is raw (a stored profile keeps its
 #: own edges). Fine enough that binned KS loses at most ~1% of mass per bin.

@@ -14,17 +14,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlsteward.engines.drift.column_kind import ColumnKind, NotApplicableError
+
 if TYPE_CHECKING:
     from mlsteward.engines.drift.column_pair import ColumnPair
 
-
-class ColumnKind(enum.StrEnum):
-    """The kind of values a column holds, which decides which tests apply."""
-
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
-    BINARY = "binary"
-    EMBEDDING = "embedding"
+__all__ = [
+    "ColumnKind",
+    "DriftFunction",
+    "DriftTest",
+    "DriftTestSpec",
+    "NotApplicableError",
+    "TestOutcome",
+    "ThresholdKind",
+]
 
 
 class ThresholdKind(enum.StrEnum):
@@ -126,10 +129,6 @@ class DriftTest:
         if self.spec.threshold_kind is ThresholdKind.P_VALUE and outcome.p_value is not None:
             return outcome.p_value
         return outcome.statistic
-
-
-class NotApplicableError(ValueError):
-    """A test cannot run on this pair (wrong kind, too few values, missing raw samples)."""
 
 
 def _json_float(x: float) -> float | None:

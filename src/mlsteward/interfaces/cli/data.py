@@ -1,8 +1,8 @@
 """``mlsteward data ...``: ingest, list, show, profile, schemas, aliases.
 
-Derived versions (transform, split, rebuild, lineage) live in ``data_derive``, label queues
-in ``data_labels``; both register their commands on this group. Every rule is the data
-service's; these commands parse, call the SDK and render.
+The group and what its commands share live in ``data_group``; derived versions (transform,
+split, rebuild, lineage) are in ``data_derive``, label queues in ``data_labels``. Every rule
+is the data service's; these commands parse, call the SDK and render.
 """
 
 from __future__ import annotations
@@ -14,8 +14,15 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mlsteward.domain.datasets import DatasetVersion
-from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
+from mlsteward.interfaces.cli.data_group import (
+    RefArgument,
+    app,
+    backend,
+    schema_app,
+    show_version,
+    version_dict,
+)
+from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption
 from mlsteward.interfaces.cli.output import (
     console,
     err_console,
@@ -23,49 +30,6 @@ from mlsteward.interfaces.cli.output import (
     format_time,
     print_json,
 )
-from mlsteward.interfaces.sdk.data_backend import DataBackend
-
-app = typer.Typer(
-    help="Dataset versions: ingest, profile, validate, transform, split, lineage, labels.",
-    no_args_is_help=True,
-)
-schema_app = typer.Typer(help="Infer a schema as YAML, validate a version against one.")
-app.add_typer(schema_app, name="schema")
-
-RefArgument = Annotated[
-    str, typer.Argument(help="name@version, name@alias or name (latest).", show_default=False)
-]
-
-
-def backend(ctx: typer.Context, uri: str | None) -> DataBackend:
-    return client(ctx, uri).datasets()
-
-
-def version_dict(v: DatasetVersion) -> dict[str, object]:
-    return {
-        "ref": v.ref,
-        "id": v.dataset_version_id,
-        "kind": v.kind,
-        "rows": v.num_rows,
-        "bytes": v.num_bytes,
-        "content_hash": v.content_hash,
-        "schema": [list(pair) for pair in v.schema],
-        "aliases": v.aliases,
-        "parents": v.parents,
-        "lineage": v.lineage,
-        "created_by": v.created_by,
-        "creation_time": v.creation_time,
-    }
-
-
-def show_version(v: DatasetVersion, created: bool | None = None) -> None:
-    note = "" if created is None else (" (new)" if created else " (same content: existing)")
-    out = console()
-    out.print(f"[bold]{v.ref}[/bold]{note}  {v.num_rows} rows, {format_size(v.num_bytes)}")
-    out.print(f"  id {v.dataset_version_id}  hash {v.content_hash[:16]}…  kind {v.kind}")
-    if v.aliases:
-        out.print(f"  aliases: {', '.join(v.aliases)}")
-    out.print("  columns: " + ", ".join(f"{n} ({t})" for n, t in v.schema))
 
 
 @app.command("ingest")
@@ -287,7 +251,3 @@ def schema_validate(
             console().print(table)
     if not report.ok:
         raise typer.Exit(1)
-
-
-# Imported last, for their side effect: they add their commands to ``app``.
-from mlsteward.interfaces.cli import data_derive, data_labels  # noqa: E402, F401

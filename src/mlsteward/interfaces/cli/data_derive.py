@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.tree import Tree
 
-from mlsteward.interfaces.cli.data import RefArgument, app, backend, show_version
+from mlsteward.interfaces.cli.data_group import RefArgument, app, backend, show_version
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption
 from mlsteward.interfaces.cli.output import console, print_json
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mlsteward.interfaces.cli.data import RefArgument, app, backend, show_version
+from mlsteward.interfaces.cli.data_group import RefArgument, app, backend, show_version
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption
 from mlsteward.interfaces.cli.output import console, print_json
 

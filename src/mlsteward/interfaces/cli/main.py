@@ -17,6 +17,9 @@ from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.cli import (
     artifacts,
     data,
+    data_derive,
+    data_group,
+    data_labels,
     db,
     experiments,
     gc,
@@ -95,7 +98,9 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
-app.add_typer(data.app, name="data")
+# ``data``, ``data_derive`` and ``data_labels`` add their commands to one group when imported.
+_DATA_COMMANDS = (data, data_derive, data_labels)
+app.add_typer(data_group.app, name="data")
 app.add_typer(monitor.app, name="monitor")
 
 

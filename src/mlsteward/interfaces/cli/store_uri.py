@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mlsteward.interfaces.sdk.tracking_uri import get_tracking_uri, home_dir
+from mlsteward.interfaces.sdk.home import home_dir
+from mlsteward.interfaces.sdk.tracking_uri import get_tracking_uri
 
 StoreUriOption = typer.Option(
     "--store-uri",

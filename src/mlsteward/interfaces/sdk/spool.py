@@ -51,9 +51,9 @@ from mlsteward.domain.errors import (
     UnavailableError,
 )
 from mlsteward.interfaces.rest import wire
+from mlsteward.interfaces.sdk.home import home_dir
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_segment
 from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
-from mlsteward.interfaces.sdk.tracking_uri import home_dir
 
 __all__ = [
     "DELETE_TAG",

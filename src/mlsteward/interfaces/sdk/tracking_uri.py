@@ -8,16 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.home import home_dir
 
 _lock = threading.Lock()
 _explicit_uri: str | None = None
 _backends: dict[tuple[str, str | None], TrackingBackend] = {}
 _close_hooks: list[Callable[[], None]] = []
 
-
-def home_dir() -> Path:
-    """``MLSTEWARD_HOME`` or ``~/.mlsteward``: the embedded store and artifacts live here."""
-    return Path(os.environ.get("MLSTEWARD_HOME") or Path.home() / ".mlsteward").expanduser()
+__all__ = [
+    "backend_for",
+    "close_backends",
+    "default_artifacts_uri",
+    "get_tracking_uri",
+    "home_dir",
+    "on_close_backends",
+    "set_tracking_uri",
+]
 
 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:

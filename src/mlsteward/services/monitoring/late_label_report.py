@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mlsteward.services.monitoring.late_labels import LateLabelPerformance
+from mlsteward.services.monitoring.late_label_figures import LateLabelFigures
+from mlsteward.services.monitoring.performance_windows import window_rows
 from mlsteward.services.monitoring.report_views import performance_table, performance_views
 from mlsteward.services.monitoring.reports import render_page
 
 
-def late_label_html(perf: LateLabelPerformance, title: str) -> str:
+def late_label_html(perf: LateLabelFigures, title: str) -> str:
     whole = perf.coverage[0]
-    check = {"windows": perf.windows(), "estimated": perf.estimated is not None}
+    check = {"windows": window_rows(perf), "estimated": perf.estimated is not None}
     check["messages"] = list(perf.messages)
     return render_page(
         "late_labels.html.j2",

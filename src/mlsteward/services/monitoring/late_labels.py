@@ -21,13 +21,14 @@ import pandas as pd
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.drift import (
     CBPE,
-    CBPEReport,
     Chunker,
     Frame,
-    PerformanceReport,
     realized_performance,
     to_jsonable,
 )
+from mlsteward.services.monitoring.late_label_figures import LabelCoverage, LateLabelFigures
+from mlsteward.services.monitoring.late_label_report import late_label_html
+from mlsteward.services.monitoring.performance_windows import window_rows
 from mlsteward.services.monitoring.reports import ChunkBy, make_chunker
 
 LABEL_TARGET = "__label__"
@@ -36,43 +37,15 @@ NO_REFERENCE = "no labelled reference: realized metrics only, no estimates"
 
 
 @dataclass(frozen=True)
-class LabelCoverage:
-    """How many predictions of a window have a label yet."""
-
-    window: str  # "whole" or the chunk's key
-    n_predictions: int
-    n_labelled: int
-
-    @property
-    def share(self) -> float:
-        return self.n_labelled / self.n_predictions if self.n_predictions else 0.0
-
-
-@dataclass(frozen=True)
-class LateLabelPerformance:
-    """Realized metrics on the labelled rows, CBPE estimates when possible, label coverage."""
-
-    task: str
-    realized: PerformanceReport
-    estimated: CBPEReport | None
-    coverage: tuple[LabelCoverage, ...]
-    messages: tuple[str, ...] = ()
-
-    @property
-    def for_report(self) -> CBPEReport | PerformanceReport:
-        """What the drift report's performance section shows (estimates carry realized)."""
-        return self.estimated if self.estimated is not None else self.realized
+class LateLabelPerformance(LateLabelFigures):
+    """The figures of :func:`late_label_performance`, with their table and HTML page."""
 
     def windows(self) -> list[dict[str, Any]]:
         """Per chunk (or whole): labelled/total, realized metrics, estimate with band."""
-        from mlsteward.services.monitoring.performance_windows import window_rows
-
         return window_rows(self)
 
     def to_html(self, title: str = "Performance with late labels") -> str:
         """One offline page: the per-window table and the metrics over time."""
-        from mlsteward.services.monitoring.late_label_report import late_label_html
-
         return late_label_html(self, title)
 
     def save_html(self, path: str | Path, title: str = "Performance with late labels") -> Path:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsteward.services.monitoring.late_labels import LateLabelPerformance
+from mlsteward.services.monitoring.late_label_figures import LateLabelFigures
 
 
-def window_rows(perf: LateLabelPerformance) -> list[dict[str, Any]]:
+def window_rows(perf: LateLabelFigures) -> list[dict[str, Any]]:
     """Rows for each chunk, or one row for the whole data without chunking.
 
     ``n_scored`` counts the labelled rows a realized metric was computed on (a label that is
