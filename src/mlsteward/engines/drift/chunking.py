@@ -7,7 +7,6 @@ time periods when the data is not sorted by time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,9 +175,3 @@ def chunk_by_period(timestamps: pd.Series, period: str) -> ChunkPlan:
         )
         chunks.append(Chunk(info, rows))
     return ChunkPlan(tuple(chunks), tuple(messages))
-
-
-def iter_row_blocks(n_rows: int, size: int) -> Iterator[slice]:
-    """Slices of at most ``size`` rows covering ``range(n_rows)``."""
-    for start in range(0, n_rows, size):
-        yield slice(start, min(start + size, n_rows))

@@ -103,15 +103,6 @@ class QuantileSketch:
         idx = np.searchsorted(cum, q * cum[-1], side="left")
         return values[np.clip(idx, 0, values.size - 1)]
 
-    def cdf(self, x: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
-        """Approximate share of values at or below each point."""
-        values, weights = self.weighted_items()
-        pts = np.asarray(x, dtype=np.float64)
-        if values.size == 0:
-            return np.full(pts.shape, np.nan)
-        cum = np.concatenate([[0.0], np.cumsum(weights)])
-        return cum[np.searchsorted(values, pts, side="right")] / cum[-1]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "k": self.k,

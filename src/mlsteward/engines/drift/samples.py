@@ -248,9 +248,6 @@ class CategoricalSample:
         keys = tuple(counts)
         return cls(keys, np.array([counts[k] for k in keys], dtype=np.int64), n_missing)
 
-    def as_mapping(self) -> dict[str, int]:
-        return {c: int(k) for c, k in zip(self.categories, self.counts, strict=True)}
-
 
 @dataclass(frozen=True, eq=False)
 class EmbeddingSample:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from itertools import repeat
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -123,14 +122,6 @@ def history_payload(key: str, points: Sequence[Metric]) -> dict[str, Any]:
         "timestamps": [p.timestamp for p in points],
         "steps": [p.step for p in points],
     }
-
-
-def history_from_payload(payload: dict[str, Any]) -> list[Metric]:
-    values = decode_floats(payload["values"])
-    timestamps, steps = payload["timestamps"], payload["steps"]
-    if not len(values) == len(timestamps) == len(steps):
-        raise ValueError("Metric history columns differ in length")
-    return list(map(Metric, repeat(payload["key"]), values, timestamps, steps))
 
 
 # -- entities ----------------------------------------------------------------------------
