@@ -25,6 +25,9 @@ FORBIDDEN: dict[str, set[str]] = {
     "engines": {"storage", "services", "interfaces", "models"},
     "plugins": {"storage", "services", "interfaces", "models"},
     "services": {"interfaces", "models"},
+    # The doors reach stores only through a service context built by the composition root.
+    "interfaces": {"storage"},
+    "models": {"storage"},
 }
 
 
@@ -95,6 +98,7 @@ def test_imports_point_down_only() -> None:
         ("services/bad.py", "from mlsteward.interfaces.sdk import fluent\n", True),
         ("services/bad.py", "from mlsteward.storage.base import Store\n", False),
         ("interfaces/bad.py", "from mlsteward.services import context\n", False),
+        ("interfaces/sdk/bad.py", "from mlsteward.storage.resolver import open_store\n", True),
     ],
 )
 def test_the_checker_catches_upward_imports(

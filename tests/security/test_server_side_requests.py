@@ -685,10 +685,19 @@ def test_nothing_is_allowed_unless_a_context_says_so(ctx: ServiceContext, tmp_pa
     # included in the same rules.
     from mlsteward.interfaces.rest.settings import ServerSettings
 
-    settings = ServerSettings("s", "a", monitor_data_roots=(str(tmp_path),))
-    built = settings.service_context(ctx.store, ctx.blobs, actor="scheduler")
-    assert built.outbound == settings.outbound_access()
-    assert built.outbound.monitor_data_roots == (str(tmp_path),) and not built.allow_model_code
+    settings = ServerSettings(
+        str(tmp_path / "server.db"), str(tmp_path / "blobs"), monitor_data_roots=(str(tmp_path),)
+    )
+    from mlsteward.services.composition import close_context, prepare_stores
+
+    prepare_stores(settings.store_uri, settings.artifacts_uri, upgrade=False)
+    built = settings.open_context(actor="scheduler")
+    try:
+        assert built.outbound == settings.outbound_access()
+        assert built.outbound.monitor_data_roots == (str(tmp_path),)
+        assert not built.allow_model_code
+    finally:
+        close_context(built)
 
 
 def test_locally_nul_bytes_and_hostless_urls_are_a_400(ctx: ServiceContext, tmp_path: Path) -> None:

@@ -34,10 +34,9 @@ from mlsteward.interfaces.rest.settings import (
     ServerSettings,
 )
 from mlsteward.interfaces.rest.wire import API_PREFIX
+from mlsteward.services.composition import close_context
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.health import check_store
-from mlsteward.storage.artifacts.blob_store import open_blob_store
-from mlsteward.storage.resolver import open_store
 
 _READY_TIMEOUT_S = 5.0
 
@@ -61,16 +60,14 @@ def create_app(
 
 
 def app_from_settings(settings: ServerSettings) -> FastAPI:
-    store = open_store(settings.store_uri, upgrade=settings.upgrade)
-    blobs = open_blob_store(settings.artifacts_uri)
-    ctx = settings.service_context(store, blobs, actor="anonymous")
+    ctx = settings.open_context(actor="anonymous")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            store.close()
+            close_context(ctx)
 
     app = FastAPI(
         title="mlsteward",

@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,6 +30,7 @@ from mlsteward.interfaces.rest.settings import (
     MIB,
     ServerSettings,
 )
+from mlsteward.services.composition import close_context, prepare_stores
 
 try:  # httptools is faster; uvicorn without its extras only has h11
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpProtocol
@@ -112,7 +112,7 @@ def serve(
     )
     settings.outbound_access()  # a malformed entry fails here, not per request
     _check_can_listen(host, port)
-    _prepare_stores(settings)
+    prepare_stores(settings.store_uri, settings.artifacts_uri, upgrade=settings.upgrade)
     settings = replace(settings, upgrade=False)  # done above; workers only check
     options: dict[str, Any] = {
         "host": host,
@@ -161,41 +161,6 @@ def _check_can_listen(host: str, port: int) -> None:
             ) from None
 
 
-def _prepare_stores(settings: ServerSettings) -> None:
-    """Open the artifact store, then the database (creating the schema in a brand-new one,
-    migrating an older one only with ``upgrade``). On refusal the folders this made for the
-    artifacts are removed again; the database removes its own."""
-    from mlsteward.storage.artifacts import open_blob_store
-    from mlsteward.storage.resolver import open_store
-
-    made = _missing_folders(settings.artifacts_uri)
-    try:
-        try:
-            open_blob_store(settings.artifacts_uri)
-        except OSError as error:
-            raise InvalidArgumentError(
-                f"Cannot use {settings.artifacts_uri} for artifacts: {error.strerror or error}"
-            ) from None
-        open_store(settings.store_uri, upgrade=settings.upgrade, create=True).close()
-    except BaseException:
-        for folder in made:
-            with suppress(OSError):
-                folder.rmdir()  # only while still empty
-        raise
-
-
-def _missing_folders(artifacts_uri: str) -> list[Path]:
-    """The folders a local artifact root would create, innermost first."""
-    if "://" in artifacts_uri and not artifacts_uri.startswith("file://"):
-        return []
-    current = Path(os.path.abspath(os.path.expanduser(artifacts_uri.removeprefix("file://"))))
-    missing = []
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    return missing
-
-
 @contextmanager
 def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
     """Run due monitors on a thread while the server serves (unless turned off)."""
@@ -203,18 +168,14 @@ def _monitor_scheduler(settings: ServerSettings) -> Iterator[None]:
         yield
         return
     from mlsteward.services.monitoring.scheduler import MonitorScheduler
-    from mlsteward.storage.artifacts import open_blob_store
-    from mlsteward.storage.resolver import open_store
 
-    store = open_store(settings.store_uri, upgrade=False)
-    blobs = open_blob_store(settings.artifacts_uri)
-    ctx = settings.service_context(store, blobs, actor="scheduler")
+    ctx = replace(settings, upgrade=False).open_context(actor="scheduler")
     scheduler = MonitorScheduler(ctx).start()
     try:
         yield
     finally:
         scheduler.stop()
-        store.close()
+        close_context(ctx)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlsteward.services.context import ServiceContext
     from mlsteward.services.outbound_access import OutboundAccess
-    from mlsteward.storage.artifacts.blob_store import BlobStore
-    from mlsteward.storage.base import Store
 
 MIB = 1 << 20
 DEFAULT_MAX_JSON_BODY_BYTES = 64 * MIB
@@ -52,15 +50,17 @@ class ServerSettings:
             monitor_data_roots=tuple(self.monitor_data_roots),
         )
 
-    def service_context(self, store: Store, blobs: BlobStore, *, actor: str) -> ServiceContext:
-        """The context a server's requests and its monitor scheduler run in: one builder, so
-        the app and the scheduler cannot differ in what they allow."""
-        from mlsteward.services.context import ServiceContext
+    def open_context(self, *, actor: str) -> ServiceContext:
+        """The context a server's requests and its monitor scheduler run in, opened through
+        the one composition root: the app and the scheduler cannot differ in what they allow.
+        The database must already be prepared (``serve`` does it before starting)."""
+        from mlsteward.services.composition import open_context
 
-        return ServiceContext(
+        return open_context(
+            self.store_uri,
+            self.artifacts_uri,
             actor=actor,
-            store=store,
-            blobs=blobs,
             outbound=self.outbound_access(),
             allow_model_code=self.allow_model_code,
+            upgrade=self.upgrade,
         )

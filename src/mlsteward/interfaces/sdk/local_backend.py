@@ -20,7 +20,8 @@ from mlsteward.interfaces.sdk.data_local_backend import LocalDataBackendMixin
 from mlsteward.interfaces.sdk.local_registry_backend import LocalRegistryBackendMixin
 from mlsteward.interfaces.sdk.models_backend import LocalModelsBackendMixin
 from mlsteward.interfaces.sdk.monitoring_local_backend import LocalMonitoringBackendMixin
-from mlsteward.services.context import ServiceContext, local_actor
+from mlsteward.services.composition import close_context, open_context
+from mlsteward.services.context import local_actor
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import (
     artifacts,
@@ -30,8 +31,6 @@ from mlsteward.services.tracking import (
     runs,
     search,
 )
-from mlsteward.storage.artifacts.blob_store import open_blob_store
-from mlsteward.storage.resolver import open_store
 
 
 class LocalBackend(
@@ -44,11 +43,10 @@ class LocalBackend(
 
     def __init__(self, store_uri: str, artifacts_uri: str, actor: str | None = None) -> None:
         self.uri = store_uri
-        store = open_store(store_uri)
-        self.ctx = ServiceContext(
+        self.ctx = open_context(
+            store_uri,
+            artifacts_uri,
             actor=actor or local_actor(),
-            store=store,
-            blobs=open_blob_store(artifacts_uri),
             outbound=OutboundAccess.unrestricted(),  # the user's own files, hosts, databases
         )
 
@@ -173,4 +171,4 @@ class LocalBackend(
         return artifacts.download_artifacts(self.ctx, run_id, path, destination)
 
     def close(self) -> None:
-        self.ctx.store.close()
+        close_context(self.ctx)
