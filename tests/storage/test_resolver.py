@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,42 @@ def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
         store.close()
     assert mode == "wal"
     assert timeout is not None and timeout >= 10_000
+
+
+def test_a_backend_registered_under_the_entry_point_group_opens_its_scheme(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A third backend plugs in by declaring an opener for its scheme: no resolver edit."""
+    from importlib.metadata import EntryPoint
+
+    from mlsteward.storage import resolver
+
+    opened: list[tuple[str, bool, bool]] = []
+
+    def fake_opener(uri: str, *, upgrade: bool, create: bool) -> object:
+        opened.append((uri, upgrade, create))
+        return "a store"
+
+    module = type(sys)("fake_backend_for_test")
+    module.open_fake = fake_opener  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_backend_for_test", module)
+    registered = EntryPoint("fakedb", "fake_backend_for_test:open_fake", "mlsteward.stores")
+    monkeypatch.setattr(
+        resolver,
+        "entry_points",
+        lambda group: [registered] if group == resolver.STORE_BACKENDS_GROUP else [],
+    )
+    assert resolver.open_store("fakedb://somewhere/x", upgrade=False) == "a store"
+    assert opened == [("fakedb://somewhere/x", False, False)]
+    with pytest.raises(InvalidArgumentError, match="Unsupported store URI"):
+        resolver.open_store("otherdb://x")
+    # mlsteward's own schemes still open without any metadata (a source checkout).
+    store = resolver.open_store(str(tmp_path / "plain.db"))
+    store.close()
+
+
+def test_a_server_url_is_not_a_store() -> None:
+    from mlsteward.storage.resolver import open_store
+
+    with pytest.raises(InvalidArgumentError, match="Unsupported store URI"):
+        open_store("http://127.0.0.1:5000")

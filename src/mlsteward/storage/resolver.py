@@ -1,25 +1,24 @@
-"""One place that turns a tracking URI into a store: paths, sqlite:// and postgresql:// URLs.
+"""One place that turns a tracking URI into a store, through the backend its scheme names.
 
-Turning a URI into a URL touches nothing on disk. Opening a store makes the folders a SQLite
-file needs; when the open is refused (a damaged file, a schema to upgrade first, a full disk),
-the empty file and the folders this open made are removed again, so a failed start leaves
-nothing behind.
+Backends register an opener per URL scheme in the ``mlsteward.stores`` entry-point group
+(SQLite and PostgreSQL are mlsteward's own, in ``storage.sql.opener``), so a third backend
+plugs in without editing this module. Turning a URI into a URL touches nothing on disk.
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import os
-import sqlite3
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Protocol
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.storage.base import Store
 
 DB_FILENAME = "mlsteward.db"
 _SQLITE_PREFIX = "sqlite:///"
-#: Files SQLite keeps beside a database while it is open.
-_SIDECARS = ("-wal", "-shm", "-journal")
+_SQL_SCHEMES = ("sqlite", "file", "postgresql", "postgres", "postgresql+psycopg")
 
 
 def sqlite_url_for_path(path: str | os.PathLike[str]) -> str:
@@ -46,77 +45,48 @@ def normalize_store_uri(uri: str) -> str:
     return sqlite_url_for_path(uri)
 
 
+#: The entry-point group store backends register under, one name per URL scheme; a
+#: third-party package adds a backend by declaring its opener there.
+STORE_BACKENDS_GROUP = "mlsteward.stores"
+_SQL_OPENER = "mlsteward.storage.sql.opener:open_sql_store"
+#: The schemes mlsteward itself serves (also declared as entry points in its metadata, and
+#: kept here so a source checkout without installed metadata still opens its stores).
+_BUILT_IN = {scheme: _SQL_OPENER for scheme in _SQL_SCHEMES}
+
+
+class StoreOpener(Protocol):
+    """What a backend's entry point names: open the store behind ``uri``."""
+
+    def __call__(self, uri: str, *, upgrade: bool, create: bool) -> Store: ...
+
+
+def _scheme(uri: str) -> str:
+    """The URL scheme a store URI names (a plain path is a SQLite file)."""
+    return uri.split("://", 1)[0].lower() if "://" in uri else "sqlite"
+
+
+def store_opener(uri: str) -> StoreOpener:
+    """The opener registered for ``uri``'s scheme in :data:`STORE_BACKENDS_GROUP`."""
+    scheme = _scheme(uri)
+    targets = dict(_BUILT_IN)
+    targets.update({ep.name: ep.value for ep in entry_points(group=STORE_BACKENDS_GROUP)})
+    target = targets.get(scheme)
+    if target is None:
+        raise InvalidArgumentError(
+            f"Unsupported store URI {uri!r}: use a path, sqlite:///path or postgresql://... "
+            f"(or install the package that provides {scheme}:// stores)"
+        )
+    module, _, name = target.partition(":")
+    opener: StoreOpener = getattr(importlib.import_module(module), name)
+    return opener
+
+
 def open_store(uri: str, *, upgrade: bool = True, create: bool = False) -> Store:
-    """Open the store behind ``uri``: migrated to the current schema by default.
+    """Open the store behind ``uri`` with the backend registered for its scheme: migrated to
+    the current schema by default.
 
     With ``upgrade=False`` a database not at the current schema is refused, except, with
     ``create``, a brand-new one (no tables at all), which gets the schema: nothing in it
     could be changed by surprise. A refused open leaves no new file or folder behind.
     """
-    from mlsteward.storage.sql.schema import database_is_blank
-    from mlsteward.storage.sql.store import SqlStore
-
-    url = normalize_store_uri(uri)
-    path = _sqlite_path(url)
-    made = _make_folders(path.parent) if path is not None else []
-    existed = path is not None and path.exists()
-    try:
-        if create and not upgrade and database_is_blank(url):
-            upgrade = True
-        return SqlStore(url, upgrade=upgrade)
-    except BaseException:
-        if path is not None and not existed:
-            _remove_if_empty_database(path)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only while still empty
-        raise
-
-
-def _sqlite_path(url: str) -> Path | None:
-    if not url.startswith(_SQLITE_PREFIX):
-        return None
-    database = url.removeprefix(_SQLITE_PREFIX).split("?", 1)[0]
-    if database in ("", ":memory:"):
-        return None
-    return Path(database)
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those it created, outermost first."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    missing.reverse()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        for made in reversed(missing):
-            with contextlib.suppress(OSError):
-                made.rmdir()
-        in_the_way = current.exists() and not current.is_dir()
-        reason = f"{current} is a file, not a folder" if in_the_way else error.strerror
-        raise InvalidArgumentError(
-            f"Cannot put the SQLite store in {folder}: {reason or error}"
-        ) from None
-    return missing
-
-
-def _remove_if_empty_database(path: Path) -> None:
-    """Delete a SQLite file this open created, with its sidecar files, if it holds no table
-    (a refused open rolled back whatever it had begun; another opener may have filled it)."""
-    if not path.exists():
-        return
-    try:
-        if path.stat().st_size:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-                (tables,) = db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if tables:
-                return
-    except (sqlite3.Error, OSError):
-        return
-    for name in (path.name, *(path.name + suffix for suffix in _SIDECARS)):
-        with contextlib.suppress(FileNotFoundError):
-            (path.parent / name).unlink()
+    return store_opener(uri)(uri, upgrade=upgrade, create=create)
