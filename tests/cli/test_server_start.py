@@ -14,43 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from alembic import command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
-from mlsteward.storage.sql.engine import normalize_sql_url
-from mlsteward.storage.sql.schema import _config, head_revision
+from mlsteward.storage.sql.schema import head_revision
+from mlsteward.testing.schema_revisions import current_revision, migrate_to_first_revision
 from mlsteward.testing.server_process import free_port, running_server
 
 pytestmark = pytest.mark.server
 
 BANNER = "mlsteward server on"
 _REFUSE_TIMEOUT_S = 90
-
-
-def _revision(url: str) -> str | None:
-    engine = create_engine(normalize_sql_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-
-
-def _at_first_revision(url: str) -> str:
-    """Leave the database at the oldest schema, as the first release left it."""
-    first = [rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()][-1]
-    engine = create_engine(normalize_sql_url(url), poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            config = _config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, first)
-    finally:
-        engine.dispose()
-    return first
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -101,11 +73,11 @@ def test_an_older_schema_is_refused_before_the_banner(tmp_path: Path, home: Path
     old = tmp_path / "old" / "x.db"
     old.parent.mkdir()
     url = f"sqlite:///{old}"
-    first = _at_first_revision(url)
+    first = migrate_to_first_revision(url)
     port = str(free_port())
     message = _assert_refused(_server(home, "--port", port, "--store-uri", url), "db upgrade")
     assert first in message and "--upgrade" in message
-    assert _revision(url) == first
+    assert current_revision(url) == first
     # Nothing new beside it: no artifacts folder, no -wal or -shm file.
     assert sorted(p.name for p in old.parent.iterdir()) == ["x.db"]
 
@@ -218,7 +190,7 @@ def started(new_store: Path, home: Path, tmp_path: Path) -> Iterator[tuple[str, 
 
 def test_a_brand_new_database_gets_the_schema(started: tuple[str, Path], new_store: Path) -> None:
     url, log_path = started
-    assert _revision(f"sqlite:///{new_store}") == head_revision()
+    assert current_revision(f"sqlite:///{new_store}") == head_revision()
     created = httpx.post(f"{url}/api/v1/experiments", json={"name": "first"}, timeout=10)
     assert created.status_code == 201, created.text
     assert log_path.read_text().count(BANNER) == 1
@@ -228,7 +200,7 @@ def test_the_module_entry_point_creates_the_schema_too(tmp_path: Path) -> None:
     store = tmp_path / "fresh" / "x.db"
     with running_server(store, tmp_path / "artifacts", upgrade=False) as url:
         assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
-    assert _revision(f"sqlite:///{store}") == head_revision()
+    assert current_revision(f"sqlite:///{store}") == head_revision()
 
 
 @pytest.mark.postgres
@@ -242,4 +214,4 @@ def test_a_brand_new_postgres_database_gets_the_schema(
         running_server(database, tmp_path / "artifacts", upgrade=False) as url,
     ):
         assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
-        assert _revision(database) == head_revision()
+        assert current_revision(database) == head_revision()

@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -17,8 +14,9 @@ from mlsteward.domain.errors import CorruptStoreError, InvalidArgumentError, Sch
 from mlsteward.storage import open_store
 from mlsteward.storage.resolver import normalize_store_uri
 from mlsteward.storage.sql.engine import normalize_sql_url
-from mlsteward.storage.sql.schema import _config, database_is_blank, head_revision
+from mlsteward.storage.sql.schema import database_is_blank, head_revision
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.schema_revisions import current_revision, migrate_to_first_revision
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -41,33 +39,10 @@ def _execute(url: str, *statements: str) -> None:
         engine.dispose()
 
 
-def _revision(url: str) -> str | None:
-    engine = create_engine(normalize_sql_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-
-
-def migrate_to_first_revision(url: str) -> str:
-    """Leave the database at the oldest schema (as the first release left it)."""
-    first = [rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()][-1]
-    engine = create_engine(normalize_sql_url(url), poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            config = _config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, first)
-    finally:
-        engine.dispose()
-    return first
-
-
 def test_a_brand_new_database_gets_the_schema_without_upgrade(new_database: str) -> None:
     assert database_is_blank(new_database)
     open_store(new_database, upgrade=False, create=True).close()
-    assert _revision(new_database) == head_revision()
+    assert current_revision(new_database) == head_revision()
     assert not database_is_blank(new_database)
     open_store(new_database, upgrade=False).close()  # at head: a plain check passes
 
@@ -81,7 +56,7 @@ def test_an_older_schema_is_still_refused(new_database: str) -> None:
     with pytest.raises(SchemaVersionError, match="db upgrade") as refused:
         open_store(new_database, upgrade=False, create=True)
     assert first in refused.value.message and "--upgrade" in refused.value.message
-    assert _revision(new_database) == first
+    assert current_revision(new_database) == first
 
 
 def test_a_database_with_other_tables_is_not_taken_over(new_database: str) -> None:
@@ -91,7 +66,7 @@ def test_a_database_with_other_tables_is_not_taken_over(new_database: str) -> No
     assert not database_is_blank(new_database)
     with pytest.raises(SchemaVersionError, match="not an mlsteward store"):
         open_store(new_database, upgrade=False, create=True)
-    assert _revision(new_database) is None
+    assert current_revision(new_database) is None
 
 
 def test_without_create_a_brand_new_database_is_still_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from mlsteward.interfaces.cli import (
     models_governance,
     models_onnx,
 )
+from mlsteward.interfaces.cli.model_arguments import NameArgument
 from mlsteward.interfaces.cli.models_tables import (
     aliases_text,
     last_decisions,
@@ -48,7 +49,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-NameArgument = Annotated[str, typer.Argument(help="Registered model name.", show_default=False)]
 DescriptionOption = Annotated[
     str | None,
     typer.Option("--description", "-d", help="A description.", show_default=False),

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from mlsteward.domain.registry import AliasEvent
+from mlsteward.interfaces.cli.model_arguments import NameArgument
 from mlsteward.interfaces.cli.models_tables import history_table
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, print_json
@@ -17,7 +18,6 @@ alias_app = typer.Typer(
     no_args_is_help=True,
 )
 
-NameArgument = Annotated[str, typer.Argument(help="Registered model name.", show_default=False)]
 AliasArgument = Annotated[
     str, typer.Argument(help="Alias, e.g. champion or production.", show_default=False)
 ]

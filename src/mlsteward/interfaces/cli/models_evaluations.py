@@ -7,13 +7,12 @@ so a reviewer can see what changed since they approved.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.domain.registry_evaluation import EvaluationChange
+from mlsteward.interfaces.cli.model_arguments import NameArgument, SomeVersionArgument
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, format_time, plain, print_json
 
@@ -29,11 +28,8 @@ def _changed(change: EvaluationChange) -> str:
 
 def evaluation_history(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Registered model name.", show_default=False)],
-    version: Annotated[
-        int | None,
-        typer.Argument(min=1, help="Only this version (default: all).", show_default=False),
-    ] = None,
+    name: NameArgument,
+    version: SomeVersionArgument = None,
     tracking_uri: TrackingUriOption = None,
     as_json: JsonOption = False,
 ) -> None:

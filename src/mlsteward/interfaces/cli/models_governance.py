@@ -17,12 +17,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.domain.registry import Approval, ThresholdChange
+from mlsteward.interfaces.cli.model_arguments import (
+    NameArgument,
+    SomeVersionArgument,
+    VersionArgument,
+)
 from mlsteward.interfaces.cli.models_tables import approvals_table
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, format_time, plain, print_json
 
-NameArgument = Annotated[str, typer.Argument(help="Registered model name.", show_default=False)]
-VersionArgument = Annotated[int, typer.Argument(min=1, help="Version number.", show_default=False)]
 ReasonOption = Annotated[
     str | None,
     typer.Option(
@@ -172,10 +175,7 @@ def reject(
 def approvals(
     ctx: typer.Context,
     name: NameArgument,
-    version: Annotated[
-        int | None,
-        typer.Argument(min=1, help="Only this version (default: all).", show_default=False),
-    ] = None,
+    version: SomeVersionArgument = None,
     tracking_uri: TrackingUriOption = None,
     as_json: JsonOption = False,
 ) -> None:
