@@ -3,73 +3,33 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mlsteward import Client, Metric
 from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.spool import Spool
+from mlsteward.testing.server_process import cli_server, free_port
 
 from .conftest import Invoke
 
 pytestmark = pytest.mark.server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server_url(tmp_path: Path, isolated_home: Path) -> Iterator[str]:
     """``mlsteward server --upgrade`` on a fresh store, stopped with Ctrl-C afterwards."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLSTEWARD_")}
     env.update(MLSTEWARD_HOME=str(isolated_home), NO_COLOR="1")
-    log = (tmp_path / "server.log").open("w")
-    command = [sys.executable, "-m", "mlsteward", "server", "--port", str(port), "--upgrade"]
-    command += ["--store-uri", str(tmp_path / "server" / "mlsteward.db")]
-    command += ["--artifacts-uri", str(tmp_path / "server" / "artifacts")]
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited early:\n{(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.2)
+    log_path = tmp_path / "server.log"
+    args = ["--upgrade", "--store-uri", str(tmp_path / "server" / "mlsteward.db")]
+    args += ["--artifacts-uri", str(tmp_path / "server" / "artifacts")]
+    with cli_server(args, env=env, log_path=log_path) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-    assert f"mlsteward server on {url}" in (tmp_path / "server.log").read_text()
+    assert f"mlsteward server on {url}" in log_path.read_text()
 
 
 def test_cli_reads_through_the_server_and_sync_delivers(invoke: Invoke, server_url: str) -> None:
@@ -104,7 +64,7 @@ def test_cli_reads_through_the_server_and_sync_delivers(invoke: Invoke, server_u
 
 
 def test_sync_reports_batches_a_server_cannot_take(invoke: Invoke) -> None:
-    unreachable = f"http://127.0.0.1:{_free_port()}"
+    unreachable = f"http://127.0.0.1:{free_port()}"
     Spool(unreachable).add("0" * 32, {"idempotency_key": uuid.uuid4().hex})
     result = invoke("sync")
     assert result.exit_code == 1
@@ -130,7 +90,7 @@ def test_server_refuses_a_database_not_at_head_without_upgrade(
         config.attributes["connection"] = connection
         command.upgrade(config, oldest)
     engine.dispose()
-    port = str(_free_port())
+    port = str(free_port())
     result = invoke("server", "--port", port, "--store-uri", str(store), "--no-upgrade")
     assert result.exit_code == 1
     assert "mlsteward db upgrade" in result.stderr

@@ -4,11 +4,9 @@ start that must be refused says why in one line, before any banner, leaving noth
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 
 from mlsteward.storage.sql.schema import head_revision
 from mlsteward.testing.schema_revisions import current_revision, migrate_to_first_revision
-from mlsteward.testing.server_process import free_port, running_server
+from mlsteward.testing.server_process import cli_server, free_port, running_server
 
 pytestmark = pytest.mark.server
 
@@ -158,34 +156,10 @@ def test_a_missing_driver_is_a_hint_naming_the_extra(home: Path) -> None:
 @pytest.fixture
 def started(new_store: Path, home: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``mlsteward server --no-upgrade`` on a store that does not exist yet."""
-    port = free_port()
     log_path = tmp_path / "server.log"
-    command = [sys.executable, "-m", "mlsteward", "server", "--port", str(port), "--no-upgrade"]
-    command += ["--store-uri", str(new_store), "--no-monitor-scheduler"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=_env(home), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    args = ["--no-upgrade", "--store-uri", str(new_store), "--no-monitor-scheduler"]
+    with cli_server(args, env=_env(home), log_path=log_path) as url:
         yield url, log_path
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_brand_new_database_gets_the_schema(started: tuple[str, Path], new_store: Path) -> None:

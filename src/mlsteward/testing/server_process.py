@@ -215,3 +215,38 @@ def running_server(
     finally:
         server.stop()
         shutil.rmtree(server.log_path.parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def cli_server(
+    args: Sequence[str], *, env: dict[str, str], log_path: Path, port: int | None = None
+) -> Iterator[str]:
+    """``mlsteward server ARGS`` as a user starts it (the CLI entry point, with its banner),
+    until ``/readyz`` answers; stopped with Ctrl-C (SIGINT) afterwards, by its PID, and killed
+    if it has not exited within 20 s. Yields the base URL; the output goes to ``log_path``."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "mlsteward", "server", "--port", str(port), *args]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - test tooling: sys.executable -m, fixed args
+            command, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready:\n{log_path.read_text()}")
+            time.sleep(_POLL_S)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
