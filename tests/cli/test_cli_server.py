@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlsteward import Client, Metric
-from mlsteward.interfaces.rest import wire
+from mlsteward.services.api import wire
 from mlsteward.interfaces.sdk.spool import Spool
 from mlsteward.testing.server_process import cli_server, free_port
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mlsteward.domain.errors import PayloadTooLargeError
-from mlsteward.interfaces.rest import wire
+from mlsteward.services.api import wire
 from mlsteward.interfaces.rest.log_batch_budget import (
     check_log_batch_values,
     max_log_batch_bytes,

@@ -32,7 +32,7 @@ from mlsteward.domain import datasets, monitoring
 from mlsteward.domain.entities import RunTag
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.domain.registry import THRESHOLD_PATTERN, AcceptanceThreshold
-from mlsteward.interfaces.rest import documented_types as d
+from mlsteward.services.api import documented_types as d
 from mlsteward.interfaces.rest.app import create_app
 from mlsteward.interfaces.rest.dependencies import MAX_HEADER_LENGTH
 from mlsteward.interfaces.sdk.local_backend import LocalBackend

@@ -27,7 +27,7 @@ import pytest
 
 from mlsteward import Client, RunStatus
 from mlsteward.domain.entities import Metric, RunTag
-from mlsteward.interfaces.rest import wire
+from mlsteward.services.api import wire
 from mlsteward.interfaces.sdk import http_backend
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.spool import (

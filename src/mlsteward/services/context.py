@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from mlsteward.services.limits import Limits
+from mlsteward.services.operations.audit import AuditRecorder, NoAudit
+from mlsteward.services.operations.policy import AllowEverything, Policy
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import BlobStore
 from mlsteward.storage.base import Store
@@ -50,6 +52,12 @@ class ServiceContext:
     #: pickle runs its code: yes for the local SDK (the user's own models); a server only
     #: when its operator started it with ``--allow-model-code``.
     allow_model_code: bool = True
+    #: Asked before every declared operation runs (see ``services.operations.dispatch``).
+    policy: Policy = field(default_factory=AllowEverything)
+    #: Handed every state-changing operation after it ran.
+    auditor: AuditRecorder = field(default_factory=NoAudit)
+    #: The request being served (the server's ``X-Request-ID``), for the audit record.
+    request_id: str | None = None
 
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a
@@ -58,6 +66,6 @@ class ServiceContext:
         if uri is not None:
             self.blobs.bind_writer(store_key(uri))
 
-    def as_actor(self, actor: str) -> ServiceContext:
+    def as_actor(self, actor: str, request_id: str | None = None) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""
-        return replace(self, actor=actor)
+        return replace(self, actor=actor, request_id=request_id)

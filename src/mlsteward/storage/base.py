@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from mlsteward.domain.entities import (
@@ -157,6 +158,12 @@ class Store(abc.ABC):
     # -- lifecycle -----------------------------------------------------------------------
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """One transaction around every read and write this thread makes through the store
+        until the block ends: committed together, or rolled back together when it raises.
+        A store without transactions returns a block that only runs its body."""
+        return nullcontext()
 
     # -- template methods built on the primitives ----------------------------------------
     def get_or_create_experiment(

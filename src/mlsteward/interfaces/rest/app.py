@@ -12,7 +12,6 @@ from mlsteward._version import __version__
 from mlsteward.interfaces.rest import (
     routes_artifacts,
     routes_data,
-    routes_experiments,
     routes_models,
     routes_monitoring,
     routes_registry,
@@ -26,17 +25,19 @@ from mlsteward.interfaces.rest.errors import (
 )
 from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
 from mlsteward.interfaces.rest.openapi_document import install_openapi_document
+from mlsteward.interfaces.rest.operation_routes import mount_operations
 from mlsteward.interfaces.rest.responses import WireJSONResponse, json_response
-from mlsteward.interfaces.rest.schemas import ErrorResponse, HealthOut, ServerInfoOut
 from mlsteward.interfaces.rest.settings import (
     DEFAULT_MAX_ARTIFACT_BYTES,
     DEFAULT_MAX_JSON_BODY_BYTES,
     ServerSettings,
 )
-from mlsteward.interfaces.rest.wire import API_PREFIX
+from mlsteward.services.api.schemas import ErrorResponse, HealthOut, ServerInfoOut
+from mlsteward.services.api.wire import API_PREFIX
 from mlsteward.services.composition import close_context
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.health import check_store
+from mlsteward.services.operations.catalog import declared_operations
 
 _READY_TIMEOUT_S = 5.0
 
@@ -85,7 +86,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    api.include_router(routes_experiments.router)
+    mount_operations(api, declared_operations())
     api.include_router(routes_runs.router)
     api.include_router(routes_artifacts.router)
     api.include_router(routes_registry.router)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.interfaces.rest.wire import USER_HEADER, USER_HEADER_UTF8, decode_user
+from mlsteward.services.api.wire import USER_HEADER, USER_HEADER_UTF8, decode_user
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import ANONYMOUS
 

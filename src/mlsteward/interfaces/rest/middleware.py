@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mlsteward.interfaces.rest.errors import error_response
 from mlsteward.interfaces.rest.log_batch_budget import max_log_batch_bytes
-from mlsteward.interfaces.rest.wire import API_PREFIX
+from mlsteward.services.api.wire import API_PREFIX
 from mlsteward.services.limits import Limits
 
 log = logging.getLogger("mlsteward.server")

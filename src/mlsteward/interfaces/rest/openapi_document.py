@@ -33,9 +33,9 @@ from mlsteward.interfaces.rest.dependencies import (
     MAX_USER_LENGTH,
     service_context,
 )
-from mlsteward.interfaces.rest.documented_types import with_limits
-from mlsteward.interfaces.rest.schemas import ErrorBody, ErrorResponse
-from mlsteward.interfaces.rest.wire import USER_HEADER, USER_HEADER_UTF8
+from mlsteward.services.api.documented_types import with_limits
+from mlsteward.services.api.schemas import ErrorBody, ErrorResponse
+from mlsteward.services.api.wire import USER_HEADER, USER_HEADER_UTF8
 from mlsteward.services.context import ServiceContext
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from fastapi.responses import JSONResponse, Response
 
-from mlsteward.interfaces.rest import wire
+from mlsteward.services.api import wire
 
 # Downloads pass through the server in 1 MiB reads, so it never holds a whole file.
 STREAM_CHUNK = 1 << 20

@@ -15,8 +15,8 @@ from fastapi.responses import StreamingResponse
 
 from mlsteward.interfaces.rest.dependencies import Ctx
 from mlsteward.interfaces.rest.responses import json_response, read_and_close
-from mlsteward.interfaces.rest.schemas import ArtifactListOut, ArtifactRecordOut, ErrorResponse
-from mlsteward.interfaces.rest.wire import DIGEST_HEADER
+from mlsteward.services.api.schemas import ArtifactListOut, ArtifactRecordOut, ErrorResponse
+from mlsteward.services.api.wire import DIGEST_HEADER
 from mlsteward.services.tracking import artifacts
 
 router = APIRouter(

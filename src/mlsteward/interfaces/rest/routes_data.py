@@ -29,17 +29,17 @@ from pydantic import (
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.rest import routes_data_derive, routes_data_labels
-from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import (
+from mlsteward.interfaces.rest.errors import describe_validation_errors
+from mlsteward.interfaces.rest.responses import json_response, no_content, read_and_close
+from mlsteward.interfaces.rest.routes_registry_base import COMMON_RESPONSES
+from mlsteward.services.api import wire_data as w
+from mlsteward.services.api.documented_types import (
     DatasetAlias,
     DatasetName,
     DatasetVersionNumber,
     InputContext,
 )
-from mlsteward.interfaces.rest.errors import describe_validation_errors
-from mlsteward.interfaces.rest.responses import json_response, no_content, read_and_close
-from mlsteward.interfaces.rest.routes_registry_base import COMMON_RESPONSES
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data import versions
 

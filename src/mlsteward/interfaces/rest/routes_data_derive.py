@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import DatasetName
 from mlsteward.interfaces.rest.responses import json_response
+from mlsteward.services.api import wire_data as w
+from mlsteward.services.api.documented_types import DatasetName
 from mlsteward.services.data import derive, lineage, quality, rebuild
 
 router = APIRouter(prefix=w.VERSIONS_PREFIX)

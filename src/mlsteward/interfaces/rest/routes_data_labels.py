@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Strict
 
-from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import DatasetName, LabelRole, Reviews, RowIndex
 from mlsteward.interfaces.rest.responses import json_response
+from mlsteward.services.api import wire_data as w
+from mlsteward.services.api.documented_types import DatasetName, LabelRole, Reviews, RowIndex
 from mlsteward.services.data import labeling
 
 router = APIRouter(prefix=w.QUEUES_PREFIX)

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, model_validator
 
 from mlsteward.engines.onnx_export.parity import DEFAULT_TOLERANCE
-from mlsteward.interfaces.rest import wire_models
 from mlsteward.interfaces.rest.dependencies import Ctx
 from mlsteward.interfaces.rest.responses import json_response
-from mlsteward.interfaces.rest.schemas import ErrorResponse
+from mlsteward.services.api import wire_models
+from mlsteward.services.api.schemas import ErrorResponse
 from mlsteward.services.models.export_service import ExportOptions, export_stored_model
 
 router = APIRouter(

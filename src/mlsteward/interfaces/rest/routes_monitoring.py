@@ -16,7 +16,9 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import DEFAULT_CHECKS
 from mlsteward.engines.drift import ReferenceProfile
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import (
+from mlsteward.interfaces.rest.responses import json_response, no_content
+from mlsteward.services import monitoring as m
+from mlsteward.services.api.documented_types import (
     AlertStatus,
     CheckNames,
     DriftShare,
@@ -28,10 +30,8 @@ from mlsteward.interfaces.rest.documented_types import (
     MonitorRunLimit,
     Webhooks,
 )
-from mlsteward.interfaces.rest.responses import json_response, no_content
-from mlsteward.interfaces.rest.routes_monitoring_wire import MONITORING_PREFIX, encode
-from mlsteward.interfaces.rest.schemas import ErrorResponse
-from mlsteward.services import monitoring as m
+from mlsteward.services.api.schemas import ErrorResponse
+from mlsteward.services.api.wire_monitoring import MONITORING_PREFIX, encode
 from mlsteward.services.monitoring.profiles import read_profile
 
 router = APIRouter(prefix=MONITORING_PREFIX, tags=["monitoring"])

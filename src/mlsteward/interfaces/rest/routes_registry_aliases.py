@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fastapi import Query, Response
 
-from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import ModelName, RegistryAlias, RegistryText
 from mlsteward.interfaces.rest.responses import json_response, no_content
 from mlsteward.interfaces.rest.routes_registry_base import GATED, GOVERNED, registry_router
-from mlsteward.interfaces.rest.schemas_registry import ReasonRequest, SetAliasRequest
-from mlsteward.interfaces.rest.schemas_registry_out import (
+from mlsteward.services.api import wire_registry
+from mlsteward.services.api.documented_types import ModelName, RegistryAlias, RegistryText
+from mlsteward.services.api.schemas_registry import ReasonRequest, SetAliasRequest
+from mlsteward.services.api.schemas_registry_out import (
     AliasEventOut,
     AliasHistoryOut,
     ModelVersionOut,

@@ -17,8 +17,8 @@ from fastapi.routing import APIRoute
 
 from mlsteward.domain.registry import GateError
 from mlsteward.interfaces.rest.responses import json_response
-from mlsteward.interfaces.rest.schemas import ErrorResponse
-from mlsteward.interfaces.rest.schemas_registry_out import GateErrorResponse
+from mlsteward.services.api.schemas import ErrorResponse
+from mlsteward.services.api.schemas_registry_out import GateErrorResponse
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 

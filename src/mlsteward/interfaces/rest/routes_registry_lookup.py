@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import Query, Response
 
-from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
 from mlsteward.interfaces.rest.responses import json_response
 from mlsteward.interfaces.rest.routes_registry_base import registry_router
-from mlsteward.interfaces.rest.schemas_registry import SearchVersionsRequest
-from mlsteward.interfaces.rest.schemas_registry_out import ModelVersionOut, ModelVersionPageOut
+from mlsteward.services.api import wire_registry
+from mlsteward.services.api.schemas_registry import SearchVersionsRequest
+from mlsteward.services.api.schemas_registry_out import ModelVersionOut, ModelVersionPageOut
 from mlsteward.services.registry import uris, versions
 
 router = registry_router(wire_registry.VERSIONS_PREFIX, "model versions")

@@ -10,14 +10,14 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from mlsteward.interfaces.rest import wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import CardFormat, ModelName, VersionNumber
 from mlsteward.interfaces.rest.responses import json_response
 from mlsteward.interfaces.rest.routes_registry_base import registry_router
-from mlsteward.interfaces.rest.schemas import ErrorResponse
-from mlsteward.interfaces.rest.schemas_registry import CommentRequest
-from mlsteward.interfaces.rest.schemas_registry_out import ApprovalListOut, ApprovalOut
+from mlsteward.services.api import wire_registry
+from mlsteward.services.api.documented_types import CardFormat, ModelName, VersionNumber
+from mlsteward.services.api.schemas import ErrorResponse
+from mlsteward.services.api.schemas_registry import CommentRequest
+from mlsteward.services.api.schemas_registry_out import ApprovalListOut, ApprovalOut
 from mlsteward.services.registry import approvals, card_render
 
 router = registry_router(wire_registry.REGISTRY_PREFIX, "approvals and cards")

@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from fastapi import Query, Response
 
-from mlsteward.interfaces.rest import wire, wire_registry
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import (
+from mlsteward.interfaces.rest.responses import json_response, no_content
+from mlsteward.interfaces.rest.routes_registry_base import GATED, registry_router
+from mlsteward.services.api import wire, wire_registry
+from mlsteward.services.api.documented_types import (
     ModelName,
     StageName,
     TrackingKey,
     VersionNumber,
 )
-from mlsteward.interfaces.rest.responses import json_response, no_content
-from mlsteward.interfaces.rest.routes_registry_base import GATED, registry_router
-from mlsteward.interfaces.rest.schemas_registry import (
+from mlsteward.services.api.schemas_registry import (
     CreateModelVersionRequest,
     DescriptionRequest,
     EvaluationRequest,
     StageRequest,
     TagValueRequest,
 )
-from mlsteward.interfaces.rest.schemas_registry_out import (
+from mlsteward.services.api.schemas_registry_out import (
     EvaluationHistoryOut,
     ModelVersionListOut,
     ModelVersionOut,

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from mlsteward.domain.entities import Metric, Param, RunTag
-from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.rest.dependencies import Ctx
-from mlsteward.interfaces.rest.documented_types import MaxPoints, TrackingKey
 from mlsteward.interfaces.rest.log_batch_budget import check_log_batch_values
 from mlsteward.interfaces.rest.responses import json_response, no_content
-from mlsteward.interfaces.rest.schemas import (
+from mlsteward.services.api import wire
+from mlsteward.services.api.documented_types import MaxPoints, TrackingKey
+from mlsteward.services.api.schemas import (
     CreateRunRequest,
     ErrorResponse,
     LogBatchOut,

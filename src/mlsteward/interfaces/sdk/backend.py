@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mlsteward.domain.entities import (
     ArtifactEntry,
-    Experiment,
     Metric,
     Param,
     Run,
@@ -18,20 +17,19 @@ from mlsteward.domain.entities import (
     RunTag,
 )
 
+if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.transport import Transport
+
 
 class TrackingBackend(Protocol):
     """What the SDK needs; LocalBackend and HttpBackend implement it with one behaviour."""
 
     uri: str
 
-    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment: ...
-    def get_experiment(self, experiment_id: str) -> Experiment: ...
-    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
-    def get_or_create_experiment(self, name: str) -> Experiment: ...
-    def list_experiments(self, include_deleted: bool = False) -> list[Experiment]: ...
-    def delete_experiment(self, experiment_id: str) -> None: ...
-    def restore_experiment(self, experiment_id: str) -> None: ...
-    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    @property
+    def transport(self) -> Transport:
+        """Runs the declared operations; the methods below are the ones not yet declared."""
+        ...
 
     def create_run(
         self,

@@ -23,6 +23,8 @@ from mlsteward.interfaces.sdk.data_client import DataClientMixin
 from mlsteward.interfaces.sdk.monitoring_client import MonitoringClientMixin
 from mlsteward.interfaces.sdk.registry_client import RegistryClientMixin
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
+from mlsteward.interfaces.sdk.transport import OperationCaller
+from mlsteward.services.tracking import operations as ops
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +38,7 @@ class PagedList(list[Run]):
         self.token = token
 
 
-class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin):
+class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, OperationCaller):
     """Talks to one tracking URI; every method is synchronous and returns plain entities."""
 
     def __init__(
@@ -51,25 +53,28 @@ class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin):
 
     # experiments --------------------------------------------------------------------------
     def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> str:
-        return self._backend.create_experiment(name, tags).experiment_id
+        return self._call(ops.create_experiment, name=name, tags=tags).experiment_id
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._backend.get_experiment(experiment_id)
+        return self._call(ops.get_experiment, experiment_id=experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self._backend.get_experiment_by_name(name)
+        try:
+            return self._call(ops.get_experiment_by_name, name=name)
+        except NotFoundError:
+            return None
 
     def search_experiments(self, include_deleted: bool = False) -> list[Experiment]:
-        return self._backend.list_experiments(include_deleted)
+        return self._call(ops.list_experiments, include_deleted=include_deleted)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self._backend.delete_experiment(experiment_id)
+        self._call(ops.delete_experiment, experiment_id=experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self._backend.restore_experiment(experiment_id)
+        self._call(ops.restore_experiment, experiment_id=experiment_id)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self._backend.set_experiment_tag(experiment_id, key, str(value))
+        self._call(ops.set_experiment_tag, experiment_id=experiment_id, key=key, value=str(value))
 
     # runs -----------------------------------------------------------------------------------
     def create_run(

@@ -24,8 +24,8 @@ from mlsteward.domain.datasets import (
     validate_alias,
     validate_dataset_name,
 )
-from mlsteward.interfaces.rest import wire_data as w
 from mlsteward.interfaces.sdk.http_client import ApiClient
+from mlsteward.services.api import wire_data as w
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.entities import Experiment, Metric, Param, Run, RunData, RunInfo, RunTag
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
 from mlsteward.interfaces.sdk import seeds
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.environment import (
@@ -36,7 +36,9 @@ from mlsteward.interfaces.sdk.tracking_uri import (
     on_close_backends,
     set_tracking_uri,
 )
+from mlsteward.interfaces.sdk.transport import invoke
 from mlsteward.services.limits import Limits
+from mlsteward.services.tracking import operations as ops
 from mlsteward.services.tracking.validation import validate_key, validate_metric_value
 
 if TYPE_CHECKING:
@@ -125,9 +127,9 @@ def set_experiment(
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidArgumentError("Give exactly one of experiment_name or experiment_id")
     if experiment_name is not None:
-        experiment = backend.get_or_create_experiment(experiment_name)
+        experiment = invoke(backend.transport, ops.get_or_create_experiment, name=experiment_name)
     else:
-        experiment = backend.get_experiment(str(experiment_id))
+        experiment = invoke(backend.transport, ops.get_experiment, experiment_id=str(experiment_id))
     _experiment_by_backend[backend] = experiment.experiment_id
     return experiment
 
@@ -136,7 +138,9 @@ def _experiment_for_new_run(backend: TrackingBackend, experiment_id: str | None)
     if experiment_id:
         return str(experiment_id)
     return _chosen_experiment_id(backend) or (
-        backend.get_or_create_experiment(_default_experiment_name()).experiment_id
+        invoke(
+            backend.transport, ops.get_or_create_experiment, name=_default_experiment_name()
+        ).experiment_id
     )
 
 
@@ -418,8 +422,13 @@ def _active_experiment_id(backend: TrackingBackend) -> str | None:
     chosen = _chosen_experiment_id(backend)
     if chosen:
         return chosen
-    experiment = backend.get_experiment_by_name(_default_experiment_name())
-    return experiment.experiment_id if experiment is not None else None
+    try:
+        experiment = invoke(
+            backend.transport, ops.get_experiment_by_name, name=_default_experiment_name()
+        )
+    except NotFoundError:
+        return None
+    return experiment.experiment_id
 
 
 def _record_unhandled(

@@ -31,7 +31,6 @@ import httpx
 
 from mlsteward.domain.entities import (
     ArtifactEntry,
-    Experiment,
     Metric,
     Param,
     Run,
@@ -42,11 +41,9 @@ from mlsteward.domain.entities import (
 from mlsteward.domain.errors import (
     InvalidArgumentError,
     MlstewardError,
-    NotFoundError,
     UnavailableError,
 )
 from mlsteward.domain.metric_arrays import MetricArrays
-from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.data_http_backend import HttpDataBackendMixin
 from mlsteward.interfaces.sdk.http_client import (
     ApiClient,
@@ -65,6 +62,8 @@ from mlsteward.interfaces.sdk.spool import (
     SpoolReport,
     sender_for,
 )
+from mlsteward.interfaces.sdk.transport import HttpTransport
+from mlsteward.services.api import wire
 from mlsteward.services.context import local_actor, now_ms
 from mlsteward.services.limits import Limits
 from mlsteward.services.tracking.runs import parse_status
@@ -115,6 +114,7 @@ class HttpBackend(
     ) -> None:
         self.uri = uri.rstrip("/")
         self._api = ApiClient(self.uri, user=user or local_actor(), transport=transport)
+        self.transport = HttpTransport(self._api)
         self._spool = Spool(self.uri)
         self._order = threading.Lock()  # direct sends vs. spooling: keeps batches in order
         self._delivery_lock = threading.Lock()
@@ -126,44 +126,6 @@ class HttpBackend(
         self._known_lock = threading.Lock()
         if self._spool.has_pending():  # left by an earlier process: deliver it now
             self._ensure_deliverer()
-
-    # -- experiments -----------------------------------------------------------------------
-    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
-        raw = self._api.json(
-            "POST", "/experiments", json={"name": name, "tags": tags}, idempotent=False
-        )
-        return wire.decode_experiment(raw)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return wire.decode_experiment(self._api.json("GET", f"/experiments/{_id(experiment_id)}"))
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        try:
-            raw = self._api.json("GET", "/experiments/by-name", params={"name": name})
-        except NotFoundError:
-            return None
-        return wire.decode_experiment(raw)
-
-    def get_or_create_experiment(self, name: str) -> Experiment:
-        raw = self._api.json("POST", "/experiments/get-or-create", json={"name": name})
-        return wire.decode_experiment(raw)
-
-    def list_experiments(self, include_deleted: bool = False) -> list[Experiment]:
-        raw = self._api.json(
-            "GET", "/experiments", params={"include_deleted": str(include_deleted).lower()}
-        )
-        return [wire.decode_experiment(e) for e in raw["experiments"]]
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        self._api.request("DELETE", f"/experiments/{_id(experiment_id)}")
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        self._api.request("POST", f"/experiments/{_id(experiment_id)}/restore")
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        self._api.request(
-            "POST", f"/experiments/{_id(experiment_id)}/tags", json={"key": key, "value": value}
-        )
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(

@@ -25,7 +25,7 @@ from mlsteward.domain.errors import (
     error_from_code,
 )
 from mlsteward.domain.registry import GateError
-from mlsteward.interfaces.rest import wire
+from mlsteward.services.api import wire
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 _RETRY_STATUSES = {429, 502, 503, 504}
@@ -73,7 +73,7 @@ class ApiClient:
     """Requests to ``{uri}/api/v1``; thread-safe (httpx's pool is), one per server per process.
 
     ``user`` is sent in ``X-Mlsteward-User`` on every request, percent-encoded when it is not
-    plain ASCII (:func:`~mlsteward.interfaces.rest.wire.encode_user`).
+    plain ASCII (:func:`~mlsteward.services.api.wire.encode_user`).
     """
 
     def __init__(

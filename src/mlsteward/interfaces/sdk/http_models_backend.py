@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from mlsteward.interfaces.rest import wire_models
 from mlsteward.interfaces.sdk.http_client import ApiClient
+from mlsteward.services.api import wire_models
 from mlsteward.services.models.export_service import ExportOptions
 from mlsteward.services.models.onnx_record import ExportRecord
 

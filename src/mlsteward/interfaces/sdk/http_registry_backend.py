@@ -24,8 +24,9 @@ from mlsteward.domain.registry import (
     ThresholdChange,
 )
 from mlsteward.domain.registry_evaluation import EvaluationChange
-from mlsteward.interfaces.rest import wire
-from mlsteward.interfaces.rest.wire_registry import (
+from mlsteward.interfaces.sdk.http_client import ApiClient
+from mlsteward.services.api import wire
+from mlsteward.services.api.wire_registry import (
     REGISTRY_PREFIX,
     VERSIONS_PREFIX,
     decode_alias_event,
@@ -38,7 +39,6 @@ from mlsteward.interfaces.rest.wire_registry import (
     decode_version,
     decode_version_page,
 )
-from mlsteward.interfaces.sdk.http_client import ApiClient
 from mlsteward.services.limits import Limits
 from mlsteward.services.registry.validation import validate_alias, validate_model_name
 

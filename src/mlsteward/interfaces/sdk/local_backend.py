@@ -8,7 +8,6 @@ from pathlib import Path
 
 from mlsteward.domain.entities import (
     ArtifactEntry,
-    Experiment,
     Metric,
     Param,
     Run,
@@ -20,12 +19,12 @@ from mlsteward.interfaces.sdk.data_local_backend import LocalDataBackendMixin
 from mlsteward.interfaces.sdk.local_registry_backend import LocalRegistryBackendMixin
 from mlsteward.interfaces.sdk.models_backend import LocalModelsBackendMixin
 from mlsteward.interfaces.sdk.monitoring_local_backend import LocalMonitoringBackendMixin
+from mlsteward.interfaces.sdk.transport import InProcessTransport
 from mlsteward.services.composition import close_context, open_context
 from mlsteward.services.context import local_actor
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.services.tracking import (
     artifacts,
-    experiments,
     logging,
     metric_history,
     runs,
@@ -49,31 +48,7 @@ class LocalBackend(
             actor=actor or local_actor(),
             outbound=OutboundAccess.unrestricted(),  # the user's own files, hosts, databases
         )
-
-    # experiments
-    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
-        return experiments.create_experiment(self.ctx, name, tags)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return experiments.get_experiment(self.ctx, experiment_id)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return experiments.get_experiment_by_name(self.ctx, name)
-
-    def get_or_create_experiment(self, name: str) -> Experiment:
-        return experiments.get_or_create_experiment(self.ctx, name)
-
-    def list_experiments(self, include_deleted: bool = False) -> list[Experiment]:
-        return experiments.list_experiments(self.ctx, include_deleted)
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        experiments.delete_experiment(self.ctx, experiment_id)
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        experiments.restore_experiment(self.ctx, experiment_id)
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        experiments.set_experiment_tag(self.ctx, experiment_id, key, value)
+        self.transport = InProcessTransport(self.ctx)
 
     # runs
     def create_run(

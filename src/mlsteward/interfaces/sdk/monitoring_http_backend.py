@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
-from mlsteward.interfaces.rest import routes_monitoring_wire as w
 from mlsteward.interfaces.sdk.http_client import ApiClient
+from mlsteward.services.api import wire_monitoring as w
 
 if TYPE_CHECKING:
     from mlsteward.engines.drift import ReferenceProfile

@@ -50,10 +50,10 @@ from mlsteward.domain.errors import (
     NotFoundError,
     UnavailableError,
 )
-from mlsteward.interfaces.rest import wire
 from mlsteward.interfaces.sdk.home import home_dir
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_segment
 from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
+from mlsteward.services.api import wire
 
 __all__ = [
     "DELETE_TAG",

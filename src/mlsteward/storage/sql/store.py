@@ -6,6 +6,7 @@ import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Row, delete, exc, insert, select, update
@@ -47,6 +48,9 @@ from mlsteward.storage.sql.run_search import filter_clause, order_clauses
 from mlsteward.storage.sql.schema import upgrade_schema, verify_schema
 from mlsteward.storage.sql.upsert import dialect_insert
 
+#: The unit of work open in this thread (or task): the store and its connection.
+_UNIT: ContextVar[tuple[object, Connection] | None] = ContextVar("sql_unit_of_work", default=None)
+
 
 class SqlStore(
     SqlRegistryMixin, SqlDatasetMixin, SqlMonitoringMixin, SqlBlobReferencesMixin, Store
@@ -85,8 +89,33 @@ class SqlStore(
 
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Every ``_write`` and ``_read`` in the block shares one write transaction (each
+        write in a savepoint, so a write that fails and is handled, such as a duplicate
+        insert read as "already exists", leaves the rest standing)."""
+        active = _UNIT.get()
+        if active is not None and active[0] is self:
+            yield
+            return
+        with self._write() as connection:
+            token = _UNIT.set((self, connection))
+            try:
+                yield
+            finally:
+                _UNIT.reset(token)
+
+    def _active_unit(self) -> Connection | None:
+        active = _UNIT.get()
+        return active[1] if active is not None and active[0] is self else None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         try:
+            unit = self._active_unit()
+            if unit is not None:
+                with unit.begin_nested():
+                    yield unit
+                return
             with self._writer.begin() as connection:
                 yield connection
         except exc.DBAPIError as error:
@@ -95,6 +124,10 @@ class SqlStore(
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         try:
+            unit = self._active_unit()
+            if unit is not None:
+                yield unit
+                return
             with self._reader.connect() as connection:
                 yield connection
         except exc.DBAPIError as error:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from mlsteward.interfaces.rest.documented_types import (
+from mlsteward.services.api.documented_types import (
     Comment,
     ModelName,
     RegistryText,
@@ -22,7 +22,7 @@ from mlsteward.interfaces.rest.documented_types import (
     Threshold,
     VersionNumber,
 )
-from mlsteward.interfaces.rest.schemas import WireFloat
+from mlsteward.services.api.schemas import WireFloat
 
 
 class _Request(BaseModel):

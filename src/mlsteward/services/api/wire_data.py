@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
-from mlsteward.interfaces.rest.wire import encode_float
+from mlsteward.services.api.wire import encode_float
 
 if TYPE_CHECKING:
     from mlsteward.engines.data import ValidationReport

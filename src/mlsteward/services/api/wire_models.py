@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.interfaces.rest.wire import NON_FINITE, decode_float, encode_float
+from mlsteward.services.api.wire import NON_FINITE, decode_float, encode_float
 from mlsteward.services.models.input_example import normalize_example
 from mlsteward.services.models.onnx_record import ExportRecord
 

@@ -25,7 +25,7 @@ from mlsteward.domain.registry import (
     ThresholdChange,
 )
 from mlsteward.domain.registry_evaluation import EvaluationChange
-from mlsteward.interfaces.rest.wire import decode_float, encode_float
+from mlsteward.services.api.wire import decode_float, encode_float
 
 REGISTRY_PREFIX = "/registered-models"
 VERSIONS_PREFIX = "/model-versions"

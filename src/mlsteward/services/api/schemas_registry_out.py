@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from mlsteward.interfaces.rest.schemas import WireFloat
+from mlsteward.services.api.schemas import WireFloat
 
 Stage = Literal["None", "Staging", "Production", "Archived"]
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from mlsteward.interfaces.rest.documented_types import (
+from mlsteward.services.api.documented_types import (
     Int64,
     NewRunName,
     RunStatusName,

@@ -1,0 +1,155 @@
+"""``Operation``: one client-callable operation, declared next to the service it runs."""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from mlsteward.services.context import ServiceContext
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_PLACEHOLDER = re.compile(r"{(\w+)(?::path)?}")
+
+
+class Action(StrEnum):
+    """What an operation does to its resource, as a policy sees it."""
+
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    #: Governance: approving, protecting, changing acceptance thresholds.
+    APPROVE = "approve"
+    #: Running a computation that records its result (a monitor run, a report, an export).
+    EXECUTE = "execute"
+
+
+class ResourceKind(StrEnum):
+    """The kinds of thing a policy grants on; one per domain entity a client names."""
+
+    SERVER = "server"
+    EXPERIMENT = "experiment"
+    RUN = "run"
+    REGISTERED_MODEL = "registered_model"
+    DATASET = "dataset"
+    LABEL_QUEUE = "label_queue"
+    PROFILE = "profile"
+    MONITOR = "monitor"
+    DEPLOYMENT = "deployment"
+    PREDICTION = "prediction"
+    AUDIT_LOG = "audit_log"
+    USER = "user"
+
+
+class WireForm(StrEnum):
+    """How the request and the result travel over HTTP."""
+
+    #: Path and query parameters plus a JSON body; a JSON result (or 204).
+    JSON = "json"
+    #: The request carries content to upload (an artifact, a dataset file, a packed batch).
+    UPLOAD = "upload"
+    #: The result is content streamed back (an artifact, a dataset file, a rendered page).
+    DOWNLOAD = "download"
+
+
+class OperationRequest(BaseModel):
+    """Base of every request model.
+
+    Fields named like a placeholder of the operation's path travel in the path; a field named
+    ``body`` is the JSON body (a model of its own, so its schema keeps its name); any other
+    field is a query parameter.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+RequestT = TypeVar("RequestT", bound=OperationRequest)
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True, eq=False)
+class Operation(Generic[RequestT, ResultT]):
+    """One operation: what it is, for the policy and the audit; how it travels; what it runs.
+
+    ``run`` calls the service with the context and the request's fields. ``encode`` turns its
+    result into the JSON the server answers (``None``: no content, 204), ``decode`` turns that
+    JSON back into an equal result on the client, so both transports return the same thing.
+    """
+
+    name: str
+    method: HttpMethod
+    path: str
+    request: type[RequestT]
+    run: Callable[[ServiceContext, RequestT], ResultT]
+    action: Action
+    resource: ResourceKind
+    encode: Callable[[ResultT], Any] | None = None
+    decode: Callable[[Any], ResultT] | None = None
+    #: The documented response schema (pydantic) for a JSON result.
+    response_model: type[BaseModel] | None = None
+    status: int = 200
+    #: Whether it changes recorded state (audited). Defaults to every method but GET.
+    mutates: bool | None = None
+    #: Safe to send again after a lost response. Defaults to GET, PUT and DELETE.
+    idempotent: bool | None = None
+    wire: WireForm = WireForm.JSON
+    #: OpenAPI group.
+    tag: str = ""
+    #: Statuses this operation documents beyond the ones every route derives.
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    #: What the operation is about, for the policy: by default its path values joined by "/".
+    resource_name: Callable[[RequestT], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mutates is None:
+            object.__setattr__(self, "mutates", self.method != "GET")
+        if self.idempotent is None:
+            object.__setattr__(self, "idempotent", self.method in ("GET", "PUT", "DELETE"))
+        missing = set(self.path_fields) - set(self.request.model_fields)
+        if missing:
+            raise TypeError(f"{self.name}: path names {sorted(missing)} the request lacks")
+
+    @property
+    def path_fields(self) -> tuple[str, ...]:
+        """The request fields that travel in the path, in the path's order."""
+        return tuple(_PLACEHOLDER.findall(self.path))
+
+    @property
+    def description(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+    def resource_of(self, request: RequestT) -> str | None:
+        """The name of the resource ``request`` acts on (``None``: the whole collection)."""
+        if self.resource_name is not None:
+            return self.resource_name(request)
+        values = [str(getattr(request, name)) for name in self.path_fields]
+        return "/".join(values) or None
+
+    def make(self, **values: Any) -> RequestT:
+        """The request with ``values``, unvalidated: the service validates what it is given,
+        so the in-process door raises the service's own errors. Values that are not top-level
+        fields go to the ``body`` model."""
+        fields = self.request.model_fields
+        top = {key: value for key, value in values.items() if key in fields}
+        rest = {key: value for key, value in values.items() if key not in fields}
+        if rest:
+            body_type = body_model(fields["body"].annotation) if "body" in fields else None
+            if body_type is None:
+                raise TypeError(f"{self.name} takes no {', '.join(sorted(rest))}")
+            top["body"] = body_type.model_construct(**rest)
+        return self.request.model_construct(**top)
+
+
+def body_model(annotation: object) -> type[BaseModel] | None:
+    """The model a ``body`` field holds (its non-``None`` member when it is optional)."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None

@@ -1,0 +1,62 @@
+"""``dispatch``: the one way a declared operation runs, through every door.
+
+The policy decides before the service runs; a state-changing operation is handed to the
+audit recorder after it, in the same store transaction when the recorder asks for one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from mlsteward.domain.errors import PermissionDeniedError
+from mlsteward.services.operations.audit import AuditEvent
+from mlsteward.services.operations.declaration import Operation, OperationRequest
+from mlsteward.services.operations.policy import Resource
+
+if TYPE_CHECKING:
+    from mlsteward.services.context import ServiceContext
+
+RequestT = TypeVar("RequestT", bound=OperationRequest)
+ResultT = TypeVar("ResultT")
+
+
+def dispatch(
+    ctx: ServiceContext, operation: Operation[RequestT, ResultT], request: RequestT
+) -> ResultT:
+    """Run ``operation`` for ``ctx.actor``: refused with :class:`PermissionDeniedError` when
+    the policy says no (nothing runs), audited when it changes state."""
+    resource = Resource(operation.resource, operation.resource_of(request))
+    decision = ctx.policy.decide(ctx.actor, operation.action, resource, operation)
+    if not decision.allowed:
+        raise PermissionDeniedError(
+            decision.reason
+            or f"{ctx.actor} may not {operation.action.value} {resource} ({operation.name})"
+        )
+    auditor = ctx.auditor
+    if not operation.mutates:
+        return operation.run(ctx, request)
+    if not auditor.in_transaction:
+        result = operation.run(ctx, request)
+        auditor.record(ctx, _event(ctx, operation, resource, request))
+        return result
+    with ctx.store.unit_of_work():
+        result = operation.run(ctx, request)
+        auditor.record(ctx, _event(ctx, operation, resource, request))
+    return result
+
+
+def _event(
+    ctx: ServiceContext,
+    operation: Operation[RequestT, ResultT],
+    resource: Resource,
+    request: RequestT,
+) -> AuditEvent:
+    return AuditEvent(
+        operation=operation.name,
+        action=operation.action.value,
+        resource=resource,
+        actor=ctx.actor,
+        time_ms=ctx.clock(),
+        request_id=ctx.request_id,
+        request=request,
+    )

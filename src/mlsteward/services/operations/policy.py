@@ -1,0 +1,50 @@
+"""The policy the dispatcher asks before any operation runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mlsteward.services.operations.declaration import Action, ResourceKind
+
+if TYPE_CHECKING:
+    from mlsteward.services.operations.declaration import Operation
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an operation acts on: a kind and, unless it is the whole collection, a name."""
+
+    kind: ResourceKind
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind.value if self.name is None else f"{self.kind.value} {self.name!r}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    #: Said to the caller when refused.
+    reason: str = ""
+
+
+ALLOWED = Decision(True)
+
+
+class Policy(Protocol):
+    """Decides whether ``actor`` may perform ``action`` on ``resource``."""
+
+    def decide(
+        self, actor: str, action: Action, resource: Resource, operation: Operation[Any, Any]
+    ) -> Decision: ...
+
+
+class AllowEverything:
+    """The policy of a store nobody shares (the local SDK) and of a server until identity
+    and grants arrive: every caller may do everything."""
+
+    def decide(
+        self, actor: str, action: Action, resource: Resource, operation: Operation[Any, Any]
+    ) -> Decision:
+        return ALLOWED
