@@ -9,7 +9,9 @@ declaration's decoder, so both return equal results and raise the same errors.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 from mlsteward.domain.errors import InvalidArgumentError
@@ -29,6 +31,10 @@ class Transport(Protocol):
 
     def call(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT: ...
 
+    def stream(
+        self, operation: Operation[RequestT, Any], request: RequestT
+    ) -> contextlib.AbstractContextManager[Iterator[bytes]]: ...
+
     def close(self) -> None: ...
 
 
@@ -42,6 +48,18 @@ class InProcessTransport:
     def call(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         return dispatch(self.ctx, operation, request)
 
+    @contextlib.contextmanager
+    def stream(
+        self, operation: Operation[RequestT, Any], request: RequestT
+    ) -> Iterator[Iterator[bytes]]:
+        """A download's content in chunks: the service's result is a binary file or chunks."""
+        content = dispatch(self.ctx, operation, request)
+        try:
+            yield _chunks(content)
+        finally:
+            if hasattr(content, "close"):
+                content.close()
+
     def close(self) -> None:
         return None  # the context belongs to whoever opened it
 
@@ -54,19 +72,41 @@ class HttpTransport:
         self.uri = api.uri
 
     def call(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
-        if operation.wire is not WireForm.JSON:
-            raise TypeError(f"{operation.name} carries content: use its upload or download")
+        """JSON in and out; an upload sends the request's ``content`` as the raw body (a
+        callable returning a fresh file is called again for each retry); a download decodes
+        the raw bytes answered (use :meth:`stream` for content too large to hold)."""
         body = getattr(request, "body", None)
-        response = self.api.request(
-            operation.method,
-            request_path(operation, request),
-            json=None if body is None else json_body(body.model_dump(exclude_unset=True)),
-            params=query_parameters(operation, request),
-            idempotent=bool(operation.idempotent),
-        )
+        if operation.wire is WireForm.UPLOAD:
+            response = self.api.request(
+                operation.method,
+                request_path(operation, request),
+                content=request.content,  # type: ignore[attr-defined]
+                params=query_parameters(operation, request),
+                headers={"Content-Type": "application/octet-stream"},
+                idempotent=bool(operation.idempotent),
+            )
+        else:
+            response = self.api.request(
+                operation.method,
+                request_path(operation, request),
+                json=None if body is None else json_body(body.model_dump(exclude_unset=True)),
+                params=query_parameters(operation, request),
+                idempotent=bool(operation.idempotent),
+            )
         if operation.decode is None:
             return None  # type: ignore[return-value]  # an operation without a result
-        return operation.decode(response.json())
+        if operation.wire is WireForm.DOWNLOAD:
+            return operation.decode(response.content)
+        return operation.decode(response.json() if response.content else None)
+
+    @contextlib.contextmanager
+    def stream(
+        self, operation: Operation[RequestT, Any], request: RequestT
+    ) -> Iterator[Iterator[bytes]]:
+        """A download's content in chunks, as it arrives (not retried: restart the file)."""
+        path = request_path(operation, request)
+        with self.api.stream(path, params=query_parameters(operation, request)) as response:
+            yield response.iter_bytes()
 
     def close(self) -> None:
         self.api.close()
@@ -90,7 +130,7 @@ def request_path(operation: Operation[Any, Any], request: OperationRequest) -> s
 
 def query_parameters(operation: Operation[Any, Any], request: OperationRequest) -> dict[str, Any]:
     """The request's query fields that are set (a list repeats its parameter)."""
-    skip = {*operation.path_fields, "body"}
+    skip = {*operation.path_fields, "body", "content"}
     params: dict[str, Any] = {}
     for name in type(request).model_fields:
         value = getattr(request, name)
@@ -98,6 +138,17 @@ def query_parameters(operation: Operation[Any, Any], request: OperationRequest) 
             continue
         params[name] = list(value) if isinstance(value, list | tuple) else value
     return params
+
+
+def _chunks(content: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    if isinstance(content, bytes):
+        yield content
+        return
+    if hasattr(content, "read"):
+        while chunk := content.read(size):
+            yield chunk
+        return
+    yield from content
 
 
 def json_body(content: Any) -> Any:

@@ -1,0 +1,95 @@
+"""Every declared operation passes the policy and, when it changes state, the auditor: through
+the local door and the HTTP door alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.operations.examples import EXAMPLES
+
+from mlsteward.domain.errors import MlstewardError, PermissionDeniedError
+from mlsteward.interfaces.sdk.client import Client
+from mlsteward.services.operations import Operation
+from mlsteward.services.operations.catalog import declared_operations
+from mlsteward.testing.operation_doors import (
+    Door,
+    RecordingAuditor,
+    SwitchPolicy,
+    open_door,
+)
+
+OPERATIONS = declared_operations()
+DOORS: tuple[Door, ...] = ("local", "http")
+
+
+class Seam:
+    def __init__(self, client: Client, policy: SwitchPolicy, auditor: RecordingAuditor) -> None:
+        self.client = client
+        self.policy = policy
+        self.auditor = auditor
+
+    def call(self, operation: Operation[Any, Any], values: dict[str, Any]) -> Any:
+        transport = self.client._backend.transport
+        return transport.call(operation, operation.make(**values))
+
+
+@pytest.fixture(scope="module", params=DOORS)
+def seam(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seam]:
+    root: Path = tmp_path_factory.mktemp(f"seam-{request.param}")
+    policy, auditor = SwitchPolicy(), RecordingAuditor()
+    with open_door(
+        request.param, f"sqlite:///{root / 'store.db'}", str(root / "artifacts"), policy, auditor
+    ) as client:
+        yield Seam(client, policy, auditor)
+
+
+def test_every_declared_operation_has_an_example() -> None:
+    missing = [op.name for op in OPERATIONS if op.name not in EXAMPLES]
+    assert missing == []
+    assert sorted(set(EXAMPLES) - {op.name for op in OPERATIONS}) == []
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.name)
+def test_a_denying_policy_blocks_the_operation(seam: Seam, operation: Operation[Any, Any]) -> None:
+    seam.policy.deny = False
+    values = EXAMPLES[operation.name](seam.client)
+    seam.policy.asked.clear()
+    seam.auditor.events.clear()
+    seam.policy.deny = True
+    try:
+        with pytest.raises(PermissionDeniedError, match="denied by the test policy"):
+            seam.call(operation, values)
+    finally:
+        seam.policy.deny = False
+    assert [asked[0] for asked in seam.policy.asked] == [operation.name]
+    _, actor, action, resource = seam.policy.asked[0]
+    assert (actor, action, resource.kind) == ("tester", operation.action, operation.resource)
+    assert seam.auditor.events == []
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.name)
+def test_the_auditor_sees_every_state_change(seam: Seam, operation: Operation[Any, Any]) -> None:
+    values = EXAMPLES[operation.name](seam.client)
+    seam.auditor.events.clear()
+    seam.call(operation, values)
+    recorded = [event.operation for event in seam.auditor.events]
+    assert recorded == ([operation.name] if operation.mutates else [])
+    if operation.mutates:
+        event = seam.auditor.events[0]
+        assert (event.actor, event.action) == ("tester", operation.action.value)
+
+
+def test_a_failing_auditor_undoes_the_change(seam: Seam) -> None:
+    name = f"undone-{id(seam)}"
+    seam.auditor.fail = True
+    try:
+        with pytest.raises(MlstewardError, match="the test auditor refused"):
+            seam.client.create_experiment(name)
+    finally:
+        seam.auditor.fail = False
+    assert seam.client.get_experiment_by_name(name) is None
