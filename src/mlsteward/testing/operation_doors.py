@@ -15,12 +15,10 @@ from typing import Any, Literal
 
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.sdk.client import Client
-from mlsteward.services.context import ServiceContext
 from mlsteward.services.operations import (
     Action,
     AuditEvent,
     Decision,
-    Operation,
     Resource,
 )
 
@@ -34,12 +32,10 @@ class SwitchPolicy:
     deny: bool = False
     asked: list[tuple[str, str, Action, Resource]] = dataclasses.field(default_factory=list)
 
-    def decide(
-        self, actor: str, action: Action, resource: Resource, operation: Operation[Any, Any]
-    ) -> Decision:
-        self.asked.append((operation.name, actor, action, resource))
+    def decide(self, actor: str, action: Action, resource: Resource, operation: str) -> Decision:
+        self.asked.append((operation, actor, action, resource))
         if self.deny:
-            return Decision(False, f"denied by the test policy: {operation.name}")
+            return Decision(False, f"denied by the test policy: {operation}")
         return Decision(True)
 
 
@@ -51,7 +47,7 @@ class RecordingAuditor:
     fail: bool = False
     events: list[AuditEvent] = dataclasses.field(default_factory=list)
 
-    def record(self, ctx: ServiceContext, event: AuditEvent) -> None:
+    def record(self, event: AuditEvent) -> None:
         if self.fail:
             raise MlstewardError(f"the test auditor refused {event.operation}")
         self.events.append(event)

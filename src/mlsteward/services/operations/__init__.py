@@ -9,14 +9,9 @@ audit record happen there, once, for every door.
 """
 
 from mlsteward.services.operations.audit import AuditEvent, AuditRecorder, NoAudit
-from mlsteward.services.operations.declaration import (
-    Action,
-    Operation,
-    OperationRequest,
-    ResourceKind,
-    WireForm,
-)
+from mlsteward.services.operations.declaration import Operation, OperationRequest
 from mlsteward.services.operations.dispatcher import dispatch
+from mlsteward.services.operations.kinds import Action, ResourceKind, WireForm
 from mlsteward.services.operations.policy import AllowEverything, Decision, Policy, Resource
 
 __all__ = [

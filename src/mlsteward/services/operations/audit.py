@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from mlsteward.services.operations.policy import Resource
-
-if TYPE_CHECKING:
-    from mlsteward.services.context import ServiceContext
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ class AuditRecorder(Protocol):
 
     in_transaction: bool
 
-    def record(self, ctx: ServiceContext, event: AuditEvent) -> None: ...
+    def record(self, event: AuditEvent) -> None: ...
 
 
 class NoAudit:
@@ -43,5 +40,5 @@ class NoAudit:
 
     in_transaction = False
 
-    def record(self, ctx: ServiceContext, event: AuditEvent) -> None:
+    def record(self, event: AuditEvent) -> None:
         return None

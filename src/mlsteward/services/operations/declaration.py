@@ -6,57 +6,17 @@ import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from mlsteward.services.operations.kinds import Action, ResourceKind, WireForm
 
 if TYPE_CHECKING:
     from mlsteward.services.context import ServiceContext
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PLACEHOLDER = re.compile(r"{(\w+)(?::path)?}")
-
-
-class Action(StrEnum):
-    """What an operation does to its resource, as a policy sees it."""
-
-    READ = "read"
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    #: Governance: approving, protecting, changing acceptance thresholds.
-    APPROVE = "approve"
-    #: Running a computation that records its result (a monitor run, a report, an export).
-    EXECUTE = "execute"
-
-
-class ResourceKind(StrEnum):
-    """The kinds of thing a policy grants on; one per domain entity a client names."""
-
-    SERVER = "server"
-    EXPERIMENT = "experiment"
-    RUN = "run"
-    REGISTERED_MODEL = "registered_model"
-    DATASET = "dataset"
-    LABEL_QUEUE = "label_queue"
-    PROFILE = "profile"
-    MONITOR = "monitor"
-    DEPLOYMENT = "deployment"
-    PREDICTION = "prediction"
-    AUDIT_LOG = "audit_log"
-    USER = "user"
-
-
-class WireForm(StrEnum):
-    """How the request and the result travel over HTTP."""
-
-    #: Path and query parameters plus a JSON body; a JSON result (or 204).
-    JSON = "json"
-    #: The request carries content to upload (an artifact, a dataset file, a packed batch).
-    UPLOAD = "upload"
-    #: The result is content streamed back (an artifact, a dataset file, a rendered page).
-    DOWNLOAD = "download"
 
 
 class OperationRequest(BaseModel):

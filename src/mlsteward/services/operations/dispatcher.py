@@ -26,7 +26,7 @@ def dispatch(
     """Run ``operation`` for ``ctx.actor``: refused with :class:`PermissionDeniedError` when
     the policy says no (nothing runs), audited when it changes state."""
     resource = Resource(operation.resource, operation.resource_of(request))
-    decision = ctx.policy.decide(ctx.actor, operation.action, resource, operation)
+    decision = ctx.policy.decide(ctx.actor, operation.action, resource, operation.name)
     if not decision.allowed:
         raise PermissionDeniedError(
             decision.reason
@@ -37,11 +37,11 @@ def dispatch(
         return operation.run(ctx, request)
     if not auditor.in_transaction:
         result = operation.run(ctx, request)
-        auditor.record(ctx, _event(ctx, operation, resource, request))
+        auditor.record(_event(ctx, operation, resource, request))
         return result
     with ctx.store.unit_of_work():
         result = operation.run(ctx, request)
-        auditor.record(ctx, _event(ctx, operation, resource, request))
+        auditor.record(_event(ctx, operation, resource, request))
     return result
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
-from mlsteward.services.operations.declaration import Action, ResourceKind
-
-if TYPE_CHECKING:
-    from mlsteward.services.operations.declaration import Operation
+from mlsteward.services.operations.kinds import Action, ResourceKind
 
 
 @dataclass(frozen=True)
@@ -33,10 +30,11 @@ ALLOWED = Decision(True)
 
 
 class Policy(Protocol):
-    """Decides whether ``actor`` may perform ``action`` on ``resource``."""
+    """Decides whether ``actor`` may perform ``action`` on ``resource`` (``operation`` is the
+    declared operation's name)."""
 
     def decide(
-        self, actor: str, action: Action, resource: Resource, operation: Operation[Any, Any]
+        self, actor: str, action: Action, resource: Resource, operation: str
     ) -> Decision: ...
 
 
@@ -44,7 +42,5 @@ class AllowEverything:
     """The policy of a store nobody shares (the local SDK) and of a server until identity
     and grants arrive: every caller may do everything."""
 
-    def decide(
-        self, actor: str, action: Action, resource: Resource, operation: Operation[Any, Any]
-    ) -> Decision:
+    def decide(self, actor: str, action: Action, resource: Resource, operation: str) -> Decision:
         return ALLOWED
