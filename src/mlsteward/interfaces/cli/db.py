@@ -12,8 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mlsteward.interfaces.cli.output import console, err_console, format_size, redact_uri
 from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
-from mlsteward.services.admin import upgrade_store
-from mlsteward.services.store_check import check_store, store_file
+from mlsteward.interfaces.sdk.maintenance import check_store, store_file, upgrade_store
 
 #: Findings printed one per line; the rest are counted.
 _LISTED = 20

@@ -25,7 +25,7 @@ from mlsteward.interfaces.cli.output import (
 )
 from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
 from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
-from mlsteward.services.blob_gc import DEFAULT_GRACE_S, GcReport, collect_garbage
+from mlsteward.interfaces.sdk.maintenance import DEFAULT_GRACE_S, GcReport, collect_garbage
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
