@@ -93,3 +93,15 @@ def test_a_failing_auditor_undoes_the_change(seam: Seam) -> None:
     finally:
         seam.auditor.fail = False
     assert seam.client.get_experiment_by_name(name) is None
+
+
+def test_the_audit_record_carries_the_callers_request_id(seam: Seam) -> None:
+    if seam.client.tracking_uri != "http://testserver":
+        pytest.skip("a request id travels over HTTP only")
+    http = seam.client._backend._api._client
+    seam.auditor.events.clear()
+    answer = http.post(
+        "/experiments", json={"name": f"rid-{id(seam)}"}, headers={"X-Request-ID": "req-42"}
+    )
+    assert answer.status_code == 201, answer.text
+    assert [event.request_id for event in seam.auditor.events] == ["req-42"]

@@ -32,14 +32,16 @@ from mlsteward.domain import datasets, monitoring
 from mlsteward.domain.entities import RunTag
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.domain.registry import THRESHOLD_PATTERN, AcceptanceThreshold
-from mlsteward.services.api import documented_types as d
 from mlsteward.interfaces.rest.app import create_app
 from mlsteward.interfaces.rest.dependencies import MAX_HEADER_LENGTH
 from mlsteward.interfaces.sdk.local_backend import LocalBackend
+from mlsteward.interfaces.sdk.transport import InProcessTransport
+from mlsteward.services.api import documented_types as d
 from mlsteward.services.limits import Limits
 from mlsteward.services.registry import validation as registry_validation
 from mlsteward.services.tracking import validation as tracking_validation
 from mlsteward.services.tracking.metric_history import MIN_MAX_POINTS
+from mlsteward.testing.operation_doors import client_over
 from mlsteward.testing.server_process import ServerURL
 
 pytestmark = pytest.mark.server
@@ -217,9 +219,10 @@ def test_the_document_states_the_limits_the_server_runs_with(tmp_path: Path) -> 
     assert response.status_code == 400, response.text
     local = LocalBackend(store_uri, artifacts_uri, actor="bob")
     local.ctx = dataclasses.replace(local.ctx, limits=limits)
+    local.transport = InProcessTransport(local.ctx)
     try:
         with pytest.raises(MlstewardError) as raised:
-            local.create_experiment(hostile)
+            client_over(local).create_experiment(hostile)
     finally:
         local.close()
     assert response.json()["error"]["message"] == raised.value.message

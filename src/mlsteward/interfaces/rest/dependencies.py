@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +12,8 @@ from mlsteward.services.api.wire import USER_HEADER, USER_HEADER_UTF8, decode_us
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import ANONYMOUS
 
+REQUEST_ID_HEADER = "X-Request-ID"
+MAX_REQUEST_ID_LENGTH = 128
 #: The longest user name; ``MAX_HEADER_LENGTH``: the longest header value carrying one.
 MAX_USER_LENGTH = 256
 # Each character is at most 4 UTF-8 bytes, each byte 3 characters once percent-encoded.
@@ -25,7 +28,15 @@ async def service_context(request: Request) -> ServiceContext:
     """
     ctx: ServiceContext = request.app.state.ctx
     user = caller_name(request.headers.get(USER_HEADER, ""))
-    return ctx.as_actor(user or ANONYMOUS)
+    return ctx.as_actor(user or ANONYMOUS, request_id(request.headers.get(REQUEST_ID_HEADER)))
+
+
+def request_id(sent: str | None) -> str:
+    """The caller's ``X-Request-ID`` when it is a short printable ASCII token (so a client
+    can find its request in the audit record), else a fresh one."""
+    if sent and len(sent) <= MAX_REQUEST_ID_LENGTH and sent.isascii() and sent.isprintable():
+        return sent
+    return uuid.uuid4().hex
 
 
 def caller_name(value: str) -> str:

@@ -9,7 +9,8 @@ about each route rather than a list per route:
   every route acting for the caller reads ``X-Mlsteward-User``, documented as a header;
 - a route with path parameters may answer 404 (the thing named does not exist);
 - a route with a request body may answer 413 (over the server's size limit);
-- a route acting for the caller reads the store, which may be unreachable (503), and a write
+- a route acting for the caller passes the policy, which may refuse (403), and reads the
+  store, which may be unreachable (503), and a write
   (POST, PUT, PATCH, DELETE) may contradict recorded state (409) or meet a full disk (507).
 
 Statuses a route declares itself (403 from a gate, 409 on a read) are kept as declared. Every
@@ -115,7 +116,7 @@ def _statuses(method: str, operation: dict[str, Any], acts: bool) -> set[int]:
     if has_body:
         statuses.add(413)
     if acts:
-        statuses.add(503)
+        statuses |= {403, 503}
         if method in _WRITES:
             statuses |= {409, 507}
     return statuses
