@@ -1,8 +1,13 @@
-"""Imports point down only: domain < storage/engines/plugins < services < interfaces/models.
+"""Imports point down only, and the doors stay thin.
+
+Layers: domain < storage/engines/plugins < services < interfaces < the facades
+(``mlsteward.models``, ``.data``, ``.monitoring``) and ``testing``. Within the doors the SDK,
+the REST server and the CLI do not import each other's internals: the CLI goes through the
+SDK, and the SDK reaches a server through its transport, never the REST package.
 
 Every ``import`` in ``src/mlsteward`` is read with ``ast`` (including imports inside functions
 and ``TYPE_CHECKING`` blocks, which still tie the layers together) and checked against the
-rules below.
+rules below, which apply to a module and everything under it.
 """
 
 from __future__ import annotations
@@ -16,19 +21,49 @@ import mlsteward
 
 PACKAGE_ROOT = Path(mlsteward.__file__).parent
 
-#: layer -> layers it must never import from
-#: ``models`` is the SDK's model package (it sits with ``interfaces``); ``plugins`` (flavors)
-#: sit with ``engines``: pure code over libraries, used by services.
+_FACADES = ("models", "data", "monitoring")
+_DOORS = {"interfaces", *_FACADES, "testing"}
+
+#: package (under ``mlsteward``) -> what it must never import (also under ``mlsteward``).
 FORBIDDEN: dict[str, set[str]] = {
-    "domain": {"storage", "services", "interfaces", "engines", "plugins", "models"},
-    "storage": {"services", "interfaces", "models"},
-    "engines": {"storage", "services", "interfaces", "models"},
-    "plugins": {"storage", "services", "interfaces", "models"},
-    "services": {"interfaces", "models"},
+    "domain": {"storage", "services", "engines", "plugins", *_DOORS},
+    "storage": {"services", *_DOORS},
+    "engines": {"storage", "services", *_DOORS},
+    "plugins": {"storage", "services", *_DOORS},
+    # Services reach stores through their interfaces, never a backend's own package.
+    "services": {"storage.sql", *_DOORS},
     # The doors reach stores only through a service context built by the composition root.
-    "interfaces": {"storage"},
-    "models": {"storage"},
+    "interfaces": {"storage", "testing"},
+    "interfaces.sdk": {"interfaces.rest", "interfaces.cli", *_FACADES},
+    "interfaces.rest": {"interfaces.sdk", "interfaces.cli", *_FACADES},
+    # The CLI goes through the SDK (its facades included).
+    "interfaces.cli": {"services", "interfaces.rest.app"},
+    # The facades re-export the SDK (and the engines' and domain's public types).
+    **{
+        facade: {"storage", "services", "interfaces.rest", "interfaces.cli", "testing"}
+        for facade in _FACADES
+    },
+    "testing": set(),
 }
+
+
+def rules_for(module: str) -> set[str]:
+    """Everything ``module`` (a dotted name under the package) may not import: the rules of
+    each package it sits in, from the layer down to its own sub-package."""
+    parts = module.split(".")[1:]
+    forbidden: set[str] = set()
+    for depth in range(1, len(parts) + 1):
+        forbidden |= FORBIDDEN.get(".".join(parts[:depth]), set())
+    return forbidden
+
+
+def unruled_packages(root: Path) -> list[str]:
+    """Top-level packages under ``root`` that no rule covers (every package must be ruled)."""
+    return sorted(
+        path.name
+        for path in root.iterdir()
+        if path.is_dir() and (path / "__init__.py").exists() and path.name not in FORBIDDEN
+    )
 
 
 def _module_name(root: Path, path: Path) -> str:
@@ -58,32 +93,54 @@ def _imported_modules(tree: ast.AST, module: str, is_package: bool) -> list[tupl
 
 
 def layering_violations(root: Path) -> list[str]:
-    """Every import in the package under ``root`` that points up the layers."""
+    """Every import in the package under ``root`` that a rule forbids."""
     top = root.name
     problems = []
     for path in sorted(root.rglob("*.py")):
         module = _module_name(root, path)
-        parts = module.split(".")
-        layer = parts[1] if len(parts) > 1 else ""
-        if layer not in FORBIDDEN:
+        forbidden = rules_for(module)
+        if not forbidden:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for lineno, target in _imported_modules(tree, module, path.name == "__init__.py"):
-            target_parts = target.split(".")
-            upward = (
-                len(target_parts) > 1
-                and target_parts[0] == top
-                and target_parts[1] in FORBIDDEN[layer]
-            )
-            if upward:
-                problems.append(
-                    f"{path.relative_to(root.parent)}:{lineno}: {layer} imports {target}"
-                )
+            head, _, rest = target.partition(".")
+            if head != top or not rest:
+                continue
+            hit = next((f for f in forbidden if rest == f or rest.startswith(f + ".")), None)
+            if hit is not None:
+                problems.append(f"{path.relative_to(root.parent)}:{lineno}: imports {target}")
     return problems
 
 
 def test_imports_point_down_only() -> None:
     assert layering_violations(PACKAGE_ROOT) == []
+
+
+def test_every_package_has_rules() -> None:
+    assert unruled_packages(PACKAGE_ROOT) == []
+
+
+def facade_logic(root: Path) -> list[str]:
+    """Statements in a facade package that are not imports, ``__all__`` or a docstring:
+    a facade only re-exports, so its behaviour lives (and is tested) in the SDK."""
+    found = []
+    for facade in _FACADES:
+        for path in sorted((root / facade).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                    continue  # the docstring
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                if [getattr(t, "id", None) for t in targets] == ["__all__"]:
+                    continue
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    return found
+
+
+def test_the_facades_only_re_export() -> None:
+    assert facade_logic(PACKAGE_ROOT) == []
 
 
 @pytest.mark.parametrize(
@@ -99,6 +156,16 @@ def test_imports_point_down_only() -> None:
         ("services/bad.py", "from mlsteward.storage.base import Store\n", False),
         ("interfaces/bad.py", "from mlsteward.services import context\n", False),
         ("interfaces/sdk/bad.py", "from mlsteward.storage.resolver import open_store\n", True),
+        ("interfaces/sdk/bad.py", "from mlsteward.interfaces.rest import wire\n", True),
+        ("interfaces/sdk/bad.py", "from mlsteward.services.api import wire\n", False),
+        ("interfaces/rest/bad.py", "from mlsteward.interfaces.sdk import client\n", True),
+        ("interfaces/cli/bad.py", "from mlsteward.services import context\n", True),
+        ("interfaces/cli/bad.py", "from mlsteward.interfaces.sdk import client\n", False),
+        ("services/bad.py", "from mlsteward.storage.sql.store import SqlStore\n", True),
+        ("services/bad.py", "from mlsteward.testing import postgres\n", True),
+        ("models/bad.py", "from mlsteward.services.models import loading\n", True),
+        ("models/bad.py", "from mlsteward.interfaces.sdk import fluent\n", False),
+        ("testing/bad.py", "from mlsteward.storage.sql.store import SqlStore\n", False),
     ],
 )
 def test_the_checker_catches_upward_imports(

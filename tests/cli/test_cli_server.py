@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mlsteward import Client, Metric
-from mlsteward.services.api import wire
 from mlsteward.interfaces.sdk.spool import Spool
+from mlsteward.services.api import wire
 from mlsteward.testing.server_process import cli_server, free_port
 
 from .conftest import Invoke

@@ -11,7 +11,7 @@ from mlsteward.services.context import ServiceContext
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
-from mlsteward.storage.sql.store import SqlStore
+from mlsteward.storage.bundle import Stores
 from mlsteward.testing.postgres import temporary_database
 from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
 
@@ -25,13 +25,12 @@ def datasets_postgres_url(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'data.db'}"
     else:
         url = request.getfixturevalue("datasets_postgres_url")
     opened = open_store(url)
-    assert isinstance(opened, SqlStore)
     yield opened
     opened.close()
 
@@ -45,9 +44,9 @@ def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> StoreHarnes
 
 
 @pytest.fixture
-def ctx(store: SqlStore, tmp_path: Path) -> ServiceContext:
+def ctx(stores: Stores, tmp_path: Path) -> ServiceContext:
     blobs = open_blob_store(str(tmp_path / "blobs"))
-    return ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
+    return ServiceContext("alice", stores, blobs, outbound=OutboundAccess.unrestricted())
 
 
 @pytest.fixture

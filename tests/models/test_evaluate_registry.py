@@ -15,8 +15,6 @@ from sklearn.preprocessing import OneHotEncoder
 import mlsteward
 from mlsteward import GateError
 from mlsteward.domain.errors import ConflictError, NotFoundError
-from mlsteward.interfaces.sdk.local_backend import LocalBackend
-from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
 from mlsteward.models import EvaluationResult, evaluate, load_model, log_model
 
 pytestmark = pytest.mark.usefixtures("tracking")
@@ -54,12 +52,8 @@ def _register(frame: Data, name: str = "churn", c: float = 1.0) -> int:
 
 
 def _approve_as_bob(name: str, version: int) -> None:
-    uri = mlsteward.get_tracking_uri()
-    bob = LocalBackend(uri, default_artifacts_uri(uri), actor="bob")
-    try:
-        bob.approve_model_version(name, version, "checked the holdout numbers")
-    finally:
-        bob.close()
+    bob = mlsteward.Client(mlsteward.get_tracking_uri(), user="bob")
+    bob.approve_model_version(name, version, "checked the holdout numbers")
 
 
 def _quick(model: object, frame: Data, **kwargs: Any) -> EvaluationResult:

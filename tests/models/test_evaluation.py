@@ -131,9 +131,9 @@ def test_regression_evaluation_and_residual_plot() -> None:
 
 
 def test_plots_skipped_with_a_note_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlsteward.models import _evaluate
+    from mlsteward.interfaces.sdk.models import evaluate as evaluate_module
 
-    monkeypatch.setattr(_evaluate, "plots_available", lambda: False)
+    monkeypatch.setattr(evaluate_module, "plots_available", lambda: False)
     x = RNG.normal(size=(50, 2))
     model = LinearRegression().fit(x, x[:, 0])
     result = evaluate(model, x, x[:, 0], task="regression", resamples=0, log=False)

@@ -14,11 +14,12 @@ from sklearn.linear_model import LogisticRegression
 
 import mlsteward
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.engines.models.export_options import ExportOptions
 from mlsteward.interfaces.sdk.local_backend import LocalBackend
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 from mlsteward.models import ModelIntegrityError, UnsupportedModelError, load_model, log_model
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.models.export_service import ExportOptions, export_stored_model
+from mlsteward.services.models.export_service import export_stored_model
 from mlsteward.storage.base import ArtifactRecord
 
 pytest.importorskip("skl2onnx")
@@ -47,7 +48,9 @@ def _log(model: Any, registered: str | None = None) -> tuple[str, str]:
 
 
 def _onnx_files(ctx: ServiceContext, run_id: str) -> dict[str, str]:
-    return {r.path: r.digest for r in ctx.store.list_artifact_records(run_id, "model/onnx/")}
+    return {
+        r.path: r.digest for r in ctx.stores.tracking.list_artifact_records(run_id, "model/onnx/")
+    }
 
 
 def test_export_by_run_uri_records_every_file_in_the_run(ctx: ServiceContext) -> None:
@@ -134,7 +137,7 @@ def test_a_damaged_previous_export_does_not_block_a_new_one(ctx: ServiceContext)
     run_id, uri = _log(LogisticRegression().fit(X, Y))
     export_stored_model(ctx, uri)
     digest, size = ctx.blobs.put_bytes(b"not a graph")
-    ctx.store.record_artifacts(
+    ctx.stores.tracking.record_artifacts(
         run_id, [ArtifactRecord("model/onnx/model.onnx", digest, size)], ctx.clock()
     )
     with pytest.raises(ModelIntegrityError):
@@ -146,10 +149,14 @@ def test_a_damaged_previous_export_does_not_block_a_new_one(ctx: ServiceContext)
 def test_a_tampered_model_file_is_refused_before_loading(ctx: ServiceContext) -> None:
     run_id, uri = _log(LogisticRegression().fit(X, Y))
     manifest = next(
-        r for r in ctx.store.list_artifact_records(run_id, "model/") if r.path.endswith(".joblib")
+        r
+        for r in ctx.stores.tracking.list_artifact_records(run_id, "model/")
+        if r.path.endswith(".joblib")
     )
     digest, size = ctx.blobs.put_bytes(b"cos\nsystem\n(S'echo owned'\ntR.")
-    ctx.store.record_artifacts(run_id, [ArtifactRecord(manifest.path, digest, size)], ctx.clock())
+    ctx.stores.tracking.record_artifacts(
+        run_id, [ArtifactRecord(manifest.path, digest, size)], ctx.clock()
+    )
     with pytest.raises(ModelIntegrityError, match="hash"):
         export_stored_model(ctx, uri)
     assert _onnx_files(ctx, run_id) == {}

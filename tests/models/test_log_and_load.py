@@ -16,6 +16,8 @@ from sklearn.preprocessing import OneHotEncoder
 
 import mlsteward
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.engines.models import model_uri
+from mlsteward.interfaces.sdk.models.artifacts import cache_root
 from mlsteward.models import (
     LoadedModel,
     ModelIntegrityError,
@@ -25,8 +27,6 @@ from mlsteward.models import (
     log_model,
     register_model_uri_resolver,
 )
-from mlsteward.models._artifacts import cache_root
-from mlsteward.services.models import model_uri
 
 pytestmark = pytest.mark.usefixtures("tracking")
 

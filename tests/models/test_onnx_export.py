@@ -116,7 +116,7 @@ def test_mlp_int8_quantizes_matmuls_and_records_accuracy_change() -> None:
 
 
 def test_export_of_local_directory(tmp_path: Path) -> None:
-    from mlsteward.services.models.packaging import save_model
+    from mlsteward.engines.models.packaging import save_model
 
     model = LogisticRegression().fit(X, Y)
     save_model(model, tmp_path / "m", input_example=X[:5])
@@ -173,7 +173,7 @@ def test_export_needs_data_to_check_parity() -> None:
 
 
 def test_tampered_onnx_file_is_refused(tmp_path: Path) -> None:
-    from mlsteward.services.models.packaging import save_model
+    from mlsteward.engines.models.packaging import save_model
 
     save_model(LogisticRegression().fit(X, Y), tmp_path / "m", input_example=X[:5])
     export_onnx(tmp_path / "m")

@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent(
     import mlsteward
     from mlsteward.models import export_onnx, load_model
     from mlsteward.plugins.flavors import default_registry
-    from mlsteward.services.models.packaging import save_model
+    from mlsteward.engines.models.packaging import save_model
 
     model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
     target = sys.argv[1] + "/model"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlsteward.engines.models.input_plan import cast_verdict, compile_plan
+from mlsteward.engines.models.signature import Schema, infer_schema
 from mlsteward.models import Signature, SignatureMismatchError, infer_signature
-from mlsteward.services.models.input_plan import cast_verdict, compile_plan
-from mlsteward.services.models.signature import Schema, infer_schema
 
 
 def test_infer_signature_from_frame_array_and_dict() -> None:

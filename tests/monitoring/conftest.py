@@ -76,12 +76,12 @@ def clock() -> Clock:
 @pytest.fixture
 def ctx(tmp_path: Path, clock: Clock) -> Iterator[ServiceContext]:
     """A context over a fresh SQLite store (service tests; storage tests use ``store_url``)."""
-    store = open_store(f"sqlite:///{tmp_path / 'svc.db'}")
+    stores = open_store(f"sqlite:///{tmp_path / 'svc.db'}")
     try:
         blobs = open_blob_store(str(tmp_path / "blobs"))
-        yield ServiceContext("tester", store, blobs, clock, outbound=OutboundAccess.unrestricted())
+        yield ServiceContext("tester", stores, blobs, clock, outbound=OutboundAccess.unrestricted())
     finally:
-        store.close()
+        stores.close()
 
 
 def frames(n: int = 2000, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:

@@ -48,8 +48,9 @@ def test_monitors_and_profiles_from_0005_upgrade_with_defaults(empty_url: str) -
             )
     finally:
         engine.dispose()
-    store = open_store(empty_url)  # upgrades to head
+    stores = open_store(empty_url)  # upgrades to head
     try:
+        store = stores.monitoring
         assert isinstance(store, MonitoringStore)
         old = store.get_monitor("old")
         assert old.learn_thresholds is False
@@ -64,4 +65,4 @@ def test_monitors_and_profiles_from_0005_upgrade_with_defaults(empty_url: str) -
         assert "old" in [m.name for m in store.due_monitors(70)]
         assert store.get_monitor("old").learn_thresholds is False
     finally:
-        store.close()
+        stores.close()

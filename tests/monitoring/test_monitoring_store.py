@@ -37,10 +37,11 @@ def test_monitors_from_before_0005_read_back_without_performance(empty_url: str)
             )
     finally:
         engine.dispose()
-    store = open_store(empty_url)  # upgrades to head
+    stores = open_store(empty_url)  # upgrades to head
     try:
+        store = stores.monitoring
         assert isinstance(store, MonitoringStore)
         old = store.get_monitor("old")
         assert old.performance is None and old.checks == ["column_drift"]
     finally:
-        store.close()
+        stores.close()

@@ -18,7 +18,6 @@ from mlsteward.services.monitoring import (
     profile_from,
     save_profile,
 )
-from mlsteward.services.monitoring.store_access import monitoring_store
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
@@ -93,7 +92,7 @@ def test_a_claimed_monitor_falls_due_again_when_its_lease_ends(
     monitor = create_monitor(first, name, str(data), f"ref-{suffix}", interval_s=60)
     assert monitor.next_run_time is not None
     # A server claims the run and dies before recording it.
-    assert monitoring_store(first).claim_monitor(name, monitor.next_run_time, clock.now + 120_000)
+    assert first.stores.monitoring.claim_monitor(name, monitor.next_run_time, clock.now + 120_000)
     scheduler = MonitorScheduler(second, poll_s=1.0, lease_s=120)
     assert name not in [r.run.monitor for r in scheduler.run_due()]
     clock.now += 120_000

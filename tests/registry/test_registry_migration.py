@@ -77,13 +77,14 @@ def test_upgrade_from_tracking_keeps_data_and_downgrade_removes_registry(empty_u
         )
     engine.dispose()
 
-    store = open_store(empty_url)  # upgrades to head
+    stores = open_store(empty_url)  # upgrades to head
     try:
-        assert store.get_experiment_by_name("kept") is not None
+        assert stores.tracking.get_experiment_by_name("kept") is not None
+        store = stores.registry
         assert isinstance(store, RegistryStore)
         store.create_registered_model("fraud", None, {}, "ann", 1)
     finally:
-        store.close()
+        stores.close()
     assert _tables(empty_url) >= REGISTRY_TABLES
 
     _migrate(empty_url, "0001_tracking", down=True)
@@ -106,8 +107,9 @@ def test_threshold_history_arrives_on_a_registry_written_before_it(empty_url: st
         )
     engine.dispose()
 
-    store = open_store(empty_url)  # upgrades to head
+    stores = open_store(empty_url)  # upgrades to head
     try:
+        store = stores.registry
         assert isinstance(store, RegistryStore)
         kept = store.get_registered_model("old").acceptance_thresholds
         assert [str(t) for t in kept] == ["auc >= 0.9"]
@@ -117,7 +119,7 @@ def test_threshold_history_arrives_on_a_registry_written_before_it(empty_url: st
         )
         assert change is not None and store.list_threshold_changes("old") == [change]
     finally:
-        store.close()
+        stores.close()
 
     _migrate(empty_url, "0006_learned_thresholds", down=True)
     assert "model_threshold_events" not in _tables(empty_url)
@@ -169,8 +171,9 @@ def test_decisions_before_evaluation_history_stand_for_the_evaluation_then(
     assert "model_evaluation_events" not in _tables(empty_url)
     _insert_reviewed_versions(empty_url)
 
-    store = open_store(empty_url)  # upgrades to head
+    stores = open_store(empty_url)  # upgrades to head
     try:
+        store = stores.registry
         assert isinstance(store, RegistryStore)
         first, second = (store.get_model_version("old", v) for v in (1, 2))
         assert first.evaluation["auc"] == 0.6 and math.isnan(first.evaluation["odd"])
@@ -185,7 +188,7 @@ def test_decisions_before_evaluation_history_stand_for_the_evaluation_then(
         assert is_stale(changed, approvals[0])
         assert [c.to_metrics for c in store.list_evaluation_changes("old", 1)] == [{"auc": 0.99}]
     finally:
-        store.close()
+        stores.close()
 
     _migrate(empty_url, "0007_threshold_history", down=True)
     assert "model_evaluation_events" not in _tables(empty_url)

@@ -9,9 +9,10 @@ import pytest
 import mlsteward
 from mlsteward import GateError, PermissionDeniedError
 from mlsteward.domain.errors import MlstewardError, NotFoundError
+from mlsteward.engines.models.model_uri import resolve_model_uri
 from mlsteward.interfaces.sdk.local_backend import LocalBackend
 from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
-from mlsteward.services.models.model_uri import resolve_model_uri
+from mlsteward.testing.operation_doors import client_over
 
 
 def _train(auc: float) -> str:
@@ -38,8 +39,9 @@ def test_builder_and_validator_promote_a_model(isolated_home: Path) -> None:
     uri = mlsteward.get_tracking_uri()
     bob = LocalBackend(uri, default_artifacts_uri(uri), actor="bob")
     try:
-        bob.approve_model_version("fraud", 1, "validated on the March holdout")
-        bob.approve_model_version("fraud", 2, "validated on the March holdout")
+        validator = client_over(bob)
+        validator.approve_model_version("fraud", 1, "validated on the March holdout")
+        validator.approve_model_version("fraud", 2, "validated on the March holdout")
     finally:
         bob.close()
     with pytest.raises(GateError, match=r"roc_auc >= 0\.85 not met: roc_auc = 0\.8"):

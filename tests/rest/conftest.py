@@ -54,7 +54,7 @@ def expect_error() -> ExpectError:
         assert response.headers["content-type"].startswith("application/json")
         body = response.json()
         assert set(body) == {"error"}
-        assert set(body["error"]) == {"code", "message"}
+        assert {"code", "message"} <= set(body["error"])  # and the class, and its details
         assert body["error"]["code"] == code, body
         assert "Traceback" not in body["error"]["message"]
         return str(body["error"]["message"])

@@ -23,6 +23,10 @@ from mlsteward.domain.errors import FilterSyntaxError, InvalidArgumentError
 from mlsteward.domain.filter_limits import FilterLimits
 from mlsteward.interfaces.rest.app import create_app
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
+from mlsteward.interfaces.sdk.transport import invoke
+from mlsteward.services.composition import close_context
+from mlsteward.services.tracking import operations as ops
+from mlsteward.testing.operation_doors import client_over
 from mlsteward.testing.postgres import temporary_database
 
 LIMITS = FilterLimits()
@@ -104,7 +108,7 @@ def app(store_uri: str, client: mlsteward.Client, tmp_path: Path) -> Iterator[Fa
     """The HTTP door on the same database (created by the client fixture)."""
     app = create_app(store_uri, str(tmp_path / "artifacts"))
     yield app
-    app.state.ctx.store.close()
+    close_context(app.state.ctx)
 
 
 def _post(app: FastAPI, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -202,16 +206,18 @@ def test_the_sdk_over_http_gets_the_400_once(server_url: str) -> None:
     """The 999-term chain used to be a 503 the SDK sent four times; now one 400."""
     transport = _CountingTransport()
     backend = HttpBackend(server_url, transport=transport)
+    client = client_over(backend)
     try:
-        experiment_id = backend.get_or_create_experiment("filter-limits").experiment_id
+        experiment = invoke(backend.transport, ops.get_or_create_experiment, name="filter-limits")
+        experiment_id = experiment.experiment_id
         long_chain = " OR ".join(["metrics.a > 1"] * 999)
         with pytest.raises(InvalidArgumentError, match="at most 200 comparisons") as caught:
-            backend.search_runs([experiment_id], long_chain, None, "active_only", 10, None)
+            client.search_runs([experiment_id], long_chain, max_results=10)
         assert caught.value.http_status == 400
         assert transport.searches == 1
         deep = "(" * 400 + "metrics.a > 1" + ")" * 400
         with pytest.raises(InvalidArgumentError, match="at most 50 deep"):
-            backend.search_runs([experiment_id], deep, None, "active_only", 10, None)
+            client.search_runs([experiment_id], deep, max_results=10)
         assert transport.searches == 2
     finally:
         backend.close()

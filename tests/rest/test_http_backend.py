@@ -1,4 +1,5 @@
-"""The SDK's HttpBackend against a real server: every TrackingBackend call, typed errors."""
+"""The SDK's HttpBackend against a real server: every tracking operation through its
+transport, typed errors."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mlsteward.domain.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
+from mlsteward.domain.entities import Experiment, LifecycleStage, Metric, Param, RunStatus, RunTag
 from mlsteward.domain.errors import (
     AlreadyExistsError,
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
 )
+from mlsteward.interfaces.sdk import artifact_transfer
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
+from mlsteward.interfaces.sdk.transport import invoke
+from mlsteward.services.tracking import operations as ops
+from mlsteward.testing.operation_doors import client_over
 
 pytestmark = pytest.mark.server
 
@@ -30,116 +35,128 @@ def backend(server_url: str) -> Iterator[HttpBackend]:
     client.close()
 
 
+def _new_experiment(backend: HttpBackend, name: str, **tags: str) -> Experiment:
+    return invoke(backend.transport, ops.create_experiment, name=name, tags=tags or None)
+
+
 def test_experiments(backend: HttpBackend) -> None:
+    client = client_over(backend)
     name = f"exp-{uuid.uuid4().hex[:8]}"
-    experiment = backend.create_experiment(name, tags={"a": "b"})
+    experiment = _new_experiment(backend, name, a="b")
     assert experiment.tags == {"a": "b"}
-    assert backend.get_experiment(experiment.experiment_id) == experiment
-    assert backend.get_experiment_by_name(name) == experiment
-    assert backend.get_experiment_by_name(name + "-missing") is None
-    assert backend.get_or_create_experiment(name).experiment_id == experiment.experiment_id
-    assert experiment in backend.list_experiments()
-    backend.set_experiment_tag(experiment.experiment_id, "k", "v")
-    assert backend.get_experiment(experiment.experiment_id).tags["k"] == "v"
-    backend.delete_experiment(experiment.experiment_id)
-    deleted = backend.get_experiment(experiment.experiment_id)
+    assert client.get_experiment(experiment.experiment_id) == experiment
+    assert client.get_experiment_by_name(name) == experiment
+    assert client.get_experiment_by_name(name + "-missing") is None
+    again = invoke(backend.transport, ops.get_or_create_experiment, name=name)
+    assert again.experiment_id == experiment.experiment_id
+    assert experiment in client.search_experiments()
+    client.set_experiment_tag(experiment.experiment_id, "k", "v")
+    assert client.get_experiment(experiment.experiment_id).tags["k"] == "v"
+    client.delete_experiment(experiment.experiment_id)
+    deleted = client.get_experiment(experiment.experiment_id)
     assert deleted.lifecycle_stage is LifecycleStage.DELETED
     assert experiment.experiment_id in {
-        e.experiment_id for e in backend.list_experiments(include_deleted=True)
+        e.experiment_id for e in client.search_experiments(include_deleted=True)
     }
-    backend.restore_experiment(experiment.experiment_id)
+    client.restore_experiment(experiment.experiment_id)
     with pytest.raises(AlreadyExistsError):
-        backend.create_experiment(name)
+        client.create_experiment(name)
     with pytest.raises(NotFoundError):
-        backend.get_experiment(uuid.uuid4().hex)
+        client.get_experiment(uuid.uuid4().hex)
 
 
 def test_runs_and_logging(backend: HttpBackend) -> None:
-    experiment = backend.create_experiment(f"exp-{uuid.uuid4().hex[:8]}")
-    parent = backend.create_run(experiment.experiment_id, run_name="parent", tags={"t": "1"})
+    client = client_over(backend)
+    experiment = _new_experiment(backend, f"exp-{uuid.uuid4().hex[:8]}")
+    parent = client.create_run(experiment.experiment_id, run_name="parent", tags={"t": "1"})
     assert parent.info.user_id == "tester"
-    child = backend.create_run(experiment.experiment_id, parent_run_id=parent.info.run_id)
+    child = client.create_run(experiment.experiment_id, parent_run_id=parent.info.run_id)
     assert child.info.parent_run_id == parent.info.run_id
     run_id = parent.info.run_id
 
     points = [Metric("loss", 1.0 / (i + 1), 1000 + i, i) for i in range(500)]
     points += [Metric("odd", math.nan, 1, 0), Metric("odd", math.inf, 2, 1)]
     points += [Metric("odd", -math.inf, 3, 2)]
-    backend.log_batch(
+    client.log_batch(
         run_id, metrics=points, params=[Param("lr", "0.1")], tags=[RunTag("phase", "fit")]
     )
-    history = backend.get_metric_history(run_id, "loss")
+    history = client.get_metric_history(run_id, "loss")
     assert history == points[:500]
-    odd = [p.value for p in backend.get_metric_history(run_id, "odd")]
+    odd = [p.value for p in client.get_metric_history(run_id, "odd")]
     assert math.isnan(odd[0])
     assert odd[1:] == [math.inf, -math.inf]
-    assert len(backend.get_metric_history(run_id, "loss", max_points=20)) <= 20
-    assert backend.list_metric_keys(run_id) == ["loss", "odd"]
+    assert len(client.get_metric_history(run_id, "loss", max_points=20)) <= 20
+    assert client.list_metric_keys(run_id) == ["loss", "odd"]
 
-    run = backend.get_run(run_id)
+    run = client.get_run(run_id)
     assert run.data.params == {"lr": "0.1"}
     assert run.data.tags["phase"] == "fit"
     assert run.data.metrics["odd"] == -math.inf
     with pytest.raises(ConflictError):
-        backend.log_batch(run_id, params=[Param("lr", "0.2")])
+        client.log_batch(run_id, params=[Param("lr", "0.2")])
     with pytest.raises(InvalidArgumentError):
-        backend.log_batch(run_id, metrics=[Metric("../bad", 1.0, 1, 0)])
+        client.log_batch(run_id, metrics=[Metric("../bad", 1.0, 1, 0)])
 
-    backend.delete_tag(run_id, "phase")
-    assert "phase" not in backend.get_run(run_id).data.tags
-    info = backend.update_run(run_id, status="FINISHED")
+    client.delete_tag(run_id, "phase")
+    assert "phase" not in client.get_run(run_id).data.tags
+    info = client.update_run(run_id, status="FINISHED")
     assert info.status is RunStatus.FINISHED
     assert info.end_time is not None
 
-    page = backend.search_runs(
-        [experiment.experiment_id], "params.lr = '0.1'", ["metrics.loss"], "active_only", 10, None
+    page = client.search_runs(
+        [experiment.experiment_id], "params.lr = '0.1'", order_by=["metrics.loss"], max_results=10
     )
-    assert [r.info.run_id for r in page.runs] == [run_id]
-    backend.delete_run(child.info.run_id)
-    deleted = backend.search_runs([experiment.experiment_id], None, None, "deleted_only", 10, None)
-    assert [r.info.run_id for r in deleted.runs] == [child.info.run_id]
-    backend.restore_run(child.info.run_id)
+    assert [r.info.run_id for r in page] == [run_id]
+    client.delete_run(child.info.run_id)
+    deleted = client.search_runs(
+        [experiment.experiment_id], run_view_type="deleted_only", max_results=10
+    )
+    assert [r.info.run_id for r in deleted] == [child.info.run_id]
+    client.restore_run(child.info.run_id)
     with pytest.raises(InvalidArgumentError, match="position"):
-        backend.search_runs(None, "metrics.loss >", None, "active_only", 10, None)
+        client.search_runs(None, "metrics.loss >", max_results=10)
     with pytest.raises(NotFoundError):
-        backend.get_run(uuid.uuid4().hex)
+        client.get_run(uuid.uuid4().hex)
 
 
 def test_artifacts(backend: HttpBackend, tmp_path: Path) -> None:
-    experiment = backend.create_experiment(f"exp-{uuid.uuid4().hex[:8]}")
-    run_id = backend.create_run(experiment.experiment_id).info.run_id
+    transport = backend.transport
+    experiment = _new_experiment(backend, f"exp-{uuid.uuid4().hex[:8]}")
+    run_id = client_over(backend).create_run(experiment.experiment_id).info.run_id
     source = tmp_path / "model"
     (source / "sub").mkdir(parents=True)
     (source / "weights.bin").write_bytes(os.urandom(3 << 20))
     (source / "sub" / "config.json").write_text('{"layers": 3}')
-    stored = backend.log_artifact(run_id, source, "outputs")
+    stored = artifact_transfer.log_artifact(transport, run_id, source, "outputs")
     assert stored == ["outputs/sub/config.json", "outputs/weights.bin"]
-    assert backend.log_artifact_bytes(run_id, "notes/readme.txt", b"hello") == "notes/readme.txt"
+    readme = artifact_transfer.log_artifact_bytes(transport, run_id, "notes/readme.txt", b"hello")
+    assert readme == "notes/readme.txt"
     single = tmp_path / "single.txt"
     single.write_text("one")
-    assert backend.log_artifact(run_id, single) == ["single.txt"]
+    assert artifact_transfer.log_artifact(transport, run_id, single) == ["single.txt"]
 
-    top = backend.list_artifacts(run_id)
+    top = artifact_transfer.list_artifacts(transport, run_id)
     assert [(e.path, e.is_dir) for e in top] == [
         ("notes", True),
         ("outputs", True),
         ("single.txt", False),
     ]
-    downloaded = backend.download_artifacts(run_id, "outputs", tmp_path / "download")
+    download = artifact_transfer.download_artifacts
+    downloaded = download(transport, run_id, "outputs", tmp_path / "download")
     assert downloaded == tmp_path / "download" / "outputs"
     assert (downloaded / "weights.bin").read_bytes() == (source / "weights.bin").read_bytes()
     assert (downloaded / "sub" / "config.json").read_text() == '{"layers": 3}'
-    file_only = backend.download_artifacts(run_id, "notes/readme.txt", tmp_path / "one")
+    file_only = download(transport, run_id, "notes/readme.txt", tmp_path / "one")
     assert file_only.read_bytes() == b"hello"
-    everything = backend.download_artifacts(run_id, None, tmp_path / "all")
+    everything = download(transport, run_id, None, tmp_path / "all")
     assert (everything / "single.txt").read_text() == "one"
 
     with pytest.raises(InvalidArgumentError):
-        backend.log_artifact_bytes(run_id, "../outside.txt", b"x")
+        artifact_transfer.log_artifact_bytes(transport, run_id, "../outside.txt", b"x")
     with pytest.raises(InvalidArgumentError):
-        backend.log_artifact(run_id, tmp_path / "missing")
+        artifact_transfer.log_artifact(transport, run_id, tmp_path / "missing")
     with pytest.raises(NotFoundError):
-        backend.download_artifacts(run_id, "nothing/here", tmp_path / "none")
+        download(transport, run_id, "nothing/here", tmp_path / "none")
 
 
 class LoseFirstResponse(httpx.HTTPTransport):
@@ -161,11 +178,13 @@ class LoseFirstResponse(httpx.HTTPTransport):
 def test_retry_after_a_lost_response_does_not_duplicate(server_url: str) -> None:
     transport = LoseFirstResponse()
     backend = HttpBackend(server_url, transport=transport)
+    client = client_over(backend)
     try:
-        run_id = backend.create_run(backend.get_or_create_experiment("retries").experiment_id)
+        experiment = invoke(backend.transport, ops.get_or_create_experiment, name="retries")
+        run_id = client.create_run(experiment.experiment_id).info.run_id
         points = [Metric("loss", float(i), i, i) for i in range(100)]
-        backend.log_batch(run_id.info.run_id, metrics=points)
+        client.log_batch(run_id, metrics=points)
         assert transport.lost == 1
-        assert backend.get_metric_history(run_id.info.run_id, "loss") == points
+        assert client.get_metric_history(run_id, "loss") == points
     finally:
         backend.close()

@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 from mlsteward.domain.errors import PayloadTooLargeError
-from mlsteward.services.api import wire
 from mlsteward.interfaces.rest.log_batch_budget import (
     check_log_batch_values,
     max_log_batch_bytes,
     max_log_batch_values,
 )
+from mlsteward.services.api import wire
 from mlsteward.services.limits import Limits
 from mlsteward.testing.server_process import ServerURL, running_server
 

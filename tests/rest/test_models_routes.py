@@ -174,7 +174,7 @@ def test_sdk_export_goes_through_the_server(on_server: str, api: httpx.Client) -
     with_nan.loc[2, "c"] = np.nan  # travels as "NaN"; LogisticRegression refuses it
     with pytest.raises(mlsteward.InvalidArgumentError, match="sample"):
         export_onnx(frame_uri, sample=with_nan)
-    # Typed as its base class over HTTP (the error body carries code and message only).
+    # An estimator no converter handles is an invalid argument, whichever door it came by.
     with pytest.raises(mlsteward.InvalidArgumentError, match="KernelRidge"):
         export_onnx(_log(KernelRidge().fit(X, X[:, 0]), _frame(slice(5)))[1])
     with pytest.raises(NotFoundError):

@@ -16,6 +16,7 @@ from mlsteward.domain.entities import Metric, Param, RunTag
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.spool import Spool, deliver_spooled
 from mlsteward.interfaces.sdk.spool_lock import LOCK_NAME
+from mlsteward.testing.operation_doors import client_over
 from mlsteward.testing.server_process import ServerURL, running_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -72,13 +73,14 @@ def test_fluent_run_survives_an_outage_and_delivers_automatically(server: Server
 
 def test_deliver_spooled_sends_what_a_closed_process_left(server: ServerURL) -> None:
     backend = HttpBackend(server)
-    run_id = backend.create_run(backend.get_or_create_experiment("sync").experiment_id).info.run_id
+    remote = client_over(backend)
+    run_id = remote.create_run(remote.create_experiment("sync")).info.run_id
     server.stop()
     batches = [[Metric("acc", float(i), i, i) for i in range(s, s + 100)] for s in (0, 100, 200)]
     for number, points in enumerate(batches):
         # The tag is overwritten by each batch, so its final value shows delivery order.
-        backend.log_batch(run_id, metrics=points, tags=[RunTag("last", str(number))])
-    backend.log_batch(run_id, params=[Param("epochs", "3")])
+        remote.log_batch(run_id, metrics=points, tags=[RunTag("last", str(number))])
+    remote.log_batch(run_id, params=[Param("epochs", "3")])
     backend.close()  # its final delivery attempt fails: the batches stay on disk
 
     spool = Spool(server)
@@ -100,8 +102,9 @@ def test_deliver_spooled_sends_what_a_closed_process_left(server: ServerURL) -> 
 
     check = HttpBackend(server)
     try:
-        assert check.get_metric_history(run_id, "acc") == [p for b in batches for p in b]
-        run = check.get_run(run_id)
+        checked = client_over(check)
+        assert checked.get_metric_history(run_id, "acc") == [p for b in batches for p in b]
+        run = checked.get_run(run_id)
         assert run.data.params == {"epochs": "3"}
         assert run.data.tags["last"] == "2"
     finally:
@@ -110,15 +113,14 @@ def test_deliver_spooled_sends_what_a_closed_process_left(server: ServerURL) -> 
 
 def test_refused_batches_are_set_aside_not_dropped(server: ServerURL) -> None:
     backend = HttpBackend(server)
-    run_id = backend.create_run(
-        backend.get_or_create_experiment("refused").experiment_id
-    ).info.run_id
-    backend.log_batch(run_id, params=[Param("lr", "0.1")])
+    remote = client_over(backend)
+    run_id = remote.create_run(remote.create_experiment("refused")).info.run_id
+    remote.log_batch(run_id, params=[Param("lr", "0.1")])
     server.stop()
     missing_run = uuid.uuid4().hex
-    backend.log_batch(missing_run, metrics=[Metric("loss", 1.0, 1, 0)])
-    backend.log_batch(run_id, params=[Param("lr", "0.5")])  # conflicts with the logged value
-    backend.log_batch(run_id, metrics=[Metric("loss", 2.0, 2, 1)])
+    remote.log_batch(missing_run, metrics=[Metric("loss", 1.0, 1, 0)])
+    remote.log_batch(run_id, params=[Param("lr", "0.5")])  # conflicts with the logged value
+    remote.log_batch(run_id, metrics=[Metric("loss", 2.0, 2, 1)])
     backend.close()
 
     server.start()
@@ -131,7 +133,8 @@ def test_refused_batches_are_set_aside_not_dropped(server: ServerURL) -> None:
 
     check = HttpBackend(server)
     try:
-        assert [p.value for p in check.get_metric_history(run_id, "loss")] == [2.0]
-        assert check.get_run(run_id).data.params == {"lr": "0.1"}
+        checked = client_over(check)
+        assert [p.value for p in checked.get_metric_history(run_id, "loss")] == [2.0]
+        assert checked.get_run(run_id).data.params == {"lr": "0.1"}
     finally:
         check.close()

@@ -449,15 +449,16 @@ def test_values_the_document_refuses_get_the_services_400_through_both_doors(
     assert not _validator(comment)(" ")
     server = server_url.server
     local = LocalBackend(server.store_uri, server.artifacts_uri, actor="bob")
+    sdk = client_over(local)
     try:
         cases: list[tuple[httpx.Response, Callable[[], object]]] = [
             (
                 api.put(f"/registered-models/{name}/aliases/1bad", json={"version": 1}),
-                lambda: local.set_alias(name, "1bad", 1),
+                lambda: sdk.set_registered_model_alias(name, "1bad", 1),
             ),
             (
                 api.post(f"/registered-models/{name}/versions/1/stage", json={"stage": "Prod"}),
-                lambda: local.transition_stage(name, 1, "Prod"),
+                lambda: sdk.transition_model_version_stage(name, 1, "Prod"),
             ),
             (
                 api.post(
@@ -465,19 +466,19 @@ def test_values_the_document_refuses_get_the_services_400_through_both_doors(
                     json={"comment": " "},
                     headers={"X-Mlsteward-User": "bob"},
                 ),
-                lambda: local.approve_model_version(name, 1, " "),
+                lambda: sdk.approve_model_version(name, 1, " "),
             ),
             # A final newline, which a Python "$" lets through and the document does not.
             (
                 api.put(f"/registered-models/{name}/aliases/prod%0A", json={"version": 1}),
-                lambda: local.set_alias(name, "prod\n", 1),
+                lambda: sdk.set_registered_model_alias(name, "prod\n", 1),
             ),
             (
                 api.post(
                     f"/runs/{run_id}/log-batch",
                     json={"tags": [{"key": "loss\n", "value": "x"}]},
                 ),
-                lambda: local.log_batch(run_id, tags=[RunTag("loss\n", "x")]),
+                lambda: sdk.log_batch(run_id, tags=[RunTag("loss\n", "x")]),
             ),
             # Query parameters.
             (
@@ -485,21 +486,21 @@ def test_values_the_document_refuses_get_the_services_400_through_both_doors(
                     f"/runs/{run_id}/metrics/history",
                     params={"key": "loss", "max_points": MIN_MAX_POINTS - 1},
                 ),
-                lambda: local.get_metric_history(run_id, "loss", MIN_MAX_POINTS - 1),
+                lambda: sdk.get_metric_history(run_id, "loss", max_points=MIN_MAX_POINTS - 1),
             ),
             (
                 api.get(f"/runs/{run_id}/metrics/history", params={"key": "a;b"}),
-                lambda: local.get_metric_history(run_id, "a;b"),
+                lambda: sdk.get_metric_history(run_id, "a;b"),
             ),
             (
                 api.delete(f"/runs/{run_id}/tags", params={"key": "a;b"}),
-                lambda: local.delete_tag(run_id, "a;b"),
+                lambda: sdk.delete_tag(run_id, "a;b"),
             ),
             (
                 api.delete(
                     f"/registered-models/{name}/aliases/champion", params={"reason": reason}
                 ),
-                lambda: local.delete_alias(name, "champion", reason),
+                lambda: sdk.delete_registered_model_alias(name, "champion", reason),
             ),
         ]
         for response, local_call in cases:

@@ -27,7 +27,9 @@ from mlsteward.domain.errors import (
 )
 from mlsteward.domain.registry import AliasAction, GateError, ModelStage
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
+from mlsteward.interfaces.sdk.transport import invoke
 from mlsteward.services.context import local_actor
+from mlsteward.services.registry import operations as ops
 from mlsteward.testing.server_process import ServerURL
 
 pytestmark = pytest.mark.server
@@ -56,17 +58,16 @@ def as_user(server_url: ServerURL) -> Iterator[UserClient]:
 
 def train(client: mlsteward.Client, metrics: dict[str, float]) -> str:
     """A finished run over HTTP with metrics, a commit tag, an environment and model files."""
-    backend: HttpBackend = client._backend  # type: ignore[assignment]
-    experiment = backend.create_experiment(f"exp-{uuid.uuid4().hex[:12]}")
-    run_id = backend.create_run(experiment.experiment_id).info.run_id
+    experiment_id = client.create_experiment(f"exp-{uuid.uuid4().hex[:12]}")
+    run_id = client.create_run(experiment_id).info.run_id
     points = [Metric(k, v, 1_000, 0) for k, v in metrics.items()]
-    backend.log_batch(run_id, points, (), [RunTag("mlsteward.git.commit", COMMIT)])
+    client.log_batch(run_id, points, (), [RunTag("mlsteward.git.commit", COMMIT)])
     environment = {"python": {"version": "3.11.0"}, "packages": {"scikit-learn": "1.5.0"}}
-    backend.log_artifact_bytes(run_id, "_environment.json", json.dumps(environment).encode())
+    client.log_text(run_id, json.dumps(environment), "_environment.json")
     manifest = {"flavor": {"name": "sklearn"}, "model_class": "LogisticRegression"}
-    backend.log_artifact_bytes(run_id, "model/MLmodel.json", json.dumps(manifest).encode())
-    backend.log_artifact_bytes(run_id, "model/model.pkl", b"weights")
-    backend.update_run(run_id, status="FINISHED")
+    client.log_text(run_id, json.dumps(manifest), "model/MLmodel.json")
+    client.log_text(run_id, "weights", "model/model.pkl")
+    client.set_terminated(run_id, "FINISHED")
     return run_id
 
 
@@ -359,7 +360,7 @@ def test_names_the_registry_refuses(as_user: UserClient) -> None:
         with pytest.raises(InvalidArgumentError, match="model name"):
             alice.get_registered_model(bad)
     with pytest.raises(InvalidArgumentError, match="positive whole number"):
-        alice._registry().get_model_version("m", 0)
+        invoke(alice._backend.transport, ops.get_model_version, name="m", version=0)
 
 
 def test_non_finite_evaluation_values_round_trip(as_user: UserClient) -> None:

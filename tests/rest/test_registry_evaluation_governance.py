@@ -148,7 +148,7 @@ def test_the_sdk_over_http_sees_the_same(server_url: ServerURL, model: str) -> N
 def app(tmp_path: Path) -> Iterator[FastAPI]:
     app = create_app(str(tmp_path / "mlsteward.db"), str(tmp_path / "artifacts"), upgrade=True)
     yield app
-    app.state.ctx.store.close()
+    app.state.ctx.stores.close()
 
 
 def _caller(app: FastAPI) -> Any:

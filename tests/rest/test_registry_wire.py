@@ -53,7 +53,8 @@ def test_gate_refusal_lists_its_reasons(api: httpx.Client, model: str) -> None:
     refused = api.put(f"{url}/aliases/production", json={"version": 1}, headers=ALICE)
     assert refused.status_code == 403
     error = refused.json()["error"]
-    assert set(error) == {"code", "message", "reasons"} and error["code"] == "PERMISSION_DENIED"
+    assert set(error) == {"code", "message", "reasons", "type"}
+    assert (error["code"], error["type"]) == ("PERMISSION_DENIED", "GateError")
     assert len(error["reasons"]) == 2 and all(r in error["message"] for r in error["reasons"])
     assert "no approval" in error["reasons"][0] and "auc >= 0.9" in error["reasons"][1]
     staged = api.post(f"{url}/versions/1/stage", json={"stage": "production"}, headers=ALICE)

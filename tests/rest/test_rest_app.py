@@ -55,7 +55,8 @@ def test_readyz_reports_an_unreachable_store(app: FastAPI) -> None:
         def close(self) -> None:
             pass
 
-    app.state.ctx = dataclasses.replace(app.state.ctx, store=DownStore())
+    stores = dataclasses.replace(app.state.ctx.stores, tracking=DownStore())
+    app.state.ctx = dataclasses.replace(app.state.ctx, stores=stores)
     assert _get(app, "/healthz").status_code == 200
     response = _get(app, "/readyz")
     assert response.status_code == 503

@@ -22,8 +22,9 @@ import mlsteward
 from mlsteward.domain.entities import Metric
 from mlsteward.domain.errors import InsufficientStorageError, UnavailableError
 from mlsteward.interfaces.sdk import fluent, metric_buffer, spool
-from mlsteward.interfaces.sdk.local_backend import LocalBackend
 from mlsteward.interfaces.sdk.metric_buffer import MetricBuffer, PointsNotPersistedError
+from mlsteward.interfaces.sdk.transport import InProcessTransport
+from mlsteward.services.tracking import operations_runs as run_ops
 from mlsteward.testing.server_process import ServerURL, running_server
 
 WRITER = "mlsteward-metrics"
@@ -150,17 +151,15 @@ def test_reset_while_the_local_store_refuses_stops_the_writer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(metric_buffer, "DEFAULT_GIVE_UP_S", 0.0)
-    log_batch = LocalBackend.log_batch
+    call = InProcessTransport.call
 
-    def refusing_log_batch(
-        self: LocalBackend, run_id: str, metrics: Sequence[Metric] = (), **kwargs: Any
-    ) -> None:
-        if metrics:
+    def refusing_call(self: InProcessTransport, operation: Any, request: Any) -> Any:
+        if operation is run_ops.log_batch and request.body.metrics:
             raise InsufficientStorageError("The disk holding the database is full")
-        log_batch(self, run_id, metrics, **kwargs)
+        return call(self, operation, request)
 
     def refuse() -> None:
-        monkeypatch.setattr(LocalBackend, "log_batch", refusing_log_batch)
+        monkeypatch.setattr(InProcessTransport, "call", refusing_call)
 
     printed = _log_then_reset(str(tmp_path / "store"), capsys, refuse)
     assert "50 metric points were not stored" in printed

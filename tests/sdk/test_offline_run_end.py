@@ -21,6 +21,7 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.local_backend import LocalBackend
 from mlsteward.interfaces.sdk.spool import Spool, deliver_spooled
+from mlsteward.testing.operation_doors import client_over
 from mlsteward.testing.server_process import ServerURL, running_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -214,22 +215,23 @@ HOSTILE_KEY = "odd key/with:colons-and spaces"
 
 def test_spooled_changes_delivered_twice_change_nothing(server: ServerURL, tmp_path: Path) -> None:
     backend = HttpBackend(server)
-    run_id = backend.create_run(backend.get_or_create_experiment("twice").experiment_id).info.run_id
-    backend.log_batch(run_id, tags=[RunTag(HOSTILE_KEY, "remove me")])
+    remote = client_over(backend)
+    run_id = remote.create_run(remote.create_experiment("twice")).info.run_id
+    remote.log_batch(run_id, tags=[RunTag(HOSTILE_KEY, "remove me")])
     server.stop()
-    backend.log_batch(
+    remote.log_batch(
         run_id, metrics=[Metric("m", float(i), i, i) for i in range(10)], params=[Param("p", "1")]
     )
-    backend.delete_tag(run_id, HOSTILE_KEY)
-    info = backend.update_run(run_id, status="FINISHED")  # answered from what it knows
+    remote.delete_tag(run_id, HOSTILE_KEY)
+    info = remote.update_run(run_id, status="FINISHED")  # answered from what it knows
     assert info.status is RunStatus.FINISHED and info.end_time is not None
     # Bad input is refused at the call, as the local door does, not spooled for later.
     with pytest.raises(InvalidArgumentError):
-        backend.log_batch(run_id, params=[Param("a/../b", "1")])
+        remote.log_batch(run_id, params=[Param("a/../b", "1")])
     with pytest.raises(InvalidArgumentError):
-        backend.update_run(run_id, status="EXPLODED")
+        remote.update_run(run_id, status="EXPLODED")
     with pytest.raises(InvalidArgumentError):
-        backend.delete_tag(run_id, "../etc")
+        remote.delete_tag(run_id, "../etc")
     backend.close()
 
     spool = Spool(server)
@@ -255,14 +257,14 @@ def test_spooled_changes_delivered_twice_change_nothing(server: ServerURL, tmp_p
 
 def test_local_door_refuses_the_same_bad_changes(tmp_path: Path) -> None:
     backend = LocalBackend(str(tmp_path / "store"), str(tmp_path / "artifacts"))
+    local = client_over(backend)
     try:
-        experiment = backend.get_or_create_experiment("twice")
-        run_id = backend.create_run(experiment.experiment_id).info.run_id
+        run_id = local.create_run(local.create_experiment("twice")).info.run_id
         with pytest.raises(InvalidArgumentError):
-            backend.log_batch(run_id, params=[Param("a/../b", "1")])
+            local.log_batch(run_id, params=[Param("a/../b", "1")])
         with pytest.raises(InvalidArgumentError):
-            backend.update_run(run_id, status="EXPLODED")
+            local.update_run(run_id, status="EXPLODED")
         with pytest.raises(InvalidArgumentError):
-            backend.delete_tag(run_id, "../etc")
+            local.delete_tag(run_id, "../etc")
     finally:
         backend.close()

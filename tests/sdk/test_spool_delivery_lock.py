@@ -27,7 +27,6 @@ import pytest
 
 from mlsteward import Client, RunStatus
 from mlsteward.domain.entities import Metric, RunTag
-from mlsteward.services.api import wire
 from mlsteward.interfaces.sdk import http_backend
 from mlsteward.interfaces.sdk.http_backend import HttpBackend
 from mlsteward.interfaces.sdk.spool import (
@@ -39,6 +38,8 @@ from mlsteward.interfaces.sdk.spool import (
     deliver_spooled,
 )
 from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
+from mlsteward.services.api import wire
+from mlsteward.testing.operation_doors import client_over
 from mlsteward.testing.server_process import ServerURL, running_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -206,13 +207,13 @@ def test_close_never_delivers_beside_its_own_slow_deliverer(
     monkeypatch.setattr(http_backend, "_CLOSE_JOIN_S", 0.1)
     transport = HoldingTransport(hold="DELETE")
     backend = HttpBackend(server, transport=transport)
+    remote = client_over(backend)
     try:
-        run_id = backend.create_run(backend.get_or_create_experiment("close").experiment_id)
-        rid = run_id.info.run_id
+        rid = remote.create_run(remote.create_experiment("close")).info.run_id
         server.stop()
-        backend.log_batch(rid, tags=[RunTag(TAG, "set")])
-        backend.delete_tag(rid, TAG)
-        backend.log_batch(rid, tags=[RunTag(TAG, "set again")])
+        remote.log_batch(rid, tags=[RunTag(TAG, "set")])
+        remote.delete_tag(rid, TAG)
+        remote.log_batch(rid, tags=[RunTag(TAG, "set again")])
         assert backend.spooled_batches() == 3
         server.start()
         wait_for(transport.held.is_set, "the background delivery to reach the tag removal")

@@ -19,8 +19,8 @@ import pytest
 import mlsteward
 from mlsteward import Client
 from mlsteward.domain.errors import PermissionDeniedError
-from mlsteward.services.api.wire import USER_HEADER, decode_user, encode_user
 from mlsteward.interfaces.sdk.tracking_uri import close_backends
+from mlsteward.services.api.wire import USER_HEADER, decode_user, encode_user
 from mlsteward.testing.server_process import running_server
 
 JOSE = "José"

@@ -427,10 +427,10 @@ def test_cli_server_takes_body_limits_and_allow_lists(
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
-    store = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
+    stores = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
     blobs = open_blob_store(str(tmp_path / "blobs"))
-    yield ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
-    store.close()
+    yield ServiceContext("alice", stores, blobs, outbound=OutboundAccess.unrestricted())
+    stores.close()
 
 
 def test_locally_overrides_still_open_anything_and_messages_keep_details(
@@ -628,7 +628,7 @@ def test_a_server_rebuild_reads_at_most_its_row_limit(
         answer = asyncio.run(call(2))
         assert answer.status_code == 200, answer.text
     finally:
-        app.state.ctx.store.close()
+        app.state.ctx.stores.close()
 
 
 def test_a_nul_byte_in_a_path_is_a_400_not_a_500(
@@ -667,7 +667,7 @@ def test_nothing_is_allowed_unless_a_context_says_so(ctx: ServiceContext, tmp_pa
     from mlsteward.services.outbound_access import require_monitor_file, require_webhook
 
     with pytest.raises(TypeError, match="outbound"):
-        ServiceContext("alice", ctx.store, ctx.blobs)  # type: ignore[call-arg]
+        ServiceContext("alice", ctx.stores, ctx.blobs)  # type: ignore[call-arg]
     source = {"kind": "csv", "uri": str(tmp_path / "x.csv")}
     with pytest.raises(TypeError):
         reread_source(source, None)  # type: ignore[call-arg]

@@ -17,16 +17,16 @@ from mlsteward.storage.artifacts.blob_store import open_blob_store
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
-    store = open_store(str(tmp_path / "store"))
+    stores = open_store(str(tmp_path / "store"))
     try:
         yield ServiceContext(
             actor="tester",
-            store=store,
+            stores=stores,
             blobs=open_blob_store(str(tmp_path / "blobs")),
             outbound=OutboundAccess.unrestricted(),
         )
     finally:
-        store.close()
+        stores.close()
 
 
 @pytest.fixture

@@ -57,11 +57,11 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _context(store_uri: str, blobs: BlobStore) -> Iterator[ServiceContext]:
-    store = open_store(store_uri)
+    stores = open_store(store_uri)
     try:
-        yield ServiceContext(actor="tester", store=store, blobs=blobs, outbound=OutboundAccess())
+        yield ServiceContext(actor="tester", stores=stores, blobs=blobs, outbound=OutboundAccess())
     finally:
-        store.close()
+        stores.close()
 
 
 @pytest.fixture
@@ -301,12 +301,12 @@ def test_a_root_two_stores_share_is_collected_only_with_both(tmp_path: Path) -> 
                     with pytest.raises(SharedArtifactRootError) as refused:
                         collect_unreferenced_blobs(ctx, dry_run=dry_run)
                     message = refused.value.message
-                    assert store_key(other.store.uri) in message
+                    assert store_key(other.stores.uri) in message
                     assert "--also-store" in message and "nothing was removed" in message
                     assert _stored(ctx) == everything
-            report = collect_unreferenced_blobs(ctx_a, also=[ctx_b.store])
+            report = collect_unreferenced_blobs(ctx_a, also=[ctx_b.stores])
             assert [blob.digest for blob in report.removed] == [orphan]
-            assert report.stores == sorted(store_key(c.store.uri) for c in (ctx_a, ctx_b))
+            assert report.stores == sorted(store_key(c.stores.uri) for c in (ctx_a, ctx_b))
             assert _stored(ctx_a) == {blob_a, blob_b}
             assert _reads(ctx_a, run_a, b"only store a records this")
             assert _reads(ctx_b, run_b, b"only store b records this")
@@ -316,7 +316,7 @@ def test_a_root_one_store_uses_is_collected_as_before(tmp_path: Path) -> None:
     for ctx in _context(str(tmp_path / "alone"), open_blob_store(str(tmp_path / "root"))):
         run_id, blob = _logged(ctx, b"recorded")
         orphan = _orphan(ctx, b"not recorded")
-        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+        assert ctx.blobs.writers.listed() == {store_key(ctx.stores.uri)}
         report = collect_unreferenced_blobs(ctx)
         assert [b.digest for b in report.removed] == [orphan] and report.forgotten == []
         assert _stored(ctx) == {blob} and _reads(ctx, run_id, b"recorded")
@@ -327,7 +327,7 @@ def test_claim_root_forgets_a_store_that_is_gone(tmp_path: Path) -> None:
     gone = tmp_path / "gone"
     for ctx_gone in _context(str(gone), open_blob_store(root)):
         _, blob_gone = _logged(ctx_gone, b"recorded by a store since deleted")
-        gone_key = store_key(ctx_gone.store.uri)
+        gone_key = store_key(ctx_gone.stores.uri)
     (gone / "mlsteward.db").unlink()
     for ctx in _context(str(tmp_path / "kept"), open_blob_store(root)):
         run_id, blob = _logged(ctx, b"recorded by the store kept")
@@ -338,7 +338,7 @@ def test_claim_root_forgets_a_store_that_is_gone(tmp_path: Path) -> None:
         report = collect_unreferenced_blobs(ctx, claim_root=True)
         assert report.forgotten == [gone_key]
         assert [b.digest for b in report.removed] == [blob_gone]
-        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+        assert ctx.blobs.writers.listed() == {store_key(ctx.stores.uri)}
         assert _stored(ctx) == {blob} and _reads(ctx, run_id, b"recorded by the store kept")
 
 
@@ -354,7 +354,7 @@ def test_a_root_that_records_no_store_is_refused(tmp_path: Path) -> None:
         assert _stored(ctx) == {digest}
         report = collect_unreferenced_blobs(ctx, claim_root=True)
         assert [b.digest for b in report.removed] == [digest]
-        assert ctx.blobs.writers.listed() == {store_key(ctx.store.uri)}
+        assert ctx.blobs.writers.listed() == {store_key(ctx.stores.uri)}
 
 
 @pytest.mark.parametrize(
@@ -423,7 +423,7 @@ def test_s3_an_upload_claiming_an_orphan_during_gc_keeps_it(
         report = collect_unreferenced_blobs(later)
         assert claimed, "the upload never ran"
         # the upload records what it stored, after gc is done
-        ctx.store.record_artifacts(
+        ctx.stores.tracking.record_artifacts(
             run_id.info.run_id, [ArtifactRecord("late.bin", orphan, len(content))], now_ms()
         )
         # after the delete, the upload found the blob missing and wrote it again

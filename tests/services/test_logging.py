@@ -16,7 +16,7 @@ from mlsteward.services.tracking import logging, metric_history, runs
 def _snapshot(ctx: ServiceContext, run: Run) -> tuple[object, ...]:
     run_id = run.info.run_id
     keys = metric_history.list_metric_keys(ctx, run_id)
-    histories = [ctx.store.get_metric_history(run_id, key) for key in keys]
+    histories = [ctx.stores.tracking.get_metric_history(run_id, key) for key in keys]
     return runs.get_run(ctx, run_id), keys, histories
 
 

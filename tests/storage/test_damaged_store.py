@@ -160,16 +160,16 @@ def test_opening_does_not_read_the_whole_file(
     open_store(str(database), upgrade=False).close()
     assert full_checks == []  # a healthy store is never read whole on open
     _middle_pages(database)
-    store = open_store(str(database), upgrade=False)  # deep damage: the open is still cheap
+    stores = open_store(str(database), upgrade=False)  # deep damage: the open is still cheap
     try:
         assert full_checks == []
         for _ in range(3):
             with pytest.raises(CorruptStoreError) as refused:
-                _search_all(store, experiment)
+                _search_all(stores.tracking, experiment)
             _assert_clear(refused.value.message, database)
             assert CONFIRMED in refused.value.message
     finally:
-        store.close()
+        stores.close()
     assert full_checks == [str(database)]
 
 

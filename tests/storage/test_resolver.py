@@ -45,13 +45,13 @@ def test_unreachable_postgres_is_unavailable() -> None:
 
 
 def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "wal"))
+    stores = open_store(str(tmp_path / "wal"))
     try:
-        with store._reader.connect() as connection:  # type: ignore[attr-defined]
+        with stores.tracking._read() as connection:  # type: ignore[attr-defined]
             mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
             timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     finally:
-        store.close()
+        stores.close()
     assert mode == "wal"
     assert timeout is not None and timeout >= 10_000
 

@@ -144,12 +144,13 @@ def test_upgrading_from_every_released_revision_keeps_data(empty_database: str, 
         engine.dispose()
     assert _revision(empty_database) == start
 
-    store = open_store(empty_database)
+    stores = open_store(empty_database)
     try:
-        run = store.get_run("r1")
+        run = stores.tracking.get_run("r1")
         assert (run.info.run_name, run.info.experiment_id) == ("old-run", "e1")
         assert run.data.params == {"lr": "0.1"}
-        assert [(p.value, p.step) for p in store.get_metric_history("r1", "loss")] == [(0.5, 3)]
+        history = stores.tracking.get_metric_history("r1", "loss")
+        assert [(p.value, p.step) for p in history] == [(0.5, 3)]
     finally:
-        store.close()
+        stores.close()
     assert _revision(empty_database) == head_revision()

@@ -8,6 +8,7 @@ computation in ``mlsteward.engines.data``.
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
 from mlsteward.engines.data import DataSchema, Step, ValidationReport
 from mlsteward.interfaces.sdk.data_fluent import (
+    ValidationFailedError,
     add_label,
     agreement,
     create_label_queue,
@@ -28,7 +29,6 @@ from mlsteward.interfaces.sdk.data_fluent import (
     validate,
     versions,
 )
-from mlsteward.services.data.register import ValidationFailedError
 
 __all__ = [
     "DataSchema",

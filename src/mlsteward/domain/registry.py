@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
 
@@ -337,3 +338,11 @@ class GateError(PermissionDeniedError):
     def __init__(self, message: str, reasons: list[str] | None = None) -> None:
         super().__init__(message)
         self.reasons = list(reasons or [])
+
+    def details(self) -> dict[str, Any]:
+        return {"reasons": list(self.reasons)}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        reasons = details.get("reasons")
+        return cls(message, [str(r) for r in reasons] if isinstance(reasons, list) else [])

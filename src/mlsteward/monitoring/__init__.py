@@ -1,11 +1,15 @@
 """Monitoring in the SDK: drift reports on DataFrames, stored reference profiles, monitors,
 alerts and events. See ``docs/monitoring.md``.
 
-The rules live in ``mlsteward.services.monitoring``, the statistics in
-``mlsteward.engines.drift``.
+Every function here is the SDK's (``mlsteward.interfaces.sdk.monitoring_*``); the rules live
+in ``mlsteward.services.monitoring``, the statistics in ``mlsteward.engines.drift``.
 """
 
 from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
+from mlsteward.interfaces.sdk.monitoring_files import (
+    LateLabelPerformance,
+    late_label_performance,
+)
 from mlsteward.interfaces.sdk.monitoring_fluent import (
     build_reference_profile,
     create_monitor,
@@ -21,7 +25,6 @@ from mlsteward.interfaces.sdk.monitoring_fluent import (
     log_report,
     run_monitor,
 )
-from mlsteward.services.monitoring.late_labels import LateLabelPerformance, late_label_performance
 
 __all__ = [
     "Alert",

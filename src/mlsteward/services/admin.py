@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from mlsteward.storage import open_store
-from mlsteward.storage.sql.schema import head_revision
+from mlsteward.storage.maintenance import upgrade_database
 
 
 def upgrade_store(store_uri: str) -> str:
@@ -12,8 +11,4 @@ def upgrade_store(store_uri: str) -> str:
     Opening with ``upgrade=True`` runs the pending migrations in one locked transaction and
     refuses a database written by a newer release (``SchemaVersionError``), changing nothing.
     """
-    store = open_store(store_uri, upgrade=True)
-    try:
-        return head_revision()
-    finally:
-        store.close()
+    return upgrade_database(store_uri)

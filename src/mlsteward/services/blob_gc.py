@@ -40,8 +40,8 @@ from mlsteward.storage.artifacts.blob_store import (
     StoredBlob,
     open_blob_store,
 )
-from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
+from mlsteward.storage.bundle import Stores
 from mlsteward.storage.resolver import open_store
 from mlsteward.storage.store_key import store_key
 
@@ -89,14 +89,10 @@ class GcReport:
 
 
 class _AllReferences(BlobReferenceStore):
-    """The references of several stores sharing one artifact root, as one."""
+    """The references of several databases sharing one artifact root, as one."""
 
-    def __init__(self, stores: Sequence[Store]) -> None:
-        self._stores: list[BlobReferenceStore] = []
-        for store in stores:
-            if not isinstance(store, BlobReferenceStore):
-                raise InvalidArgumentError("This store cannot list the blobs its records reference")
-            self._stores.append(store)
+    def __init__(self, bundles: Sequence[Stores]) -> None:
+        self._stores = [stores.blob_references for stores in bundles]
 
     def iter_referenced_digests(self) -> Iterator[str]:
         for store in self._stores:
@@ -107,6 +103,9 @@ class _AllReferences(BlobReferenceStore):
         for store in self._stores:
             found |= store.referenced_among(set(digests) - found)
         return found
+
+    def close(self) -> None:
+        """Nothing of its own: each database is closed by whoever opened it."""
 
 
 def _check_root_writers(
@@ -156,22 +155,22 @@ def collect_unreferenced_blobs(
     grace_s: float = DEFAULT_GRACE_S,
     dry_run: bool = False,
     progress: Progress | None = None,
-    also: Sequence[Store] = (),
+    also: Sequence[Stores] = (),
     claim_root: bool = False,
 ) -> GcReport:
     """Remove blobs no record references that are older than ``grace_s`` seconds.
 
-    ``also`` names the other stores sharing the artifact root: a blob any of them references
-    stays. The root must record no store beyond these (``SharedArtifactRootError``) unless
-    ``claim_root`` makes them its only writers. Blobs are listed first and references read
-    afterwards, so a blob recorded meanwhile is seen as referenced; each orphan is moved aside
-    and its references checked once more before it is removed. Upload temp files older than
-    the grace period (left by killed processes) go too.
+    ``also`` names the stores of the other databases sharing the artifact root: a blob any
+    of them references stays. The root must record no store beyond these
+    (``SharedArtifactRootError``) unless ``claim_root`` makes them its only writers. Blobs
+    are listed first and references read afterwards, so a blob recorded meanwhile is seen as
+    referenced; each orphan is moved aside and its references checked once more before it is
+    removed. Upload temp files older than the grace period (left by killed processes) go too.
     """
     if not isinstance(grace_s, int | float) or grace_s < 0 or grace_s != grace_s:
         raise InvalidArgumentError(f"The grace period must be 0 seconds or more, got {grace_s!r}")
-    references = _AllReferences([ctx.store, *also])
-    names = sorted({store_key(store.uri) for store in (ctx.store, *also)})
+    references = _AllReferences([ctx.stores, *also])
+    names = sorted({store_key(stores.uri) for stores in (ctx.stores, *also)})
     report = GcReport(dry_run=dry_run, grace_s=float(grace_s), stores=names)
     report.forgotten = _check_root_writers(ctx.blobs, names, claim_root=claim_root, dry_run=dry_run)
     if not dry_run:
@@ -253,23 +252,23 @@ def collect_garbage(
 ) -> GcReport:
     """Open the stores (each at the current schema) and collect the orphan blobs of the
     artifact root they share."""
-    stores: list[Store] = []
+    opened: list[Stores] = []
     try:
         for uri in (store_uri, *also_store_uris):
-            stores.append(open_store(uri, upgrade=False))
+            opened.append(open_store(uri, upgrade=False))
         blobs = open_blob_store(artifacts_uri)
-        ctx = ServiceContext(actor="gc", store=stores[0], blobs=blobs, outbound=OutboundAccess())
+        ctx = ServiceContext(actor="gc", stores=opened[0], blobs=blobs, outbound=OutboundAccess())
         return collect_unreferenced_blobs(
             ctx,
             grace_s=grace_s,
             dry_run=dry_run,
             progress=progress,
-            also=stores[1:],
+            also=opened[1:],
             claim_root=claim_root,
         )
     finally:
-        for store in stores:
-            store.close()
+        for stores in opened:
+            stores.close()
 
 
 def discard_unrecorded(ctx: ServiceContext, stored: Sequence[StoredBlob]) -> None:
@@ -286,10 +285,10 @@ def discard_unrecorded(ctx: ServiceContext, stored: Sequence[StoredBlob]) -> Non
         latest[blob.digest] = blob
         if blob.created:
             created.add(blob.digest)
-    if not created or not isinstance(ctx.store, BlobReferenceStore):
+    if not created:
         return
     try:
-        referenced = ctx.store.referenced_among(sorted(created))
+        referenced = ctx.stores.blob_references.referenced_among(sorted(created))
         for digest in sorted(created - referenced):
             last = latest[digest]
             ctx.blobs.discard_unclaimed(StoredBlob(digest, last.size, True, last.stamp))

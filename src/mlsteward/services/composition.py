@@ -32,15 +32,15 @@ def open_context(
     ``upgrade`` migrates an older schema (the local SDK does; a server opens what it has
     already prepared). The caller owns the context: :func:`close_context` when done.
     """
-    store = open_store(store_uri, upgrade=upgrade)
+    stores = open_store(store_uri, upgrade=upgrade)
     try:
         blobs = open_blob_store(artifacts_uri)
     except BaseException:
-        store.close()
+        stores.close()
         raise
     return ServiceContext(
         actor=actor,
-        store=store,
+        stores=stores,
         blobs=blobs,
         outbound=outbound,
         allow_model_code=allow_model_code,
@@ -49,7 +49,7 @@ def open_context(
 
 def close_context(ctx: ServiceContext) -> None:
     """Release what :func:`open_context` opened."""
-    ctx.store.close()
+    ctx.stores.close()
 
 
 def prepare_stores(store_uri: str, artifacts_uri: str, *, upgrade: bool) -> None:

@@ -13,7 +13,7 @@ from mlsteward.services.operations.audit import AuditRecorder, NoAudit
 from mlsteward.services.operations.policy import AllowEverything, Policy
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import BlobStore
-from mlsteward.storage.base import Store
+from mlsteward.storage.bundle import Stores
 from mlsteward.storage.store_key import store_key
 
 
@@ -39,7 +39,8 @@ def local_actor() -> str:
 @dataclass(frozen=True)
 class ServiceContext:
     actor: str
-    store: Store
+    #: One store per domain, over one database (``ctx.stores.registry``, ...).
+    stores: Stores
     blobs: BlobStore
     clock: Callable[[], int] = now_ms
     limits: Limits = field(default_factory=Limits)
@@ -62,9 +63,7 @@ class ServiceContext:
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a
         # root another store shares (mlsteward.storage.artifacts.root_writers).
-        uri = getattr(self.store, "uri", None)  # a stand-in store in a test may have none
-        if uri is not None:
-            self.blobs.bind_writer(store_key(uri))
+        self.blobs.bind_writer(store_key(self.stores.uri))
 
     def as_actor(self, actor: str, request_id: str | None = None) -> ServiceContext:
         """The same stores, acting for someone else (the server does this per request)."""

@@ -10,4 +10,4 @@ _PROBE_NAME = ""
 
 def check_store(ctx: ServiceContext) -> None:
     """Run one cheap read; raises whatever the store raises when it is unreachable."""
-    ctx.store.get_experiment_by_name(_PROBE_NAME)
+    ctx.stores.tracking.get_experiment_by_name(_PROBE_NAME)

@@ -12,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mlsteward.domain.errors import CorruptStoreError, InvalidArgumentError
-from mlsteward.storage.resolver import normalize_store_uri
-from mlsteward.storage.sql.failures import (
-    check_sqlite_file,
-    corrupt_sqlite_error,
-    describe_findings,
-    sqlite_file,
+from mlsteward.storage.maintenance import (
+    check_database_file,
+    damaged_file_error,
+    database_file,
 )
 
 
@@ -35,12 +33,12 @@ class StoreCheck:
 
     def damage(self) -> CorruptStoreError:
         """The error for a damaged file: what the check found, and how to recover."""
-        return corrupt_sqlite_error(self.path, describe_findings(self.findings))
+        return damaged_file_error(self.path, self.findings)
 
 
 def store_file(store_uri: str) -> str:
     """The SQLite file behind a store URI; PostgreSQL stores have none to check here."""
-    path = sqlite_file(normalize_store_uri(store_uri))
+    path = database_file(store_uri)
     if path is None:
         raise InvalidArgumentError(
             "`mlsteward db check` reads a SQLite store's file; for a PostgreSQL store, "
@@ -52,5 +50,5 @@ def store_file(store_uri: str) -> str:
 def check_store(store_uri: str, progress: Callable[[], None] | None = None) -> StoreCheck:
     """Run the full integrity check on the SQLite file behind ``store_uri``."""
     path = store_file(store_uri)
-    findings = check_sqlite_file(path, progress)
+    findings = check_database_file(path, progress)
     return StoreCheck(path, os.path.getsize(path), findings)

@@ -13,13 +13,14 @@ Contract (the conformance suite tests each point):
 * NaN and +/-inf metric values are stored and returned faithfully.
 
 Stores hold no business rules (validation, permissions, audit): those live in services.
+Transactions spanning several calls (or several domains' stores) are the bundle's
+(``mlsteward.storage.bundle.Stores.unit_of_work``).
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from mlsteward.domain.entities import (
@@ -35,14 +36,9 @@ from mlsteward.domain.entities import (
 )
 from mlsteward.domain.metric_arrays import MetricArrays
 from mlsteward.domain.search_filter import Expr, OrderKey
+from mlsteward.storage.capabilities import StoreCapabilities
 
-
-@dataclass(frozen=True)
-class StoreCapabilities:
-    """What a backend can do, declared so suites and services adapt without isinstance checks."""
-
-    multi_process_writers: bool
-    transactional_ddl: bool
+__all__ = ["ArtifactRecord", "Store", "StoreCapabilities"]
 
 
 @dataclass(frozen=True)
@@ -157,13 +153,9 @@ class Store(abc.ABC):
 
     # -- lifecycle -----------------------------------------------------------------------
     @abc.abstractmethod
-    def close(self) -> None: ...
-
-    def unit_of_work(self) -> AbstractContextManager[None]:
-        """One transaction around every read and write this thread makes through the store
-        until the block ends: committed together, or rolled back together when it raises.
-        A store without transactions returns a block that only runs its body."""
-        return nullcontext()
+    def close(self) -> None:
+        """Release what this store holds of its own (a store sharing its database with the
+        other stores of a bundle holds nothing: the bundle closes the database)."""
 
     # -- template methods built on the primitives ----------------------------------------
     def get_or_create_experiment(

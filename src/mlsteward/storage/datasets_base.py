@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
+from mlsteward.storage.capabilities import StoreCapabilities
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class NewDatasetVersion:
 
 class DatasetStore(abc.ABC):
     """Abstract persistence for dataset versions, run inputs and label queues."""
+
+    capabilities: StoreCapabilities
 
     @abc.abstractmethod
     def create_dataset_version(
@@ -113,3 +116,9 @@ class DatasetStore(abc.ABC):
     @abc.abstractmethod
     def list_labels(self, queue_id: str) -> list[Label]:
         """Every label of the queue, by item then time."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release what this store holds of its own (one sharing its database with the other
+        stores of a bundle holds nothing: the bundle closes the database)."""

@@ -17,10 +17,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
+from mlsteward.storage.capabilities import StoreCapabilities
 
 
 class MonitoringStore(abc.ABC):
     """Abstract persistence for profiles, monitors, monitor runs, alerts and events."""
+
+    capabilities: StoreCapabilities
 
     # -- reference profiles ----------------------------------------------------------------
     @abc.abstractmethod
@@ -108,3 +111,9 @@ class MonitoringStore(abc.ABC):
         self, since: int, limit: int, event_types: Sequence[str] | None = None
     ) -> list[MonitoringEvent]:
         """Events with ``seq`` greater than ``since``, oldest first."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release what this store holds of its own (one sharing its database with the other
+        stores of a bundle holds nothing: the bundle closes the database)."""

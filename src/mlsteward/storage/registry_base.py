@@ -44,10 +44,13 @@ from mlsteward.domain.registry import (
 )
 from mlsteward.domain.registry_evaluation import EvaluationChange
 from mlsteward.domain.registry_filter import RegistryCondition
+from mlsteward.storage.capabilities import StoreCapabilities
 
 
 class RegistryStore(abc.ABC):
     """Abstract persistence for the model registry. See the module docstring."""
+
+    capabilities: StoreCapabilities
 
     # -- registered models ---------------------------------------------------------------
     @abc.abstractmethod
@@ -249,3 +252,9 @@ class RegistryStore(abc.ABC):
     @abc.abstractmethod
     def list_approvals(self, name: str, version: int | None = None) -> list[Approval]:
         """Decisions oldest first."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release what this store holds of its own (one sharing its database with the other
+        stores of a bundle holds nothing: the bundle closes the database)."""

@@ -1,8 +1,9 @@
-"""One place that turns a tracking URI into a store, through the backend its scheme names.
+"""One place that turns a tracking URI into its stores, through the backend its scheme names.
 
 Backends register an opener per URL scheme in the ``mlsteward.stores`` entry-point group
 (SQLite and PostgreSQL are mlsteward's own, in ``storage.sql.opener``), so a third backend
-plugs in without editing this module. Turning a URI into a URL touches nothing on disk.
+plugs in without editing this module. An opener returns the bundle of every domain's store
+(:class:`~mlsteward.storage.bundle.Stores`). Turning a URI into a URL touches nothing on disk.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.storage.base import Store
+from mlsteward.storage.bundle import Stores
 
 DB_FILENAME = "mlsteward.db"
 _SQLITE_PREFIX = "sqlite:///"
@@ -55,9 +56,9 @@ _BUILT_IN = {scheme: _SQL_OPENER for scheme in _SQL_SCHEMES}
 
 
 class StoreOpener(Protocol):
-    """What a backend's entry point names: open the store behind ``uri``."""
+    """What a backend's entry point names: open the stores of the database behind ``uri``."""
 
-    def __call__(self, uri: str, *, upgrade: bool, create: bool) -> Store: ...
+    def __call__(self, uri: str, *, upgrade: bool, create: bool) -> Stores: ...
 
 
 def _scheme(uri: str) -> str:
@@ -81,9 +82,9 @@ def store_opener(uri: str) -> StoreOpener:
     return opener
 
 
-def open_store(uri: str, *, upgrade: bool = True, create: bool = False) -> Store:
-    """Open the store behind ``uri`` with the backend registered for its scheme: migrated to
-    the current schema by default.
+def open_store(uri: str, *, upgrade: bool = True, create: bool = False) -> Stores:
+    """Open the stores behind ``uri`` with the backend registered for its scheme: migrated to
+    the current schema by default. The caller closes the bundle.
 
     With ``upgrade=False`` a database not at the current schema is refused, except, with
     ``create``, a brand-new one (no tables at all), which gets the schema: nothing in it

@@ -1,9 +1,9 @@
 """The datasets' storage contract as a pytest class: every backend runs the same suite.
 
 Subclass :class:`DatasetStoreConformance` in a test module and provide the ``store_harness``
-fixture of :mod:`mlsteward.testing.store_conformance` (a harness whose ``open`` gives a
-migrated store that also implements ``DatasetStore``). Tests name their datasets uniquely,
-so one database may serve a whole session::
+fixture of :mod:`mlsteward.testing.store_conformance` (a harness whose ``open`` gives the
+stores of a migrated database; this suite uses its ``datasets``). Tests name their datasets
+uniquely, so one database may serve a whole session::
 
     from mlsteward.testing.dataset_conformance import DatasetStoreConformance
 
@@ -48,21 +48,16 @@ def _name() -> str:
     return f"ds-{new_id()[:10]}"
 
 
-def _datasets(harness: StoreHarness) -> DatasetStore:
-    store = harness.open()
-    if not isinstance(store, DatasetStore):
-        pytest.fail(f"{type(store).__name__} does not implement DatasetStore")
-    return store
-
-
 class DatasetStoreConformance:
     """``DatasetStore`` primitives; needs a ``store_harness`` fixture."""
 
     @pytest.fixture
     def store(self, store_harness: StoreHarness) -> Iterator[DatasetStore]:
-        opened = _datasets(store_harness)
-        yield opened
-        opened.close()  # type: ignore[attr-defined]
+        opened = store_harness.open()
+        try:
+            yield opened.datasets
+        finally:
+            opened.close()
 
     def test_versions_number_per_dataset_and_same_content_returns_existing(
         self, store: DatasetStore
@@ -141,7 +136,8 @@ class DatasetStoreConformance:
         self, store_harness: StoreHarness
     ) -> None:
         name = _name()
-        stores = [_datasets(store_harness) for _ in range(WRITERS)]
+        bundles = [store_harness.open() for _ in range(WRITERS)]
+        stores = [opened.datasets for opened in bundles]
 
         def write(index: int) -> list[int]:
             made = []
@@ -158,8 +154,8 @@ class DatasetStoreConformance:
             with ThreadPoolExecutor(WRITERS) as pool:
                 results = list(pool.map(write, range(WRITERS)))
         finally:
-            for opened in stores:
-                opened.close()  # type: ignore[attr-defined]
+            for opened in bundles:
+                opened.close()
         numbers = sorted(n for r in results for n in r if n > 0)
         shared = {-n for r in results for n in r if n < 0}
         assert len(shared) == 1

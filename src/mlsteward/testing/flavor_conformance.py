@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlsteward.engines.models.errors import ModelIntegrityError, SignatureMismatchError
+from mlsteward.engines.models.input_plan import compile_plan
+from mlsteward.engines.models.loading import load_model_dir
+from mlsteward.engines.models.manifest import MANIFEST_FILE, read_manifest, sha256_file
+from mlsteward.engines.models.packaging import save_model
+from mlsteward.engines.models.signature import Schema
 from mlsteward.plugins.flavors import FlavorRegistry, default_registry
-from mlsteward.services.models.errors import ModelIntegrityError, SignatureMismatchError
-from mlsteward.services.models.input_plan import compile_plan
-from mlsteward.services.models.loading import load_model_dir
-from mlsteward.services.models.manifest import MANIFEST_FILE, read_manifest, sha256_file
-from mlsteward.services.models.packaging import save_model
-from mlsteward.services.models.signature import Schema
 
 Check = Callable[["FlavorCase", Path], None]
 

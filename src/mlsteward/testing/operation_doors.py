@@ -91,7 +91,9 @@ def open_door(
 
     app = create_app(store_uri, artifacts_uri, upgrade=True)
     with TestClient(app, base_url="http://testserver") as served:
-        app.state.ctx = dataclasses.replace(app.state.ctx, policy=policy, auditor=auditor)
+        app.state.ctx = dataclasses.replace(
+            app.state.ctx, policy=policy, auditor=auditor, allow_model_code=True
+        )
         remote = HttpBackend("http://testserver", user=user, transport=served._transport)
         try:
             yield client_over(remote)

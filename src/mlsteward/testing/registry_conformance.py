@@ -1,9 +1,10 @@
 """The registry contract as pytest classes: every backend runs the same suite, unchanged.
 
 Subclass :class:`RegistryConformance` in a test module and provide the ``store_harness``
-fixture of :mod:`mlsteward.testing.store_conformance` (a harness whose ``open`` gives a
-migrated store). Every test names its models uniquely and compares snapshots only around
-its own calls, so one database may serve the whole session::
+fixture of :mod:`mlsteward.testing.store_conformance` (a harness whose ``open`` gives the
+stores of a migrated database; this suite uses its ``registry``). Every test names its
+models uniquely and compares snapshots only around its own calls, so one database may serve
+the whole session::
 
     from mlsteward.testing.registry_conformance import RegistryConformance
 
@@ -37,7 +38,6 @@ from mlsteward.domain.registry import (
     StageTransition,
 )
 from mlsteward.domain.registry_filter import parse_registry_filter
-from mlsteward.storage.base import Store
 from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.testing.registry_evaluation_conformance import RegistryEvaluationConformance
 from mlsteward.testing.registry_rules_conformance import RegistryRulesConformance
@@ -61,21 +61,16 @@ def add_version(store: RegistryStore, name: str, by: str = "alice", **tags: str)
     )  # fmt: skip
 
 
-def as_registry(store: Store) -> RegistryStore:
-    assert isinstance(store, RegistryStore), f"{type(store).__name__} has no registry"
-    return store
-
-
 class RegistryStoreConformance:
     """The storage half of the contract (see ``mlsteward.storage.registry_base``)."""
 
     @pytest.fixture
     def registry(self, store_harness: StoreHarness) -> Iterator[RegistryStore]:
-        store = store_harness.open()
+        stores = store_harness.open()
         try:
-            yield as_registry(store)
+            yield stores.registry
         finally:
-            store.close()
+            stores.close()
 
     def test_model_round_trip(self, registry: RegistryStore) -> None:
         name = unique()
@@ -143,15 +138,15 @@ class RegistryStoreConformance:
         start = threading.Barrier(CONCURRENT_WRITERS)
 
         def writer(index: int) -> list[int]:
-            store = store_harness.open()
+            stores = store_harness.open()
             try:
                 start.wait()
                 return [
-                    add_version(as_registry(store), name, by=f"w{index}").version
+                    add_version(stores.registry, name, by=f"w{index}").version
                     for _ in range(VERSIONS_PER_WRITER)
                 ]
             finally:
-                store.close()
+                stores.close()
 
         with ThreadPoolExecutor(CONCURRENT_WRITERS) as pool:
             results = list(pool.map(writer, range(CONCURRENT_WRITERS)))
@@ -234,17 +229,17 @@ class RegistryStoreConformance:
         start = threading.Barrier(CONCURRENT_WRITERS)
 
         def mover(index: int) -> None:
-            store = store_harness.open()
+            stores = store_harness.open()
             try:
                 start.wait()
                 for step in range(5):
                     version = (index + step) % 4 + 1
-                    as_registry(store).set_alias(
+                    stores.registry.set_alias(
                         name, "live", version, action=AliasAction.SET, actor=f"w{index}",
                         reason=None, now=10 + step,
                     )  # fmt: skip
             finally:
-                store.close()
+                stores.close()
 
         with ThreadPoolExecutor(CONCURRENT_WRITERS) as pool:
             list(pool.map(mover, range(CONCURRENT_WRITERS)))

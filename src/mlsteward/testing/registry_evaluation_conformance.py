@@ -24,7 +24,6 @@ from mlsteward.domain.registry import (
 )
 from mlsteward.domain.registry_evaluation import evaluation_digest
 from mlsteward.services.registry import aliases, approvals, models, stages, versions
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.testing.registry_rules_conformance import Actor, train
 from mlsteward.testing.store_conformance import StoreHarness
@@ -51,7 +50,7 @@ class RegistryEvaluationConformance:
     def test_evaluation_changes_are_recorded(
         self, as_user: Actor, store_harness: StoreHarness
     ) -> None:
-        store = registry_store(as_user("alice"))
+        store = as_user("alice").stores.registry
         name = _bare_model(store, 2)
         first = store.record_evaluation(name, 1, {"auc": 0.8, "odd": math.nan}, 2, actor="alice")
         before = store_harness.snapshot()
@@ -83,7 +82,7 @@ class RegistryEvaluationConformance:
         assert store_harness.snapshot() == before
 
     def test_decisions_record_the_evaluation_they_were_given_on(self, as_user: Actor) -> None:
-        store = registry_store(as_user("alice"))
+        store = as_user("alice").stores.registry
         name = _bare_model(store)
 
         def decide(decision: ApprovalDecision, now: int) -> Any:
@@ -101,7 +100,7 @@ class RegistryEvaluationConformance:
     def test_guards_refuse_a_swapped_evaluation(
         self, as_user: Actor, store_harness: StoreHarness
     ) -> None:
-        store = registry_store(as_user("alice"))
+        store = as_user("alice").stores.registry
         name = _bare_model(store)
         store.record_evaluation(name, 1, {"auc": 0.6}, 2, actor="alice")
         judged = evaluation_digest(store.get_model_version(name, 1).evaluation)

@@ -35,7 +35,6 @@ from mlsteward.services.registry import (
     uris,
     versions,
 )
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.tracking import artifacts, experiments, logging, runs
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.store_conformance import StoreHarness
@@ -71,14 +70,14 @@ class RegistryRulesConformance:
 
     @pytest.fixture
     def as_user(self, store_harness: StoreHarness, tmp_path: Path) -> Iterator[Actor]:
-        store = store_harness.open()
+        stores = store_harness.open()
         blobs = open_blob_store(str(tmp_path / "blobs"))
         try:
             yield lambda actor: ServiceContext(
-                actor=actor, store=store, blobs=blobs, outbound=OutboundAccess()
+                actor=actor, stores=stores, blobs=blobs, outbound=OutboundAccess()
             )
         finally:
-            store.close()
+            stores.close()
 
     def _registered(self, as_user: Actor, *metric_sets: dict[str, float], by: str = "alice") -> str:
         """A model with one version per metric set, all registered by alice (or ``by``)."""
@@ -94,7 +93,11 @@ class RegistryRulesConformance:
         alice = as_user("alice")
         name = self._registered(as_user)
         run = train(alice, {"auc": 0.9})
-        env = [r for r in alice.store.list_artifact_records(run.info.run_id) if "environ" in r.path]
+        env = [
+            r
+            for r in alice.stores.tracking.list_artifact_records(run.info.run_id)
+            if "environ" in r.path
+        ]
         version = versions.create_model_version(
             alice, name, f"runs:/{run.info.run_id}/model", dataset_version_ids=["ds-1"]
         )
@@ -351,7 +354,7 @@ class RegistryRulesConformance:
         name = self._registered(as_user, {"auc": 0.9})
         alice = as_user("alice")
         models.protect_alias(alice, name, "production")
-        store = registry_store(alice)
+        store = alice.stores.registry
         for actor in ("ALICE", "anonymous"):  # written before names were compared as people
             store.add_approval(
                 name, 1, actor=actor, decision=ApprovalDecision.APPROVED, comment="ok", now=1

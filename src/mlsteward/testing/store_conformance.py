@@ -1,8 +1,10 @@
-"""The Store contract as a pytest class: every backend runs this same suite, unchanged.
+"""The tracking Store contract as a pytest class: every backend runs this same suite, unchanged.
 
 Use it by subclassing in a test module and providing a ``store_harness`` fixture that yields a
 :class:`StoreHarness` on a fresh, empty database (``SqlStoreHarness`` covers SQLite and
-PostgreSQL)::
+PostgreSQL). The harness opens the bundle of a database's stores; this suite checks its
+tracking store, the other domains' suites (``registry_conformance``, ``dataset_conformance``,
+``monitoring_conformance``) the other stores of the same bundle::
 
     from mlsteward.testing.store_conformance import SqlStoreHarness, StoreConformance
 
@@ -50,6 +52,7 @@ from mlsteward.domain.errors import (
 from mlsteward.domain.ids import new_id
 from mlsteward.domain.search_filter import parse_filter, parse_order_by
 from mlsteward.storage.base import ArtifactRecord, Store
+from mlsteward.storage.bundle import Stores
 from mlsteward.storage.resolver import open_store
 from mlsteward.storage.sql.engine import normalize_sql_url
 
@@ -137,8 +140,9 @@ class StoreHarness(abc.ABC):
     """How the suite reaches one backend: open stores on one database and inspect it."""
 
     @abc.abstractmethod
-    def open(self, *, upgrade: bool = True) -> Store:
-        """A new store on the harness's database (migrated when ``upgrade``)."""
+    def open(self, *, upgrade: bool = True) -> Stores:
+        """The stores of the harness's database, newly opened (migrated when ``upgrade``);
+        the caller closes the bundle."""
 
     @abc.abstractmethod
     def mark_written_by_newer_release(self) -> None:
@@ -150,12 +154,12 @@ class StoreHarness(abc.ABC):
 
 
 class SqlStoreHarness(StoreHarness):
-    """Harness for ``SqlStore`` on any SQLAlchemy URL (SQLite file or PostgreSQL database)."""
+    """Harness for the SQL stores on any SQLAlchemy URL (SQLite file or PostgreSQL database)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def open(self, *, upgrade: bool = True) -> Store:
+    def open(self, *, upgrade: bool = True) -> Stores:
         return open_store(self.url, upgrade=upgrade)
 
     def _engine(self) -> Any:
@@ -231,14 +235,14 @@ def _same_float(a: float, b: float) -> bool:
 
 def _log_from_process(uri: str, run_id: str, worker: int, batches: int, per_batch: int) -> int:
     """Worker for the multi-process test: open the store by URI and log numbered points."""
-    store = open_store(uri)
+    stores = open_store(uri)
     try:
         for batch in range(batches):
             base = (worker * batches + batch) * per_batch
             points = [Metric("shared", float(base + i), 1, base + i) for i in range(per_batch)]
-            store.log_batch(run_id, points, [Param(f"worker_{worker}", str(worker))], [])
+            stores.tracking.log_batch(run_id, points, [Param(f"worker_{worker}", str(worker))], [])
     finally:
-        store.close()
+        stores.close()
     return worker
 
 
@@ -259,11 +263,11 @@ class StoreConformance:
 
     @pytest.fixture
     def store(self, store_harness: StoreHarness) -> Iterator[Store]:
-        store = store_harness.open()
+        stores = store_harness.open()
         try:
-            yield store
+            yield stores.tracking
         finally:
-            store.close()
+            stores.close()
 
     # -- experiments ---------------------------------------------------------------------
     def test_experiment_round_trip(self, store: Store) -> None:
@@ -742,7 +746,7 @@ class StoreConformance:
         store.log_batch(run_id, [Metric("m", 1.0, 1, 0)], [Param("p", "v")], [])
         again = store_harness.open()
         try:
-            assert again.get_run(run_id) == store.get_run(run_id)
+            assert again.tracking.get_run(run_id) == store.get_run(run_id)
         finally:
             again.close()
         verified = store_harness.open(upgrade=False)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from mlsteward.domain.entities import Metric, Param, RunTag
 from mlsteward.interfaces.sdk.client import Client
 
 
@@ -15,6 +16,22 @@ def unique(prefix: str) -> str:
 
 def _experiment(client: Client) -> str:
     return client.create_experiment(unique("exp"))
+
+
+def _run(client: Client) -> str:
+    return client.create_run(_experiment(client)).info.run_id
+
+
+def _run_with_history(client: Client) -> str:
+    run_id = _run(client)
+    client.log_batch(run_id, metrics=[Metric("loss", 0.5, 1, 0), Metric("loss", 0.25, 2, 1)])
+    return run_id
+
+
+def _run_with_artifact(client: Client) -> str:
+    run_id = _run(client)
+    client.log_text(run_id, "hello", "notes/readme.txt")
+    return run_id
 
 
 EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
@@ -30,4 +47,40 @@ EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
         "key": "k",
         "value": "v",
     },
+    # runs
+    "tracking.create_run": lambda c: {"experiment_id": _experiment(c), "run_name": unique("r")},
+    "tracking.search_runs": lambda c: {
+        "experiment_ids": [_experiment(c)],
+        "filter": "metrics.loss < 1",
+    },
+    "tracking.get_run": lambda c: {"run_id": _run(c)},
+    "tracking.update_run": lambda c: {"run_id": _run(c), "status": "FINISHED"},
+    "tracking.delete_run": lambda c: {"run_id": _run(c)},
+    "tracking.restore_run": lambda c: {"run_id": _run(c)},
+    "tracking.delete_tag": lambda c: _tagged(c),
+    "tracking.log_batch": lambda c: {
+        "run_id": _run(c),
+        "metrics": [Metric("loss", 0.5, 1, 0)],
+        "params": [Param("lr", "0.1")],
+        "tags": [RunTag("phase", "fit")],
+    },
+    "tracking.list_metric_keys": lambda c: {"run_id": _run_with_history(c)},
+    "tracking.get_metric_history": lambda c: {"run_id": _run_with_history(c), "key": "loss"},
+    # artifacts
+    "tracking.list_artifacts": lambda c: {"run_id": _run_with_artifact(c), "path": "notes"},
+    "tracking.upload_artifact": lambda c: {
+        "run_id": _run(c),
+        "path": "notes/new.txt",
+        "content": b"new",
+    },
+    "tracking.download_artifact": lambda c: {
+        "run_id": _run_with_artifact(c),
+        "path": "notes/readme.txt",
+    },
 }
+
+
+def _tagged(client: Client) -> dict[str, Any]:
+    run_id = _run(client)
+    client.set_tag(run_id, "phase", "fit")
+    return {"run_id": run_id, "key": "phase"}

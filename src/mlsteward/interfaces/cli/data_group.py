@@ -13,7 +13,7 @@ import typer
 from mlsteward.domain.datasets import DatasetVersion
 from mlsteward.interfaces.cli.options import client
 from mlsteward.interfaces.cli.output import console, format_size
-from mlsteward.interfaces.sdk.data_backend import DataBackend
+from mlsteward.interfaces.sdk.data_calls import DatasetCalls
 
 app = typer.Typer(
     help="Dataset versions: ingest, profile, validate, transform, split, lineage, labels.",
@@ -27,7 +27,7 @@ RefArgument = Annotated[
 ]
 
 
-def backend(ctx: typer.Context, uri: str | None) -> DataBackend:
+def backend(ctx: typer.Context, uri: str | None) -> DatasetCalls:
     return client(ctx, uri).datasets()
 
 

@@ -24,8 +24,8 @@ from mlsteward.interfaces.cli.output import (
     redact_uri,
 )
 from mlsteward.interfaces.cli.store_uri import StoreUriOption, resolve_store_uri
-from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
 from mlsteward.interfaces.sdk.maintenance import DEFAULT_GRACE_S, GcReport, collect_garbage
+from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")

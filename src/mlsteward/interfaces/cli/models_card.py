@@ -22,7 +22,7 @@ from rich.table import Table
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.cli.options import TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, plain
-from mlsteward.services.registry.models import CARD_FIELDS
+from mlsteward.interfaces.sdk.models.card_fields import model_card_fields
 
 CARD_TAG_PREFIX = "card."
 
@@ -102,10 +102,9 @@ def card(
 def _check_field(key: str) -> str:
     # The registry validates fields set on the model; version tags take any key, so a
     # misspelt field would be silently ignored by the card without this check.
-    if key not in CARD_FIELDS:
-        raise InvalidArgumentError(
-            f"Unknown model-card field {key!r}; known: " + ", ".join(CARD_FIELDS)
-        )
+    known = model_card_fields()
+    if key not in known:
+        raise InvalidArgumentError(f"Unknown model-card field {key!r}; known: " + ", ".join(known))
     return key
 
 
@@ -176,7 +175,7 @@ def list_fields() -> None:
     table = Table(title="Model-card fields", title_justify="left")
     table.add_column("Field", style="bold")
     table.add_column("What it holds")
-    for key, description in CARD_FIELDS.items():
+    for key, description in model_card_fields().items():
         table.add_row(plain(key), plain(description))
     console().print(table)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -25,7 +25,9 @@ from mlsteward.interfaces.cli.output import (
     print_error,
     print_json,
 )
-from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
+
+if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.monitoring_calls import MonitoringCalls
 
 app = typer.Typer(
     help="Monitoring: reference profiles, monitors and their runs, alerts, events.",
@@ -39,7 +41,8 @@ app.command("performance")(perf_cli.performance)
 app.command("drift")(drift_cli.drift)
 
 
-def backend(ctx: typer.Context, uri: str | None) -> MonitoringBackend:
+def backend(ctx: typer.Context, uri: str | None) -> MonitoringCalls:
+    """The monitoring operations of the command's tracking URI (a store or a server)."""
     return client(ctx, uri).monitoring()
 
 
@@ -78,8 +81,7 @@ def profile(
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
     """Profile reference data once and store it for reports and monitors."""
-    from mlsteward.services.monitoring import profile_from
-    from mlsteward.services.monitoring.targets import DATASET_PREFIX, read_file
+    from mlsteward.interfaces.sdk.monitoring_files import DATASET_PREFIX, profile_table, read_table
 
     sdk = backend(ctx, tracking_uri_option)
     if source.startswith(DATASET_PREFIX):
@@ -89,7 +91,7 @@ def profile(
             )
         record = sdk.profile_dataset(source, name, chunk_size=chunk_size, run_id=run_id)
     else:
-        built = profile_from(read_file(source), chunk_size)
+        built = profile_table(read_table(source), chunk_size)
         record = sdk.save_profile(
             built, name, run_id=run_id, dataset_name=dataset, dataset_version=dataset_version
         )

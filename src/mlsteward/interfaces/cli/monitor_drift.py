@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.cli.monitor_performance import read_table
 from mlsteward.interfaces.cli.options import TrackingUriOption, client, key_values
 from mlsteward.interfaces.cli.output import console, print_json
-from mlsteward.services.monitoring.reports import MonitoringReport
+
+if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.monitoring_files import MonitoringReport
 
 REFERENCE_HELP = (
     "Reference: a .csv/.parquet file, or the name of a stored profile "

@@ -88,7 +88,7 @@ def performance_lines(config: dict[str, Any] | None) -> list[str]:
     """What ``monitor show`` prints about the performance check (Rich markup, escaped)."""
     if not config:
         return []
-    from mlsteward.services.monitoring.performance_config import describe_bounds
+    from mlsteward.interfaces.sdk.monitoring_files import describe_bounds
 
     scores = config.get("scores")
     shown = ", ".join(f"{k}={v}" for k, v in scores.items()) if isinstance(scores, dict) else scores
@@ -138,10 +138,10 @@ def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Ta
 
 def read_table(path: Path, what: str) -> Any:
     """A table from a .csv/.parquet file; a file that does not parse is an ``Error:`` line."""
-    from mlsteward.services.monitoring.targets import read_file
+    from mlsteward.interfaces.sdk.monitoring_files import read_table as read_file
 
     try:
-        return read_file(str(path))
+        return read_file(path)
     except ValueError as error:  # pandas' EmptyDataError, ParserError, Arrow's errors
         raise InvalidArgumentError(f"Cannot read the {what} {str(path)!r}: {error}") from None
 

@@ -12,7 +12,6 @@ from mlsteward._version import __version__
 from mlsteward.interfaces.rest import (
     routes_artifacts,
     routes_data,
-    routes_models,
     routes_monitoring,
     routes_registry,
     routes_runs,
@@ -90,7 +89,6 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     api.include_router(routes_runs.router)
     api.include_router(routes_artifacts.router)
     api.include_router(routes_registry.router)
-    api.include_router(routes_models.router)
     api.include_router(routes_data.router)
     api.include_router(routes_monitoring.router)
     api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)

@@ -1,6 +1,8 @@
 """Every error leaves the server as ``{"error": {"code": ..., "message": ...}}``.
 
-Typed service errors keep their own status; request validation failures become 400 with a
+Typed service errors keep their own status and also name their class (``type``, its wire
+name) next to its public details (a gate's ``reasons``, a filter's ``position``), so an HTTP
+client raises the same class a local caller would. Request validation failures become 400 with a
 message a person can act on (FastAPI's default is a 422 with a nested blob); unknown routes
 and methods get JSON too. Unexpected exceptions are handled by
 :class:`mlsteward.interfaces.rest.middleware.UnhandledErrorMiddleware`.
@@ -9,6 +11,7 @@ and methods get JSON too. Unexpected exceptions are handled by
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -39,9 +42,17 @@ _UNION_TAGS = {"float", "int", "str", "columns", "points"}
 
 
 def error_response(
-    status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+    status_code: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
-    response = json_response({"error": {"code": code, "message": message}}, status_code)
+    """The error body; ``extra`` fields follow code and message (never replacing them)."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    for name, value in (extra or {}).items():
+        body.setdefault(name, value)
+    response = json_response({"error": body}, status_code)
     if headers:
         response.headers.update(headers)
     return response
@@ -109,7 +120,14 @@ def client_message(error: BaseException) -> str:
 
 async def _service_error(_request: Request, exc: Exception) -> Response:
     error = cast(MlstewardError, exc)  # registered for this class only
-    return error_response(error.http_status, error.code, client_message(error))
+    message = client_message(error)
+    named: dict[str, Any] = {"type": error.wire_name}
+    try:
+        extra = named | {k: v for k, v in error.details().items() if k not in named}
+        return error_response(error.http_status, error.code, message, extra=extra)
+    except Exception:  # details that do not encode must not turn the error into a 500
+        _log.exception("Cannot send the details of %s", error.wire_name)
+        return error_response(error.http_status, error.code, message, extra=named)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

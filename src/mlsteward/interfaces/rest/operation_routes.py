@@ -65,12 +65,13 @@ def endpoint_for(operation: Operation[Any, Any]) -> Callable[..., Response]:
         inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Ctx),
     ]
     for name, field in request_type.model_fields.items():
+        documented = {"description": field.description, "examples": field.examples}
         if name in path_fields:
-            marker: Any = Path()
+            marker: Any = Path(**documented)
         elif name == "body":
             marker = Body()
         else:
-            marker = Query()
+            marker = Query(**documented)
         annotation = _ANNOTATED[(field.annotation, *field.metadata, marker)]
         default = inspect.Parameter.empty if field.is_required() else field.default
         parameters.append(
@@ -83,11 +84,12 @@ def endpoint_for(operation: Operation[Any, Any]) -> Callable[..., Response]:
 
     def endpoint(ctx: ServiceContext, **fields: Any) -> Response:
         result = dispatch(ctx, operation, request_type.model_construct(**fields))
-        if encode is None:
+        if encode is None or result is None:
             return no_content()
         return json_response(encode(result), status)
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__annotations__ = {p.name: p.annotation for p in parameters}
     endpoint.__name__ = operation.name.rsplit(".", 1)[-1]
     endpoint.__doc__ = operation.description
     return endpoint

@@ -6,9 +6,10 @@ costs more than the query. Routes build plain dicts with :mod:`wire` and return 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import IO, Any
 
+import anyio
 from fastapi.responses import JSONResponse, Response
 
 from mlsteward.services.api import wire
@@ -37,3 +38,17 @@ def read_and_close(handle: IO[bytes]) -> Iterator[bytes]:
             yield chunk
     finally:
         handle.close()
+
+
+def request_chunks(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body as a plain iterator, for a service running in a worker thread."""
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await anext(stream)
+        except StopAsyncIteration:
+            return None
+
+    while (chunk := anyio.from_thread.run(next_chunk)) is not None:
+        if chunk:
+            yield chunk

@@ -15,16 +15,20 @@ from mlsteward.domain.entities import (
     Param,
     Run,
     RunInfo,
+    RunPage,
     RunTag,
 )
-from mlsteward.domain.errors import NotFoundError
+from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
+from mlsteward.interfaces.sdk import artifact_transfer
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.data_client import DataClientMixin
 from mlsteward.interfaces.sdk.monitoring_client import MonitoringClientMixin
 from mlsteward.interfaces.sdk.registry_client import RegistryClientMixin
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 from mlsteward.interfaces.sdk.transport import OperationCaller
+from mlsteward.services.context import now_ms
 from mlsteward.services.tracking import operations as ops
+from mlsteward.services.tracking import operations_runs as run_ops
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,26 +89,44 @@ class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, Operat
         start_time: int | None = None,
         parent_run_id: str | None = None,
     ) -> Run:
-        return self._backend.create_run(experiment_id, run_name, tags, parent_run_id, start_time)
+        return self._call(
+            run_ops.create_run,
+            experiment_id=experiment_id,
+            run_name=run_name,
+            tags=tags,
+            parent_run_id=parent_run_id,
+            start_time=start_time,
+        )
 
     def get_run(self, run_id: str) -> Run:
-        return self._backend.get_run(run_id)
+        return self._call(run_ops.get_run, run_id=run_id)
 
     def set_terminated(
         self, run_id: str, status: str = "FINISHED", end_time: int | None = None
     ) -> RunInfo:
-        return self._backend.update_run(run_id, status=status, end_time=end_time)
+        return self._update_run(run_id, status=status, end_time=end_time)
 
     def update_run(
         self, run_id: str, status: str | None = None, name: str | None = None
     ) -> RunInfo:
-        return self._backend.update_run(run_id, status=status, run_name=name)
+        return self._update_run(run_id, status=status, run_name=name)
+
+    def _update_run(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        return self._call(
+            run_ops.update_run, run_id=run_id, status=status, end_time=end_time, run_name=run_name
+        )
 
     def delete_run(self, run_id: str) -> None:
-        self._backend.delete_run(run_id)
+        self._call(run_ops.delete_run, run_id=run_id)
 
     def restore_run(self, run_id: str) -> None:
-        self._backend.restore_run(run_id)
+        self._call(run_ops.restore_run, run_id=run_id)
 
     # logging ----------------------------------------------------------------------------------
     def log_batch(
@@ -115,7 +137,14 @@ class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, Operat
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Write metrics, params and tags at once, synchronously and atomically."""
-        self._backend.log_batch(run_id, metrics, params, tags)
+        self._call(
+            run_ops.log_batch,
+            run_id=run_id,
+            metrics=metrics,
+            params=params,
+            tags=tags,
+            idempotency_key=None,
+        )
 
     def log_metric(
         self,
@@ -125,28 +154,33 @@ class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, Operat
         timestamp: int | None = None,
         step: int | None = None,
     ) -> None:
-        from mlsteward.services.context import now_ms
-
         point = Metric(key, value, timestamp if timestamp is not None else now_ms(), step or 0)
-        self._backend.log_batch(run_id, metrics=[point])
+        self.log_batch(run_id, metrics=[point])
 
     def log_param(self, run_id: str, key: str, value: Any) -> None:
-        self._backend.log_batch(run_id, params=[Param(key, str(value))])
+        self.log_batch(run_id, params=[Param(key, str(value))])
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self._backend.log_batch(run_id, tags=[RunTag(key, str(value))])
+        self.log_batch(run_id, tags=[RunTag(key, str(value))])
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._backend.delete_tag(run_id, key)
+        self._call(run_ops.delete_tag, run_id=run_id, key=key)
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
     ) -> list[Metric]:
         """Every point of ``key`` in step order; ``max_points`` keeps each bucket's min/max."""
-        return self._backend.get_metric_history(run_id, key, max_points)
+        history = self._call(
+            run_ops.get_metric_history,
+            run_id=run_id,
+            key=key,
+            max_points=max_points,
+            encoding=run_ops.PACKED,
+        )
+        return history.to_metrics()
 
     def list_metric_keys(self, run_id: str) -> list[str]:
-        return self._backend.list_metric_keys(run_id)
+        return self._call(run_ops.list_metric_keys, run_id=run_id)
 
     # search -----------------------------------------------------------------------------------
     @overload
@@ -195,45 +229,68 @@ class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, Operat
             collected: list[Run] = []
             token = page_token
             while True:
-                page = self._backend.search_runs(
+                page = self._search_page(
                     ids, filter_string, order_by, run_view_type, max_results, token
                 )
                 collected.extend(page.runs)
                 token = page.next_page_token
                 if token is None:
                     return runs_to_frame(collected)
-        page = self._backend.search_runs(
+        page = self._search_page(
             ids, filter_string, order_by, run_view_type, max_results, page_token
         )
         return PagedList(page.runs, page.next_page_token)
+
+    def _search_page(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None,
+        order_by: Sequence[str] | None,
+        run_view_type: str,
+        max_results: int,
+        page_token: str | None,
+    ) -> RunPage:
+        return self._call(
+            run_ops.search_runs,
+            experiment_ids=None if experiment_ids is None else list(experiment_ids),
+            filter=filter_string,
+            order_by=None if order_by is None else list(order_by),
+            run_view_type=run_view_type,
+            max_results=max_results,
+            page_token=page_token,
+        )
 
     # artifacts --------------------------------------------------------------------------------
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self._backend.log_artifact(run_id, local_path, artifact_path)
+        artifact_transfer.log_artifact(self._backend.transport, run_id, local_path, artifact_path)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         if not Path(local_dir).is_dir():
-            from mlsteward.domain.errors import InvalidArgumentError
-
             raise InvalidArgumentError(f"Not a directory: {local_dir}")
-        self._backend.log_artifact(run_id, local_dir, artifact_path)
+        artifact_transfer.log_artifact(self._backend.transport, run_id, local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        self._backend.log_artifact_bytes(run_id, artifact_file, text.encode("utf-8"))
+        artifact_transfer.log_artifact_bytes(
+            self._backend.transport, run_id, artifact_file, text.encode("utf-8")
+        )
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactEntry]:
-        return self._backend.list_artifacts(run_id, path)
+        return artifact_transfer.list_artifacts(self._backend.transport, run_id, path)
 
     def download_artifacts(
         self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
     ) -> str:
         """Copy a file or directory of the run locally; returns the local path."""
         destination = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="mlsteward-"))
-        return str(self._backend.download_artifacts(run_id, path or None, destination))
+        return str(
+            artifact_transfer.download_artifacts(
+                self._backend.transport, run_id, path or None, destination
+            )
+        )
 
     def get_run_or_none(self, run_id: str) -> Run | None:
         try:

@@ -1,10 +1,9 @@
-"""``Client.datasets()``: the data backend behind a client (used by the CLI and scripts)."""
+"""``Client.datasets()``: the data operations behind a client (used by the CLI and scripts)."""
 
 from __future__ import annotations
 
-from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.data_backend import DataBackend
+from mlsteward.interfaces.sdk.data_calls import DatasetCalls
 
 
 class DataClientMixin:
@@ -12,8 +11,6 @@ class DataClientMixin:
 
     _backend: TrackingBackend
 
-    def datasets(self) -> DataBackend:
-        """This client's ``DataBackend`` (versions, profiles, transforms, lineage, labels)."""
-        if not isinstance(self._backend, DataBackend):
-            raise MlstewardError(f"The backend at {self._backend.uri!r} does not serve datasets")
-        return self._backend
+    def datasets(self) -> DatasetCalls:
+        """This client's data operations (versions, profiles, transforms, lineage, labels)."""
+        return DatasetCalls(self._backend)

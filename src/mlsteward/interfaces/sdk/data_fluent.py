@@ -1,7 +1,8 @@
 """``mlsteward.data``'s functions and ``mlsteward.log_input``: the data SDK on the current URI.
 
 Each function finds the backend for the current tracking URI (or the active run's, for
-``log_input``) and makes one backend call; the rules live in ``mlsteward.services.data``.
+``log_input``) and calls the data operations through its transport (:class:`DatasetCalls`);
+the rules live in ``mlsteward.services.data``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk import fluent
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.data_backend import DataBackend
+from mlsteward.interfaces.sdk.data_calls import DatasetCalls
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
+
+# Raised by a strict ingest; ``mlsteward.data`` re-exports it from here.
+from mlsteward.services.data.register import ValidationFailedError as ValidationFailedError
 
 if TYPE_CHECKING:  # heavy (pandera, pandas): loaded on first use, not by ``import mlsteward``
     import pyarrow as pa
@@ -37,11 +41,9 @@ def _schema(schema: DataSchema | str | None) -> DataSchema | None:
     return DataSchema.from_yaml(schema) if isinstance(schema, str) else schema
 
 
-def data_backend(backend: TrackingBackend | None = None) -> DataBackend:
-    chosen = backend or backend_for()
-    if not isinstance(chosen, DataBackend):
-        raise MlstewardError(f"The backend at {chosen.uri!r} does not serve datasets")
-    return chosen
+def data_calls(backend: TrackingBackend | None = None) -> DatasetCalls:
+    """The data operations of ``backend``, by default the current tracking URI's."""
+    return DatasetCalls(backend or backend_for())
 
 
 def _ref(dataset: DatasetLike) -> str:
@@ -83,9 +85,9 @@ def ingest(
     from mlsteward.engines.data.sources.base import BatchSource
 
     parsed = _schema(schema)
-    backend = data_backend()
+    calls = data_calls()
     if isinstance(source, BatchSource | str | os.PathLike):
-        return backend.ingest_dataset(
+        return calls.ingest_dataset(
             name,
             source,
             query=query,
@@ -96,50 +98,50 @@ def ingest(
             options=options,
         ).version
     table = _to_arrow(source)
-    return backend.register_dataset_table(
+    return calls.register_dataset_table(
         name, table, schema=parsed, strict=strict, description=description
     ).version
 
 
 def get(dataset: DatasetLike) -> DatasetVersion:
     """The version ``"name@3"``, ``"name@alias"`` or ``"name"`` (latest) names."""
-    return data_backend().get_dataset_version(_ref(dataset))
+    return data_calls().get_dataset_version(_ref(dataset))
 
 
 def load(dataset: DatasetLike, as_: Literal["pandas", "arrow"] = "pandas") -> Any:
     """The version's rows as a pandas DataFrame (default) or an Arrow table."""
     if as_ not in ("pandas", "arrow"):
         raise InvalidArgumentError("as_ must be 'pandas' or 'arrow'")
-    table = data_backend().load_dataset_table(_ref(dataset))
+    table = data_calls().load_dataset_table(_ref(dataset))
     return table if as_ == "arrow" else table.to_pandas()
 
 
 def versions(name: str) -> list[DatasetVersion]:
-    return data_backend().list_dataset_versions(name)
+    return data_calls().list_dataset_versions(name)
 
 
 def list_datasets() -> list[str]:
-    return data_backend().list_datasets()
+    return data_calls().list_datasets()
 
 
 def set_alias(dataset: DatasetLike, alias: str) -> DatasetVersion:
-    return data_backend().set_dataset_alias(_ref(dataset), alias)
+    return data_calls().set_dataset_alias(_ref(dataset), alias)
 
 
 def profile(dataset: DatasetLike) -> dict[str, Any]:
     """The profile stored with the version (per-column statistics and correlations)."""
-    return data_backend().get_dataset_profile(_ref(dataset))
+    return data_calls().get_dataset_profile(_ref(dataset))
 
 
 def infer_schema(dataset: DatasetLike) -> DataSchema:
-    return data_backend().infer_dataset_schema(_ref(dataset))
+    return data_calls().infer_dataset_schema(_ref(dataset))
 
 
 def validate(dataset: DatasetLike, schema: DataSchema | str) -> ValidationReport:
     parsed = _schema(schema)
     if parsed is None:
         raise InvalidArgumentError("validate needs a schema: a DataSchema or its YAML text")
-    return data_backend().validate_dataset(_ref(dataset), parsed)
+    return data_calls().validate_dataset(_ref(dataset), parsed)
 
 
 def transform(
@@ -147,7 +149,7 @@ def transform(
 ) -> DatasetVersion:
     """Apply recorded steps and register the result (lineage: parent, steps, code version)."""
     plain = [dict(s) if isinstance(s, Mapping) else s.to_dict() for s in steps]
-    return data_backend().transform_dataset(_ref(dataset), plain, output_name).version
+    return data_calls().transform_dataset(_ref(dataset), plain, output_name).version
 
 
 def split(
@@ -158,16 +160,16 @@ def split(
     **options: Any,
 ) -> dict[str, DatasetVersion]:
     """Split into versions ``<prefix>.<part>`` linked to the parent (see the services)."""
-    return data_backend().split_dataset(_ref(dataset), method, output_prefix, options)
+    return data_calls().split_dataset(_ref(dataset), method, output_prefix, options)
 
 
 def rebuild(dataset: DatasetLike, **overrides: Any) -> list[dict[str, Any]]:
     """Recompute from sources through recorded steps; one hash check per version."""
-    return data_backend().rebuild_dataset(_ref(dataset), overrides or None)
+    return data_calls().rebuild_dataset(_ref(dataset), overrides or None)
 
 
 def lineage(dataset: DatasetLike) -> dict[str, Any]:
-    return data_backend().dataset_lineage(_ref(dataset))
+    return data_calls().dataset_lineage(_ref(dataset))
 
 
 def create_label_queue(
@@ -178,26 +180,26 @@ def create_label_queue(
     choices: Sequence[str] = (),
     reviews: int = 0,
 ) -> LabelQueue:
-    return data_backend().create_label_queue(
+    return data_calls().create_label_queue(
         name, _ref(dataset), label_column, list(choices), reviews
     )
 
 
 def add_label(queue: str, item: int, value: str, *, role: str = "primary") -> Label:
     """Label ``item`` (a row index) as the current user (``MLSTEWARD_USER``)."""
-    return data_backend().add_label(queue, item, value, role)
+    return data_calls().add_label(queue, item, value, role)
 
 
 def queue_status(queue: str) -> dict[str, Any]:
-    return data_backend().label_queue_status(queue)
+    return data_calls().label_queue_status(queue)
 
 
 def agreement(queue: str) -> dict[str, Any]:
-    return data_backend().label_agreement(queue)
+    return data_calls().label_agreement(queue)
 
 
 def export_labels(queue: str, output_name: str) -> DatasetVersion:
-    return data_backend().export_label_queue(queue, output_name).version
+    return data_calls().export_label_queue(queue, output_name).version
 
 
 def log_input(
@@ -205,4 +207,4 @@ def log_input(
 ) -> DatasetInput:
     """Link the active run (or ``run_id``) to the exact dataset version it used."""
     resolved, backend, _ = fluent._resolve_run(run_id)
-    return data_backend(backend).log_dataset_input(resolved, _ref(dataset), context)
+    return data_calls(backend).log_dataset_input(resolved, _ref(dataset), context)

@@ -15,14 +15,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.entities import Experiment, Metric, Param, Run, RunData, RunInfo, RunTag
 from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
-from mlsteward.interfaces.sdk import seeds
+from mlsteward.interfaces.sdk import artifact_transfer, seeds
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.environment import (
     ENVIRONMENT_ARTIFACT,
@@ -39,6 +39,7 @@ from mlsteward.interfaces.sdk.tracking_uri import (
 from mlsteward.interfaces.sdk.transport import invoke
 from mlsteward.services.limits import Limits
 from mlsteward.services.tracking import operations as ops
+from mlsteward.services.tracking import operations_runs as run_ops
 from mlsteward.services.tracking.validation import validate_key, validate_metric_value
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class ActiveRun:
     def data(self) -> RunData:
         """Fresh from the store (pending metric points are flushed first)."""
         self.buffer.flush()
-        return self.backend.get_run(self._run.info.run_id).data
+        return _get_run(self.backend, self._run.info.run_id).data
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -112,7 +113,7 @@ def _buffer_for(backend: TrackingBackend) -> MetricBuffer:
             if buffer is None:
 
                 def sink(run_id: str, points: Any, key: str) -> None:
-                    backend.log_batch(run_id, metrics=points, idempotency_key=key)
+                    _log_batch(backend, run_id, metrics=points, idempotency_key=key)
 
                 buffer = MetricBuffer(sink)
                 _buffers[key] = buffer
@@ -173,15 +174,17 @@ def start_run(
             )
         parent = _stack[-1].info.run_id if _stack and nested else None
         if run_id:
-            run = backend.get_run(run_id)
-            backend.update_run(run_id, status="RUNNING")
-            run = backend.get_run(run_id)
+            _get_run(backend, run_id)
+            _update_run(backend, run_id, "RUNNING")
+            run = _get_run(backend, run_id)
         else:
             clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
             if description:
                 clean_tags[NOTE_TAG] = description
-            run = backend.create_run(
-                _experiment_for_new_run(backend, experiment_id),
+            run = invoke(
+                backend.transport,
+                run_ops.create_run,
+                experiment_id=_experiment_for_new_run(backend, experiment_id),
                 run_name=run_name,
                 tags=clean_tags,
                 parent_run_id=parent,
@@ -196,9 +199,41 @@ def start_run(
 
 def _record_environment(backend: TrackingBackend, run_id: str) -> None:
     env = capture_environment(seeds.current_seeds())
-    backend.log_batch(run_id, tags=[RunTag(k, v) for k, v in environment_tags(env).items()])
-    backend.log_artifact_bytes(
-        run_id, ENVIRONMENT_ARTIFACT, json.dumps(env, indent=2, default=str).encode()
+    _log_batch(backend, run_id, tags=[RunTag(k, v) for k, v in environment_tags(env).items()])
+    artifact_transfer.log_artifact_bytes(
+        backend.transport,
+        run_id,
+        ENVIRONMENT_ARTIFACT,
+        json.dumps(env, indent=2, default=str).encode(),
+    )
+
+
+def _get_run(backend: TrackingBackend, run_id: str) -> Run:
+    return invoke(backend.transport, run_ops.get_run, run_id=run_id)
+
+
+def _update_run(backend: TrackingBackend, run_id: str, status: str) -> RunInfo:
+    return invoke(backend.transport, run_ops.update_run, run_id=run_id, status=status)
+
+
+def _log_batch(
+    backend: TrackingBackend,
+    run_id: str,
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+    idempotency_key: str | None = None,
+) -> None:
+    """Write metrics, params and tags to the run at once (every field given: a default the
+    request model would fill costs more than a small batch)."""
+    invoke(
+        backend.transport,
+        run_ops.log_batch,
+        run_id=run_id,
+        metrics=metrics,
+        params=params,
+        tags=tags,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -210,7 +245,7 @@ def last_active_run() -> Run | None:
     """The run most recently started here, even if it has ended."""
     if _last_run_id is None:
         return None
-    return backend_for().get_run(_last_run_id)
+    return _get_run(backend_for(), _last_run_id)
 
 
 def _active() -> ActiveRun:
@@ -242,7 +277,7 @@ def _end_run_by_id(run_id: str, status: str) -> None:
         except BaseException as exc:
             error = error or exc
         try:
-            info = run.backend.update_run(run.info.run_id, status=status)
+            info = _update_run(run.backend, run.info.run_id, status)
         except BaseException as exc:
             error = error or exc
         else:
@@ -305,30 +340,30 @@ def log_metrics(
 def log_param(key: str, value: Any, run_id: str | None = None) -> Any:
     """Record a param (written at once; logging it again with another value is an error)."""
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_batch(rid, params=[Param(key, str(value))])
+    _log_batch(backend, rid, params=[Param(key, str(value))])
     return value
 
 
 def log_params(params: Mapping[str, Any], run_id: str | None = None) -> None:
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_batch(rid, params=[Param(str(k), str(v)) for k, v in params.items()])
+    _log_batch(backend, rid, params=[Param(str(k), str(v)) for k, v in params.items()])
 
 
 def set_tag(key: str, value: Any, run_id: str | None = None) -> None:
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_batch(rid, tags=[RunTag(key, str(value))])
+    _log_batch(backend, rid, tags=[RunTag(key, str(value))])
 
 
 def set_tags(tags: Mapping[str, Any], run_id: str | None = None) -> None:
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_batch(rid, tags=[RunTag(str(k), str(v)) for k, v in tags.items()])
+    _log_batch(backend, rid, tags=[RunTag(str(k), str(v)) for k, v in tags.items()])
 
 
 def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_artifact(rid, local_path, artifact_path)
+    artifact_transfer.log_artifact(backend.transport, rid, local_path, artifact_path)
 
 
 def log_artifacts(
@@ -337,12 +372,14 @@ def log_artifacts(
     if not Path(local_dir).is_dir():
         raise InvalidArgumentError(f"Not a directory: {local_dir}")
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_artifact(rid, local_dir, artifact_path)
+    artifact_transfer.log_artifact(backend.transport, rid, local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     rid, backend, _ = _resolve_run(run_id)
-    backend.log_artifact_bytes(rid, artifact_file, text.encode("utf-8"))
+    artifact_transfer.log_artifact_bytes(
+        backend.transport, rid, artifact_file, text.encode("utf-8")
+    )
 
 
 def log_dict(dictionary: Mapping[str, Any], artifact_file: str, run_id: str | None = None) -> None:
@@ -372,7 +409,9 @@ def log_figure(figure: Any, artifact_file: str, run_id: str | None = None) -> No
                 f"log_figure takes a matplotlib or plotly figure, got {type(figure).__name__}"
             )
         parent = str(Path(artifact_file).parent)
-        backend.log_artifact(rid, target, None if parent == "." else parent)
+        artifact_transfer.log_artifact(
+            backend.transport, rid, target, None if parent == "." else parent
+        )
 
 
 def flush() -> None:
@@ -384,7 +423,7 @@ def flush() -> None:
 
 
 def get_run(run_id: str) -> Run:
-    return backend_for().get_run(run_id)
+    return _get_run(backend_for(), run_id)
 
 
 def search_runs(

@@ -2,13 +2,16 @@
 
 Policy in one place: which failures are retried (a connection never made, always; a lost
 response or a 502/503/504, only for calls that are safe to repeat), how long to back off, and
-how a server's ``{"error": {"code", "message"}}`` becomes the same typed error a local store
-raises. A server that cannot be reached, after retries, is an :class:`UnavailableError`.
+how a server's ``{"error": {"code", "message", "type", ...details}}`` becomes the same typed
+error (same class, same details) a local store raises. A server that cannot be reached, after
+retries, is an :class:`UnavailableError`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -22,9 +25,9 @@ from mlsteward.domain.errors import (
     MlstewardError,
     PermissionDeniedError,
     UnavailableError,
-    error_from_code,
+    error_class,
+    error_from_wire,
 )
-from mlsteward.domain.registry import GateError
 from mlsteward.services.api import wire
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -33,6 +36,24 @@ _BACKOFF_START_S = 0.1
 _BACKOFF_MAX_S = 2.0
 
 Content = bytes | Callable[[], Any]
+
+#: Modules defining errors a server may name in ``type``, beyond ``domain.errors``; loaded
+#: the first time a server names a class not loaded yet (a client that never touched data
+#: sources has not imported their errors), so it can be rebuilt.
+ERROR_MODULES = (
+    "mlsteward.domain.registry",
+    "mlsteward.engines.data.errors",
+    "mlsteward.engines.data.sources.sql_read_only",
+    "mlsteward.engines.data.validation.row_expression_errors",
+    "mlsteward.engines.models.errors",
+    "mlsteward.engines.onnx_export.errors",
+    "mlsteward.interfaces.sdk.metric_buffer",
+    "mlsteward.interfaces.sdk.spool",
+    "mlsteward.services.blob_gc",
+    "mlsteward.services.data.register",
+)
+#: The keys of an error body that are not details of the error.
+_ERROR_FIELDS = frozenset({"code", "message", "type"})
 
 
 def quote_path(path: str) -> str:
@@ -51,16 +72,39 @@ def is_transient(error: MlstewardError) -> bool:
     return isinstance(error, UnavailableError) or error.http_status in _RETRY_STATUSES
 
 
+@functools.cache
+def _load_error_modules() -> None:
+    for name in ERROR_MODULES:
+        # A module this client cannot load (an optional dependency it lacks) leaves its
+        # errors to their code; it must not hide the error being reported.
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def _named_type(fields: dict[str, Any], code: str) -> object:
+    """The class a server named; a server from before ``type`` told a gate refusal by its
+    ``reasons`` alone."""
+    named = fields.get("type")
+    legacy_gate = code == PermissionDeniedError.code and isinstance(fields.get("reasons"), list)
+    if named is None and legacy_gate:
+        return "GateError"
+    if isinstance(named, str) and error_class(named) is None:
+        _load_error_modules()
+    return named
+
+
 def error_from_response(response: httpx.Response) -> MlstewardError:
-    """The typed error a server answered with; its ``http_status`` is the status received."""
+    """The typed error a server answered with; its ``http_status`` is the status received.
+
+    The class is the one the server named (``type``) when that is a known error with the
+    code received, rebuilt with its details; otherwise the class for the code.
+    """
     status = response.status_code
     try:
-        body = response.json()
-        code, message = body["error"]["code"], body["error"]["message"]
-        error = error_from_code(str(code), str(message))
-        reasons = body["error"].get("reasons")
-        if isinstance(error, PermissionDeniedError) and isinstance(reasons, list):
-            error = GateError(str(message), [str(r) for r in reasons])  # a registry gate
+        fields = response.json()["error"]
+        code, message = str(fields["code"]), str(fields["message"])
+        details = {k: v for k, v in fields.items() if k not in _ERROR_FIELDS}
+        error = error_from_wire(code, message, _named_type(fields, code), details)
     except Exception:  # not our JSON: a proxy, or a server that is not mlsteward
         text = response.text[:200].strip() or response.reason_phrase
         cls = UnavailableError if status in _RETRY_STATUSES else MlstewardError

@@ -29,10 +29,16 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Self
 
 from mlsteward.domain.entities import Metric
-from mlsteward.domain.errors import InsufficientStorageError, MlstewardError, UnavailableError
+from mlsteward.domain.errors import (
+    InsufficientStorageError,
+    MlstewardError,
+    UnavailableError,
+    wire_int,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,13 @@ class PointsNotPersistedError(InsufficientStorageError):
     def __init__(self, message: str, pending: int = 0) -> None:
         super().__init__(message)
         self.pending = pending
+
+    def details(self) -> dict[str, Any]:
+        return {"pending": self.pending}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        return cls(message, wire_int(details.get("pending")) or 0)
 
 
 class _Marker:

@@ -1,4 +1,4 @@
-"""``Client.monitoring()``: the monitoring backend behind a client (used by the CLI)."""
+"""``Client.monitoring()`` and ``Client.monitor_scheduler()``: monitoring from a client."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
 from mlsteward.services.context import ServiceContext
 
 if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.monitoring_calls import MonitoringCalls
     from mlsteward.services.monitoring import MonitorScheduler
 
 
@@ -19,11 +19,14 @@ class MonitoringClientMixin:
 
     _backend: TrackingBackend
 
-    def monitoring(self) -> MonitoringBackend:
-        """This client's ``MonitoringBackend`` (profiles, monitors, alerts, events)."""
-        if not isinstance(self._backend, MonitoringBackend):
-            raise MlstewardError(f"The backend at {self._backend.uri!r} does not do monitoring")
-        return self._backend
+    def monitoring(self) -> MonitoringCalls:
+        """This client's monitoring operations (profiles, monitors, alerts, events, reports).
+
+        Imported on first use: the monitoring services load numpy and pandas.
+        """
+        from mlsteward.interfaces.sdk.monitoring_calls import MonitoringCalls
+
+        return MonitoringCalls(self._backend)
 
     def monitor_scheduler(self, poll_s: float = 5.0) -> MonitorScheduler:
         """A scheduler over this client's store; it runs beside the database, not a server."""

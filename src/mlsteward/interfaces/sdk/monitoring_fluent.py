@@ -1,8 +1,8 @@
 """``mlsteward.monitoring``'s functions: drift reports now, stored profiles, monitors, alerts.
 
 Reports are computed in-process (pure computation over the engine); profiles, monitors,
-alerts and events go through the backend for the current tracking URI, so the same calls work
-against a local store or a server.
+alerts and events are operations sent through the transport of the current tracking URI's
+backend, so the same calls work against a local store or a server.
 """
 
 from __future__ import annotations
@@ -10,24 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
 from mlsteward.interfaces.sdk import fluent
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.monitoring_backend import MonitoringBackend
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 
 if TYPE_CHECKING:
     from mlsteward.engines.drift import CBPEReport, PerformanceReport, ReferenceProfile
+    from mlsteward.interfaces.sdk.monitoring_calls import MonitoringCalls
     from mlsteward.services.monitoring import MonitoringReport
     from mlsteward.services.monitoring.reports import ChunkBy
 
 
-def monitoring_backend(backend: TrackingBackend | None = None) -> MonitoringBackend:
-    chosen = backend or backend_for()
-    if not isinstance(chosen, MonitoringBackend):
-        raise MlstewardError(f"The backend at {chosen.uri!r} does not do monitoring")
-    return chosen
+def monitoring_calls(backend: TrackingBackend | None = None) -> MonitoringCalls:
+    """The monitoring operations of ``backend`` (by default the current tracking URI's)."""
+    from mlsteward.interfaces.sdk.monitoring_calls import MonitoringCalls
+
+    return MonitoringCalls(backend or backend_for())
 
 
 def _is_table(data: object) -> bool:
@@ -60,8 +60,7 @@ def build_reference_profile(
     (default name ``dataset-customers-v3``).
     """
     from mlsteward.engines.drift import ProfileBuilder
-    from mlsteward.services.monitoring import profile_from
-    from mlsteward.services.monitoring.targets import DATASET_PREFIX
+    from mlsteward.interfaces.sdk.monitoring_files import DATASET_PREFIX, profile_table
 
     if isinstance(data, str):
         if not data.startswith(DATASET_PREFIX):
@@ -70,8 +69,8 @@ def build_reference_profile(
             )
         if dataset is not None or dataset_version is not None:
             raise InvalidArgumentError("A profile built from a dataset is tied to that dataset")
-        backend = monitoring_backend()
-        record = backend.profile_dataset(
+        calls = monitoring_calls()
+        record = calls.profile_dataset(
             data,
             name,
             chunk_size=chunk_size,
@@ -79,9 +78,9 @@ def build_reference_profile(
             model_name=model_name,
             model_version=model_version,
         )
-        return backend.load_profile(record.name)
+        return calls.load_profile(record.name)
     if _is_table(data):
-        profile = profile_from(data, chunk_size)
+        profile = profile_table(data, chunk_size)
     elif isinstance(data, Iterable):
         builder = ProfileBuilder(keep_chunks=True)
         for chunk in data:
@@ -90,7 +89,7 @@ def build_reference_profile(
     else:
         raise InvalidArgumentError(f"Cannot profile a {type(data).__name__}")
     if any(x is not None for x in (name, run_id, model_name, dataset, dataset_version)):
-        monitoring_backend().save_profile(
+        monitoring_calls().save_profile(
             profile,
             name,
             run_id=run_id,
@@ -104,11 +103,11 @@ def build_reference_profile(
 
 def get_reference_profile(name: str) -> ReferenceProfile:
     """A stored reference profile, by name."""
-    return monitoring_backend().load_profile(name)
+    return monitoring_calls().load_profile(name)
 
 
 def list_reference_profiles() -> list[ProfileRecord]:
-    return monitoring_backend().list_profiles()
+    return monitoring_calls().list_profiles()
 
 
 def drift_report(
@@ -156,13 +155,14 @@ def log_report(
     """Store the report as ``monitoring/<name>.html`` and ``.json`` artifacts of the run
     (the active one by default); the server shows it at
     ``/api/v1/monitoring/runs/<run_id>/reports/<name>``."""
+    from mlsteward.interfaces.sdk.artifact_transfer import log_artifact_bytes
     from mlsteward.services.monitoring.logged_reports import report_paths
 
     rid, backend, _ = fluent._resolve_run(run_id)
     html_path, json_path = report_paths(name)
     return [
-        backend.log_artifact_bytes(rid, html_path, report.to_html().encode("utf-8")),
-        backend.log_artifact_bytes(rid, json_path, report.to_json().encode("utf-8")),
+        log_artifact_bytes(backend.transport, rid, html_path, report.to_html().encode("utf-8")),
+        log_artifact_bytes(backend.transport, rid, json_path, report.to_json().encode("utf-8")),
     ]
 
 
@@ -180,36 +180,36 @@ def create_monitor(name: str, target: str, profile: str, **options: Any) -> Moni
     "scores": "p_churn", "labels": "dataset:churn-labels", "bounds": {"accuracy": 0.8}}``
     (see ``docs/monitoring.md`` for every setting).
     """
-    return monitoring_backend().create_monitor(name, target, profile, options)
+    return monitoring_calls().create_monitor(name, target, profile, options)
 
 
 def get_monitor(name: str) -> Monitor:
-    return monitoring_backend().get_monitor(name)
+    return monitoring_calls().get_monitor(name)
 
 
 def list_monitors() -> list[Monitor]:
-    return monitoring_backend().list_monitors()
+    return monitoring_calls().list_monitors()
 
 
 def delete_monitor(name: str) -> None:
-    monitoring_backend().delete_monitor(name)
+    monitoring_calls().delete_monitor(name)
 
 
 def run_monitor(name: str) -> dict[str, Any]:
     """Run a monitor now: ``{"run", "opened", "resolved", "deliveries"}``."""
-    return monitoring_backend().run_monitor(name)
+    return monitoring_calls().run_monitor(name)
 
 
 def list_monitor_runs(name: str, limit: int = 20) -> list[MonitorRun]:
-    return monitoring_backend().list_monitor_runs(name, limit)
+    return monitoring_calls().list_monitor_runs(name, limit)
 
 
 def list_alerts(monitor: str | None = None, status: str | None = None) -> list[Alert]:
-    return monitoring_backend().list_alerts(monitor, status)
+    return monitoring_calls().list_alerts(monitor, status)
 
 
 def list_events(
     since: int = 0, limit: int = 100, event_types: Sequence[str] | None = None
 ) -> list[MonitoringEvent]:
     """Events after sequence number ``since`` (poll with the last ``seq`` you saw)."""
-    return monitoring_backend().list_events(since, limit, event_types)
+    return monitoring_calls().list_events(since, limit, event_types)

@@ -5,22 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
+from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry import ModelVersion
-from mlsteward.interfaces.sdk.registry_backend import RegistryBackend
-from mlsteward.interfaces.sdk.tracking_uri import backend_for
-from mlsteward.services.models.model_uri import (
+from mlsteward.engines.models.model_uri import (
     ModelLocation,
     parse_runs_uri,
     register_model_uri_resolver,
 )
-
-
-def _registry_backend() -> RegistryBackend:
-    backend = backend_for()
-    if not isinstance(backend, RegistryBackend):
-        raise MlstewardError(f"The backend at {backend.uri!r} does not serve the model registry")
-    return backend
+from mlsteward.interfaces.sdk.registry_client import model_name, string_tags
+from mlsteward.interfaces.sdk.tracking_uri import backend_for
+from mlsteward.interfaces.sdk.transport import invoke
+from mlsteward.services.registry import operations as ops
 
 
 def register_model(
@@ -31,15 +26,20 @@ def register_model(
 ) -> ModelVersion:
     """Register the model at ``model_uri`` (e.g. ``runs:/<run_id>/model``) as a new version
     of ``name``, creating the registered model first when it does not exist."""
-    clean = {str(k): str(v) for k, v in (tags or {}).items()}
-    return _registry_backend().create_model_version(
-        name, model_uri, description=description, tags=clean, create_model=True
+    return invoke(
+        backend_for().transport,
+        ops.create_model_version,
+        name=model_name(name),
+        source=model_uri,
+        description=description,
+        tags=string_tags(tags),
+        create_model=True,
     )
 
 
 def _resolve_models_uri(uri: str) -> ModelLocation:
     """Where the version a ``models:/`` URI names keeps its files (for ``load_model``)."""
-    version = _registry_backend().resolve_model_uri(uri)
+    version = invoke(backend_for().transport, ops.resolve_model_uri, uri=uri)
     if not version.source.startswith("runs:"):
         raise InvalidArgumentError(
             f"{uri!r} is version {version.version} of {version.name!r}, whose source "

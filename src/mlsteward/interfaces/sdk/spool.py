@@ -51,9 +51,14 @@ from mlsteward.domain.errors import (
     UnavailableError,
 )
 from mlsteward.interfaces.sdk.home import home_dir
-from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient, quote_segment
+from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient
 from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
+from mlsteward.interfaces.sdk.transport import HttpTransport
+from mlsteward.interfaces.sdk.wire_transport import WireHttpTransport, wire_body
 from mlsteward.services.api import wire
+from mlsteward.services.api.schemas import LogBatchRequest, UpdateRunRequest
+from mlsteward.services.operations import Operation, OperationRequest
+from mlsteward.services.tracking import operations_runs as run_ops
 
 __all__ = [
     "DELETE_TAG",
@@ -323,30 +328,45 @@ def all_spools(root: Path | None = None) -> list[Spool]:
     return spools
 
 
+def change_request(
+    operation: str, run_id: str, body: dict[str, Any]
+) -> tuple[Operation[Any, Any], OperationRequest]:
+    """The declared operation and the request delivering one spooled change (its body as
+    the spool keeps it)."""
+    if operation == LOG_BATCH:
+        batch = wire_body(LogBatchRequest, body)
+        return run_ops.log_batch, run_ops.log_batch.make(run_id=run_id, body=batch)
+    if operation == UPDATE_RUN:
+        update = wire_body(UpdateRunRequest, body)
+        return run_ops.update_run, run_ops.update_run.make(run_id=run_id, body=update)
+    if operation == DELETE_TAG:
+        key = str(body.get("key"))
+        return run_ops.delete_tag, run_ops.delete_tag.make(run_id=run_id, key=key)
+    raise MlstewardError(f"Unknown spooled operation {operation!r} (a newer client?)")
+
+
 def sender_for(api: ApiClient, attempts: int | None = None) -> Sender:
     """Deliver one spooled change through ``api``; every operation is safe to repeat."""
+    transport = WireHttpTransport(api, attempts=attempts)
 
     def send(operation: str, run_id: str, body: dict[str, Any]) -> None:
-        run = f"/runs/{quote_segment(run_id)}"
-        if operation == LOG_BATCH:
-            api.request("POST", f"{run}/log-batch", json=body, attempts=attempts)
-        elif operation == UPDATE_RUN:
-            api.request("PATCH", run, json=body, attempts=attempts)
-        elif operation == DELETE_TAG:
-            _delete_tag(api, run, str(body.get("key")), attempts)
+        declared, request = change_request(operation, run_id, body)
+        if declared is run_ops.delete_tag:
+            _delete_tag(transport, request)
         else:
-            raise MlstewardError(f"Unknown spooled operation {operation!r} (a newer client?)")
+            transport.call(declared, request)
 
     return send
 
 
-def _delete_tag(api: ApiClient, run: str, key: str, attempts: int | None) -> None:
+def _delete_tag(transport: HttpTransport, request: Any) -> None:
     """Remove a tag; a tag that is already gone (an earlier delivery) counts as removed."""
     try:
-        api.request("DELETE", f"{run}/tags", params={"key": key}, attempts=attempts)
+        transport.call(run_ops.delete_tag, request)
     except NotFoundError:
-        current = wire.decode_run(api.json("GET", run, attempts=attempts))  # run gone: raises
-        if key in current.data.tags:
+        run = run_ops.get_run.make(run_id=request.run_id)
+        current = transport.call(run_ops.get_run, run)  # the run is gone: raises
+        if request.key in current.data.tags:
             raise
 
 

@@ -14,8 +14,15 @@ import math
 from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
+import httpx
+
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.interfaces.sdk.http_client import ApiClient, quote_path, quote_segment
+from mlsteward.interfaces.sdk.http_client import (
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    quote_path,
+    quote_segment,
+)
 from mlsteward.services.api import wire
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.operations import Operation, OperationRequest, WireForm, dispatch
@@ -43,7 +50,7 @@ class InProcessTransport:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.uri = ctx.store.uri
+        self.uri = ctx.stores.uri
 
     def call(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         return dispatch(self.ctx, operation, request)
@@ -76,6 +83,9 @@ class HttpTransport:
         callable returning a fresh file is called again for each retry); a download decodes
         the raw bytes answered (use :meth:`stream` for content too large to hold)."""
         body = getattr(request, "body", None)
+        timeout = None
+        if operation.timeout_s is not None:
+            timeout = httpx.Timeout(operation.timeout_s, connect=DEFAULT_TIMEOUT.connect)
         if operation.wire is WireForm.UPLOAD:
             response = self.api.request(
                 operation.method,
@@ -84,14 +94,18 @@ class HttpTransport:
                 params=query_parameters(operation, request),
                 headers={"Content-Type": "application/octet-stream"},
                 idempotent=bool(operation.idempotent),
+                timeout=timeout,
             )
         else:
             response = self.api.request(
                 operation.method,
                 request_path(operation, request),
-                json=None if body is None else json_body(body.model_dump(exclude_unset=True)),
+                json=None
+                if body is None
+                else json_body(body.model_dump(exclude_unset=True, warnings=False)),
                 params=query_parameters(operation, request),
                 idempotent=bool(operation.idempotent),
+                timeout=timeout,
             )
         if operation.decode is None:
             return None  # type: ignore[return-value]  # an operation without a result
@@ -149,6 +163,11 @@ def _chunks(content: Any, size: int = 1 << 20) -> Iterator[bytes]:
             yield chunk
         return
     yield from content
+
+
+def request_json(body: Any) -> Any:
+    """The JSON of an unvalidated body model: the fields the caller set, wire-safe."""
+    return json_body(body.model_dump(exclude_unset=True, warnings=False))
 
 
 def json_body(content: Any) -> Any:

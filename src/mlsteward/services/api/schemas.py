@@ -19,6 +19,7 @@ from pydantic import (
     Tag,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from mlsteward.services.api.documented_types import (
     Int64,
@@ -154,8 +155,22 @@ class SearchRunsRequest(_Request):
 
 # -- responses (documentation of what the wire encoders write) ---------------------------
 class ErrorBody(BaseModel):
+    """An error: its stable ``code`` and a message; a service error also names its class
+    (``type``) and may add that class's public fields (a gate's ``reasons``, say)."""
+
+    model_config = ConfigDict(extra="allow")
+
     code: str = Field(examples=["NOT_FOUND"])
     message: str
+    type: str | SkipJsonSchema[None] = Field(
+        default=None,
+        examples=["FilterSyntaxError"],
+        description=(
+            "the error's class, a stable name a client may use to raise the same class as "
+            "the server did (finer than code, which stays the one to switch on); absent "
+            "from errors the router itself produces (unknown route, malformed request)"
+        ),
+    )
 
 
 class ErrorResponse(BaseModel):

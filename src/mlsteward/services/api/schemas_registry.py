@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, field_validator
 
 from mlsteward.services.api.documented_types import (
     Comment,
@@ -23,6 +23,7 @@ from mlsteward.services.api.documented_types import (
     VersionNumber,
 )
 from mlsteward.services.api.schemas import WireFloat
+from mlsteward.services.api.wire import decode_float
 
 
 class _Request(BaseModel):
@@ -87,11 +88,24 @@ class EvaluationRequest(_Request):
 
     metrics: dict[str, WireFloat] = Field(examples=[{"roc_auc": 0.91, "rmse": 2.4}])
 
+    @field_validator("metrics")
+    @classmethod
+    def _numbers(cls, metrics: dict[str, float | str]) -> dict[str, float]:
+        """The agreed strings read back as NaN and infinities: the service sees numbers, as it
+        does from the local SDK (whose requests are not validated here)."""
+        return {key: decode_float(value) for key, value in metrics.items()}
+
 
 class StageRequest(_Request):
     stage: StageName = Field(examples=["Production"])
     archive_existing_versions: bool = False
     reason: RegistryText | None = None
+
+
+class ModelCardFields(RootModel[dict[str, str | None]]):
+    """Card fields to merge into the model's card: ``null`` clears one."""
+
+    root: dict[str, str | None] = Field(examples=[{"primary_uses": "Score payments"}])
 
 
 class CommentRequest(_Request):

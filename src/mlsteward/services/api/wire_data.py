@@ -1,4 +1,4 @@
-"""The JSON wire format of datasets, shared by the REST routes and the SDK's HTTP backend.
+"""The JSON wire format of datasets, shared by the data operations' encoders and decoders.
 
 Free of FastAPI imports, like :mod:`.wire`. Decoding gives values equal to what the local
 backend returns, so code behaves the same on ``http://`` and on a local store.
@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
-from mlsteward.services.api.wire import encode_float
+from mlsteward.services.api.wire import decode_float, encode_float
 
-if TYPE_CHECKING:
-    from mlsteward.engines.data import ValidationReport
+if TYPE_CHECKING:  # loaded on first use: the data engines pull in pyarrow and pandera
+    from mlsteward.engines.data import DataSchema, ValidationReport
+    from mlsteward.services.data.rebuild import RebuildCheck
+    from mlsteward.services.data.register import Registered
 
 DATASETS_PREFIX = "/datasets"
 VERSIONS_PREFIX = "/dataset-versions"
@@ -62,12 +64,35 @@ def decode_version(raw: dict[str, Any]) -> DatasetVersion:
     return DatasetVersion(**fields)
 
 
-def encode_registered(version: DatasetVersion, created: bool, bad_rows: list[Any]) -> dict:
+def encode_versions(parts: dict[str, DatasetVersion]) -> dict[str, Any]:
+    """Versions by name (a split's parts)."""
+    return {part: encode_version(v) for part, v in parts.items()}
+
+
+def decode_versions(raw: dict[str, Any]) -> dict[str, DatasetVersion]:
+    return {part: decode_version(v) for part, v in raw.items()}
+
+
+def encode_registered(result: Registered) -> dict[str, Any]:
+    """A registration's answer: the version, whether it is new, the rows skipped."""
     return {
-        "version": encode_version(version),
-        "created": created,
-        "bad_rows": [row.to_dict() for row in bad_rows],
+        "version": encode_version(result.version),
+        "created": result.created,
+        "bad_rows": [row.to_dict() for row in result.bad_rows],
     }
+
+
+def decode_registered(raw: dict[str, Any]) -> Registered:
+    """The registration answered (its validation report is not sent: ``validation`` is
+    ``None``)."""
+    from mlsteward.engines.data import BadRow
+    from mlsteward.services.data.register import Registered
+
+    return Registered(
+        decode_version(raw["version"]),
+        bool(raw["created"]),
+        [BadRow(**row) for row in raw.get("bad_rows", [])],
+    )
 
 
 def encode_input(item: DatasetInput) -> dict[str, Any]:
@@ -116,6 +141,20 @@ def decode_label(raw: dict[str, Any]) -> Label:
     return Label(**raw)
 
 
+def encode_schema(schema: DataSchema) -> dict[str, Any]:
+    return {"schema_yaml": schema.to_yaml()}
+
+
+def decode_schema(raw: dict[str, Any]) -> DataSchema:
+    from mlsteward.engines.data import DataSchema
+
+    return DataSchema.from_yaml(raw["schema_yaml"])
+
+
+def encode_report(report: ValidationReport) -> dict[str, Any]:
+    return dict(finite(report.to_dict()))
+
+
 def decode_report(raw: dict[str, Any]) -> ValidationReport:
     from mlsteward.engines.data import CheckFailure, ValidationReport
 
@@ -123,3 +162,40 @@ def decode_report(raw: dict[str, Any]) -> ValidationReport:
         rows=int(raw["rows"]),
         failures=[CheckFailure(**failure) for failure in raw.get("failures", [])],
     )
+
+
+def encode_check(check: RebuildCheck) -> dict[str, Any]:
+    return check.to_dict()
+
+
+def decode_check(raw: dict[str, Any]) -> RebuildCheck:
+    from mlsteward.services.data.rebuild import RebuildCheck
+
+    return RebuildCheck(
+        ref=raw["ref"],
+        kind=raw["kind"],
+        expected=raw["expected"],
+        actual=raw["actual"],
+        how=raw["how"],
+    )
+
+
+#: The agreement figures that may be NaN (a kappa over labels that never vary).
+_AGREEMENT_FIGURES = ("raw_agreement", "mean_cohen_kappa", "fleiss_kappa")
+
+
+def decode_agreement(raw: dict[str, Any]) -> dict[str, Any]:
+    """Agreement statistics with their figures as floats again (``finite`` sent a NaN kappa
+    as a string); names and counts as received."""
+
+    def figure(value: Any) -> Any:
+        return decode_float(value) if isinstance(value, str) else value
+
+    decoded = dict(raw)
+    for key in _AGREEMENT_FIGURES:
+        if key in decoded:
+            decoded[key] = figure(decoded[key])
+    decoded["pairwise"] = [
+        {**pair, "cohen_kappa": figure(pair.get("cohen_kappa"))} for pair in raw.get("pairwise", [])
+    ]
+    return decoded

@@ -1,4 +1,4 @@
-"""The JSON wire format of the model routes (ONNX export), shared by server and HTTP backend.
+"""The JSON wire format of the models operations (ONNX export), shared by server and SDK.
 
 A parity sample travels as ``{"columns": {name: [values]}}`` (a DataFrame), ``{"records":
 [{name: value}, ...]}`` or ``{"tensor": [[...], ...]}`` (a 2-D array). Values are JSON
@@ -12,17 +12,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_serializer,
+    model_validator,
+)
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.engines.models.input_example import normalize_example
+from mlsteward.engines.models.onnx_record import ExportRecord
+from mlsteward.engines.onnx_export.parity import DEFAULT_TOLERANCE
 from mlsteward.services.api.wire import NON_FINITE, decode_float, encode_float
-from mlsteward.services.models.input_example import normalize_example
-from mlsteward.services.models.onnx_record import ExportRecord
+from mlsteward.services.models.export_service import ExportOutcome
 
-EXPORT_ONNX_PATH = "/models/export-onnx"
 SAMPLE_FORMS = ("columns", "records", "tensor")
 #: Fields of the export record that hold measurements (floats that may be non-finite).
 _MEASURED = ("parity", "quantization", "tolerance")
@@ -147,16 +157,89 @@ def decode_targets(values: Sequence[Any] | None) -> np.ndarray | None:
 
 
 # -- export records ----------------------------------------------------------------------
-def encode_export(record: ExportRecord, stored_at: str) -> dict[str, Any]:
-    raw = record.to_dict()
+def encode_export(outcome: ExportOutcome) -> dict[str, Any]:
+    raw = outcome.record.to_dict()
     for key in _MEASURED:
         raw[key] = encode_value(raw[key])
-    return {**raw, "stored_at": stored_at}
+    return {**raw, "stored_at": outcome.stored_at}
 
 
-def decode_export(raw: Mapping[str, Any]) -> ExportRecord:
+def decode_export(raw: Mapping[str, Any]) -> ExportOutcome:
     data = dict(raw)
+    stored_at = str(data.pop("stored_at", ""))
     for key in _MEASURED:
         if key in data:
             data[key] = decode_measured(data[key])
-    return ExportRecord.from_dict(data)
+    return ExportOutcome(ExportRecord.from_dict(data), stored_at)
+
+
+# -- request and response bodies ---------------------------------------------------------
+class SampleIn(BaseModel):
+    """Rows to check parity on: exactly one of ``columns``, ``records`` or ``tensor``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, list[Any]] | None = None
+    records: list[dict[str, Any]] | None = None
+    tensor: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        given = [f for f in SAMPLE_FORMS if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of columns, records or tensor (got {given})")
+        return self
+
+
+class ExportOnnxRequest(BaseModel):
+    # No docstring: it would become the schema's description. The SDK builds this body with
+    # the sample and targets as Python data (a DataFrame, arrays); the serializers below
+    # write them in their wire form when the body is sent.
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_uri: str
+    quantize: StrictBool = False
+    tolerance: StrictFloat | StrictInt = DEFAULT_TOLERANCE
+    target_opset: StrictInt | None = None
+    sample: SampleIn | None = None
+    sample_targets: list[Any] | None = None
+
+    @field_serializer("sample")
+    def _sample_json(self, sample: Any) -> dict[str, Any] | None:
+        if sample is None:
+            return None
+        if isinstance(sample, SampleIn):
+            return sample.model_dump(exclude_none=True)
+        return encode_sample(sample)
+
+    @field_serializer("sample_targets")
+    def _targets_json(self, targets: Any) -> list[Any] | None:
+        return encode_targets(targets)
+
+
+def parity_data(body: ExportOnnxRequest) -> tuple[Any, Any]:
+    """The sample and targets of ``body`` as parity is measured on them: decoded from their
+    wire form when the body was read from JSON, as given when it was built in-process."""
+    if isinstance(body.sample, SampleIn):
+        return decode_sample(body.sample.model_dump(exclude_none=True)), decode_targets(
+            body.sample_targets
+        )
+    return body.sample, body.sample_targets
+
+
+class ExportRecordOut(BaseModel):
+    """``ExportRecord.to_dict()`` plus ``stored_at`` (``runs:/<run_id>/<model>/onnx``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    converter: str
+    converter_version: str
+    model_file: str
+    parity: list[dict[str, Any]]
+    parity_ok: bool
+    tolerance: float | str
+    quantized_file: str | None
+    quantization: dict[str, Any] | None
+    files: dict[str, dict[str, Any]]
+    stored_at: str

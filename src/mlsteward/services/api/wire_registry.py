@@ -1,4 +1,4 @@
-"""The registry's JSON wire format, shared by the REST routes and the SDK's HTTP backend.
+"""The registry's JSON wire format, shared by the REST routes and the SDK's HTTP transport.
 
 Entities travel as their ``to_dict()`` shape, except that floats (evaluation results and
 threshold values) use the agreed strings for NaN and infinities (see :mod:`wire`). Decoders
@@ -65,6 +65,23 @@ def encode_version(version: ModelVersion) -> dict[str, Any]:
     raw = version.to_dict()
     raw["evaluation"] = {k: encode_float(v) for k, v in version.evaluation.items()}
     return raw
+
+
+def encode_alias_event(event: AliasEvent) -> dict[str, Any]:
+    return event.to_dict()
+
+
+def encode_alias_move(event: AliasEvent | None) -> dict[str, Any] | None:
+    """An alias move; ``None`` (no content) when the alias already pointed there."""
+    return None if event is None else event.to_dict()
+
+
+def encode_stage_transition(transition: StageTransition) -> dict[str, Any]:
+    return transition.to_dict()
+
+
+def encode_approval(approval: Approval) -> dict[str, Any]:
+    return approval.to_dict()
 
 
 def encode_model_page(page: RegistryPage[RegisteredModel]) -> dict[str, Any]:
@@ -139,6 +156,11 @@ def decode_alias_event(raw: dict[str, Any]) -> AliasEvent:
     )
 
 
+def decode_alias_move(raw: dict[str, Any] | None) -> AliasEvent | None:
+    """Inverse of :func:`encode_alias_move` (an empty answer is ``None``)."""
+    return None if raw is None else decode_alias_event(raw)
+
+
 def decode_stage_transition(raw: dict[str, Any]) -> StageTransition:
     return StageTransition(
         event_id=raw["event_id"],
@@ -202,3 +224,8 @@ def decode_model_page(raw: dict[str, Any]) -> RegistryPage[RegisteredModel]:
 def decode_version_page(raw: dict[str, Any]) -> RegistryPage[ModelVersion]:
     versions = [decode_version(v) for v in raw["model_versions"]]
     return RegistryPage(versions, raw.get("next_page_token"))
+
+
+def decode_card(content: bytes) -> str:
+    """A rendered model card, as the text the server wrote (UTF-8, Markdown or HTML)."""
+    return content.decode("utf-8")

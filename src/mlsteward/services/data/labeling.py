@@ -22,7 +22,6 @@ from mlsteward.engines.data import agreement_summary
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.code_version import code_version
 from mlsteward.services.data.register import Registered, register_batches
-from mlsteward.services.data.store_access import dataset_store
 from mlsteward.services.data.versions import get_version, version_table
 from mlsteward.services.people import same_person
 
@@ -57,18 +56,18 @@ def create_queue(
         created_by=ctx.actor,
         creation_time=ctx.clock(),
     )
-    return dataset_store(ctx).create_label_queue(queue)
+    return ctx.stores.datasets.create_label_queue(queue)
 
 
 def get_queue(ctx: ServiceContext, name: str) -> LabelQueue:
-    return dataset_store(ctx).get_label_queue(name)
+    return ctx.stores.datasets.get_label_queue(name)
 
 
 def add_label(
     ctx: ServiceContext, queue_name: str, item: int, value: str, role: str = "primary"
 ) -> Label:
     """Record the actor's label for ``item``; reviews need a primary label by someone else."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     queue = store.get_label_queue(queue_name)
     if role not in ROLES:
         raise InvalidArgumentError(f"role must be one of {ROLES}, not {role!r}")
@@ -93,7 +92,7 @@ def add_label(
 
 def queue_status(ctx: ServiceContext, queue_name: str) -> dict[str, Any]:
     """Counts of labelled, reviewed and pending items, and the next items to label."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     queue = store.get_label_queue(queue_name)
     by_item: dict[int, list[Label]] = defaultdict(list)
     for label in store.list_labels(queue.queue_id):
@@ -116,7 +115,7 @@ def queue_status(ctx: ServiceContext, queue_name: str) -> dict[str, Any]:
 
 def agreement(ctx: ServiceContext, queue_name: str) -> dict[str, Any]:
     """Raw agreement, pairwise Cohen's kappa and Fleiss' kappa over items with several labels."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     queue = store.get_label_queue(queue_name)
     return _agreement(store.list_labels(queue.queue_id))
 
@@ -143,7 +142,7 @@ def labelled_table(
 ) -> pa.Table:
     """``table`` with the queue's label column (null where an item has no label), counting
     only labels given up to ``until`` (ms) when set, so an export can be recomputed."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     queue = store.get_label_queue(queue_name)
     return _with_labels(table, queue, store.list_labels(queue.queue_id), until)
 
@@ -159,7 +158,7 @@ def _with_labels(
 def export(ctx: ServiceContext, queue_name: str, output_name: str) -> Registered:
     """Register the labelled rows as a new version of ``output_name``."""
     validate_dataset_name(output_name)
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     queue = store.get_label_queue(queue_name)
     parent = get_version(ctx, queue.dataset_version_id)
     until = ctx.clock()

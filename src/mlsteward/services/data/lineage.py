@@ -12,7 +12,6 @@ from typing import Any
 
 from mlsteward.domain.datasets import DatasetVersion
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.data.store_access import dataset_store
 from mlsteward.services.data.versions import get_version
 from mlsteward.storage.datasets_base import DatasetStore
 
@@ -74,6 +73,6 @@ def _downstream(store: DatasetStore, version: DatasetVersion, depth: int) -> dic
 
 def lineage(ctx: ServiceContext, ref: str) -> dict[str, Any]:
     """``{"upstream": ..., "downstream": ...}`` for the version ``ref`` names."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     version = get_version(ctx, ref)
     return {"upstream": _upstream(store, version, 0), "downstream": _downstream(store, version, 0)}

@@ -21,7 +21,6 @@ from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.derive import apply_steps, split_indices
 from mlsteward.services.data.labeling import labelled_table
 from mlsteward.services.data.sources import reread_source
-from mlsteward.services.data.store_access import dataset_store
 from mlsteward.services.data.versions import get_version, version_table
 
 
@@ -68,7 +67,7 @@ def _recompute(
             table = reread_source(described, overrides, access=ctx.outbound, max_rows=bound)
             how = f"re-read {described.get('uri')}"
     else:
-        store = dataset_store(ctx)
+        store = ctx.stores.datasets
         parents = [
             _recompute(ctx, store.get_dataset_version_by_id(p), overrides, checks)
             for p in version.parents

@@ -31,7 +31,6 @@ from mlsteward.engines.data import (
     validate_table,
 )
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.data.store_access import dataset_store
 from mlsteward.storage.datasets_base import NewDatasetVersion
 
 
@@ -90,7 +89,7 @@ def register_batches(
     source = _batches(batches) if isinstance(batches, pa.Table) else batches
     with tempfile.TemporaryDirectory(prefix="mlsteward-stage-") as directory:
         staged = stage_to_parquet(source, directory)
-        existing = dataset_store(ctx).find_dataset_version(name, staged.content_hash)
+        existing = ctx.stores.datasets.find_dataset_version(name, staged.content_hash)
         if existing is not None and schema is None:
             # Same content already registered: skip profiling and uploads entirely.
             return Registered(existing, False, [*bad_rows, *staged.bad_rows])
@@ -126,5 +125,6 @@ def register_batches(
         report_digest=report_digest,
         description=description,
     )
-    version, created = dataset_store(ctx).create_dataset_version(name, spec, ctx.actor, ctx.clock())
+    datasets = ctx.stores.datasets
+    version, created = datasets.create_dataset_version(name, spec, ctx.actor, ctx.clock())
     return Registered(version, created, skipped, report)

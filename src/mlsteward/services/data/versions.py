@@ -29,7 +29,6 @@ from mlsteward.engines.data import (
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.register import Registered, register_batches
 from mlsteward.services.data.sources import open_source
-from mlsteward.services.data.store_access import dataset_store
 
 
 def ingest(
@@ -121,7 +120,7 @@ def register_upload(
 def get_version(ctx: ServiceContext, ref: str | DatasetRef) -> DatasetVersion:
     """The version a reference names: ``name@3``, ``name@alias``, ``name`` (the latest),
     or a 32-hex dataset version id."""
-    store = dataset_store(ctx)
+    store = ctx.stores.datasets
     if isinstance(ref, str) and is_valid_id(ref):
         return store.get_dataset_version_by_id(ref)
     parsed = ref if isinstance(ref, DatasetRef) else DatasetRef.parse(ref)
@@ -136,11 +135,11 @@ def get_version(ctx: ServiceContext, ref: str | DatasetRef) -> DatasetVersion:
 
 
 def list_versions(ctx: ServiceContext, name: str) -> list[DatasetVersion]:
-    return dataset_store(ctx).list_dataset_versions(validate_dataset_name(name))
+    return ctx.stores.datasets.list_dataset_versions(validate_dataset_name(name))
 
 
 def list_datasets(ctx: ServiceContext) -> list[str]:
-    return dataset_store(ctx).list_datasets()
+    return ctx.stores.datasets.list_datasets()
 
 
 def load_table(
@@ -164,12 +163,12 @@ def set_alias(ctx: ServiceContext, ref: str, alias: str) -> DatasetVersion:
     clean = validate_alias(alias)
     if clean == "latest":
         raise InvalidArgumentError("'latest' always means the newest version; pick another alias")
-    dataset_store(ctx).set_dataset_alias(version.name, clean, version.version)
+    ctx.stores.datasets.set_dataset_alias(version.name, clean, version.version)
     return get_version(ctx, DatasetRef(version.name, version=version.version))
 
 
 def delete_alias(ctx: ServiceContext, name: str, alias: str) -> None:
-    dataset_store(ctx).delete_dataset_alias(validate_dataset_name(name), validate_alias(alias))
+    ctx.stores.datasets.delete_dataset_alias(validate_dataset_name(name), validate_alias(alias))
 
 
 def get_profile(ctx: ServiceContext, ref: str) -> dict[str, Any]:
@@ -197,13 +196,13 @@ def log_input(
         or len(context) > ctx.limits.max_key_length
     ):
         raise InvalidArgumentError("context must be a short non-empty string, e.g. 'training'")
-    ctx.store.get_run(run_id)  # NotFoundError for an unknown run, before anything is written
+    ctx.stores.tracking.get_run(run_id)  # NotFoundError for an unknown run, before any write
     version = get_version(ctx, ref)
     item = DatasetInput(run_id, version.dataset_version_id, context.strip(), ctx.clock())
-    dataset_store(ctx).log_dataset_input(item)
+    ctx.stores.datasets.log_dataset_input(item)
     return item
 
 
 def list_run_inputs(ctx: ServiceContext, run_id: str) -> list[DatasetInput]:
-    ctx.store.get_run(run_id)
-    return dataset_store(ctx).list_run_inputs(run_id)
+    ctx.stores.tracking.get_run(run_id)
+    return ctx.stores.datasets.list_run_inputs(run_id)

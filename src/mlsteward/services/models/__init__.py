@@ -1,5 +1,6 @@
-"""Model packaging and loading rules: manifests, signatures, hashes, ONNX exports.
+"""The models service: what acts on a stored model for a caller (ONNX export in its run).
 
-These functions work on local model directories; moving them in and out of a run's
-artifacts is the SDK's part (``mlsteward.models``).
+The model files' own rules (manifests, signatures, hashes, loading, packaging) need no store
+and live in ``mlsteward.engines.models``; the operations a client calls are declared in
+:mod:`mlsteward.services.models.operations`.
 """

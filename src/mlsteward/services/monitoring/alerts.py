@@ -27,7 +27,6 @@ from mlsteward.domain.monitoring import (
 )
 from mlsteward.engines.drift import ColumnDriftResult, DriftReport
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring.store_access import monitoring_store
 from mlsteward.services.web_hosts import WebHosts
 
 logger = logging.getLogger("mlsteward.monitoring")
@@ -188,7 +187,7 @@ def raise_alerts(
     judged this run: open alerts of other checks stay open, since "could not tell" is not "fine".
     Returns the alerts opened, the alerts resolved and the webhook deliveries made.
     """
-    store = monitoring_store(ctx)
+    store = ctx.stores.monitoring
     now = ctx.clock()
     hosts = ctx.outbound.webhooks
     opened, deliveries = [], []
@@ -235,7 +234,7 @@ def list_alerts(
 ) -> list[Alert]:
     if status is not None and status not in ("open", "resolved"):
         raise InvalidArgumentError("status must be 'open' or 'resolved'")
-    return monitoring_store(ctx).list_alerts(monitor, status)
+    return ctx.stores.monitoring.list_alerts(monitor, status)
 
 
 def list_events(
@@ -252,4 +251,4 @@ def list_events(
     unknown = sorted(set(event_types or ()) - set(EVENT_TYPES))
     if unknown:
         raise InvalidArgumentError(f"Unknown event types {unknown}; known: {list(EVENT_TYPES)}")
-    return monitoring_store(ctx).list_events(since, limit, event_types)
+    return ctx.stores.monitoring.list_events(since, limit, event_types)

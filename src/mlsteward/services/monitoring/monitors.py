@@ -36,7 +36,6 @@ from mlsteward.services.monitoring.performance_config import validate_performanc
 from mlsteward.services.monitoring.profiles import get_profile_record, load_profile, read_profile
 from mlsteward.services.monitoring.report_views import summary_of
 from mlsteward.services.monitoring.reports import drift_report, make_chunker
-from mlsteward.services.monitoring.store_access import monitoring_store
 from mlsteward.services.monitoring.targets import (
     DATASET_PREFIX,
     TargetData,
@@ -157,7 +156,7 @@ def create_monitor(
         creation_time=now,
         next_run_time=now if interval_s > 0 and enabled else None,
     )
-    return monitoring_store(ctx).create_monitor(monitor)
+    return ctx.stores.monitoring.create_monitor(monitor)
 
 
 def _check_learnable(
@@ -182,26 +181,26 @@ def _check_learnable(
 
 
 def get_monitor(ctx: ServiceContext, name: str) -> Monitor:
-    return monitoring_store(ctx).get_monitor(validate_monitoring_name("Monitor", name))
+    return ctx.stores.monitoring.get_monitor(validate_monitoring_name("Monitor", name))
 
 
 def list_monitors(ctx: ServiceContext) -> list[Monitor]:
-    return monitoring_store(ctx).list_monitors()
+    return ctx.stores.monitoring.list_monitors()
 
 
 def delete_monitor(ctx: ServiceContext, name: str) -> None:
-    monitoring_store(ctx).delete_monitor(validate_monitoring_name("Monitor", name))
+    ctx.stores.monitoring.delete_monitor(validate_monitoring_name("Monitor", name))
 
 
 def list_runs(ctx: ServiceContext, name: str, limit: int = 20) -> list[MonitorRun]:
     if not 1 <= limit <= MAX_RUNS:
         raise InvalidArgumentError(f"limit must be between 1 and {MAX_RUNS}")
     get_monitor(ctx, name)
-    return monitoring_store(ctx).list_monitor_runs(name, limit)
+    return ctx.stores.monitoring.list_monitor_runs(name, limit)
 
 
 def get_run(ctx: ServiceContext, run_id: str) -> MonitorRun:
-    return monitoring_store(ctx).get_monitor_run(run_id)
+    return ctx.stores.monitoring.get_monitor_run(run_id)
 
 
 def run_report_html(ctx: ServiceContext, run_id: str) -> str:
@@ -255,7 +254,7 @@ def _without_windows(summary: dict[str, Any]) -> dict[str, Any]:
 
 def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     """Evaluate the monitor now and act on what it finds."""
-    store = monitoring_store(ctx)
+    store = ctx.stores.monitoring
     monitor = get_monitor(ctx, name)
     start = ctx.clock()
     run_id = new_id()

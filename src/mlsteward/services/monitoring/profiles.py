@@ -15,7 +15,6 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import ProfileRecord, validate_monitoring_name
 from mlsteward.engines.drift import ReferenceProfile, build_profile
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring.store_access import monitoring_store
 from mlsteward.services.monitoring.targets import DATASET_PREFIX
 from mlsteward.services.registry.versions import get_model_version
 from mlsteward.services.tracking.artifacts import log_artifact_bytes
@@ -102,7 +101,7 @@ def save_profile(
         dataset_name,
         dataset_version,
     )
-    return monitoring_store(ctx).put_profile(record, replace)
+    return ctx.stores.monitoring.put_profile(record, replace)
 
 
 def profile_dataset(
@@ -146,7 +145,7 @@ def _json_default(value: object) -> object:
 
 
 def get_profile_record(ctx: ServiceContext, name: str) -> ProfileRecord:
-    return monitoring_store(ctx).get_profile(validate_monitoring_name("Profile", name))
+    return ctx.stores.monitoring.get_profile(validate_monitoring_name("Profile", name))
 
 
 def read_profile(ctx: ServiceContext, record: ProfileRecord) -> ReferenceProfile:
@@ -160,4 +159,4 @@ def load_profile(ctx: ServiceContext, name: str) -> ReferenceProfile:
 
 
 def list_profiles(ctx: ServiceContext) -> list[ProfileRecord]:
-    return monitoring_store(ctx).list_profiles()
+    return ctx.stores.monitoring.list_profiles()

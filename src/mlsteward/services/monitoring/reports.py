@@ -10,14 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.drift import (
@@ -35,14 +31,13 @@ from mlsteward.engines.drift import (
     multivariate_drift,
     to_jsonable,
 )
+from mlsteward.engines.rendering import render
 from mlsteward.services.monitoring.report_views import (
     column_views,
     multivariate_views,
     performance_table,
     performance_views,
 )
-
-_TEMPLATES = Path(__file__).with_name("templates")
 
 ChunkBy = Chunker | int | str | Mapping[str, Any] | None
 
@@ -153,29 +148,9 @@ class MonitoringReport:
         return target
 
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else "-"
-    return str(value)
-
-
 def render_page(template: str, **values: Any) -> str:
-    """Render one of this package's HTML templates (autoescaped; ``fmt`` formats numbers)."""
-    return _environment().get_template(template).render(**values)
-
-
-@cache  # built once: templates are compiled on first use, not on every report
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["fmt"] = _fmt
-    return env
+    """Render one of the monitoring pages (``drift_report.html.j2``, ``late_labels.html.j2``)."""
+    return render(template, **values)
 
 
 def drift_report(

@@ -16,7 +16,6 @@ import threading
 
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.monitors import MonitorRunResult, run_monitor
-from mlsteward.services.monitoring.store_access import monitoring_store
 
 logger = logging.getLogger("mlsteward.monitoring.scheduler")
 DEFAULT_POLL_S = 5.0
@@ -45,7 +44,7 @@ class MonitorScheduler:
     def run_due(self) -> list[MonitorRunResult]:
         """One pass: run every due monitor now; one failing monitor does not stop the rest."""
         results = []
-        store = monitoring_store(self.ctx)
+        store = self.ctx.stores.monitoring
         for monitor in store.due_monitors(self.ctx.clock()):
             if self._stop.is_set():
                 break

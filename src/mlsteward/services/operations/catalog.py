@@ -9,7 +9,13 @@ from typing import Any
 from mlsteward.services.operations.declaration import Operation
 
 #: The modules declaring operations, each with an ``OPERATIONS`` tuple.
-DECLARING_MODULES = ("mlsteward.services.tracking.operations",)
+DECLARING_MODULES = (
+    "mlsteward.services.tracking.operations",
+    "mlsteward.services.registry.operations",
+    "mlsteward.services.data.operations",
+    "mlsteward.services.monitoring.operations",
+    "mlsteward.services.models.operations",
+)
 
 
 @cache

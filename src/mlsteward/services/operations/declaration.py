@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -60,6 +61,9 @@ class Operation(Generic[RequestT, ResultT]):
     #: Safe to send again after a lost response. Defaults to GET, PUT and DELETE.
     idempotent: bool | None = None
     wire: WireForm = WireForm.JSON
+    #: Seconds an HTTP client waits for the answer (``None``: the client's default); for
+    #: operations that compute for long, such as an ONNX export.
+    timeout_s: float | None = None
     #: OpenAPI group.
     tag: str = ""
     #: Statuses this operation documents beyond the ones every route derives.
@@ -83,7 +87,7 @@ class Operation(Generic[RequestT, ResultT]):
 
     @property
     def description(self) -> str:
-        return (self.run.__doc__ or "").strip()
+        return inspect.cleandoc(self.run.__doc__ or "")
 
     def resource_of(self, request: RequestT) -> str | None:
         """The name of the resource ``request`` acts on (``None``: the whole collection)."""
@@ -101,8 +105,9 @@ class Operation(Generic[RequestT, ResultT]):
         rest = {key: value for key, value in values.items() if key not in fields}
         if rest:
             body_type = body_model(fields["body"].annotation) if "body" in fields else None
-            if body_type is None:
-                raise TypeError(f"{self.name} takes no {', '.join(sorted(rest))}")
+            known = set(body_type.model_fields) if body_type is not None else set()
+            if body_type is None or not set(rest) <= known:
+                raise TypeError(f"{self.name} takes no {', '.join(sorted(set(rest) - known))}")
             top["body"] = body_type.model_construct(**rest)
         return self.request.model_construct(**top)
 

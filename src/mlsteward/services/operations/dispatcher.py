@@ -39,7 +39,7 @@ def dispatch(
         result = operation.run(ctx, request)
         auditor.record(_event(ctx, operation, resource, request))
         return result
-    with ctx.store.unit_of_work():
+    with ctx.stores.unit_of_work():
         result = operation.run(ctx, request)
         auditor.record(_event(ctx, operation, resource, request))
     return result

@@ -15,7 +15,6 @@ from mlsteward.domain.registry import AliasAction, AliasEvent, AliasGuard, Model
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.gates import check_gates
 from mlsteward.services.registry.governance import authorize_governance
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_alias,
     validate_model_name,
@@ -32,7 +31,7 @@ def _move(
     action: AliasAction,
     reason: str | None,
 ) -> AliasEvent | None:
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     model = store.get_registered_model(name)
     target = store.get_model_version(name, version)
     current = model.aliases.get(alias)
@@ -75,7 +74,7 @@ def delete_alias(
     """Remove ``alias`` (recorded). A protected alias is a governance action to delete."""
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     model = store.get_registered_model(clean_name)
     current = model.aliases.get(clean_alias)
     if current is None:
@@ -100,7 +99,7 @@ def delete_alias(
 
 def get_version_by_alias(ctx: ServiceContext, name: str, alias: str) -> ModelVersion:
     clean_name = validate_model_name(name, ctx.limits)
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     model = store.get_registered_model(clean_name)
     version = model.aliases.get(alias)
     if version is None:
@@ -114,7 +113,7 @@ def get_version_by_alias(ctx: ServiceContext, name: str, alias: str) -> ModelVer
 def alias_history(ctx: ServiceContext, name: str, alias: str | None = None) -> list[AliasEvent]:
     """Every recorded move of ``alias`` (or of all the model's aliases), oldest first."""
     clean_alias = None if alias is None else validate_alias(alias, ctx.limits)
-    return registry_store(ctx).list_alias_events(validate_model_name(name, ctx.limits), clean_alias)
+    return ctx.stores.registry.list_alias_events(validate_model_name(name, ctx.limits), clean_alias)
 
 
 def rollback_target(events: list[AliasEvent]) -> int | None:
@@ -146,7 +145,7 @@ def rollback_alias(
     """Move ``alias`` back to the version it held before (recorded as a rollback)."""
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
-    events = registry_store(ctx).list_alias_events(clean_name, clean_alias)
+    events = ctx.stores.registry.list_alias_events(clean_name, clean_alias)
     target = rollback_target(events)
     if target is None:
         raise InvalidArgumentError(

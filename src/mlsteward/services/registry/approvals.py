@@ -27,7 +27,6 @@ from mlsteward.domain.registry import Approval, ApprovalDecision, ModelVersion
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import as_name, is_named_person, same_person
 from mlsteward.services.registry.gates import is_stale
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_model_name,
     validate_text,
@@ -55,7 +54,7 @@ def _standing(
 def _decide(
     ctx: ServiceContext, name: str, version: int | str, comment: str, decision: ApprovalDecision
 ) -> Approval:
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     clean_name = validate_model_name(name, ctx.limits)
     number = validate_version(version)
     text = cast(str, validate_text("comment", comment, required=True))  # required: never None
@@ -102,7 +101,7 @@ def list_approvals(
     ctx: ServiceContext, name: str, version: int | str | None = None
 ) -> list[Approval]:
     """Every decision on the model (or one version), oldest first."""
-    return registry_store(ctx).list_approvals(
+    return ctx.stores.registry.list_approvals(
         validate_model_name(name, ctx.limits),
         None if version is None else validate_version(version),
     )

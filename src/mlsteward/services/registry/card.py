@@ -20,7 +20,6 @@ from mlsteward.domain.registry import ModelVersion, RegisteredModel
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.gates import evaluated_metrics, is_stale, latest_decision
 from mlsteward.services.registry.models import CARD_FIELDS
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import validate_model_name, validate_version
 from mlsteward.services.registry.versions import RUNS_SCHEME, parse_runs_uri
 
@@ -103,7 +102,7 @@ def _manifest(ctx: ServiceContext, version: ModelVersion) -> dict[str, Any]:
     try:
         _, path = parse_runs_uri(version.source)
         wanted = f"{path}/{MANIFEST_FILE}" if path else MANIFEST_FILE
-        for record in ctx.store.list_artifact_records(version.run_id, wanted):
+        for record in ctx.stores.tracking.list_artifact_records(version.run_id, wanted):
             if record.path == wanted:
                 return dict(json.loads(ctx.blobs.read_bytes(record.digest)))
     except (MlstewardError, OSError, ValueError, TypeError):
@@ -115,7 +114,7 @@ def _run(ctx: ServiceContext, version: ModelVersion) -> Run | None:
     if version.run_id is None:
         return None
     try:
-        return ctx.store.get_run(version.run_id)
+        return ctx.stores.tracking.get_run(version.run_id)
     except MlstewardError:
         return None
 
@@ -198,7 +197,7 @@ def _metrics_sections(
 
 
 def _governance(ctx: ServiceContext, model: RegisteredModel, version: ModelVersion) -> CardSection:
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     approvals = store.list_approvals(model.name, version.version)
     last = latest_decision(approvals)
     state = "no decision yet" if last is None else f"{last.decision.value.lower()} by {last.actor}"
@@ -244,7 +243,7 @@ def _governance(ctx: ServiceContext, model: RegisteredModel, version: ModelVersi
 def build_model_card(ctx: ServiceContext, name: str, version: int | str) -> ModelCard:
     """Assemble the card of one version from the records (see the module docstring)."""
     clean_name = validate_model_name(name, ctx.limits)
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     model = store.get_registered_model(clean_name)
     mv = store.get_model_version(clean_name, validate_version(version))
     run = _run(ctx, mv)

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import jinja2
-
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.engines.rendering import render
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.card import ModelCard, build_model_card
 
-_TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("markdown", "html")
 
 
-def _md_cell(value: object) -> str:
-    """Table-safe Markdown: pipes escaped, line breaks kept as <br>."""
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md_cell"] = _md_cell
-    return env
-
-
 def render_card(card: ModelCard, format: str = "markdown") -> str:
+    """The text of ``card`` as ``"markdown"`` (or ``"md"``) or ``"html"``."""
     fmt = format.lower()
     if fmt in ("md", "markdown"):
-        return _environment().get_template("model_card.md.j2").render(card=card)
+        return render("model_card.md.j2", card=card)
     if fmt == "html":
-        return _environment().get_template("model_card.html.j2").render(card=card)
+        return render("model_card.html.j2", card=card)
     raise InvalidArgumentError(f"Unknown model card format {format!r}; use markdown or html")
 
 

@@ -34,7 +34,6 @@ from mlsteward.domain.registry import (
 from mlsteward.domain.registry_evaluation import evaluation_digest
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import is_named_person, same_person
-from mlsteward.services.registry.store_access import registry_store
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def evaluated_metrics(ctx: ServiceContext, version: ModelVersion) -> dict[str, O
     observed: dict[str, ObservedMetric] = {}
     if version.run_id is not None:
         try:
-            run = ctx.store.get_run(version.run_id)
+            run = ctx.stores.tracking.get_run(version.run_id)
         except NotFoundError:
             run = None
         if run is not None:
@@ -151,7 +150,7 @@ def check_gates(
 
     ``target`` names what is being moved ("protected alias 'production'") for the message.
     """
-    approvals = registry_store(ctx).list_approvals(model.name, version.version)
+    approvals = ctx.stores.registry.list_approvals(model.name, version.version)
     problems = []
     approval_problem = _approval_problem(version, approvals)
     if approval_problem:

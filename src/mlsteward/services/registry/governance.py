@@ -21,7 +21,6 @@ from __future__ import annotations
 from mlsteward.domain.errors import InvalidArgumentError, PermissionDeniedError
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import as_name, is_named_person, same_person
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import validate_text
 
 
@@ -38,7 +37,7 @@ def authorize_governance(ctx: ServiceContext, name: str, action: str, reason: ob
             "MLSTEWARD_USER or Client(user=...)); nothing was changed"
         )
     builder = next(
-        (b for b in registry_store(ctx).version_registrants(name) if same_person(ctx.actor, b)),
+        (b for b in ctx.stores.registry.version_registrants(name) if same_person(ctx.actor, b)),
         None,
     )
     if builder is not None:

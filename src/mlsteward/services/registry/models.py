@@ -19,7 +19,6 @@ from mlsteward.domain.threshold_bounds import loosened_thresholds
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.governance import authorize_governance
 from mlsteward.services.registry.paging import decode_token, encode_token
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_alias,
     validate_model_name,
@@ -64,13 +63,13 @@ def create_registered_model(
     """Create a model with no versions; AlreadyExistsError when the name is taken."""
     clean_name = validate_model_name(name, ctx.limits)
     text = validate_text("description", description)
-    return registry_store(ctx).create_registered_model(
+    return ctx.stores.registry.create_registered_model(
         clean_name, text, clean_tags(ctx, tags), ctx.actor, ctx.clock()
     )
 
 
 def get_registered_model(ctx: ServiceContext, name: str) -> RegisteredModel:
-    return registry_store(ctx).get_registered_model(validate_model_name(name, ctx.limits))
+    return ctx.stores.registry.get_registered_model(validate_model_name(name, ctx.limits))
 
 
 def search_registered_models(
@@ -86,27 +85,27 @@ def search_registered_models(
         )
     conditions = parse_registry_filter(filter_string, "model", ctx.limits.filters)
     offset = decode_token("model", filter_string, page_token)
-    items, more = registry_store(ctx).search_registered_models(conditions, max_results, offset)
+    items, more = ctx.stores.registry.search_registered_models(conditions, max_results, offset)
     token = encode_token("model", filter_string, offset + len(items)) if more else None
     return RegistryPage(items, token)
 
 
 def update_registered_model(ctx: ServiceContext, name: str, description: str) -> RegisteredModel:
     text = validate_text("description", description) or ""
-    return registry_store(ctx).update_registered_model(
+    return ctx.stores.registry.update_registered_model(
         validate_model_name(name, ctx.limits), ctx.clock(), description=text
     )
 
 
 def set_registered_model_tag(ctx: ServiceContext, name: str, key: str, value: object) -> None:
     clean = clean_tags(ctx, {key: value})
-    registry_store(ctx).set_registered_model_tag(
+    ctx.stores.registry.set_registered_model_tag(
         validate_model_name(name, ctx.limits), key, clean[key], ctx.clock()
     )
 
 
 def delete_registered_model_tag(ctx: ServiceContext, name: str, key: str) -> None:
-    registry_store(ctx).delete_registered_model_tag(
+    ctx.stores.registry.delete_registered_model_tag(
         validate_model_name(name, ctx.limits), validate_key("Tag", key, ctx.limits), ctx.clock()
     )
 
@@ -136,7 +135,7 @@ def set_acceptance_thresholds(
             raise InvalidArgumentError(f"Threshold '{th.metric} {th.op}' is given twice")
         seen.add((th.metric, th.op))
     clean_name = validate_model_name(name, ctx.limits)
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     before = store.get_registered_model(clean_name).acceptance_thresholds
     loosened = loosened_thresholds(before, parsed)
     text: str | None
@@ -153,7 +152,7 @@ def set_acceptance_thresholds(
 
 def threshold_history(ctx: ServiceContext, name: str) -> list[ThresholdChange]:
     """Every change of the model's thresholds (who, when, why, before, after), oldest first."""
-    return registry_store(ctx).list_threshold_changes(validate_model_name(name, ctx.limits))
+    return ctx.stores.registry.list_threshold_changes(validate_model_name(name, ctx.limits))
 
 
 def protect_alias(
@@ -166,7 +165,7 @@ def protect_alias(
     the model, with a reason); lifting one that is not there changes and records nothing.
     Every change is recorded in the alias's history.
     """
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     clean_name = validate_model_name(name, ctx.limits)
     clean_alias = validate_alias(alias, ctx.limits)
     if not isinstance(protected, bool):
@@ -193,7 +192,7 @@ def update_model_card(
         raise InvalidArgumentError(
             f"Unknown model-card field(s) {', '.join(unknown)}; known: " + ", ".join(CARD_FIELDS)
         )
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     clean_name = validate_model_name(name, ctx.limits)
     card = dict(store.get_registered_model(clean_name).card)
     for key, value in fields.items():

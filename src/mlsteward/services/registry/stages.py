@@ -13,7 +13,6 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.registry import ModelStage, ModelVersion, StageTransition
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.gates import check_gates, is_gated_stage
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_model_name,
     validate_text,
@@ -38,7 +37,7 @@ def transition_stage(
         raise InvalidArgumentError(
             "archive_existing applies to transitions into Staging or Production only"
         )
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     model = store.get_registered_model(clean_name)
     current = store.get_model_version(clean_name, number)
     guard = None
@@ -60,7 +59,7 @@ def transition_stage(
 def stage_history(
     ctx: ServiceContext, name: str, version: int | str | None = None
 ) -> list[StageTransition]:
-    return registry_store(ctx).list_stage_transitions(
+    return ctx.stores.registry.list_stage_transitions(
         validate_model_name(name, ctx.limits),
         None if version is None else validate_version(version),
     )

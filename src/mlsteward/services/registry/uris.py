@@ -7,7 +7,6 @@ from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
 from mlsteward.domain.registry import ModelStage, ModelVersion
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.aliases import get_version_by_alias
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import validate_model_name
 from mlsteward.services.registry.versions import get_latest_versions
 
@@ -29,7 +28,7 @@ def resolve_model_uri(ctx: ServiceContext, uri: str) -> ModelVersion:
             " models:/<name>/latest or models:/<name>/<stage>"
         )
     clean_name = validate_model_name(name, ctx.limits)
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     if selector.isdigit():
         return store.get_model_version(clean_name, int(selector))
     if selector.lower() == "latest":

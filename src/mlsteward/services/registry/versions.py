@@ -15,7 +15,6 @@ from mlsteward.domain.registry_filter import RegistryCondition, parse_registry_f
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.models import clean_tags, create_registered_model
 from mlsteward.services.registry.paging import decode_token, encode_token
-from mlsteward.services.registry.store_access import registry_store
 from mlsteward.services.registry.validation import (
     validate_model_name,
     validate_text,
@@ -26,7 +25,6 @@ from mlsteward.services.tracking.validation import (
     validate_key,
     validate_metric_value,
 )
-from mlsteward.storage.datasets_base import DatasetStore
 
 GIT_COMMIT_TAG = "mlsteward.git.commit"
 ENVIRONMENT_ARTIFACT = "_environment.json"
@@ -52,7 +50,7 @@ def _run_lineage(ctx: ServiceContext, run: Run, path: str | None) -> tuple[str |
         clean = validate_artifact_path(path, ctx.limits, allow_root=True)
         found = any(
             not clean or r.path == clean or r.path.startswith(clean + "/")
-            for r in ctx.store.list_artifact_records(run_id, clean)
+            for r in ctx.stores.tracking.list_artifact_records(run_id, clean)
         )
         if not found:
             raise NotFoundError(
@@ -61,7 +59,7 @@ def _run_lineage(ctx: ServiceContext, run: Run, path: str | None) -> tuple[str |
             )
     env = [
         r
-        for r in ctx.store.list_artifact_records(run_id, ENVIRONMENT_ARTIFACT)
+        for r in ctx.stores.tracking.list_artifact_records(run_id, ENVIRONMENT_ARTIFACT)
         if r.path == ENVIRONMENT_ARTIFACT
     ]
     return run.data.tags.get(GIT_COMMIT_TAG), env[0].digest if env else None
@@ -69,10 +67,8 @@ def _run_lineage(ctx: ServiceContext, run: Run, path: str | None) -> tuple[str |
 
 def _run_dataset_inputs(ctx: ServiceContext, run_id: str) -> list[str]:
     """The dataset versions the run logged as inputs (``mlsteward.log_input``), in order."""
-    store = ctx.store
-    if not isinstance(store, DatasetStore):
-        return []
-    return list(dict.fromkeys(i.dataset_version_id for i in store.list_run_inputs(run_id)))
+    inputs = ctx.stores.datasets.list_run_inputs(run_id)
+    return list(dict.fromkeys(i.dataset_version_id for i in inputs))
 
 
 def create_model_version(
@@ -94,7 +90,7 @@ def create_model_version(
     records the run, its git commit tag and the digest of its ``_environment.json``.
     Other sources (object-store URIs, paths) are taken as given, with ``run_id`` optional.
     """
-    store = registry_store(ctx)
+    store = ctx.stores.registry
     clean_name = validate_model_name(name, ctx.limits)
     if not create_model:
         store.get_registered_model(clean_name)
@@ -115,7 +111,7 @@ def create_model_version(
         )
     git_commit = environment_digest = None
     if run_id is not None:
-        run = ctx.store.get_run(run_id)
+        run = ctx.stores.tracking.get_run(run_id)
         if run.info.lifecycle_stage is LifecycleStage.DELETED:
             raise InvalidArgumentError(f"Run {run_id!r} is deleted; restore it to register it")
         git_commit, environment_digest = _run_lineage(ctx, run, path)
@@ -144,7 +140,7 @@ def create_model_version(
 
 
 def get_model_version(ctx: ServiceContext, name: str, version: int | str) -> ModelVersion:
-    return registry_store(ctx).get_model_version(
+    return ctx.stores.registry.get_model_version(
         validate_model_name(name, ctx.limits), validate_version(version)
     )
 
@@ -174,7 +170,7 @@ def search_model_versions(
         _normalize(c) for c in parse_registry_filter(filter_string, "version", ctx.limits.filters)
     ]
     offset = decode_token("version", filter_string, page_token)
-    items, more = registry_store(ctx).search_model_versions(conditions, max_results, offset)
+    items, more = ctx.stores.registry.search_model_versions(conditions, max_results, offset)
     token = encode_token("version", filter_string, offset + len(items)) if more else None
     return RegistryPage(items, token)
 
@@ -185,7 +181,7 @@ def get_latest_versions(
     """The newest version in each stage (every stage when ``stages`` is None)."""
     wanted = {ModelStage.parse(s) for s in stages} if stages else set(ModelStage)
     clean_name = validate_model_name(name, ctx.limits)
-    registry_store(ctx).get_registered_model(clean_name)
+    ctx.stores.registry.get_registered_model(clean_name)
     latest: dict[ModelStage, ModelVersion] = {}
     query = "name = '{}'".format(clean_name.replace("'", "''"))
     token: str | None = None
@@ -203,7 +199,7 @@ def get_latest_versions(
 def update_model_version(
     ctx: ServiceContext, name: str, version: int | str, description: str
 ) -> ModelVersion:
-    return registry_store(ctx).update_model_version(
+    return ctx.stores.registry.update_model_version(
         validate_model_name(name, ctx.limits),
         validate_version(version),
         ctx.clock(),
@@ -215,7 +211,7 @@ def set_model_version_tag(
     ctx: ServiceContext, name: str, version: int | str, key: str, value: object
 ) -> None:
     clean = clean_tags(ctx, {key: value})
-    registry_store(ctx).set_model_version_tag(
+    ctx.stores.registry.set_model_version_tag(
         validate_model_name(name, ctx.limits),
         validate_version(version),
         key,
@@ -225,7 +221,7 @@ def set_model_version_tag(
 
 
 def delete_model_version_tag(ctx: ServiceContext, name: str, version: int | str, key: str) -> None:
-    registry_store(ctx).delete_model_version_tag(
+    ctx.stores.registry.delete_model_version_tag(
         validate_model_name(name, ctx.limits),
         validate_version(version),
         validate_key("Tag", key, ctx.limits),
@@ -249,7 +245,7 @@ def attach_evaluation(
         validate_key("Metric", key, ctx.limits): validate_metric_value(key, value)
         for key, value in metrics.items()
     }
-    return registry_store(ctx).record_evaluation(
+    return ctx.stores.registry.record_evaluation(
         validate_model_name(name, ctx.limits),
         validate_version(version),
         clean,
@@ -262,7 +258,7 @@ def evaluation_history(
     ctx: ServiceContext, name: str, version: int | str | None = None
 ) -> list[EvaluationChange]:
     """Every change of the version's (or every version's) evaluation, oldest first."""
-    return registry_store(ctx).list_evaluation_changes(
+    return ctx.stores.registry.list_evaluation_changes(
         validate_model_name(name, ctx.limits),
         None if version is None else validate_version(version),
     )

@@ -53,7 +53,7 @@ def log_artifact(
             ArtifactRecord(path, blob.digest, blob.size)
             for (_file, path), blob in zip(checked, stored, strict=True)
         ]
-        ctx.store.record_artifacts(run_id, records, ctx.clock())
+        ctx.stores.tracking.record_artifacts(run_id, records, ctx.clock())
     except BaseException:
         discard_unrecorded(ctx, stored)
         raise
@@ -85,7 +85,7 @@ def _record_or_discard(
 ) -> None:
     """Record one file; if recording fails, the blob this call created goes again."""
     try:
-        ctx.store.record_artifacts(run_id, [record], ctx.clock())
+        ctx.stores.tracking.record_artifacts(run_id, [record], ctx.clock())
     except BaseException:
         discard_unrecorded(ctx, [blob])
         raise
@@ -94,16 +94,16 @@ def _record_or_discard(
 def list_artifacts(
     ctx: ServiceContext, run_id: str, path: str | None = None
 ) -> list[ArtifactEntry]:
-    ctx.store.get_run(run_id)
+    ctx.stores.tracking.get_run(run_id)
     prefix = validate_artifact_path(path or "", ctx.limits, allow_root=True)
-    return ctx.store.list_artifacts(run_id, prefix)
+    return ctx.stores.tracking.list_artifacts(run_id, prefix)
 
 
 def resolve_artifact(ctx: ServiceContext, run_id: str, path: str) -> ArtifactRecord:
     """The record of one file; NotFoundError when the path is not a file of the run."""
-    ctx.store.get_run(run_id)
+    ctx.stores.tracking.get_run(run_id)
     clean = validate_artifact_path(path, ctx.limits)
-    for record in ctx.store.list_artifact_records(run_id, clean):
+    for record in ctx.stores.tracking.list_artifact_records(run_id, clean):
         if record.path == clean:
             return record
     raise NotFoundError(f"Run {run_id!r} has no artifact file {clean!r}")
@@ -113,14 +113,14 @@ def artifact_files(
     ctx: ServiceContext, run_id: str, path: str | None = None
 ) -> list[ArtifactRecord]:
     """Every file at or under ``path`` (a file path gives that file alone)."""
-    ctx.store.get_run(run_id)
+    ctx.stores.tracking.get_run(run_id)
     clean = validate_artifact_path(path or "", ctx.limits, allow_root=True)
     if not clean:
-        return ctx.store.list_artifact_records(run_id)
-    exact = [r for r in ctx.store.list_artifact_records(run_id, clean) if r.path == clean]
+        return ctx.stores.tracking.list_artifact_records(run_id)
+    exact = [r for r in ctx.stores.tracking.list_artifact_records(run_id, clean) if r.path == clean]
     if exact:
         return exact
-    below = ctx.store.list_artifact_records(run_id, clean + "/")
+    below = ctx.stores.tracking.list_artifact_records(run_id, clean + "/")
     if not below:
         raise NotFoundError(f"Run {run_id!r} has no artifact at {clean!r}")
     return below

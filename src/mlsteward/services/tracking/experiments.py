@@ -21,21 +21,23 @@ def create_experiment(
         )
         for k, v in (tags or {}).items()
     }
-    return ctx.store.create_experiment(new_id(), name, ctx.blobs.root, clean_tags, ctx.clock())
+    tracking = ctx.stores.tracking
+    return tracking.create_experiment(new_id(), name, ctx.blobs.root, clean_tags, ctx.clock())
 
 
 def get_experiment(ctx: ServiceContext, experiment_id: str) -> Experiment:
-    return ctx.store.get_experiment(experiment_id)
+    return ctx.stores.tracking.get_experiment(experiment_id)
 
 
 def get_experiment_by_name(ctx: ServiceContext, name: str) -> Experiment | None:
-    return ctx.store.get_experiment_by_name(name)
+    return ctx.stores.tracking.get_experiment_by_name(name)
 
 
 def get_or_create_experiment(ctx: ServiceContext, name: str) -> Experiment:
     """The active experiment called ``name``, created when absent; a deleted one is an error."""
     name = validate_name("Experiment", name, ctx.limits)
-    experiment = ctx.store.get_or_create_experiment(new_id(), name, ctx.blobs.root, ctx.clock())
+    tracking = ctx.stores.tracking
+    experiment = tracking.get_or_create_experiment(new_id(), name, ctx.blobs.root, ctx.clock())
     if experiment.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidArgumentError(
             f"Experiment {name!r} is deleted; restore it or choose another name"
@@ -44,25 +46,25 @@ def get_or_create_experiment(ctx: ServiceContext, name: str) -> Experiment:
 
 
 def list_experiments(ctx: ServiceContext, include_deleted: bool = False) -> list[Experiment]:
-    return ctx.store.list_experiments(include_deleted)
+    return ctx.stores.tracking.list_experiments(include_deleted)
 
 
 def delete_experiment(ctx: ServiceContext, experiment_id: str) -> None:
-    ctx.store.set_experiment_lifecycle(experiment_id, LifecycleStage.DELETED, ctx.clock())
+    ctx.stores.tracking.set_experiment_lifecycle(experiment_id, LifecycleStage.DELETED, ctx.clock())
 
 
 def restore_experiment(ctx: ServiceContext, experiment_id: str) -> None:
-    ctx.store.set_experiment_lifecycle(experiment_id, LifecycleStage.ACTIVE, ctx.clock())
+    ctx.stores.tracking.set_experiment_lifecycle(experiment_id, LifecycleStage.ACTIVE, ctx.clock())
 
 
 def set_experiment_tag(ctx: ServiceContext, experiment_id: str, key: str, value: str) -> None:
     key = validate_key("Tag", key, ctx.limits)
     text = validate_value("Tag", key, value, ctx.limits.max_tag_value_length)
-    ctx.store.set_experiment_tag(experiment_id, key, text, ctx.clock())
+    ctx.stores.tracking.set_experiment_tag(experiment_id, key, text, ctx.clock())
 
 
 def require_active(ctx: ServiceContext, experiment_id: str) -> Experiment:
-    experiment = ctx.store.get_experiment(experiment_id)
+    experiment = ctx.stores.tracking.get_experiment(experiment_id)
     if experiment.lifecycle_stage is not LifecycleStage.ACTIVE:
         raise NotFoundError(f"Experiment {experiment_id!r} is deleted")
     return experiment

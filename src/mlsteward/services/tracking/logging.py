@@ -81,7 +81,8 @@ def log_batch(
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 128):
         raise InvalidArgumentError("An idempotency key has 1 to 128 characters")
     require_active_run(ctx, run_id)
-    return ctx.store.log_batch(run_id, clean_metrics, clean_params, clean_tags, idempotency_key)
+    tracking = ctx.stores.tracking
+    return tracking.log_batch(run_id, clean_metrics, clean_params, clean_tags, idempotency_key)
 
 
 def log_param(ctx: ServiceContext, run_id: str, key: str, value: object) -> None:

@@ -22,8 +22,8 @@ def get_metric_arrays(
         raise InvalidArgumentError(
             f"max_points must be at least {MIN_MAX_POINTS} (first, last, a min and a max)"
         )
-    ctx.store.get_run(run_id)  # NotFoundError for an unknown run
-    arrays = ctx.store.get_metric_arrays(run_id, key)
+    ctx.stores.tracking.get_run(run_id)  # NotFoundError for an unknown run
+    arrays = ctx.stores.tracking.get_metric_arrays(run_id, key)
     return arrays if max_points is None else downsample_arrays(arrays, max_points)
 
 
@@ -34,5 +34,5 @@ def get_metric_history(
 
 
 def list_metric_keys(ctx: ServiceContext, run_id: str) -> list[str]:
-    ctx.store.get_run(run_id)
-    return ctx.store.list_metric_keys(run_id)
+    ctx.stores.tracking.get_run(run_id)
+    return ctx.stores.tracking.list_metric_keys(run_id)

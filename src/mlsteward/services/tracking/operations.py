@@ -1,4 +1,5 @@
-"""The tracking operations a client can call: experiments, runs, metrics and artifacts."""
+"""The tracking operations a client can call: experiments here, runs and metrics in
+``operations_runs``, artifacts in ``operations_artifacts``; ``OPERATIONS`` gathers them all."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ from mlsteward.services.operations.declaration import (
     OperationRequest,
     ResourceKind,
 )
-from mlsteward.services.tracking import experiments
-
-EXPERIMENT = ResourceKind.EXPERIMENT
+from mlsteward.services.operations.declarations import Codec, Declarations
+from mlsteward.services.tracking import experiments, operations_artifacts, operations_runs
 
 
 def _experiment_json(experiment: Experiment) -> dict[str, object]:
@@ -59,15 +59,31 @@ class SetExperimentTag(OperationRequest):
     body: TagRequest
 
 
-def _create_experiment(ctx: ServiceContext, r: CreateExperiment) -> Experiment:
+declare = Declarations(
+    "tracking", ResourceKind.EXPERIMENT, tag="experiments", responses={400: None, 404: None}
+)
+ONE = Codec(_experiment_json, wire.decode_experiment, ExperimentOut)
+
+
+@declare.post("/experiments", returns=ONE, status=201, responses={409: None})
+def create_experiment(ctx: ServiceContext, r: CreateExperiment) -> Experiment:
     return experiments.create_experiment(ctx, r.body.name, r.body.tags)
 
 
-def _list_experiments(ctx: ServiceContext, r: ListExperiments) -> list[Experiment]:
+@declare.get(
+    "/experiments",
+    returns=Codec(
+        listed("experiments", _experiment_json),
+        unlisted("experiments", wire.decode_experiment),
+        ExperimentListOut,
+    ),
+)
+def list_experiments(ctx: ServiceContext, r: ListExperiments) -> list[Experiment]:
     return experiments.list_experiments(ctx, r.include_deleted)
 
 
-def _experiment_by_name(ctx: ServiceContext, r: ExperimentByName) -> Experiment:
+@declare.get("/experiments/by-name", returns=ONE, resource_name=lambda r: r.name)
+def get_experiment_by_name(ctx: ServiceContext, r: ExperimentByName) -> Experiment:
     """The experiment called ``name``; 404 when there is none."""
     found = experiments.get_experiment_by_name(ctx, r.name)
     if found is None:
@@ -75,140 +91,40 @@ def _experiment_by_name(ctx: ServiceContext, r: ExperimentByName) -> Experiment:
     return found
 
 
-def _get_or_create_experiment(ctx: ServiceContext, r: GetOrCreateExperiment) -> Experiment:
+@declare.post(
+    "/experiments/get-or-create", returns=ONE, idempotent=True, resource_name=lambda r: r.body.name
+)
+def get_or_create_experiment(ctx: ServiceContext, r: GetOrCreateExperiment) -> Experiment:
     """The active experiment called ``name``, created when absent (safe to retry)."""
     return experiments.get_or_create_experiment(ctx, r.body.name)
 
 
-def _get_experiment(ctx: ServiceContext, r: ExperimentId) -> Experiment:
+@declare.get("/experiments/{experiment_id}", returns=ONE)
+def get_experiment(ctx: ServiceContext, r: ExperimentId) -> Experiment:
     return experiments.get_experiment(ctx, r.experiment_id)
 
 
-def _delete_experiment(ctx: ServiceContext, r: ExperimentId) -> None:
+@declare.delete("/experiments/{experiment_id}", status=204)
+def delete_experiment(ctx: ServiceContext, r: ExperimentId) -> None:
     experiments.delete_experiment(ctx, r.experiment_id)
 
 
-def _restore_experiment(ctx: ServiceContext, r: ExperimentId) -> None:
+@declare.post(
+    "/experiments/{experiment_id}/restore", action=Action.UPDATE, status=204, idempotent=True
+)
+def restore_experiment(ctx: ServiceContext, r: ExperimentId) -> None:
     experiments.restore_experiment(ctx, r.experiment_id)
 
 
-def _set_experiment_tag(ctx: ServiceContext, r: SetExperimentTag) -> None:
+@declare.post(
+    "/experiments/{experiment_id}/tags", action=Action.UPDATE, status=204, idempotent=True
+)
+def set_experiment_tag(ctx: ServiceContext, r: SetExperimentTag) -> None:
     experiments.set_experiment_tag(ctx, r.experiment_id, r.body.key, r.body.value)
 
 
-create_experiment = Operation(
-    name="tracking.create_experiment",
-    method="POST",
-    path="/experiments",
-    request=CreateExperiment,
-    run=_create_experiment,
-    action=Action.CREATE,
-    resource=EXPERIMENT,
-    status=201,
-    encode=_experiment_json,
-    decode=wire.decode_experiment,
-    response_model=ExperimentOut,
-    responses={409: None},
-    tag="experiments",
-)
-list_experiments = Operation(
-    name="tracking.list_experiments",
-    method="GET",
-    path="/experiments",
-    request=ListExperiments,
-    run=_list_experiments,
-    action=Action.READ,
-    resource=EXPERIMENT,
-    encode=listed("experiments", _experiment_json),
-    decode=unlisted("experiments", wire.decode_experiment),
-    response_model=ExperimentListOut,
-    tag="experiments",
-)
-get_experiment_by_name = Operation(
-    name="tracking.get_experiment_by_name",
-    method="GET",
-    path="/experiments/by-name",
-    request=ExperimentByName,
-    run=_experiment_by_name,
-    action=Action.READ,
-    resource=EXPERIMENT,
-    encode=_experiment_json,
-    decode=wire.decode_experiment,
-    response_model=ExperimentOut,
-    tag="experiments",
-    resource_name=lambda r: r.name,
-)
-get_or_create_experiment = Operation(
-    name="tracking.get_or_create_experiment",
-    method="POST",
-    path="/experiments/get-or-create",
-    request=GetOrCreateExperiment,
-    run=_get_or_create_experiment,
-    action=Action.CREATE,
-    resource=EXPERIMENT,
-    encode=_experiment_json,
-    decode=wire.decode_experiment,
-    response_model=ExperimentOut,
-    idempotent=True,
-    tag="experiments",
-    resource_name=lambda r: r.body.name,
-)
-get_experiment = Operation(
-    name="tracking.get_experiment",
-    method="GET",
-    path="/experiments/{experiment_id}",
-    request=ExperimentId,
-    run=_get_experiment,
-    action=Action.READ,
-    resource=EXPERIMENT,
-    encode=_experiment_json,
-    decode=wire.decode_experiment,
-    response_model=ExperimentOut,
-    tag="experiments",
-)
-delete_experiment = Operation(
-    name="tracking.delete_experiment",
-    method="DELETE",
-    path="/experiments/{experiment_id}",
-    request=ExperimentId,
-    run=_delete_experiment,
-    action=Action.DELETE,
-    resource=EXPERIMENT,
-    status=204,
-    tag="experiments",
-)
-restore_experiment = Operation(
-    name="tracking.restore_experiment",
-    method="POST",
-    path="/experiments/{experiment_id}/restore",
-    request=ExperimentId,
-    run=_restore_experiment,
-    action=Action.UPDATE,
-    resource=EXPERIMENT,
-    status=204,
-    idempotent=True,
-    tag="experiments",
-)
-set_experiment_tag = Operation(
-    name="tracking.set_experiment_tag",
-    method="POST",
-    path="/experiments/{experiment_id}/tags",
-    request=SetExperimentTag,
-    run=_set_experiment_tag,
-    action=Action.UPDATE,
-    resource=EXPERIMENT,
-    status=204,
-    idempotent=True,
-    tag="experiments",
-)
-
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    create_experiment,
-    list_experiments,
-    get_experiment_by_name,
-    get_or_create_experiment,
-    get_experiment,
-    delete_experiment,
-    restore_experiment,
-    set_experiment_tag,
+    *declare.operations,
+    *operations_runs.OPERATIONS,
+    *operations_artifacts.OPERATIONS,
 )

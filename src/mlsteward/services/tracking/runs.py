@@ -41,7 +41,7 @@ def create_run(
     require_active(ctx, experiment_id)
     name = validate_name("Run", run_name, ctx.limits) if run_name else random_run_name()
     if parent_run_id is not None:
-        parent = ctx.store.get_run(parent_run_id)
+        parent = ctx.stores.tracking.get_run(parent_run_id)
         if parent.info.lifecycle_stage is LifecycleStage.DELETED:
             raise InvalidArgumentError(f"Parent run {parent_run_id!r} is deleted")
     clean = {
@@ -68,15 +68,15 @@ def create_run(
         artifact_uri=f"runs:/{run_id}",
         parent_run_id=parent_run_id,
     )
-    return ctx.store.create_run(info, [RunTag(k, v) for k, v in clean.items()])
+    return ctx.stores.tracking.create_run(info, [RunTag(k, v) for k, v in clean.items()])
 
 
 def get_run(ctx: ServiceContext, run_id: str) -> Run:
-    return ctx.store.get_run(run_id)
+    return ctx.stores.tracking.get_run(run_id)
 
 
 def require_active_run(ctx: ServiceContext, run_id: str) -> Run:
-    run = ctx.store.get_run(run_id)
+    run = ctx.stores.tracking.get_run(run_id)
     if run.info.lifecycle_stage is LifecycleStage.DELETED:
         raise NotFoundError(f"Run {run_id!r} is deleted; restore it before logging to it")
     return run
@@ -101,7 +101,7 @@ def update_run(
     if run_name is not None:
         run_name = validate_name("Run", run_name, ctx.limits)
         tags.append(RunTag(RUN_NAME_TAG, run_name))
-    return ctx.store.update_run(
+    return ctx.stores.tracking.update_run(
         run_id, status=new_status, end_time=end_time, run_name=run_name, tags=tags
     )
 
@@ -114,13 +114,13 @@ def end_run(ctx: ServiceContext, run_id: str, status: str | RunStatus = "FINISHE
 
 
 def delete_run(ctx: ServiceContext, run_id: str) -> None:
-    ctx.store.set_run_lifecycle(run_id, LifecycleStage.DELETED, ctx.clock())
+    ctx.stores.tracking.set_run_lifecycle(run_id, LifecycleStage.DELETED, ctx.clock())
 
 
 def restore_run(ctx: ServiceContext, run_id: str) -> None:
-    ctx.store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE, ctx.clock())
+    ctx.stores.tracking.set_run_lifecycle(run_id, LifecycleStage.ACTIVE, ctx.clock())
 
 
 def delete_tag(ctx: ServiceContext, run_id: str, key: str) -> None:
     require_active_run(ctx, run_id)
-    ctx.store.delete_tag(run_id, validate_key("Tag", key, ctx.limits))
+    ctx.stores.tracking.delete_tag(run_id, validate_key("Tag", key, ctx.limits))

@@ -57,14 +57,14 @@ def search_runs(
     if experiment_ids:
         ids = [str(i) for i in experiment_ids]
         for experiment_id in ids:
-            ctx.store.get_experiment(experiment_id)  # NotFoundError for an unknown id
+            ctx.stores.tracking.get_experiment(experiment_id)  # NotFoundError for an unknown id
     else:
-        ids = [e.experiment_id for e in ctx.store.list_experiments()]
+        ids = [e.experiment_id for e in ctx.stores.tracking.list_experiments()]
     fingerprint = json.dumps(
         [sorted(ids), filter_string or "", list(order_by or []), run_view_type]
     )
     offset = _decode_token(page_token, fingerprint) if page_token else 0
-    runs, has_more = ctx.store.search_runs(
+    runs, has_more = ctx.stores.tracking.search_runs(
         ids, expr, keys, VIEW_TYPES[run_view_type], max_results, offset
     )
     token = _encode_token(offset + len(runs), fingerprint) if has_more else None

@@ -9,14 +9,13 @@ another kind of digest only makes the collector keep more, never remove too much
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Connection, select
+from sqlalchemy import Column, select
 
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.in_chunks import in_chunks
+from mlsteward.storage.sql.store_base import SqlStoreBase
 
 _STREAM_ROWS = 10_000
 
@@ -31,12 +30,8 @@ def blob_digest_columns() -> list[Column[str]]:
     ]
 
 
-class SqlBlobReferencesMixin(BlobReferenceStore):
-    """BlobReferenceStore over the SQL store's reader (``_read`` comes from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlBlobReferences(SqlStoreBase, BlobReferenceStore):
+    """The :class:`BlobReferenceStore` over every table of the shared SQL database."""
 
     def iter_referenced_digests(self) -> Iterator[str]:
         for column in blob_digest_columns():

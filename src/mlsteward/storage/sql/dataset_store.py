@@ -1,4 +1,4 @@
-"""The datasets half of the SQL store, mixed into ``SqlStore`` (SQLite and PostgreSQL).
+"""The datasets' SQL store (SQLite and PostgreSQL).
 
 Creating a version locks the dataset's row (``FOR UPDATE`` on PostgreSQL; SQLite writers
 hold the database lock already), so numbering and content deduplication are race-free.
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, exc, insert, or_, select, update
 
@@ -19,6 +18,7 @@ from mlsteward.domain.ids import new_id
 from mlsteward.storage.datasets_base import DatasetStore, NewDatasetVersion
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.in_chunks import in_chunks
+from mlsteward.storage.sql.store_base import SqlStoreBase
 from mlsteward.storage.sql.upsert import dialect_insert
 
 DS = t.datasets
@@ -28,13 +28,8 @@ DA = t.dataset_aliases
 DI = t.dataset_inputs
 
 
-class SqlDatasetMixin(DatasetStore):
-    """DatasetStore over the SQL store's engines (``_write``/``_read`` come from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlDatasetStore(SqlStoreBase, DatasetStore):
+    """The :class:`DatasetStore` over a database it shares with the other domains' stores."""
 
     # -- versions --------------------------------------------------------------------------
     def create_dataset_version(

@@ -1,4 +1,4 @@
-"""The monitoring half of the SQL store, mixed into ``SqlStore`` (SQLite and PostgreSQL).
+"""The monitoring SQL store (SQLite and PostgreSQL).
 
 Opening an alert locks the monitor's row (``FOR UPDATE`` on PostgreSQL; SQLite writers hold
 the database lock already), so two runs of one monitor never open the same alert twice.
@@ -9,15 +9,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exc, insert, select, update
+from sqlalchemy import Row, delete, exc, insert, select, update
 
 from mlsteward.domain.errors import AlreadyExistsError, NotFoundError
 from mlsteward.domain.monitoring import Alert, Monitor, MonitoringEvent, MonitorRun, ProfileRecord
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.store_base import SqlStoreBase
 
 MP = t.monitoring_profiles
 MO = t.monitors
@@ -43,13 +43,8 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-class SqlMonitoringMixin(MonitoringStore):
-    """MonitoringStore over the SQL store's engines (``_write``/``_read`` come from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlMonitoringStore(SqlStoreBase, MonitoringStore):
+    """The :class:`MonitoringStore` over a database it shares with the other domains' stores."""
 
     # -- profiles --------------------------------------------------------------------------
     def put_profile(self, record: ProfileRecord, replace: bool) -> ProfileRecord:

@@ -1,4 +1,5 @@
-"""Opening a SQLite or PostgreSQL store: the SQL backend's entry in the store resolver.
+"""Opening a SQLite or PostgreSQL database as the bundle of its stores, one per domain: the
+SQL backend's entry in the store resolver.
 
 Opening makes the folders a SQLite file needs; when the open is refused (a damaged file, a
 schema to upgrade first, a full disk), the empty file and the folders this open made are
@@ -12,18 +13,24 @@ import sqlite3
 from pathlib import Path
 
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.storage.base import Store
+from mlsteward.storage.bundle import Stores
 from mlsteward.storage.resolver import normalize_store_uri
+from mlsteward.storage.sql.blob_references_store import SqlBlobReferences
+from mlsteward.storage.sql.database import SqlDatabase
+from mlsteward.storage.sql.dataset_store import SqlDatasetStore
+from mlsteward.storage.sql.monitoring_store import SqlMonitoringStore
+from mlsteward.storage.sql.registry_store import SqlRegistryStore
 from mlsteward.storage.sql.schema import database_is_blank
-from mlsteward.storage.sql.store import SqlStore
+from mlsteward.storage.sql.tracking_store import SqlTrackingStore
 
 _SQLITE_PREFIX = "sqlite:///"
 #: Files SQLite keeps beside a database while it is open.
 _SIDECARS = ("-wal", "-shm", "-journal")
 
 
-def open_sql_store(uri: str, *, upgrade: bool = True, create: bool = False) -> Store:
-    """Open the store behind ``uri``: migrated to the current schema by default.
+def open_sql_store(uri: str, *, upgrade: bool = True, create: bool = False) -> Stores:
+    """Open the stores of the database behind ``uri``: migrated to the current schema by
+    default.
 
     With ``upgrade=False`` a database not at the current schema is refused, except, with
     ``create``, a brand-new one (no tables at all), which gets the schema: nothing in it
@@ -36,7 +43,7 @@ def open_sql_store(uri: str, *, upgrade: bool = True, create: bool = False) -> S
     try:
         if create and not upgrade and database_is_blank(url):
             upgrade = True
-        return SqlStore(url, upgrade=upgrade)
+        return sql_stores(SqlDatabase(url, upgrade=upgrade))
     except BaseException:
         if path is not None and not existed:
             _remove_if_empty_database(path)
@@ -44,6 +51,19 @@ def open_sql_store(uri: str, *, upgrade: bool = True, create: bool = False) -> S
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only while still empty
         raise
+
+
+def sql_stores(database: SqlDatabase) -> Stores:
+    """Every domain's SQL store over ``database``, bundled (closing the bundle closes it)."""
+    return Stores(
+        uri=database.uri,
+        tracking=SqlTrackingStore(database),
+        registry=SqlRegistryStore(database),
+        datasets=SqlDatasetStore(database),
+        monitoring=SqlMonitoringStore(database),
+        blob_references=SqlBlobReferences(database),
+        database=database,
+    )
 
 
 def _sqlite_path(url: str) -> Path | None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
 
@@ -19,16 +17,12 @@ from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.storage.sql import registry_queries as q
 from mlsteward.storage.sql import registry_rows as rows
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.store_base import SqlStoreBase
 from mlsteward.storage.sql.upsert import dialect_insert
 
 
-class SqlRegistryEvaluationMixin(RegistryStore):
-    """``record_evaluation`` and its history (``_write``/``_read`` come from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlRegistryEvaluationMixin(SqlStoreBase, RegistryStore):
+    """``record_evaluation`` and its history, part of the SQL registry store."""
 
     def record_evaluation(
         self, name: str, version: int, metrics: Mapping[str, float], now: int, *, actor: str

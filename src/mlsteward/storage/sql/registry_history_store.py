@@ -8,8 +8,7 @@ the alias or stage really was, and decisions are ordered against the moves that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
@@ -30,16 +29,12 @@ from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.storage.sql import registry_queries as q
 from mlsteward.storage.sql import registry_rows as rows
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.store_base import SqlStoreBase
 from mlsteward.storage.sql.upsert import dialect_insert
 
 
-class SqlRegistryHistoryMixin(RegistryStore):
-    """The history-keeping half of the SQL registry (``_write``/``_read`` from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlRegistryHistoryMixin(SqlStoreBase, RegistryStore):
+    """The history-keeping half of the SQL registry store."""
 
     # -- aliases ---------------------------------------------------------------------------
     def set_alias_protection(

@@ -1,4 +1,4 @@
-"""The registry half of the SQL store, mixed into ``SqlStore`` (SQLite and PostgreSQL).
+"""The model registry's SQL store (SQLite and PostgreSQL).
 
 Every write that depends on a model's current state first locks the model's row
 (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already hold the database lock from
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Connection, delete, exc, insert, select, update
+from sqlalchemy import delete, exc, insert, select, update
 
 from mlsteward.domain.errors import AlreadyExistsError, NotFoundError
 from mlsteward.domain.registry import (
@@ -32,13 +31,8 @@ from mlsteward.storage.sql.registry_search import model_clause, version_clause
 from mlsteward.storage.sql.upsert import dialect_insert
 
 
-class SqlRegistryMixin(SqlRegistryHistoryMixin, SqlRegistryEvaluationMixin):
-    """RegistryStore over the SQL store's engines (``_write``/``_read`` come from SqlStore)."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
+class SqlRegistryStore(SqlRegistryHistoryMixin, SqlRegistryEvaluationMixin):
+    """The :class:`RegistryStore` over a database it shares with the other domains' stores."""
 
     # -- registered models -----------------------------------------------------------------
     def create_registered_model(

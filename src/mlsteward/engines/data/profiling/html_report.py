@@ -6,27 +6,12 @@ stylesheet is fetched, so the page works offline and can be stored as a single a
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from mlsteward.engines.data.profiling.svg_charts import bars_svg, heatmap_svg, histogram_svg
-
-
-def _format(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}%"
+from mlsteward.engines.rendering import render
 
 
 def _chart(variable: dict[str, Any]) -> str:
@@ -39,18 +24,6 @@ def _chart(variable: dict[str, Any]) -> str:
     return ""
 
 
-def _environment() -> jinja2.Environment:
-    template = resources.files(__package__).joinpath("templates/report.html.j2").read_text()
-    environment = jinja2.Environment(
-        loader=jinja2.DictLoader({"report": template}),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters["fmt"] = _format
-    environment.filters["pct"] = _percent
-    return environment
-
-
 def render_html_report(profile: dict[str, Any], *, title: str = "Data profile") -> str:
     """The HTML text of the report for ``profile``."""
     # The chart builders escape every label themselves, so their SVG is safe to embed.
@@ -59,14 +32,11 @@ def render_html_report(profile: dict[str, Any], *, title: str = "Data profile") 
     heatmap = Markup(  # noqa: S704 - SVG built here from numbers and escaped column names
         heatmap_svg(correlation["columns"], correlation["matrix"]) if correlation else ""
     )
-    return (
-        _environment()
-        .get_template("report")
-        .render(
-            title=title,
-            profile=profile,
-            charts=charts,
-            heatmap=heatmap,
-            correlation=correlation,
-        )
+    return render(
+        "data_profile.html.j2",
+        title=title,
+        profile=profile,
+        charts=charts,
+        heatmap=heatmap,
+        correlation=correlation,
     )
