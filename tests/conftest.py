@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mlsteward.testing.postgres import postgres_unavailable_reason, server_url
-
-#: Set (e.g. in CI) to fail instead of skipping when PostgreSQL is unreachable.
-REQUIRE_POSTGRES_ENV = "MLSTEWARD_REQUIRE_POSTGRES"
+#: The store harness (SQLite and PostgreSQL fixtures) every test directory shares.
+pytest_plugins = ["mlsteward.testing.backends"]
 
 _SDK_ENV = (
     "MLSTEWARD_TRACKING_URI",
@@ -46,17 +44,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     reset_sdk_state()
     yield home
     reset_sdk_state()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """URL of a reachable PostgreSQL server's maintenance database, or skip with the reason."""
-    reason = postgres_unavailable_reason()
-    if reason is not None:
-        if os.environ.get(REQUIRE_POSTGRES_ENV):
-            pytest.fail(f"{REQUIRE_POSTGRES_ENV} is set but {reason}")
-        pytest.skip(reason)
-    return server_url()
 
 
 @pytest.fixture

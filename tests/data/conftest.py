@@ -1,4 +1,5 @@
-"""Data tests run their store-facing parts against SQLite and PostgreSQL."""
+"""Data tests run their store-facing parts against SQLite and PostgreSQL (``store_url`` and
+``store_harness`` come from ``mlsteward.testing.backends``)."""
 
 from __future__ import annotations
 
@@ -12,35 +13,14 @@ from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.bundle import Stores
-from mlsteward.testing.postgres import temporary_database
-from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
 
 
-@pytest.fixture(scope="session")
-def datasets_postgres_url(postgres_server: str) -> Iterator[str]:
-    """One migrated PostgreSQL database for the data tests (they name datasets uniquely)."""
-    with temporary_database(postgres_server) as url:
-        open_store(url).close()
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'data.db'}"
-    else:
-        url = request.getfixturevalue("datasets_postgres_url")
-    opened = open_store(url)
+@pytest.fixture
+def stores(store_url: str) -> Iterator[Stores]:
+    """The stores over the shared harness's database (SQLite or PostgreSQL)."""
+    opened = open_store(store_url)
     yield opened
     opened.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> StoreHarness:
-    """For the shipped conformance suite (``mlsteward.testing.dataset_conformance``)."""
-    if request.param == "sqlite":
-        return SqlStoreHarness(f"sqlite:///{tmp_path / 'datasets.db'}")
-    return SqlStoreHarness(request.getfixturevalue("datasets_postgres_url"))
 
 
 @pytest.fixture

@@ -24,22 +24,6 @@ from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
 from mlsteward.testing.server_process import running_server
-from mlsteward.testing.store_conformance import SqlStoreHarness, StoreHarness
-
-
-@pytest.fixture(scope="session")
-def monitoring_postgres_url(postgres_server: str) -> Iterator[str]:
-    """One migrated PostgreSQL database per session; tests use unique monitor names."""
-    with temporary_database(postgres_server) as url:
-        open_store(url).close()
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'monitoring.db'}"
-    return str(request.getfixturevalue("monitoring_postgres_url"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -50,12 +34,6 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with temporary_database(request.getfixturevalue("postgres_server")) as url:
         yield url
-
-
-@pytest.fixture
-def store_harness(store_url: str) -> StoreHarness:
-    """For the shipped conformance suite (``mlsteward.testing.monitoring_conformance``)."""
-    return SqlStoreHarness(store_url)
 
 
 class Clock:

@@ -38,10 +38,11 @@ _DEFAULT_ACTIONS: dict[str, Action] = {
 
 @dataclass(frozen=True)
 class Codec(Generic[ResultT]):
-    """How a result travels: ``encode`` to JSON on the server, ``decode`` back on a client,
-    and the pydantic model documenting the JSON."""
+    """How a result travels: ``encode`` to JSON on the server (``None`` for a download, whose
+    route writes the content itself), ``decode`` back on a client, and the pydantic model
+    documenting the JSON."""
 
-    encode: Callable[[ResultT], Any]
+    encode: Callable[[ResultT], Any] | None
     decode: Callable[[Any], ResultT]
     model: type[BaseModel] | None = None
 
