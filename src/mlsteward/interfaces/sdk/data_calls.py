@@ -196,7 +196,7 @@ class DatasetCalls(OperationCaller):
         self, name: str, ref: str, label_column: str, choices: Sequence[str], reviews: int
     ) -> LabelQueue:
         return self._call(
-            labels.create_queue,
+            labels.create_label_queue,
             name=name,
             ref=ref,
             label_column=label_column,
@@ -211,12 +211,12 @@ class DatasetCalls(OperationCaller):
         )
 
     def label_queue_status(self, queue: str) -> dict[str, Any]:
-        return self._call(labels.queue_status, name=validate_dataset_name(queue))
+        return self._call(labels.label_queue_status, name=validate_dataset_name(queue))
 
     def label_agreement(self, queue: str) -> dict[str, Any]:
         return self._call(labels.label_agreement, name=validate_dataset_name(queue))
 
     def export_label_queue(self, queue: str, output_name: str) -> Registered:
         return self._call(
-            labels.export_queue, name=validate_dataset_name(queue), output_name=output_name
+            labels.export_label_queue, name=validate_dataset_name(queue), output_name=output_name
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -27,12 +27,8 @@ def log_artifact(
     local_path: str | os.PathLike[str],
     artifact_path: str | None = None,
 ) -> list[str]:
-    """Store a file, or a directory recursively, under ``artifact_path`` in the run.
-
-    Every path is checked, then all files are uploaded before any path is recorded, so a
-    failure leaves the run as it was; blobs the failed call created and nothing references
-    are removed again (what cannot be removed is left to ``mlsteward gc``).
-    """
+    """Store a file, or a directory recursively, under ``artifact_path`` in the run, all or
+    none (as :func:`log_artifact_files` does)."""
     require_active_run(ctx, run_id)
     source = Path(local_path)
     if not source.exists():
@@ -44,7 +40,28 @@ def log_artifact(
             files.append((file, _join(base, file.relative_to(source).as_posix())))
     else:
         files.append((source, _join(base, source.name)))
-    checked = [(file, validate_artifact_path(rel, ctx.limits)) for file, rel in files]
+    return [r.path for r in _store_all(ctx, run_id, files)]
+
+
+def log_artifact_files(
+    ctx: ServiceContext, run_id: str, files: Sequence[tuple[str | os.PathLike[str], str]]
+) -> list[ArtifactRecord]:
+    """Store local files at their run paths, all or none.
+
+    Every path is checked, then every file is stored before any path is recorded, so a
+    failure leaves the run as it was; blobs the failed call created and nothing references
+    are removed again (what cannot be removed is left to ``mlsteward gc``).
+    """
+    require_active_run(ctx, run_id)
+    return _store_all(ctx, run_id, files)
+
+
+def _store_all(
+    ctx: ServiceContext, run_id: str, files: Sequence[tuple[str | os.PathLike[str], str]]
+) -> list[ArtifactRecord]:
+    """Check every path, store every file, then record them all; on failure the blobs this
+    call created go again. The run was already found active."""
+    checked = [(Path(file), validate_artifact_path(path, ctx.limits)) for file, path in files]
     stored: list[StoredBlob] = []
     try:
         for file, _path in checked:
@@ -57,7 +74,7 @@ def log_artifact(
     except BaseException:
         discard_unrecorded(ctx, stored)
         raise
-    return [r.path for r in records]
+    return records
 
 
 def log_artifact_stream(
