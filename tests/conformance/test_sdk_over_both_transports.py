@@ -178,14 +178,83 @@ def registry_scenario(users: list[Client], t: Transcript, root: Path) -> None:
     t.step("missing model", lambda: builder.get_registered_model("nope"))
 
 
+def _people_csv(root: Path, shift: int = 0) -> Path:
+    path = root / f"people-{shift}.csv"
+    rows = ["id,age,country,income"]
+    rows += [
+        f"{i},{20 + (i + shift) % 40},{'USFRDE'[2 * (i % 3) :][:2]},{1000 + 10 * i}"
+        for i in range(80)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def data_scenario(users: list[Client], t: Transcript, root: Path) -> None:
+    data = users[0].datasets()
+    source = _people_csv(root)
+    t.step(
+        "ingest",
+        lambda: data.ingest_dataset("people", source),
+        lambda r: (r.version.ref, r.created, r.version.num_rows),
+    )
+    t.step("again", lambda: data.ingest_dataset("people", source), lambda r: r.created)
+    t.step("bad name", lambda: data.ingest_dataset("bad/name", source))
+    t.step("alias", lambda: data.set_dataset_alias("people@1", "gold"), lambda v: v.ref)
+    t.step("by alias", lambda: data.get_dataset_version("people@gold"), lambda v: v.version)
+    t.step("missing", lambda: data.get_dataset_version("people@9"))
+    t.step(
+        "table",
+        lambda: data.load_dataset_table("people@1", columns=["age"]),
+        lambda table: (table.num_rows, table.column_names),
+    )
+    t.step("versions", lambda: data.list_dataset_versions("people"), len)
+    t.step("datasets", lambda: data.list_datasets(), list)
+    t.step(
+        "profile",
+        lambda: data.get_dataset_profile("people@1"),
+        lambda profile: (profile["format"], profile["columns"], profile["correlation"]["columns"]),
+    )
+
+
+def monitoring_scenario(users: list[Client], t: Transcript, root: Path) -> None:
+    client = users[0]
+    data, monitoring = client.datasets(), client.monitoring()
+    data.ingest_dataset("reference", _people_csv(root))
+    data.ingest_dataset("current", _people_csv(root, shift=25))
+    t.step(
+        "profile",
+        lambda: monitoring.profile_dataset("reference@1", "ref"),
+        lambda record: record.name,
+    )
+    t.step("profiles", lambda: monitoring.list_profiles(), lambda found: [p.name for p in found])
+    t.step(
+        "monitor",
+        lambda: monitoring.create_monitor("watch", "dataset:current@1", "ref", {}),
+        lambda m: (m.name, m.target, m.profile),
+    )
+    t.step(
+        "unknown option",
+        lambda: monitoring.create_monitor("w2", "dataset:current@1", "ref", {"nope": 1}),
+    )
+    t.step(
+        "missing profile", lambda: monitoring.create_monitor("w3", "dataset:current@1", "nope", {})
+    )
+    t.step("run", lambda: monitoring.run_monitor("watch"), lambda found: sorted(found))
+    t.step("runs", lambda: monitoring.list_monitor_runs("watch"), len)
+    t.step("delete", lambda: monitoring.delete_monitor("watch"))
+    t.step("deleted", lambda: monitoring.get_monitor("watch"))
+
+
 @pytest.mark.parametrize(
     ("scenario", "users"),
     [
         (experiments_scenario, ("alice",)),
         (runs_scenario, ("alice",)),
         (registry_scenario, ("alice", "victor")),
+        (data_scenario, ("alice",)),
+        (monitoring_scenario, ("alice",)),
     ],
-    ids=["experiments", "runs", "registry"],
+    ids=["experiments", "runs", "registry", "data", "monitoring"],
 )
 def test_both_transports_agree(
     tmp_path: Path, scenario: Callable[[list[Client], Transcript, Path], None], users: tuple[str]
