@@ -7,8 +7,8 @@ computation in ``mlsteward.engines.data``.
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
 from mlsteward.engines.data import DataSchema, Step, ValidationReport
+from mlsteward.interfaces.sdk.data_errors import ValidationFailedError
 from mlsteward.interfaces.sdk.data_fluent import (
-    ValidationFailedError,
     add_label,
     agreement,
     create_label_queue,

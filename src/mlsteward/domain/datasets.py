@@ -135,3 +135,9 @@ class DatasetRef:
         if self.version is not None:
             return f"{self.name}@{self.version}"
         return f"{self.name}@{self.alias}" if self.alias else self.name
+
+
+#: The roles a label plays in a queue: the first answer, or a review of it.
+LABEL_ROLES = ("primary", "review")
+#: The most review labels a queue may ask for per item.
+MAX_REVIEWS = 5

@@ -69,3 +69,7 @@ class MetricArrays(NamedTuple):
         if not steps.size == stamps.size == values.size:
             raise ValueError("Packed metric columns differ in length")
         return cls(steps, stamps, values)
+
+
+#: The fewest points a downsampled history may ask for: first, last, a min and a max.
+MIN_MAX_POINTS = 4

@@ -141,3 +141,8 @@ class MonitoringEvent:
     monitor: str
     payload: dict[str, Any]
     timestamp: int
+
+
+#: The most events, and the most runs, one listing returns.
+MAX_EVENTS = 1000
+MAX_RUNS = 1000

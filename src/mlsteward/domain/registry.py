@@ -346,3 +346,7 @@ class GateError(PermissionDeniedError):
     def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
         reasons = details.get("reasons")
         return cls(message, [str(r) for r in reasons] if isinstance(reasons, list) else [])
+
+
+#: The formats a model card renders in.
+CARD_FORMATS = ("markdown", "html")

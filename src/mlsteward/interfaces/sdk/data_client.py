@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.data_calls import DatasetCalls
+
+if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.data_calls import DatasetCalls
 
 
 class DataClientMixin:
@@ -13,4 +17,6 @@ class DataClientMixin:
 
     def datasets(self) -> DatasetCalls:
         """This client's data operations (versions, profiles, transforms, lineage, labels)."""
+        from mlsteward.interfaces.sdk.data_calls import DatasetCalls  # heavy: on first use
+
         return DatasetCalls(self._backend)

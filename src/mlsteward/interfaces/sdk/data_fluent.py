@@ -15,13 +15,11 @@ from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, Label
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk import fluent
 from mlsteward.interfaces.sdk.backend import TrackingBackend
-from mlsteward.interfaces.sdk.data_calls import DatasetCalls
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
 
 # Raised by a strict ingest; ``mlsteward.data`` re-exports it from here.
-from mlsteward.services.data.register import ValidationFailedError as ValidationFailedError
 
-if TYPE_CHECKING:  # heavy (pandera, pandas): loaded on first use, not by ``import mlsteward``
+if TYPE_CHECKING:
     import pyarrow as pa
 
     from mlsteward.engines.data import (
@@ -30,6 +28,9 @@ if TYPE_CHECKING:  # heavy (pandera, pandas): loaded on first use, not by ``impo
         ProgressCallback,
         Step,
         ValidationReport,
+    )
+    from mlsteward.interfaces.sdk.data_calls import (
+        DatasetCalls,  # heavy (pandera, pandas): loaded on first use, not by ``import mlsteward``
     )
 
 DatasetLike = DatasetVersion | str
@@ -43,6 +44,8 @@ def _schema(schema: DataSchema | str | None) -> DataSchema | None:
 
 def data_calls(backend: TrackingBackend | None = None) -> DatasetCalls:
     """The data operations of ``backend``, by default the current tracking URI's."""
+    from mlsteward.interfaces.sdk.data_calls import DatasetCalls  # heavy: on first use
+
     return DatasetCalls(backend or backend_for())
 
 

@@ -20,21 +20,20 @@ from typing import Annotated, Any
 from pydantic import WithJsonSchema
 
 from mlsteward.domain import datasets, monitoring
+from mlsteward.domain.datasets import LABEL_ROLES as ROLES
+from mlsteward.domain.datasets import MAX_REVIEWS
 from mlsteward.domain.entities import RunStatus
-from mlsteward.domain.monitoring import CHECKS, EVENT_TYPES
+from mlsteward.domain.metric_arrays import MIN_MAX_POINTS
+from mlsteward.domain.monitoring import CHECKS, EVENT_TYPES, MAX_EVENTS, MAX_RUNS
+from mlsteward.domain.registry import CARD_FORMATS as FORMATS
 from mlsteward.domain.registry import THRESHOLD_OPS, THRESHOLD_PATTERN, ModelStage
-from mlsteward.services.data.labeling import MAX_REVIEWS, ROLES
 from mlsteward.services.limits import Limits
-from mlsteward.services.monitoring.alerts import MAX_EVENTS
-from mlsteward.services.monitoring.monitors import MAX_RUNS
-from mlsteward.services.registry.card_render import FORMATS
 from mlsteward.services.registry.validation import (
     ALIAS_PATTERN,
     MAX_TEXT_LENGTH,
     MAX_VERSION,
     RESERVED_ALIAS_PATTERN,
 )
-from mlsteward.services.tracking.metric_history import MIN_MAX_POINTS
 from mlsteward.services.tracking.validation import KEY_PATTERN
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -15,7 +15,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from mlsteward.domain.datasets import Label, LabelQueue, validate_dataset_name
+from mlsteward.domain.datasets import (
+    LABEL_ROLES,
+    MAX_REVIEWS,
+    Label,
+    LabelQueue,
+    validate_dataset_name,
+)
 from mlsteward.domain.errors import ConflictError, InvalidArgumentError
 from mlsteward.domain.ids import new_id
 from mlsteward.engines.data import agreement_summary
@@ -25,9 +31,7 @@ from mlsteward.services.data.register import Registered, register_batches
 from mlsteward.services.data.versions import get_version, version_table
 from mlsteward.services.people import same_person
 
-ROLES = ("primary", "review")
-#: The most review labels a queue may ask for per item.
-MAX_REVIEWS = 5
+ROLES = LABEL_ROLES
 
 
 def create_queue(

@@ -20,6 +20,7 @@ from mlsteward.domain.ids import new_id
 from mlsteward.domain.monitoring import (
     ALL_COLUMNS,
     EVENT_TYPES,
+    MAX_EVENTS,
     Alert,
     Monitor,
     MonitoringEvent,
@@ -31,7 +32,6 @@ from mlsteward.services.web_hosts import WebHosts
 
 logger = logging.getLogger("mlsteward.monitoring")
 WEBHOOK_TIMEOUT_S = 5.0
-MAX_EVENTS = 1000
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mlsteward.domain.ids import new_id
 from mlsteward.domain.monitoring import (
     CHECKS,
     DEFAULT_CHECKS,
+    MAX_RUNS,
     Alert,
     Monitor,
     MonitorRun,
@@ -49,7 +50,6 @@ from mlsteward.services.outbound_access import require_webhook
 if TYPE_CHECKING:
     import pandas as pd
 
-MAX_RUNS = 1000
 #: Checks judged from the drift report (resolvable when a run read data and made a report).
 DRIFT_CHECKS = ("column_drift", "dataset_drift", "missing_share", "column_missing")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.registry import CARD_FORMATS
 from mlsteward.engines.rendering import render
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.registry.card import ModelCard, build_model_card
 
-FORMATS = ("markdown", "html")
+FORMATS = CARD_FORMATS
 
 
 def render_card(card: ModelCard, format: str = "markdown") -> str:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from mlsteward.domain.entities import Metric
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.domain.metric_arrays import MetricArrays
+from mlsteward.domain.metric_arrays import MIN_MAX_POINTS, MetricArrays
 from mlsteward.engines.metric_downsampling import downsample_arrays
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.tracking.validation import validate_key
-
-#: The fewest points a downsampled history may ask for: first, last, a min and a max.
-MIN_MAX_POINTS = 4
 
 
 def get_metric_arrays(
