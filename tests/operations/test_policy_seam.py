@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.operations.examples import EXAMPLES
 
 from mlsteward.domain.errors import MlstewardError, PermissionDeniedError
 from mlsteward.interfaces.sdk.client import Client
@@ -20,6 +19,8 @@ from mlsteward.testing.operation_doors import (
     SwitchPolicy,
     open_door,
 )
+
+from .examples import EXAMPLES
 
 OPERATIONS = declared_operations()
 DOORS: tuple[Door, ...] = ("local", "http")

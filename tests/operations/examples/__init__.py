@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.operations.examples import data, models, monitoring, registry, tracking
-
 from mlsteward.interfaces.sdk.client import Client
+
+from . import data, models, monitoring, registry, tracking
 
 Example = Callable[[Client], dict[str, Any]]
 
