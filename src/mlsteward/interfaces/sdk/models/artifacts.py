@@ -20,6 +20,8 @@ from mlsteward.engines.models.manifest import MANIFEST_FILE
 from mlsteward.engines.models.model_uri import ModelLocation
 from mlsteward.interfaces.sdk.client import Client
 from mlsteward.interfaces.sdk.home import home_dir
+from mlsteward.interfaces.sdk.transport import invoke
+from mlsteward.services.tracking import operations_artifacts as artifact_ops
 
 
 def cache_root() -> Path:
@@ -32,13 +34,22 @@ def recorded_digests(client: Client, location: ModelLocation) -> dict[str, str]:
     """Every file under the model's artifact path -> the SHA-256 the store recorded."""
     found: dict[str, str] = {}
     prefix = location.artifact_path.rstrip("/") + "/"
-    pending = [location.artifact_path]
-    while pending:
-        for entry in client.list_artifacts(location.run_id, pending.pop()):
-            if entry.is_dir:
-                pending.append(entry.path)
-            elif entry.digest:
-                found[entry.path[len(prefix) :]] = entry.digest
+    # One recursive listing: every file under the model's folder, at any depth.
+    try:
+        entries = invoke(
+            client._backend.transport,
+            artifact_ops.list_artifacts,
+            run_id=location.run_id,
+            path=location.artifact_path,
+            recursive=True,
+        )
+    except NotFoundError:
+        # No such folder (reported below as no model), or no such run: the plain listing
+        # tells them apart, raising for a missing run.
+        entries = client.list_artifacts(location.run_id, location.artifact_path)
+    for entry in entries:
+        if not entry.is_dir and entry.digest and entry.path.startswith(prefix):
+            found[entry.path[len(prefix) :]] = entry.digest
     if MANIFEST_FILE not in found:
         raise NotFoundError(
             f"No model at {location.uri}: run {location.run_id} has no {MANIFEST_FILE} under "
