@@ -316,3 +316,197 @@ def test_a_malformed_filter_is_a_filter_syntax_error_through_both_doors(tmp_path
     assert type(remote) is type(local) is FilterSyntaxError
     assert (remote.message, remote.position) == (local.message, local.position)
     assert remote.position is not None
+
+
+# -- data errors: their public fields arrive, what a source holds never leaves the server ----
+
+
+def _body(served: TestClient, name: str) -> dict[str, Any]:
+    error: dict[str, Any] = served.get(wire.API_PREFIX + f"/raise/{name}").json()["error"]
+    return error
+
+
+def _fields(body: dict[str, Any]) -> set[str]:
+    """The fields beside code, message and type: the details a server sent."""
+    return set(body) - {"code", "message", "type"}
+
+
+def test_a_source_error_arrives_with_where_it_failed(api: ApiClient) -> None:
+    from mlsteward.engines.data.errors import SourceError
+
+    remote = _raised(api, "GET", "/raise/SourceError")
+    assert type(remote) is SourceError
+    assert (remote.source, remote.line, remote.record) == ("in.csv", 2, None)
+    assert remote.message == "in.csv:2: cannot read"  # the server's, not prefixed again
+
+
+def test_a_malformed_row_arrives_without_the_rows_text(served: TestClient, api: ApiClient) -> None:
+    from mlsteward.engines.data.errors import BadRow, MalformedRowError
+
+    body = _body(served, "MalformedRowError")
+    assert _fields(body) == {"source", "line", "record", "bad_row"}
+    assert body["bad_row"] == {"line": 3, "reason": "3 fields"}
+    remote = _raised(api, "GET", "/raise/MalformedRowError")
+    assert type(remote) is MalformedRowError
+    assert remote.bad_row == BadRow(3, "3 fields", "") and remote.line == 3
+
+
+def test_a_mixed_type_arrives_without_the_value_or_the_column(
+    served: TestClient, api: ApiClient
+) -> None:
+    from mlsteward.engines.data.errors import MixedTypesError
+
+    body = _body(served, "MixedTypesError")
+    assert _fields(body) == {"source", "line", "record", "expected"}
+    assert (body["expected"], body["line"]) == ("an integer", 4)
+    remote = _raised(api, "GET", "/raise/MixedTypesError")
+    assert type(remote) is MixedTypesError
+    assert (remote.expected, remote.line, remote.column, remote.value) == (
+        "an integer",
+        4,
+        None,
+        None,
+    )
+
+
+def test_a_mixed_type_holding_what_json_cannot_carry_still_has_json_details() -> None:
+    from mlsteward.engines.data.errors import MixedTypesError
+
+    error = MixedTypesError("when", "timestamp[us]", b"\xff\x00", source="s.jsonl", record=7)
+    assert json.loads(json.dumps(error.details())) == {
+        "source": "s.jsonl",
+        "line": None,
+        "record": 7,
+        "expected": "timestamp[us]",
+    }
+
+
+#: What the files below hold and no error detail may repeat.
+SECRET = "s3cr3t-cell"
+
+
+_TYPED_CSV = f"{SECRET}_n,label\n" + "1,x\n" * 300 + f"{SECRET},x\n"
+_TYPED_JSONL = f'{{"{SECRET}_n": 1}}\n' * 300 + f'{{"{SECRET}_n": "{SECRET}"}}\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options"),
+    [
+        ("wide.csv", f"a,b\n1,2\n3,{SECRET},4\n", {}),
+        ("typed.csv", _TYPED_CSV, {"block_size": 1024}),
+        ("broken.jsonl", f'{{"a": 1}}\n{{"a": "{SECRET}\n', {}),
+        ("typed.jsonl", _TYPED_JSONL, {"block_size": 1024, "inference_rows": 100}),
+    ],
+)
+def test_details_of_a_real_reader_failure_never_hold_what_the_source_holds(
+    tmp_path: Path, name: str, content: str, options: dict[str, Any]
+) -> None:
+    """The row, the value and the column name are in the local message; none in details."""
+    from mlsteward.engines.data import SourceError, read_csv, read_jsonl
+
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    reader = read_csv if name.endswith(".csv") else read_jsonl
+    with pytest.raises(SourceError) as raised:
+        reader(path, **options).read_all()
+    error = raised.value
+    assert type(error).__name__ in ("MalformedRowError", "MixedTypesError")
+    assert SECRET in error.message
+    sent = json.dumps(error.details())
+    assert SECRET not in sent and (error.line or 0) > 1
+
+
+def test_a_missing_column_arrives_with_the_columns_asked_for_not_the_tables(
+    served: TestClient, api: ApiClient
+) -> None:
+    from mlsteward.engines.data.errors import MissingColumnError
+
+    body = _body(served, "MissingColumnError")
+    assert _fields(body) == {"columns", "where"}
+    remote = _raised(api, "GET", "/raise/MissingColumnError")
+    assert type(remote) is MissingColumnError
+    assert (remote.columns, remote.where) == (["a"], "step 1")
+
+
+def test_a_row_expression_error_arrives_with_its_reason_expression_and_position(
+    api: ApiClient,
+) -> None:
+    from mlsteward.engines.data.validation.row_expression_errors import RowExpressionError
+
+    remote = _raised(api, "GET", "/raise/RowExpressionError")
+    assert type(remote) is RowExpressionError
+    assert (remote.reason, remote.expression, remote.position) == ("unexpected '>'", "a >", 3)
+
+
+def test_a_failed_validation_arrives_with_its_report(api: ApiClient) -> None:
+    from mlsteward.services.data.register import ValidationFailedError
+
+    local = SAMPLES["ValidationFailedError"]()
+    assert isinstance(local, ValidationFailedError)
+    remote = _raised(api, "GET", "/raise/ValidationFailedError")
+    assert type(remote) is ValidationFailedError
+    assert remote.report == local.report and not remote.report.ok
+
+
+#: Per class: details of the wrong shapes, the attributes read back, and what they must be.
+_MALFORMED: dict[str, tuple[dict[str, Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]] = {
+    "SourceError": (
+        {"source": 3, "line": "2", "record": True},
+        lambda e: (e.source, e.line, e.record),
+        ("", None, None),
+    ),
+    "MissingColumnError": (
+        {"columns": "a", "where": ["x"]},
+        lambda e: (e.columns, e.where),
+        ([], ""),
+    ),
+    "RowExpressionError": (
+        {"reason": 1, "expression": None, "position": "3"},
+        lambda e: (e.reason, e.expression, e.position),
+        ("", "", 0),
+    ),
+    "MalformedRowError": (
+        {"bad_row": ["a,b"], "line": 5},
+        lambda e: (e.line, e.bad_row.line, e.bad_row.reason, e.bad_row.text),
+        (5, 5, "", ""),
+    ),
+    "MixedTypesError": (
+        {"expected": 1, "column": "age", "value": "x"},
+        lambda e: (e.expected, e.column, e.value),
+        ("", None, None),
+    ),
+}
+
+
+@pytest.mark.parametrize("named", sorted(_MALFORMED))
+def test_malformed_data_details_still_give_the_named_class(api: ApiClient, named: str) -> None:
+    details, read, expected = _MALFORMED[named]
+    cls = error_class(named)
+    assert cls is not None
+    error = _answered(api, 400, {"code": cls.code, "message": "m", "type": named, **details})
+    assert type(error) is cls and error.message == "m"
+    assert read(error) == expected
+
+
+def test_a_validation_failure_without_a_report_is_the_class_for_its_code(api: ApiClient) -> None:
+    body = {"code": "INVALID_ARGUMENT", "message": "m", "type": "ValidationFailedError"}
+    for report in ({}, {"report": "x"}, {"report": {"rows": 1, "failures": [{"odd": 1}]}}):
+        error = _answered(api, 400, {**body, **report})
+        assert type(error) is InvalidArgumentError and error.message == "m"
+
+
+def test_a_report_with_a_non_finite_example_still_travels() -> None:
+    """The error body refuses raw NaN/inf: such examples go as the wire's strings."""
+    from mlsteward.engines.data.validation.validate import CheckFailure, ValidationReport
+    from mlsteward.services.data.register import ValidationFailedError
+
+    value = CheckFailure("x", "less_than_or_equal_to(1)", 1, [float("inf")], 0.2)
+    rows = CheckFailure(None, "positive", 2, [0, 3], 0.4, tolerated=True)
+    local = ValidationFailedError(ValidationReport(5, [value, rows]))
+    sent = json.loads(wire.dumps(local.details()))
+    remote = ValidationFailedError.from_wire(local.message, sent)
+    assert remote.message == local.message and remote.report.rows == 5
+    assert remote.report.failures == [
+        CheckFailure("x", "less_than_or_equal_to(1)", 1, ["Infinity"], 0.2),
+        rows,
+    ]

@@ -4,14 +4,18 @@ They all derive from :class:`~mlsteward.domain.errors.InvalidArgumentError` beca
 describes a problem with the data or the request (a bad file, a step naming an absent
 column), never an internal fault; the REST layer therefore answers 400 without extra mapping.
 Each carries structured fields so a CLI or UI can point at the exact place.
+
+Over HTTP an error sends only the fields that hold nothing read from a source (see
+``details``): a server never repeats a row, a value or a column name it read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, wire_int
 
 
 class DataError(InvalidArgumentError):
@@ -43,6 +47,23 @@ class SourceError(DataError):
         self.line = line
         self.record = record
 
+    def details(self) -> dict[str, Any]:
+        # Where it failed, which the message already states; on a server the source is the
+        # location a re-read failure names (a SQL URL without its password).
+        return {"source": self.source, "line": self.line, "record": self.record}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        """The error with the server's message as is (the constructor would prefix it again)
+        and its location; subclasses add their own fields to this one."""
+        error = cls.__new__(cls)
+        MlstewardError.__init__(error, message)
+        source = details.get("source")
+        error.source = source if isinstance(source, str) else ""
+        error.line = wire_int(details.get("line"))
+        error.record = wire_int(details.get("record"))
+        return error
+
 
 class EmptySourceError(SourceError):
     """The source holds no header and no rows."""
@@ -69,7 +90,11 @@ class BadRow:
 
 
 class MalformedRowError(SourceError):
-    """A row that cannot be parsed (wrong number of fields, broken JSON)."""
+    """A row that cannot be parsed (wrong number of fields, broken JSON).
+
+    Over HTTP ``bad_row`` arrives with its line and reason but an empty ``text``: the text
+    is the row as the source holds it, which a server never repeats.
+    """
 
     code = "DATA_MALFORMED_ROW"
 
@@ -77,11 +102,36 @@ class MalformedRowError(SourceError):
         super().__init__(f"{bad_row.reason}: {bad_row.text!r}", source=source, line=bad_row.line)
         self.bad_row = bad_row
 
+    def details(self) -> dict[str, Any]:
+        # Not the row's text: it is what the source holds. The reason is the reader's own
+        # words (field counts, a JSON parser's position), never the row's content.
+        row = {k: v for k, v in self.bad_row.to_dict().items() if k != "text"}
+        return super().details() | {"bad_row": row}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        error = super().from_wire(message, details)
+        sent = details.get("bad_row")
+        row: Mapping[str, Any] = sent if isinstance(sent, Mapping) else {}
+        line, reason = wire_int(row.get("line")), row.get("reason")
+        error.bad_row = BadRow(
+            line=line if line is not None else (error.line or 0),
+            reason=reason if isinstance(reason, str) else "",
+            text="",  # withheld by the server (see details)
+        )
+        return error
+
 
 class MixedTypesError(SourceError):
-    """A value that does not fit the type the column was given (inferred or declared)."""
+    """A value that does not fit the type the column was given (inferred or declared).
+
+    Over HTTP ``column`` and ``value`` arrive as ``None``: both are what the source holds (a
+    header or key, a cell), which a server never repeats; ``expected`` and where it is do.
+    """
 
     code = "DATA_MIXED_TYPES"
+    column: str | None
+    value: object
 
     def __init__(
         self,
@@ -102,6 +152,22 @@ class MixedTypesError(SourceError):
         self.expected = expected
         self.value = value
 
+    def details(self) -> dict[str, Any]:
+        # Neither the value nor the column: the value is a cell of the source and the column
+        # one of its headers or keys (sometimes a name the caller declared, but the error
+        # cannot tell which). So no repr() of a value that JSON cannot carry is needed either.
+        # ``expected`` is the name of a type (inferred or declared), not data.
+        return super().details() | {"expected": self.expected}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        error = super().from_wire(message, details)
+        expected = details.get("expected")
+        error.expected = expected if isinstance(expected, str) else ""
+        error.column = None  # withheld by the server (see details)
+        error.value = None
+        return error
+
 
 class MissingColumnError(DataError):
     """A step, schema or split names columns the table does not have."""
@@ -116,6 +182,20 @@ class MissingColumnError(DataError):
         )
         self.columns = list(columns)
         self.where = where
+
+    def details(self) -> dict[str, Any]:
+        # The columns asked for (by a step, a split, the caller's options), absent from the
+        # table by definition, and the place that asked; not the table's own columns.
+        return {"columns": list(self.columns), "where": self.where}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        error = cls.__new__(cls)
+        MlstewardError.__init__(error, message)
+        columns, where = details.get("columns"), details.get("where")
+        error.columns = [str(c) for c in columns] if isinstance(columns, list) else []
+        error.where = where if isinstance(where, str) else ""
+        return error
 
 
 class StepError(DataError):

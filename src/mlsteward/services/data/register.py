@@ -14,13 +14,13 @@ import json
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mlsteward.domain.datasets import DatasetVersion, validate_dataset_name
-from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
 from mlsteward.engines.data import (
     BadRow,
     DataSchema,
@@ -30,6 +30,7 @@ from mlsteward.engines.data import (
     stage_to_parquet,
     validate_table,
 )
+from mlsteward.services.api.wire import encode_float
 from mlsteward.services.context import ServiceContext
 from mlsteward.storage.datasets_base import NewDatasetVersion
 
@@ -49,6 +50,30 @@ class ValidationFailedError(InvalidArgumentError):
             + "\n".join(lines)
         )
         self.report = report
+
+    def details(self) -> dict[str, Any]:
+        # The whole report, examples included: they are values of the table this caller is
+        # registering (on a server, the body it uploaded; a rebuild never validates), which
+        # the message quotes too, and what validating a stored version answers anyway.
+        # Non-finite examples travel as the wire's strings, as in that answer.
+        report = self.report.to_dict()
+        for failure in report["failures"]:
+            failure["examples"] = [
+                encode_float(v) if isinstance(v, float) else v for v in failure["examples"]
+            ]
+        return {"report": report}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        """The error with the server's message and report; a report that does not decode
+        raises, so the client falls back to the class for the code."""
+        report = details.get("report")
+        if not isinstance(report, Mapping):
+            raise TypeError("a validation failure without its report")
+        error = cls.__new__(cls)
+        MlstewardError.__init__(error, message)
+        error.report = ValidationReport.from_dict(report)
+        return error
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ shape: the reason, the 1-based character position and an excerpt marking that ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Self
+
+from mlsteward.domain.errors import MlstewardError, wire_int
 from mlsteward.engines.data.errors import SchemaSpecError
 
 
@@ -22,6 +26,22 @@ class RowExpressionError(SchemaSpecError):
         self.reason = reason
         self.expression = expression
         self.position = position
+
+    def details(self) -> dict[str, Any]:
+        # The expression is the caller's own (a schema's row check), and the reason speaks of
+        # it and of the table's column names and kinds, never of a row's values.
+        return {"reason": self.reason, "expression": self.expression, "position": self.position}
+
+    @classmethod
+    def from_wire(cls, message: str, details: Mapping[str, Any]) -> Self:
+        """The error with the server's message as is (the constructor would rebuild it)."""
+        error = cls.__new__(cls)
+        MlstewardError.__init__(error, message)
+        reason, expression = details.get("reason"), details.get("expression")
+        error.reason = reason if isinstance(reason, str) else ""
+        error.expression = expression if isinstance(expression, str) else ""
+        error.position = wire_int(details.get("position")) or 0
+        return error
 
 
 def _excerpt(expression: str, position: int, width: int = 24) -> str:

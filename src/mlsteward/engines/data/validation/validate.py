@@ -20,7 +20,7 @@ does for value checks; a column the schema declares but the table lacks reads as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,21 @@ class CheckFailure:
             "tolerated": self.tolerated,
         }
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> CheckFailure:
+        """The failure :meth:`to_dict` described (a missing or malformed field raises)."""
+        column, fraction, examples = raw["column"], raw.get("fraction"), raw["examples"]
+        if not isinstance(examples, list):
+            raise TypeError("a failure's examples must be a list")
+        return cls(
+            column=None if column is None else str(column),
+            check=str(raw["check"]),
+            failing=int(raw["failing"]),
+            examples=list(examples),
+            fraction=None if fraction is None else float(fraction),
+            tolerated=bool(raw.get("tolerated", False)),
+        )
+
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -93,6 +108,14 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "rows": self.rows, "failures": [f.to_dict() for f in self.failures]}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ValidationReport:
+        """The report :meth:`to_dict` described (``ok`` follows from the failures)."""
+        failures = raw.get("failures", [])
+        if not isinstance(failures, list):
+            raise TypeError("a report's failures must be a list")
+        return cls(rows=int(raw["rows"]), failures=[CheckFailure.from_dict(f) for f in failures])
 
 
 def to_validation_frame(table: pa.Table) -> pd.DataFrame:
