@@ -6,6 +6,7 @@ backend returns, so code behaves the same on ``http://`` and on a local store.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from mlsteward.domain.datasets import DatasetInput, DatasetVersion, Label, LabelQueue
@@ -95,13 +96,14 @@ def decode_registered(raw: dict[str, Any]) -> Registered:
     )
 
 
+def _record(item: DatasetInput | LabelQueue | Label) -> dict[str, Any]:
+    """A flat record's fields by name: the wire form of inputs, queues and labels, whose
+    decoders take the same names back."""
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+
+
 def encode_input(item: DatasetInput) -> dict[str, Any]:
-    return {
-        "run_id": item.run_id,
-        "dataset_version_id": item.dataset_version_id,
-        "context": item.context,
-        "timestamp": item.timestamp,
-    }
+    return _record(item)
 
 
 def decode_input(raw: dict[str, Any]) -> DatasetInput:
@@ -109,17 +111,7 @@ def decode_input(raw: dict[str, Any]) -> DatasetInput:
 
 
 def encode_queue(queue: LabelQueue) -> dict[str, Any]:
-    return {
-        "queue_id": queue.queue_id,
-        "name": queue.name,
-        "dataset_version_id": queue.dataset_version_id,
-        "label_column": queue.label_column,
-        "choices": list(queue.choices),
-        "reviews": queue.reviews,
-        "num_items": queue.num_items,
-        "created_by": queue.created_by,
-        "creation_time": queue.creation_time,
-    }
+    return {**_record(queue), "choices": list(queue.choices)}
 
 
 def decode_queue(raw: dict[str, Any]) -> LabelQueue:
@@ -127,14 +119,7 @@ def decode_queue(raw: dict[str, Any]) -> LabelQueue:
 
 
 def encode_label(label: Label) -> dict[str, Any]:
-    return {
-        "queue_id": label.queue_id,
-        "item": label.item,
-        "annotator": label.annotator,
-        "value": label.value,
-        "role": label.role,
-        "timestamp": label.timestamp,
-    }
+    return _record(label)
 
 
 def decode_label(raw: dict[str, Any]) -> Label:
@@ -156,12 +141,9 @@ def encode_report(report: ValidationReport) -> dict[str, Any]:
 
 
 def decode_report(raw: dict[str, Any]) -> ValidationReport:
-    from mlsteward.engines.data import CheckFailure, ValidationReport
+    from mlsteward.engines.data import ValidationReport
 
-    return ValidationReport(
-        rows=int(raw["rows"]),
-        failures=[CheckFailure(**failure) for failure in raw.get("failures", [])],
-    )
+    return ValidationReport.from_dict(raw)
 
 
 def encode_check(check: RebuildCheck) -> dict[str, Any]:
