@@ -142,6 +142,20 @@ class ConflictError(MlstewardError):
     http_status = 409
 
 
+class UnauthenticatedError(MlstewardError):
+    """No credential, or one that is unknown, expired or revoked: sign in first."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class TooManyAttemptsError(MlstewardError):
+    """Too many failed sign-ins: locked out for a while."""
+
+    code = "TOO_MANY_ATTEMPTS"
+    http_status = 429
+
+
 class PermissionDeniedError(MlstewardError):
     """The actor may not do this."""
 
@@ -200,6 +214,8 @@ ERRORS_BY_CODE: dict[str, type[MlstewardError]] = {
         NotFoundError,
         AlreadyExistsError,
         ConflictError,
+        UnauthenticatedError,
+        TooManyAttemptsError,
         PermissionDeniedError,
         PayloadTooLargeError,
         SchemaVersionError,

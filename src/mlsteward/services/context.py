@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from mlsteward.domain.identity import Principal
 from mlsteward.services.limits import Limits
 from mlsteward.services.operations.audit import AuditRecorder, NoAudit
 from mlsteward.services.operations.policy import AllowEverything, Policy
@@ -59,6 +60,11 @@ class ServiceContext:
     auditor: AuditRecorder = field(default_factory=NoAudit)
     #: The request being served (the server's ``X-Request-ID``), for the audit record.
     request_id: str | None = None
+    #: Who is acting, as authentication established it; None means the local owner named
+    #: ``actor`` (the embedded store's user, who signs in to nothing).
+    principal: Principal | None = None
+    #: The caller's network address (the server's peer), for rate-limiting sign-ins.
+    client_address: str | None = None
 
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a
@@ -66,5 +72,16 @@ class ServiceContext:
         self.blobs.bind_writer(store_key(self.stores.uri))
 
     def as_actor(self, actor: str, request_id: str | None = None) -> ServiceContext:
-        """The same stores, acting for someone else (the server does this per request)."""
-        return replace(self, actor=actor, request_id=request_id)
+        """The same stores, acting for the unauthenticated name ``actor`` (a server without
+        authentication, or a test)."""
+        return replace(self, actor=actor, request_id=request_id, principal=None)
+
+    def as_principal(self, principal: Principal, request_id: str | None = None) -> ServiceContext:
+        """The same stores, acting for an authenticated ``principal`` (the server does this
+        per request)."""
+        return replace(self, actor=principal.name, request_id=request_id, principal=principal)
+
+    @property
+    def acting(self) -> Principal:
+        """The principal the policy judges: the authenticated one, else the local owner."""
+        return self.principal if self.principal is not None else Principal.local(self.actor)

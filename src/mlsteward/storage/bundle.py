@@ -13,10 +13,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from mlsteward.storage.audit_base import AuditStore
 from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.capabilities import StoreCapabilities
 from mlsteward.storage.datasets_base import DatasetStore
+from mlsteward.storage.identity_base import IdentityStore
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.registry_base import RegistryStore
 
@@ -54,12 +56,14 @@ class Stores:
     datasets: DatasetStore
     monitoring: MonitoringStore
     blob_references: BlobReferenceStore
+    #: Accounts, tokens and grants.
+    identity: IdentityStore
+    #: The hash-chained audit log.
+    audit: AuditStore
     database: SharedDatabase
     # The domains still to come: None until a backend builds their stores.
     deployments: DomainStore | None = None
     predictions: DomainStore | None = None
-    audit: DomainStore | None = None
-    users: DomainStore | None = None
 
     def domain_stores(self) -> Iterator[DomainStore]:
         """Every store the bundle holds (the domains not built yet left out)."""
@@ -69,10 +73,10 @@ class Stores:
             self.datasets,
             self.monitoring,
             self.blob_references,
+            self.identity,
+            self.audit,
             self.deployments,
             self.predictions,
-            self.audit,
-            self.users,
         ):
             if store is not None:
                 yield store

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from mlsteward.domain.errors import MlstewardError
+from mlsteward.domain.identity import Principal
 from mlsteward.interfaces.sdk.client import Client
 from mlsteward.services.operations import (
     Action,
@@ -32,8 +33,10 @@ class SwitchPolicy:
     deny: bool = False
     asked: list[tuple[str, str, Action, Resource]] = dataclasses.field(default_factory=list)
 
-    def decide(self, actor: str, action: Action, resource: Resource, operation: str) -> Decision:
-        self.asked.append((operation, actor, action, resource))
+    def decide(
+        self, principal: Principal, action: Action, resource: Resource, operation: str
+    ) -> Decision:
+        self.asked.append((operation, principal.name, action, resource))
         if self.deny:
             return Decision(False, f"denied by the test policy: {operation}")
         return Decision(True)

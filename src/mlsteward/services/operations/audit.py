@@ -16,6 +16,8 @@ class AuditEvent:
     action: str
     resource: Resource
     actor: str
+    #: How the actor was established (``user``, ``service``, ``local``, ``anonymous``).
+    actor_kind: str
     time_ms: int
     request_id: str | None
     #: The request as the service received it (a recorder may digest it).

@@ -70,6 +70,9 @@ class Operation(Generic[RequestT, ResultT]):
     responses: Mapping[int, Any] = field(default_factory=dict)
     #: What the operation is about, for the policy: by default its path values joined by "/".
     resource_name: Callable[[RequestT], str | None] | None = None
+    #: Callable without signing in (signing in itself): the server asks no credential and the
+    #: policy admits anyone.
+    public: bool = False
 
     def __post_init__(self) -> None:
         if self.mutates is None:

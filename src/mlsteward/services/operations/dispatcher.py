@@ -23,10 +23,10 @@ ResultT = TypeVar("ResultT")
 def dispatch(
     ctx: ServiceContext, operation: Operation[RequestT, ResultT], request: RequestT
 ) -> ResultT:
-    """Run ``operation`` for ``ctx.actor``: refused with :class:`PermissionDeniedError` when
+    """Run ``operation`` for ``ctx.acting``: refused with :class:`PermissionDeniedError` when
     the policy says no (nothing runs), audited when it changes state."""
     resource = Resource(operation.resource, operation.resource_of(request))
-    decision = ctx.policy.decide(ctx.actor, operation.action, resource, operation.name)
+    decision = ctx.policy.decide(ctx.acting, operation.action, resource, operation.name)
     if not decision.allowed:
         raise PermissionDeniedError(
             decision.reason
@@ -56,6 +56,7 @@ def _event(
         action=operation.action.value,
         resource=resource,
         actor=ctx.actor,
+        actor_kind=ctx.acting.kind.value,
         time_ms=ctx.clock(),
         request_id=ctx.request_id,
         request=request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from mlsteward.domain.identity import Principal
 from mlsteward.services.operations.kinds import Action, ResourceKind
 
 
@@ -30,17 +31,19 @@ ALLOWED = Decision(True)
 
 
 class Policy(Protocol):
-    """Decides whether ``actor`` may perform ``action`` on ``resource`` (``operation`` is the
-    declared operation's name)."""
+    """Decides whether ``principal`` may perform ``action`` on ``resource`` (``operation`` is
+    the declared operation's name)."""
 
     def decide(
-        self, actor: str, action: Action, resource: Resource, operation: str
+        self, principal: Principal, action: Action, resource: Resource, operation: str
     ) -> Decision: ...
 
 
 class AllowEverything:
-    """The policy of a store nobody shares (the local SDK) and of a server until identity
-    and grants arrive: every caller may do everything."""
+    """The policy of a store nobody shares (the local SDK) and of a server started with
+    ``--no-auth``: every caller may do everything."""
 
-    def decide(self, actor: str, action: Action, resource: Resource, operation: str) -> Decision:
+    def decide(
+        self, principal: Principal, action: Action, resource: Resource, operation: str
+    ) -> Decision:
         return ALLOWED

@@ -546,3 +546,107 @@ monitoring_events = Table(
     Column("payload", Text, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
 )
+
+# -- identity ------------------------------------------------------------------------------
+_ID = String(32)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", _ID, primary_key=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    # The comparable form of the name (see services.people): unique, so Alice and alice
+    # cannot both exist.
+    Column("name_key", String(KEY_LENGTH), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("oidc_issuer", String(512), nullable=True),
+    Column("oidc_subject", String(255), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_users_oidc", "oidc_issuer", "oidc_subject", unique=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", _ID, primary_key=True),
+    Column("user_id", _ID, ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    # SHA-256 of the secret (hex); the secret itself is shown once and never stored.
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("read_only", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("grant_id", _ID, primary_key=True),
+    Column("principal", String(KEY_LENGTH), nullable=False),
+    Column("role", String(16), nullable=False),
+    # Empty strings (not NULL) for a server-wide grant, so the unique constraint holds on
+    # every database.
+    Column("resource_kind", String(32), nullable=False),
+    Column("resource_name", String(KEY_LENGTH), nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_grants_unique", "principal", "role", "resource_kind", "resource_name", unique=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("key", String(320), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+# -- audit log -----------------------------------------------------------------------------
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("operation", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("resource_kind", String(32), nullable=False),
+    Column("resource_name", Text, nullable=True),
+    Column("request_id", String(128), nullable=True),
+    Column("change_sha256", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_records_actor", "actor"),
+    Index("ix_audit_records_resource", "resource_kind", "resource_name"),
+    Index("ix_audit_records_time_ms", "time_ms"),
+)
+
+# One row: the chain head. Appending updates it first, which takes the database's lock on
+# it, so concurrent writers append one after the other.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("pruned_through", BigInteger, nullable=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+)
