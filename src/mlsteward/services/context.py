@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from mlsteward.domain.identity import Principal
 from mlsteward.services.limits import Limits
@@ -16,6 +17,10 @@ from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import BlobStore
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.store_key import store_key
+
+if TYPE_CHECKING:
+    from mlsteward.services.audit.signing import AuditSigner
+    from mlsteward.services.identity.authentication import Authenticator
 
 
 def now_ms() -> int:
@@ -65,6 +70,11 @@ class ServiceContext:
     principal: Principal | None = None
     #: The caller's network address (the server's peer), for rate-limiting sign-ins.
     client_address: str | None = None
+    #: Verifies credentials (and caches them briefly); revoking a token tells it to forget.
+    #: None where nothing signs in (the local SDK without a token).
+    authenticator: Authenticator | None = None
+    #: Signs audit checkpoints; None where no signing key was given.
+    audit_signer: AuditSigner | None = None
 
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from mlsteward.domain.errors import PermissionDeniedError
+from mlsteward.domain.errors import PermissionDeniedError, UnauthenticatedError
 from mlsteward.services.operations.audit import AuditEvent
 from mlsteward.services.operations.declaration import Operation, OperationRequest
 from mlsteward.services.operations.policy import Resource
@@ -26,12 +26,8 @@ def dispatch(
     """Run ``operation`` for ``ctx.acting``: refused with :class:`PermissionDeniedError` when
     the policy says no (nothing runs), audited when it changes state."""
     resource = Resource(operation.resource, operation.resource_of(request))
-    decision = ctx.policy.decide(ctx.acting, operation.action, resource, operation.name)
-    if not decision.allowed:
-        raise PermissionDeniedError(
-            decision.reason
-            or f"{ctx.actor} may not {operation.action.value} {resource} ({operation.name})"
-        )
+    if not operation.public:
+        _authorize(ctx, operation, resource)
     auditor = ctx.auditor
     if not operation.mutates:
         return operation.run(ctx, request)
@@ -43,6 +39,21 @@ def dispatch(
         result = operation.run(ctx, request)
         auditor.record(_event(ctx, operation, resource, request))
     return result
+
+
+def _authorize(
+    ctx: ServiceContext, operation: Operation[RequestT, ResultT], resource: Resource
+) -> None:
+    """Ask the policy; raise when it refuses (401 when the caller must sign in first)."""
+    decision = ctx.policy.decide(ctx.acting, operation.action, resource, operation.name)
+    if decision.allowed:
+        return
+    if decision.sign_in:
+        raise UnauthenticatedError(decision.reason or "Sign in first: this server needs a token")
+    raise PermissionDeniedError(
+        decision.reason
+        or f"{ctx.actor} may not {operation.action.value} {resource} ({operation.name})"
+    )
 
 
 def _event(

@@ -25,6 +25,8 @@ class Decision:
     allowed: bool
     #: Said to the caller when refused.
     reason: str = ""
+    #: Refused because nobody signed in (401, not 403): a credential might be allowed.
+    sign_in: bool = False
 
 
 ALLOWED = Decision(True)
