@@ -9,10 +9,12 @@ import pytest
 
 from mlsteward.domain.errors import NotFoundError
 from mlsteward.domain.ids import new_id
+from mlsteward.storage.audit_base import AuditStore
 from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.datasets_base import DatasetStore
+from mlsteward.storage.identity_base import IdentityStore
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.registry_base import RegistryStore
 from mlsteward.testing.store_conformance import StoreHarness
@@ -45,12 +47,14 @@ def test_each_domain_has_its_store_behind_its_interface(stores: Stores) -> None:
     assert isinstance(stores.datasets, DatasetStore)
     assert isinstance(stores.monitoring, MonitoringStore)
     assert isinstance(stores.blob_references, BlobReferenceStore)
+    assert isinstance(stores.identity, IdentityStore)
+    assert isinstance(stores.audit, AuditStore)
     built = list(stores.domain_stores())
-    assert len(built) == 5 and len({id(store) for store in built}) == 5
+    assert len(built) == 7 and len({id(store) for store in built}) == 7
     assert {store.capabilities for store in built} == {stores.tracking.capabilities}
     assert stores.tracking.uri == stores.uri
     # the domains to come are not built yet
-    assert (stores.deployments, stores.predictions, stores.audit, stores.users) == (None,) * 4
+    assert (stores.deployments, stores.predictions) == (None, None)
 
 
 def test_a_unit_of_work_commits_every_domain_together(stores: Stores) -> None:

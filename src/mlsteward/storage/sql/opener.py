@@ -15,9 +15,11 @@ from pathlib import Path
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.resolver import normalize_store_uri
+from mlsteward.storage.sql.audit_store import SqlAuditStore
 from mlsteward.storage.sql.blob_references_store import SqlBlobReferences
 from mlsteward.storage.sql.database import SqlDatabase
 from mlsteward.storage.sql.dataset_store import SqlDatasetStore
+from mlsteward.storage.sql.identity_store import SqlIdentityStore
 from mlsteward.storage.sql.monitoring_store import SqlMonitoringStore
 from mlsteward.storage.sql.registry_store import SqlRegistryStore
 from mlsteward.storage.sql.schema import database_is_blank
@@ -62,6 +64,8 @@ def sql_stores(database: SqlDatabase) -> Stores:
         datasets=SqlDatasetStore(database),
         monitoring=SqlMonitoringStore(database),
         blob_references=SqlBlobReferences(database),
+        identity=SqlIdentityStore(database),
+        audit=SqlAuditStore(database),
         database=database,
     )
 
