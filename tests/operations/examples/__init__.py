@@ -12,7 +12,7 @@ from typing import Any
 
 from mlsteward.interfaces.sdk.client import Client
 
-from . import data, models, monitoring, registry, tracking
+from . import audit, data, models, monitoring, registry, tracking
 
 Example = Callable[[Client], dict[str, Any]]
 
@@ -22,4 +22,5 @@ EXAMPLES: dict[str, Example] = {
     **data.EXAMPLES,
     **monitoring.EXAMPLES,
     **models.EXAMPLES,
+    **audit.EXAMPLES,
 }

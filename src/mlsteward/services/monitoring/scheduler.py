@@ -7,20 +7,37 @@ scheduler claims it (a compare-and-set on its schedule that pushes it ``lease_s`
 several servers on one database run each due monitor once; should a server die mid-run, the
 monitor falls due again when the lease ends. ``stop()`` wakes the thread and
 joins it; a run in progress finishes first.
+
+Each run goes through the dispatcher as the declared ``monitoring.run_monitor`` operation,
+acting as the service principal ``scheduler``: the policy is asked like for any caller and
+the run's state changes are audited like any other.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
+from mlsteward.domain.identity import Principal, PrincipalKind
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring.monitors import MonitorRunResult, run_monitor
+from mlsteward.services.monitoring.alerts import Delivery
+from mlsteward.services.monitoring.monitors import MonitorRunResult
+from mlsteward.services.monitoring.operations_monitors import MonitorName, run_monitor
+from mlsteward.services.operations.dispatcher import dispatch
 
 logger = logging.getLogger("mlsteward.monitoring.scheduler")
 DEFAULT_POLL_S = 5.0
 #: How long a claimed run may take before another server may run the monitor again.
 DEFAULT_LEASE_S = 15 * 60
+#: Who the scheduler acts as: a service account's name, in the audit log and to the policy.
+SCHEDULER = Principal(name="scheduler", kind=PrincipalKind.SERVICE)
+
+
+def _result(ran: dict[str, Any]) -> MonitorRunResult:
+    """The operation's result (a mapping, as it travels) as the service's own."""
+    deliveries = [Delivery(**delivery) for delivery in ran["deliveries"]]
+    return MonitorRunResult(ran["run"], ran["opened"], ran["resolved"], deliveries)
 
 
 class MonitorScheduler:
@@ -34,7 +51,7 @@ class MonitorScheduler:
     ) -> None:
         if poll_s <= 0 or lease_s <= 0:
             raise ValueError("poll_s and lease_s must be positive")
-        self.ctx = ctx
+        self.ctx = ctx.as_principal(SCHEDULER)
         self.poll_s = poll_s
         self.lease_ms = int(lease_s * 1000)
         self._stop = threading.Event()
@@ -54,7 +71,8 @@ class MonitorScheduler:
                 lease_until = self.ctx.clock() + self.lease_ms
                 if not store.claim_monitor(monitor.name, monitor.next_run_time, lease_until):
                     continue  # another server took it
-                results.append(run_monitor(self.ctx, monitor.name))
+                request = MonitorName.model_construct(name=monitor.name)
+                results.append(_result(dispatch(self.ctx, run_monitor, request)))
             except Exception:  # keep the loop alive; the traceback goes to the log
                 logger.exception("monitor %s failed", monitor.name)
         self.runs += len(results)

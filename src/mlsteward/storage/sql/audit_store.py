@@ -63,7 +63,7 @@ class SqlAuditStore(SqlStoreBase, AuditStore):
     def records(self, query: AuditQuery) -> Iterator[AuditRecord]:
         statement = _select_records(query)
         with self._read() as conn:
-            result = conn.execution_options(yield_per=_STREAM_ROWS).execute(statement)
+            result = conn.execute(statement.execution_options(yield_per=_STREAM_ROWS))
             for row in result:
                 yield _record(row)
 

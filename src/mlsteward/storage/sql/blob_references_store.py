@@ -37,7 +37,7 @@ class SqlBlobReferences(SqlStoreBase, BlobReferenceStore):
         for column in blob_digest_columns():
             query = select(column).where(column.is_not(None))
             with self._read() as conn:
-                result = conn.execution_options(yield_per=_STREAM_ROWS).execute(query)
+                result = conn.execute(query.execution_options(yield_per=_STREAM_ROWS))
                 for (digest,) in result:
                     yield digest
 
