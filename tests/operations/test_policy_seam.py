@@ -57,6 +57,8 @@ def test_every_declared_operation_has_an_example() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.name)
 def test_a_denying_policy_blocks_the_operation(seam: Seam, operation: Operation[Any, Any]) -> None:
+    if operation.public:
+        pytest.skip("a public operation (signing in) is not put to the policy")
     seam.policy.deny = False
     values = EXAMPLES[operation.name](seam.client)
     seam.policy.asked.clear()
@@ -82,7 +84,22 @@ def test_the_auditor_sees_every_state_change(seam: Seam, operation: Operation[An
     assert recorded == ([operation.name] if operation.mutates else [])
     if operation.mutates:
         event = seam.auditor.events[0]
-        assert (event.actor, event.action) == ("tester", operation.action.value)
+        # Signing in acts as the account it proved, not as the caller before it.
+        actor = values["name"] if operation.signs_in is not None else "tester"
+        assert (event.actor, event.action) == (actor, operation.action.value)
+
+
+def test_public_operations_are_not_put_to_the_policy(seam: Seam) -> None:
+    public = [op for op in OPERATIONS if op.public]
+    assert [op.name for op in public] == ["identity.login"]
+    values = EXAMPLES["identity.login"](seam.client)
+    seam.policy.asked.clear()
+    seam.policy.deny = True
+    try:
+        seam.call(public[0], values)
+    finally:
+        seam.policy.deny = False
+    assert seam.policy.asked == []
 
 
 def test_a_failing_auditor_undoes_the_change(seam: Seam) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from mlsteward.interfaces.sdk.client import Client
 
-from . import audit, data, models, monitoring, registry, tracking
+from . import audit, data, identity, models, monitoring, registry, tracking
 
 Example = Callable[[Client], dict[str, Any]]
 
@@ -22,5 +22,6 @@ EXAMPLES: dict[str, Example] = {
     **data.EXAMPLES,
     **monitoring.EXAMPLES,
     **models.EXAMPLES,
+    **identity.EXAMPLES,
     **audit.EXAMPLES,
 }

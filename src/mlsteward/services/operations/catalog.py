@@ -15,6 +15,7 @@ DECLARING_MODULES = (
     "mlsteward.services.data.operations",
     "mlsteward.services.monitoring.operations",
     "mlsteward.services.models.operations",
+    "mlsteward.services.identity.operations",
     "mlsteward.services.audit.operations",
 )
 

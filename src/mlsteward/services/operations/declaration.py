@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from mlsteward.domain.identity import Principal
 from mlsteward.services.operations.kinds import Action, ResourceKind, WireForm
 
 if TYPE_CHECKING:
@@ -73,6 +74,10 @@ class Operation(Generic[RequestT, ResultT]):
     #: Callable without signing in (signing in itself): the server asks no credential and the
     #: policy admits anyone.
     public: bool = False
+    #: For signing in: checks the request's credentials and returns who they prove, before
+    #: any transaction opens (so a failed attempt is counted for good, not rolled back with
+    #: it); the operation then runs, and is audited, as that principal.
+    signs_in: Callable[[ServiceContext, RequestT], Principal] | None = None
 
     def __post_init__(self) -> None:
         if self.mutates is None:

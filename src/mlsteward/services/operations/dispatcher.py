@@ -26,6 +26,8 @@ def dispatch(
     """Run ``operation`` for ``ctx.acting``: refused with :class:`PermissionDeniedError` when
     the policy says no (nothing runs), audited when it changes state."""
     resource = Resource(operation.resource, operation.resource_of(request))
+    if operation.signs_in is not None:
+        ctx = ctx.as_principal(operation.signs_in(ctx, request), ctx.request_id)
     if not operation.public:
         _authorize(ctx, operation, resource)
     auditor = ctx.auditor
