@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.identity import Role
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage.artifacts.blob_store import open_blob_store
@@ -26,25 +28,63 @@ def open_context(
     outbound: OutboundAccess,
     allow_model_code: bool = True,
     upgrade: bool = True,
+    auth: bool = False,
+    token: str | None = None,
+    audit_key_path: str | None = None,
+    default_role: Role | None = None,
 ) -> ServiceContext:
     """Open the database behind ``store_uri`` and the blobs under ``artifacts_uri``.
 
     ``upgrade`` migrates an older schema (the local SDK does; a server opens what it has
     already prepared). The caller owns the context: :func:`close_context` when done.
+
+    Every context records state changes in the audit chain, in the same transaction, and
+    signs checkpoints with the key at ``audit_key_path`` (by default one per store under the
+    mlsteward home). With ``auth`` (a server) callers must sign in and the role policy
+    decides; with ``token`` (the local SDK given a token) the context acts as that token's
+    principal under the role policy. Otherwise (the local SDK) the OS user owns the store and
+    may do everything, as whoever can open the database file can anyway.
     """
+    from mlsteward.services.audit.recorder import ChainedAuditRecorder
+    from mlsteward.services.audit.signing import AuditSigner, default_key_path
+
     stores = open_store(store_uri, upgrade=upgrade)
     try:
         blobs = open_blob_store(artifacts_uri)
+        ctx = ServiceContext(
+            actor=actor,
+            stores=stores,
+            blobs=blobs,
+            outbound=outbound,
+            allow_model_code=allow_model_code,
+            auditor=ChainedAuditRecorder(stores.audit),
+            audit_signer=AuditSigner.at(audit_key_path or default_key_path(store_uri)),
+        )
+        if auth or token is not None:
+            ctx = _with_authentication(ctx, token, default_role)
     except BaseException:
         stores.close()
         raise
-    return ServiceContext(
-        actor=actor,
-        stores=stores,
-        blobs=blobs,
-        outbound=outbound,
-        allow_model_code=allow_model_code,
+    return ctx
+
+
+def _with_authentication(
+    ctx: ServiceContext, token: str | None, default_role: Role | None
+) -> ServiceContext:
+    """``ctx`` under the role policy, with an authenticator; acting as ``token``'s owner
+    when one is given (``UnauthenticatedError`` when it is not valid)."""
+    from mlsteward.services.identity.authentication import Authenticator
+    from mlsteward.services.identity.role_policy import RolePolicy
+
+    authenticator = Authenticator(ctx.stores, clock=ctx.clock)
+    ctx = replace(
+        ctx,
+        policy=RolePolicy(ctx.stores, default_role=default_role),
+        authenticator=authenticator,
     )
+    if token is None:
+        return ctx
+    return ctx.as_principal(authenticator.authenticate_token(token))
 
 
 def close_context(ctx: ServiceContext) -> None:

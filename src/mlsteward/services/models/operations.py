@@ -42,7 +42,7 @@ EXPORT = Codec(wire_models.encode_export, wire_models.decode_export, wire_models
         },
         404: None,
     },
-    resource_name=lambda r: r.body.model_uri,
+    resource_name=lambda r: _run_of(r.body.model_uri),
 )
 def export_onnx(ctx: ServiceContext, r: ExportOnnx) -> ExportOutcome:
     """Export a logged scikit-learn, XGBoost or LightGBM model to ONNX beside it.
@@ -70,3 +70,11 @@ def export_onnx(ctx: ServiceContext, r: ExportOnnx) -> ExportOutcome:
 
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = tuple(declare.operations)
+
+
+def _run_of(model_uri: str) -> str | None:
+    """The run a ``runs:/<run_id>/<path>`` URI names (what the policy scopes the export to);
+    None for another kind of URI, which needs a server-wide grant."""
+    if not model_uri.startswith("runs:/"):
+        return None
+    return model_uri.removeprefix("runs:/").lstrip("/").split("/", 1)[0] or None

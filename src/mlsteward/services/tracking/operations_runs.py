@@ -146,7 +146,14 @@ METRIC_KEYS = Codec(
 HISTORY = Codec(encode_history, decode_history, MetricHistoryOut)
 
 
-@declare.post("/runs", returns=RUN, status=201)
+@declare.post(
+    "/runs",
+    returns=RUN,
+    status=201,
+    # A run is created in an experiment: whoever may create in it may start runs there.
+    resource=ResourceKind.EXPERIMENT,
+    resource_name=lambda r: r.body.experiment_id,
+)
 def create_run(ctx: ServiceContext, r: CreateRun) -> Run:
     body = r.body
     return runs.create_run(
