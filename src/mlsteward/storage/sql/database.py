@@ -25,6 +25,8 @@ from mlsteward.storage.sql.engine import create_engines
 from mlsteward.storage.sql.failures import (
     check_sqlite_on_open,
     confirm_sqlite_damage,
+    hold_sqlite_file,
+    release_sqlite_file,
     sqlite_file,
     translate_database_error,
 )
@@ -48,8 +50,12 @@ class SqlDatabase:
         self.dialect = self._writer.dialect.name
         self._damage_lock = threading.Lock()
         self._damage_found: str | None = None
+        self._held_file: str | None = None
         try:
             check_sqlite_on_open(self._reader, url)  # a damaged header or schema: refused now
+            self._held_file = sqlite_file(url)
+            if self._held_file is not None:
+                hold_sqlite_file(self._held_file)
             if upgrade:
                 upgrade_schema(self._writer)
             else:
@@ -140,3 +146,6 @@ class SqlDatabase:
         self._writer.dispose()
         if self._reader is not self._writer:
             self._reader.dispose()
+        if self._held_file is not None:
+            release_sqlite_file(self._held_file)
+            self._held_file = None

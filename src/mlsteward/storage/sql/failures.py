@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import Engine, exc
@@ -71,12 +72,55 @@ def corrupt_sqlite_error(path: str, detail: str) -> CorruptStoreError:
     )
 
 
+#: SQLite files a database of this process has open, with how many (by real path).
+_OPEN_FILES: dict[str, int] = {}
+_OPEN_FILES_LOCK = threading.Lock()
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def hold_sqlite_file(path: str) -> None:
+    """Note that a database of this process opened ``path`` (until :func:`release_sqlite_file`).
+
+    While any is open, this process must not open and close the file itself: closing any
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's included,
+    and another process could then reset the write-ahead log under this one's connections,
+    losing what they commit. So the header is read only by the first opener.
+    """
+    with _OPEN_FILES_LOCK:
+        key = _real(path)
+        _OPEN_FILES[key] = _OPEN_FILES.get(key, 0) + 1
+
+
+def release_sqlite_file(path: str) -> None:
+    """Undo one :func:`hold_sqlite_file` (after the database's connections are closed)."""
+    with _OPEN_FILES_LOCK:
+        key = _real(path)
+        count = _OPEN_FILES.get(key, 0) - 1
+        if count > 0:
+            _OPEN_FILES[key] = count
+        else:
+            _OPEN_FILES.pop(key, None)
+
+
+def sqlite_file_held(path: str) -> bool:
+    """Whether a database of this process has ``path`` open."""
+    with _OPEN_FILES_LOCK:
+        return _real(path) in _OPEN_FILES
+
+
 def sqlite_header_problem(path: str) -> str | None:
     """What is wrong with a SQLite file's 100-byte header, or ``None``.
 
     Reads those bytes only. A missing or empty file is fine (SQLite creates the database);
-    so is a file this process cannot read, which SQLite then reports as it should.
+    so is a file this process cannot read, which SQLite then reports as it should. Not read
+    (``None``) while a database of this process has the file open (see
+    :func:`hold_sqlite_file`): SQLite itself reports damage its connections meet.
     """
+    if sqlite_file_held(path):
+        return None
     try:
         with open(path, "rb") as handle:
             header = handle.read(_HEADER_BYTES)
