@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -60,3 +61,60 @@ def expect_error() -> ExpectError:
         return str(body["error"]["message"])
 
     return check
+
+
+# -- servers with authentication (tests/rest/test_auth_*.py) -------------------------------
+@dataclass(frozen=True)
+class Account:
+    """A user made for one test: its name, password and a token signed in with them."""
+
+    name: str
+    password: str
+    token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
+    """One server with authentication on (as ``mlsteward server`` starts by default); its
+    ``admin_token`` is the bootstrap admin's."""
+    root: Path = tmp_path_factory.mktemp("auth-server")
+    with running_server(
+        root / "mlsteward.db",
+        root / "artifacts",
+        auth=True,
+        extra_args=["--audit-key-file", str(root / "audit-key.pem")],
+        env={"MLSTEWARD_HOME": str(root / "home")},
+    ) as url:
+        assert url.admin_token, url.server.output()
+        yield url
+
+
+@pytest.fixture
+def admin(auth_server: ServerURL) -> Iterator[httpx.Client]:
+    """A client on ``/api/v1`` signed in as the bootstrap admin."""
+    headers = {"Authorization": f"Bearer {auth_server.admin_token}"}
+    with httpx.Client(base_url=f"{auth_server}/api/v1", headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def make_account(admin: httpx.Client) -> Callable[..., Account]:
+    """Make an account (with ``role`` granted server-wide, if any) and sign it in."""
+
+    def make(role: str | None = "contributor", prefix: str = "user") -> Account:
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        password = f"pw-{uuid.uuid4().hex}"
+        made = admin.post("/users", json={"name": name, "password": password})
+        assert made.status_code == 201, made.text
+        if role is not None:
+            granted = admin.post("/grants", json={"principal": name, "role": role})
+            assert granted.status_code == 201, granted.text
+        signed_in = admin.post("/auth/login", json={"name": name, "password": password})
+        assert signed_in.status_code == 201, signed_in.text
+        return Account(name, password, signed_in.json()["secret"])
+
+    return make

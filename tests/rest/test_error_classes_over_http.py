@@ -31,11 +31,12 @@ from mlsteward.domain.errors import (
     MlstewardError,
     NotFoundError,
     PermissionDeniedError,
+    UnauthenticatedError,
     error_class,
 )
 from mlsteward.domain.registry import GateError
 from mlsteward.interfaces.rest.errors import install_error_handlers
-from mlsteward.interfaces.sdk.http_client import ERROR_MODULES, ApiClient
+from mlsteward.interfaces.sdk.http_client import ERROR_MODULES, SIGN_IN_HINT, ApiClient
 from mlsteward.services.api import wire
 from mlsteward.testing.operation_doors import RecordingAuditor, SwitchPolicy, open_door
 
@@ -195,7 +196,10 @@ def test_an_error_arrives_as_the_class_raised(api: ApiClient, cls: type[Mlstewar
     assert type(local) is cls, "add a sample for a class its message alone cannot build"
     remote = _raised(api, "GET", f"/raise/{cls.wire_name}")
     assert type(remote) is cls
-    assert remote.message == _public(local) and str(remote) == _public(local)
+    expected = _public(local)
+    if cls is UnauthenticatedError:  # the SDK says how to sign in
+        expected = f"{expected.rstrip('. ')}; {SIGN_IN_HINT}"
+    assert remote.message == expected and str(remote) == expected
     assert remote.details() == local.details()
     assert (remote.code, remote.http_status) == (local.code, local.http_status)
 

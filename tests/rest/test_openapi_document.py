@@ -49,11 +49,13 @@ pytestmark = pytest.mark.server
 Operation = tuple[str, str, dict[str, Any]]
 #: The only API route that reads neither the store nor the caller: it reports settings.
 SETTINGS_ONLY = "/api/v1/server-info"
+#: Browser sign-in and sign-out: they begin or end a session rather than act for a caller.
+SESSION_ROUTES = frozenset({"/api/v1/auth/session"})
 _POINT = {"key": "loss", "value": 0.5, "timestamp": 1, "step": 0}
 
 
 def _acts_for_caller(path: str) -> bool:
-    return path.startswith("/api/v1/") and path != SETTINGS_ONLY
+    return path.startswith("/api/v1/") and path != SETTINGS_ONLY and path not in SESSION_ROUTES
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +125,7 @@ def test_every_operation_documents_the_errors_it_can_send(document: dict[str, An
         if "requestBody" in operation:
             expected.add("413")
         if _acts_for_caller(path):
-            expected |= {"400", "503"}
+            expected |= {"400", "401", "403", "429", "503"}
             if method in ("POST", "PUT", "PATCH", "DELETE"):
                 expected |= {"409", "507"}
         if missing := expected - set(responses):
@@ -132,6 +134,18 @@ def test_every_operation_documents_the_errors_it_can_send(document: dict[str, An
             if status >= "400" and set(response["content"]) != {"application/json"}:
                 problems.append(f"{method} {path} {status} is not JSON: {response['content']}")
     assert problems == []
+
+
+def test_acting_operations_name_the_credentials_they_take(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {**schemes["bearerToken"], "type": "http", "scheme": "bearer"}
+    assert schemes["sessionCookie"]["name"] == "mlsteward_session"
+    for method, path, operation in _operations(document):
+        if _acts_for_caller(path):
+            assert {"bearerToken": []} in operation["security"], (method, path)
+            assert {} in operation["security"], (method, path)  # anonymous, as policy allows
+    session = document["paths"]["/api/v1/auth/session"]["post"]["responses"]
+    assert {"401", "413", "429"} <= set(session)
 
 
 def test_every_api_operation_documents_the_caller_header(document: dict[str, Any]) -> None:

@@ -406,6 +406,7 @@ def test_cli_server_takes_body_limits_and_allow_lists(
                 self.artifacts_uri,
                 "--upgrade",
                 "--no-monitor-scheduler",
+                "--no-auth",
                 *self.extra_args,
             ]
 
@@ -605,6 +606,7 @@ def test_a_server_rebuild_reads_at_most_its_row_limit(
         str(tmp_path / "artifacts"),
         upgrade=True,
         source_roots=(str(files["allowed"]),),
+        auth=False,
     )
     app = app_from_settings(settings)
     good = {"kind": "csv", "uri": str(files["good"])}  # two rows

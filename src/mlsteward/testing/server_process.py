@@ -10,12 +10,17 @@ server on the same port (for tests of clients that must survive an outage)::
         url.stop()
         ...  # the client sees the server gone
         url.start()
+
+Servers start with ``--no-auth`` (the header names the actor, as the tests were written)
+unless a test passes ``auth=True``; then ``url.admin_token`` is the token the first start
+printed for the admin account it created.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +36,8 @@ import httpx
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.05
+#: The line a first start with authentication prints (see ``rest.server.serve``).
+ADMIN_TOKEN_LINE = re.compile(r"Created admin user '([^']+)'\. Its token \(shown once\): (\S+)")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -54,8 +61,12 @@ class ServerProcess:
         monitor_scheduler: bool = False,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        auth: bool = False,
+        access_log: bool = False,
     ) -> None:
         self.monitor_scheduler = monitor_scheduler
+        self.auth = auth
+        self.access_log = access_log
         self.store_uri = os.fspath(store_uri)
         self.artifacts_uri = os.fspath(artifacts_uri)
         self.host = host
@@ -89,14 +100,30 @@ class ServerProcess:
             self.store_uri,
             "--artifacts-uri",
             self.artifacts_uri,
-            "--no-access-log",
         ]
+        if not self.access_log:
+            args.append("--no-access-log")
         if self.upgrade:
             args.append("--upgrade")
         if not self.monitor_scheduler:
             # Tests drive monitors explicitly; a background run would race with them.
             args.append("--no-monitor-scheduler")
+        if not self.auth:
+            args.append("--no-auth")
         return args + self.extra_args
+
+    @property
+    def admin_token(self) -> str | None:
+        """The admin token a first start with authentication printed (None: none was)."""
+        found = ADMIN_TOKEN_LINE.search(self.output())
+        return found.group(2) if found else None
+
+    def output(self) -> str:
+        """Everything the process wrote so far (stdout and stderr, every start)."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def start(self) -> str:
         """Start the process and wait until ``/healthz`` answers; returns the base URL."""
@@ -186,6 +213,10 @@ class ServerURL(str):
     def pid(self) -> int | None:
         return self.server.pid
 
+    @property
+    def admin_token(self) -> str | None:
+        return self.server.admin_token
+
 
 @contextlib.contextmanager
 def running_server(
@@ -197,9 +228,13 @@ def running_server(
     monitor_scheduler: bool = False,
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
+    auth: bool = False,
+    access_log: bool = False,
 ) -> Iterator[ServerURL]:
     """Run a server for the duration of the block; yields its base URL. Its monitor
-    scheduler is off unless ``monitor_scheduler`` (tests run monitors explicitly)."""
+    scheduler is off unless ``monitor_scheduler`` (tests run monitors explicitly); it runs
+    with ``--no-auth`` unless ``auth`` (then the URL's ``admin_token`` is the bootstrap
+    admin's, on a store without accounts)."""
     server = ServerProcess(
         store_uri,
         artifacts_uri,
@@ -208,6 +243,8 @@ def running_server(
         monitor_scheduler=monitor_scheduler,
         extra_args=extra_args,
         env=env,
+        auth=auth,
+        access_log=access_log,
     )
     try:
         server.start()
@@ -219,13 +256,21 @@ def running_server(
 
 @contextlib.contextmanager
 def cli_server(
-    args: Sequence[str], *, env: dict[str, str], log_path: Path, port: int | None = None
+    args: Sequence[str],
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    port: int | None = None,
+    auth: bool = False,
 ) -> Iterator[str]:
     """``mlsteward server ARGS`` as a user starts it (the CLI entry point, with its banner),
     until ``/readyz`` answers; stopped with Ctrl-C (SIGINT) afterwards, by its PID, and killed
-    if it has not exited within 20 s. Yields the base URL; the output goes to ``log_path``."""
+    if it has not exited within 20 s. Yields the base URL; the output goes to ``log_path``.
+    ``--no-auth`` is added unless ``auth``."""
     port = port or free_port()
     command = [sys.executable, "-m", "mlsteward", "server", "--port", str(port), *args]
+    if not auth and "--no-auth" not in args:
+        command.append("--no-auth")
     with open(log_path, "w") as log:
         process = subprocess.Popen(  # noqa: S603 - test tooling: sys.executable -m, fixed args
             command, env=env, stdout=log, stderr=subprocess.STDOUT

@@ -116,11 +116,104 @@ def serve_command(
         float,
         typer.Option("--max-artifact-mb", min=0.001, help="Largest artifact upload, in MiB."),
     ] = DEFAULT_MAX_ARTIFACT_BYTES / MIB,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="No sign-in: every caller may do everything, named by X-Mlsteward-User. "
+            "Refused on any address but a loopback one.",
+        ),
+    ] = False,
+    default_role: Annotated[
+        str | None,
+        typer.Option(
+            "--default-role",
+            help="A role every signed-in account holds server-wide: viewer, contributor, "
+            "validator or admin (default: none, grants only).",
+            show_default=False,
+        ),
+    ] = None,
+    audit_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-key-file",
+            help="The audit log's Ed25519 signing key (PEM; created when missing). Default: "
+            "one per store under the mlsteward home. Keep it away from the database.",
+            show_default=False,
+        ),
+    ] = None,
+    audit_checkpoint_seconds: Annotated[
+        float,
+        typer.Option(
+            "--audit-checkpoint-seconds",
+            min=0,
+            help="Seconds between signed checkpoints of the audit log (0: none).",
+        ),
+    ] = 300.0,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="A browser origin (scheme://host[:port]) whose pages may call the API "
+            "(repeat for more). Without one, no CORS headers are sent.",
+            show_default=False,
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="Mark session cookies Secure even over plain HTTP (behind a TLS proxy).",
+        ),
+    ] = False,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-issuer",
+            help="Sign in with this OpenID Connect provider (its issuer URL).",
+            show_default=False,
+        ),
+    ] = None,
+    oidc_client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-client-id", help="This server's client id at the provider.", show_default=False
+        ),
+    ] = None,
+    oidc_client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-client-secret",
+            envvar="MLSTEWARD_OIDC_CLIENT_SECRET",
+            help="The client's secret (better set MLSTEWARD_OIDC_CLIENT_SECRET: the command "
+            "line is visible to other users).",
+            show_default=False,
+            show_envvar=False,
+        ),
+    ] = None,
+    oidc_redirect_url: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-redirect-url",
+            help="The callback URL registered at the provider (default: this server's "
+            "/api/v1/auth/oidc/callback as the browser reached it).",
+            show_default=False,
+        ),
+    ] = None,
+    oidc_default_role: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-default-role",
+            help="The role granted server-wide to an account its first OIDC sign-in creates.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the tracking REST API (under /api/v1) until interrupted.
 
     A brand-new database gets the schema; one at an older schema is refused unless
-    --upgrade is given or mlsteward db upgrade was run.
+    --upgrade is given or mlsteward db upgrade was run. Callers sign in with tokens; the first
+    start on a store without accounts creates the admin account and prints its token once.
     """
     from mlsteward.interfaces.rest.server import serve
 
@@ -135,6 +228,7 @@ def serve_command(
             f"(API {escape(base)}/api/v1, docs {escape(base)}/docs)\n"
             f"  store:     {escape(redact_uri(store))}\n"
             f"  artifacts: {escape(redact_uri(artifacts))}\n"
+            f"  sign-in:   {'[yellow]off (--no-auth)[/]' if no_auth else 'tokens required'}\n"
             f"  clients:   MLSTEWARD_TRACKING_URI={escape(base)}",
             soft_wrap=True,
         )
@@ -155,6 +249,17 @@ def serve_command(
         webhook_hosts=webhook_host or [],
         max_json_body_bytes=int(max_body_mb * MIB),
         max_artifact_bytes=int(max_artifact_mb * MIB),
+        auth=not no_auth,
+        default_role=default_role,
+        audit_key_path=str(audit_key_file) if audit_key_file else None,
+        audit_checkpoint_seconds=audit_checkpoint_seconds,
+        cors_origins=cors_origin or [],
+        secure_cookies=secure_cookies,
+        oidc_issuer=oidc_issuer,
+        oidc_client_id=oidc_client_id,
+        oidc_client_secret=oidc_client_secret,
+        oidc_redirect_url=oidc_redirect_url,
+        oidc_default_role=oidc_default_role,
         announce=announce,
     )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.middleware.cors import CORSMiddleware
 
 from mlsteward._version import __version__
 from mlsteward.interfaces.rest import (
@@ -15,6 +17,7 @@ from mlsteward.interfaces.rest import (
     routes_monitoring,
     routes_registry,
     routes_runs,
+    routes_session,
 )
 from mlsteward.interfaces.rest.docs_page import install_docs_page
 from mlsteward.interfaces.rest.errors import (
@@ -22,6 +25,7 @@ from mlsteward.interfaces.rest.errors import (
     error_response,
     install_error_handlers,
 )
+from mlsteward.interfaces.rest.log_redaction import install_access_log_filter
 from mlsteward.interfaces.rest.middleware import BodyLimitMiddleware, UnhandledErrorMiddleware
 from mlsteward.interfaces.rest.openapi_document import install_openapi_document
 from mlsteward.interfaces.rest.operation_routes import mount_operations
@@ -32,13 +36,22 @@ from mlsteward.interfaces.rest.settings import (
     ServerSettings,
 )
 from mlsteward.services.api.schemas import ErrorResponse, HealthOut, ServerInfoOut
-from mlsteward.services.api.wire import API_PREFIX
+from mlsteward.services.api.wire import API_PREFIX, DIGEST_HEADER
 from mlsteward.services.composition import close_context
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.health import check_store
 from mlsteward.services.operations.catalog import declared_operations
 
 _READY_TIMEOUT_S = 5.0
+#: Request headers a page on an allowed origin may send.
+CORS_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-CSRF-Token",
+    "X-Request-ID",
+    "X-Mlsteward-Dataset-Meta",
+    DIGEST_HEADER,
+)
 
 
 def create_app(
@@ -48,22 +61,36 @@ def create_app(
     upgrade: bool = False,
     max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES,
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
+    auth: bool = False,
 ) -> FastAPI:
     """Open the stores (migrating the database only with ``upgrade``) and build the app.
 
     Without ``upgrade`` a database behind the current schema is refused, so a server never
-    migrates shared data by surprise (``mlsteward db upgrade`` does it on purpose).
+    migrates shared data by surprise (``mlsteward db upgrade`` does it on purpose). This is
+    the in-process app tests and embedders use: authentication is off unless ``auth``
+    (``serve``, which listens on a network, has it on unless told otherwise).
     """
     return app_from_settings(
-        ServerSettings(store_uri, artifacts_uri, upgrade, max_json_body_bytes, max_artifact_bytes)
+        ServerSettings(
+            store_uri,
+            artifacts_uri,
+            upgrade,
+            max_json_body_bytes,
+            max_artifact_bytes,
+            auth=auth,
+        )
     )
 
 
 def app_from_settings(settings: ServerSettings) -> FastAPI:
     ctx = settings.open_context(actor="anonymous")
+    if settings.auth and ctx.authenticator is None:
+        close_context(ctx)
+        raise RuntimeError("authentication is on but the context has no authenticator")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        install_access_log_filter()  # here: after uvicorn set up this process's logging
         try:
             yield
         finally:
@@ -86,6 +113,12 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     mount_operations(api, declared_operations())
+    api.include_router(routes_session.router)
+    if settings.oidc_enabled:
+        from mlsteward.interfaces.rest.routes_oidc import oidc_router
+
+        key = bytes.fromhex(settings.oidc_state_key) if settings.oidc_state_key else None
+        api.include_router(oidc_router(settings, key or secrets.token_bytes(32)))
     api.include_router(routes_runs.router)
     api.include_router(routes_artifacts.router)
     api.include_router(routes_registry.router)
@@ -111,6 +144,18 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         limits=ctx.limits,
     )
     app.add_middleware(UnhandledErrorMiddleware)
+    if settings.cors_origins:
+        # Outermost, so a preflight is answered before anything else looks at it. Browsers
+        # send tokens in Authorization (no cookies cross-site: they are SameSite=Strict).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["X-Request-ID"],
+            allow_credentials=False,
+            max_age=600,
+        )
     return app
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
 
+import anyio
 from fastapi import Depends, Request
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.domain.identity import Principal
+from mlsteward.interfaces.rest.authentication import authenticate
 from mlsteward.services.api.wire import USER_HEADER, USER_HEADER_UTF8, decode_user
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.people import ANONYMOUS
+
+if TYPE_CHECKING:
+    from mlsteward.interfaces.rest.settings import ServerSettings
 
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_REQUEST_ID_LENGTH = 128
@@ -21,14 +28,38 @@ MAX_HEADER_LENGTH = len(USER_HEADER_UTF8) + 12 * MAX_USER_LENGTH
 
 
 async def service_context(request: Request) -> ServiceContext:
-    """The app's context acting for ``X-Mlsteward-User`` (or "anonymous").
+    """The app's context acting for the caller.
 
-    Until authentication arrives the header is trusted as given; it only names who did what.
-    Async so FastAPI runs it inline instead of in a worker thread.
+    With authentication on (the default), the caller is the principal its credential proves
+    (see :mod:`~mlsteward.interfaces.rest.authentication`), or the anonymous caller when it
+    sent none; ``X-Mlsteward-User`` is ignored, so no header can change who acts. Started
+    with ``--no-auth`` (loopback only), ``X-Mlsteward-User`` names the actor as given.
+    ``client_address`` is the connection's peer, never a forwarded-for header a client
+    writes itself.
     """
     ctx: ServiceContext = request.app.state.ctx
-    user = caller_name(request.headers.get(USER_HEADER, ""))
-    return ctx.as_actor(user or ANONYMOUS, request_id(request.headers.get(REQUEST_ID_HEADER)))
+    settings: ServerSettings = request.app.state.settings
+    if not settings.auth:
+        user = caller_name(request.headers.get(USER_HEADER, ""))
+        acting = ctx.as_actor(user or ANONYMOUS, request_id(request.headers.get(REQUEST_ID_HEADER)))
+        return replace(acting, client_address=_peer(request))
+    checker = ctx.authenticator
+    if checker is None:  # the app refuses to start so; never fall back to trusting names
+        raise RuntimeError("authentication is on but the context has no authenticator")
+    # The authenticator may read the store (on a cache miss): off the event loop.
+    principal = await anyio.to_thread.run_sync(authenticate, checker, request)
+    return context_for(request, principal)
+
+
+def context_for(request: Request, principal: Principal) -> ServiceContext:
+    """The app's context acting for ``principal`` in this request (its id, its peer)."""
+    ctx: ServiceContext = request.app.state.ctx
+    acting = ctx.as_principal(principal, request_id(request.headers.get(REQUEST_ID_HEADER)))
+    return replace(acting, client_address=_peer(request))
+
+
+def _peer(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def request_id(sent: str | None) -> str:

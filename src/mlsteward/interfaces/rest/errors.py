@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import get_route_path
 
 from mlsteward.domain.errors import MlstewardError
+from mlsteward.interfaces.rest.authentication import CHALLENGE
 from mlsteward.interfaces.rest.responses import json_response
 
 _log = logging.getLogger("mlsteward.server")
@@ -29,6 +30,8 @@ _log = logging.getLogger("mlsteward.server")
 # Codes for statuses the router itself produces; service errors carry their own code.
 _CODES_BY_STATUS = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
@@ -122,12 +125,14 @@ async def _service_error(_request: Request, exc: Exception) -> Response:
     error = cast(MlstewardError, exc)  # registered for this class only
     message = client_message(error)
     named: dict[str, Any] = {"type": error.wire_name}
+    # Every 401 says how to authenticate (RFC 9110), whichever layer refused.
+    headers = {"WWW-Authenticate": CHALLENGE} if error.http_status == 401 else None
     try:
         extra = named | {k: v for k, v in error.details().items() if k not in named}
-        return error_response(error.http_status, error.code, message, extra=extra)
+        return error_response(error.http_status, error.code, message, headers, extra=extra)
     except Exception:  # details that do not encode must not turn the error into a 500
         _log.exception("Cannot send the details of %s", error.wire_name)
-        return error_response(error.http_status, error.code, message, extra=named)
+        return error_response(error.http_status, error.code, message, headers, extra=named)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

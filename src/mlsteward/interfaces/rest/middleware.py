@@ -20,6 +20,10 @@ _UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/runs/[^/]+/artifacts/.")
 # A dataset version arrives as one streamed Parquet body, as large as the data.
 _DATASET_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/datasets/[^/]+/versions$")
 _LOG_BATCH_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/runs/[^/]+/log-batch$")
+# Signing in takes a name and a password (or a token): a few hundred bytes. A small limit
+# keeps anyone from making the server read, parse and hash megabytes before saying no.
+_AUTH_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/auth/")
+MAX_AUTH_BODY_BYTES = 64 * 1024
 
 
 def _is_artifact_upload(scope: Scope) -> bool:
@@ -36,7 +40,8 @@ def _is_log_batch(scope: Scope) -> bool:
 
 class BodyLimitMiddleware:
     """Refuse bodies over the limit with 413: by ``Content-Length`` before reading a byte,
-    and by counting as they arrive for chunked bodies. Artifact uploads have their own limit;
+    and by counting as they arrive for chunked bodies. Artifact uploads have their own limit,
+    and so have sign-ins (``MAX_AUTH_BODY_BYTES``);
     a log-batch may be no larger than its count limits allow (``log_batch_budget``), so a
     batch of millions of points is refused before the server reads, let alone parses, it.
 
@@ -65,6 +70,9 @@ class BodyLimitMiddleware:
             limit, what = self.max_artifact_bytes, "An artifact upload"
         elif _is_log_batch(scope):
             limit, what = self.max_log_batch_bytes, "A log-batch request"
+        elif _AUTH_PATH.match(scope["path"]):
+            limit = min(self.max_json_body_bytes, MAX_AUTH_BODY_BYTES)
+            what = "A sign-in request"
         else:
             limit, what = self.max_json_body_bytes, "A request body"
         too_large = f"{what} may hold at most {limit} bytes"

@@ -9,13 +9,17 @@ about each route rather than a list per route:
   every route acting for the caller reads ``X-Mlsteward-User``, documented as a header;
 - a route with path parameters may answer 404 (the thing named does not exist);
 - a route with a request body may answer 413 (over the server's size limit);
-- a route acting for the caller passes the policy, which may refuse (403), and reads the
+- a route acting for the caller authenticates it, which may refuse a credential (401) or
+  too many failed sign-ins (429), passes the policy, which may refuse (403), and reads the
   store, which may be unreachable (503), and a write
   (POST, PUT, PATCH, DELETE) may contradict recorded state (409) or meet a full disk (507).
 
-Statuses a route declares itself (403 from a gate, 409 on a read) are kept as declared. Every
-error uses the ``ErrorResponse`` schema unless the route declared another one. Bounds set by
-:class:`Limits` are those of the app's service context, the limits its services enforce.
+Acting routes also name the credentials they take (``security``: a Bearer token, Basic with
+a token as the password, or the session cookie, or none at all for what anonymous callers
+may do). Statuses a route declares itself (403 from a gate, 409 on a read) are kept as
+declared. Every error uses the ``ErrorResponse`` schema unless the route declared another
+one. Bounds set by :class:`Limits` are those of the app's service context, the limits its
+services enforce.
 """
 
 from __future__ import annotations
@@ -43,14 +47,40 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ERROR_REF = "#/components/schemas/ErrorResponse"
 _CALLER_PARAMETER = "CallerHeader"
 _CALLER_REF = f"#/components/parameters/{_CALLER_PARAMETER}"
+#: The ways a caller proves who it is (see ``interfaces.rest.authentication``).
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "bearerToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (mls_...), from `mlsteward login`, `mlsteward tokens "
+        "create` or POST /api/v1/auth/login.",
+    },
+    "basicToken": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "User name and an API token as the password (MLflow-style clients).",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "mlsteward_session",
+        "description": "A browser session from POST /api/v1/auth/session; requests that change "
+        "state must also send X-CSRF-Token equal to the mlsteward_csrf cookie.",
+    },
+}
+#: Any one scheme, or none (``{}``): an anonymous caller may call what the policy allows.
+_SECURITY: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
+_SECURITY.append({})
 
 #: What each derived status means, as the document's response description.
 DESCRIPTIONS: dict[int, str] = {
     400: "INVALID_ARGUMENT: a malformed request or a value a rule refuses; the message says which",
+    401: "UNAUTHENTICATED: no valid credential, and this needs one (sign in, send a token)",
     403: "PERMISSION_DENIED: the caller or this server's settings do not allow it",
     404: "NOT_FOUND: the thing named does not exist",
     409: "CONFLICT or ALREADY_EXISTS: the request contradicts recorded state",
     413: "PAYLOAD_TOO_LARGE: the body is over this server's limit",
+    429: "TOO_MANY_ATTEMPTS: too many failed sign-ins; wait and try again",
     503: "UNAVAILABLE: the store cannot be reached",
     507: "INSUFFICIENT_STORAGE: the disk or object store is full; nothing was written",
 }
@@ -92,6 +122,8 @@ def describe_answers(document: dict[str, Any], routes: Iterable[BaseRoute]) -> d
             parameters = operation.setdefault("parameters", [])
             if acts and {"$ref": _CALLER_REF} not in parameters:
                 parameters.append({"$ref": _CALLER_REF})
+            if acts:
+                operation.setdefault("security", _SECURITY)
             if not parameters:
                 del operation["parameters"]
             _describe_operation(operation, statuses)
@@ -102,6 +134,7 @@ def describe_answers(document: dict[str, Any], routes: Iterable[BaseRoute]) -> d
     _add_error_schemas(schemas)
     if acting_routes:
         components.setdefault("parameters", {})[_CALLER_PARAMETER] = _caller_parameter()
+        components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     return document
 
 
@@ -116,7 +149,7 @@ def _statuses(method: str, operation: dict[str, Any], acts: bool) -> set[int]:
     if has_body:
         statuses.add(413)
     if acts:
-        statuses |= {403, 503}
+        statuses |= {401, 403, 429, 503}
         if method in _WRITES:
             statuses |= {409, 507}
     return statuses
@@ -160,9 +193,10 @@ def _caller_parameter() -> dict[str, Any]:
         "name": USER_HEADER,
         "in": "header",
         "required": False,
-        "description": "Who acts, as recorded in runs, approvals and histories: a printable "
-        f"name of at most {MAX_USER_LENGTH} characters, 'anonymous' without it. A name that "
-        f"is not plain ASCII travels as {USER_HEADER_UTF8} and its UTF-8 bytes "
+        "description": "On a server started with --no-auth only (ignored otherwise: the "
+        "credential says who acts): who acts, as recorded in runs, approvals and histories, a "
+        f"printable name of at most {MAX_USER_LENGTH} characters, 'anonymous' without it. A "
+        f"name that is not plain ASCII travels as {USER_HEADER_UTF8} and its UTF-8 bytes "
         "percent-encoded.",
         "schema": {"type": "string", "maxLength": MAX_HEADER_LENGTH},
     }

@@ -1,8 +1,8 @@
-"""What a server is started with: where data lives and how large requests may be."""
+"""What a server is started with: where data lives, how large requests may be, who may call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ class ServerSettings:
     upgrade: bool = False
     max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
-    #: Load users' models in the server (ONNX export). Loading a pickle runs its code, and
-    #: nothing authenticates users yet, so it is off unless the operator turns it on.
+    #: Load users' models in the server (ONNX export). Loading a pickle runs its code, so it
+    #: is off unless the operator turns it on.
     allow_model_code: bool = False
     #: Folders the server may read monitor target files from (none: dataset targets only).
     monitor_data_roots: tuple[str, ...] = ()
@@ -37,6 +37,35 @@ class ServerSettings:
     source_sql_urls: tuple[str, ...] = ()
     source_http_hosts: tuple[str, ...] = ()
     webhook_hosts: tuple[str, ...] = ()
+    #: Callers sign in (tokens, sessions, OIDC) and the role policy decides. Off only on a
+    #: loopback address (``--no-auth``), where ``X-Mlsteward-User`` names the actor.
+    auth: bool = True
+    #: A role every signed-in account holds server-wide, beyond its grants (None: none).
+    default_role: str | None = None
+    #: The audit log's Ed25519 signing key (None: the default path for this store).
+    audit_key_path: str | None = None
+    #: Seconds between signed audit checkpoints (0: none in the background).
+    audit_checkpoint_seconds: float = 300.0
+    #: Browser origins allowed to call the API from their pages (none: no CORS headers).
+    cors_origins: tuple[str, ...] = ()
+    #: Mark session cookies Secure even when the request arrived over plain HTTP (behind a
+    #: TLS-terminating proxy).
+    secure_cookies: bool = False
+    #: OpenID Connect sign-in: the provider's issuer URL and this server's client there.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    #: The callback URL registered at the provider (None: derived from the request).
+    oidc_redirect_url: str | None = None
+    #: The role an account created by an OIDC sign-in is granted server-wide (None: none).
+    oidc_default_role: str | None = None
+    #: Signs the short-lived OIDC sign-in cookie; ``serve`` draws one per start so every
+    #: worker shares it ('' : the app draws its own, for a single process).
+    oidc_state_key: str = field(default="", repr=False)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     def outbound_access(self) -> OutboundAccess:
         """The allow-lists as services take them, checked (a malformed entry is a 400 here)."""
@@ -54,6 +83,7 @@ class ServerSettings:
         """The context a server's requests and its monitor scheduler run in, opened through
         the one composition root: the app and the scheduler cannot differ in what they allow.
         The database must already be prepared (``serve`` does it before starting)."""
+        from mlsteward.domain.identity import Role
         from mlsteward.services.composition import open_context
 
         return open_context(
@@ -63,4 +93,7 @@ class ServerSettings:
             outbound=self.outbound_access(),
             allow_model_code=self.allow_model_code,
             upgrade=self.upgrade,
+            auth=self.auth,
+            audit_key_path=self.audit_key_path,
+            default_role=Role(self.default_role) if self.default_role else None,
         )
