@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from mlsteward._version import __version__
 from mlsteward.interfaces.rest import (
     routes_artifacts,
+    routes_audit,
     routes_data,
     routes_monitoring,
     routes_registry,
@@ -124,6 +125,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
     api.include_router(routes_registry.router)
     api.include_router(routes_data.router)
     api.include_router(routes_monitoring.router)
+    api.include_router(routes_audit.router)
     api.add_api_route("/server-info", _server_info, methods=["GET"], response_model=ServerInfoOut)
     app.include_router(api)
     app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=HealthOut)
