@@ -75,7 +75,7 @@ def create_label_queue(ctx: ServiceContext, r: CreateQueue) -> LabelQueue:
     status=201,
 )
 def add_label(ctx: ServiceContext, r: AddLabel) -> Label:
-    """A label by the caller (``X-Mlsteward-User``)."""
+    """A label by the caller (the signed-in user)."""
     return labeling.add_label(ctx, r.name, r.body.item, r.body.value, r.body.role)
 
 

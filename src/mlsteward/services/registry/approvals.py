@@ -62,8 +62,9 @@ def _decide(
     if decision is ApprovalDecision.APPROVED:
         if not is_named_person(ctx.actor):
             raise PermissionDeniedError(
-                f"An approval needs a named reviewer, not {ctx.actor!r} (name yourself with "
-                "X-Mlsteward-User, MLSTEWARD_USER or Client(user=...)); nothing was recorded"
+                f"An approval needs a named reviewer, not {ctx.actor!r} (sign in to the server, or "
+                "locally name yourself with MLSTEWARD_USER or Client(user=...)); nothing was "
+                "recorded"
             )
         if same_person(registered.created_by, ctx.actor):
             raise PermissionDeniedError(

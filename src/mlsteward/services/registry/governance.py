@@ -33,8 +33,8 @@ def authorize_governance(ctx: ServiceContext, name: str, action: str, reason: ob
     if not is_named_person(ctx.actor):
         raise PermissionDeniedError(
             f"To {action}, a named user must act, not {ctx.actor!r}: it weakens the model's "
-            "gates, so who did it is recorded (name yourself with X-Mlsteward-User, "
-            "MLSTEWARD_USER or Client(user=...)); nothing was changed"
+            "gates, so who did it is recorded (sign in to the server, or locally name yourself "
+            "with MLSTEWARD_USER or Client(user=...)); nothing was changed"
         )
     builder = next(
         (b for b in ctx.stores.registry.version_registrants(name) if same_person(ctx.actor, b)),
