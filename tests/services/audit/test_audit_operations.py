@@ -89,3 +89,23 @@ def test_scheduled_monitor_runs_are_audited_as_the_scheduler(
         ("monitoring.run_monitor", "scheduler", "service", "watched")
     ]
     assert verify_store(audit_ctx).ok
+
+
+def test_the_scheduler_runs_monitors_on_a_server_with_authentication(
+    audit_ctx: ServiceContext, tmp_path: Path
+) -> None:
+    """On a server the context is under the role policy, where the scheduler holds no grant:
+    it still runs the monitors (it acts for the server), audited under its own name."""
+    from mlsteward.services.identity.role_policy import RolePolicy
+
+    server = replace(audit_ctx, policy=RolePolicy(audit_ctx.stores))
+    frame = pd.DataFrame({"x": np.random.default_rng(1).normal(size=200)})
+    data = tmp_path / "window.csv"
+    frame.to_csv(data, index=False)
+    save_profile(audit_ctx, profile_from(frame), "ref")
+    create_monitor(audit_ctx, "guarded", str(data), "ref", interval_s=60)
+    before = audit_ctx.stores.audit.head()[0]
+    results = MonitorScheduler(server, poll_s=1.0).run_due()
+    assert [r.run.monitor for r in results] == ["guarded"]
+    records = list(audit_ctx.stores.audit.records(AuditQuery(after_seq=before)))
+    assert [(r.actor, r.actor_kind) for r in records] == [("scheduler", "service")]
