@@ -150,6 +150,14 @@ def serve_command(
             help="Seconds between signed checkpoints of the audit log (0: none).",
         ),
     ] = 300.0,
+    audit_retention_days: Annotated[
+        float | None,
+        typer.Option(
+            "--audit-retention-days",
+            help="Days audit records are kept (at least 183; default: for ever).",
+            show_default=False,
+        ),
+    ] = None,
     cors_origin: Annotated[
         list[str] | None,
         typer.Option(
@@ -253,6 +261,7 @@ def serve_command(
         default_role=default_role,
         audit_key_path=str(audit_key_file) if audit_key_file else None,
         audit_checkpoint_seconds=audit_checkpoint_seconds,
+        audit_retention_days=audit_retention_days,
         cors_origins=cors_origin or [],
         secure_cookies=secure_cookies,
         oidc_issuer=oidc_issuer,

@@ -92,6 +92,7 @@ def serve(
     default_role: str | None = None,
     audit_key_path: str | None = None,
     audit_checkpoint_seconds: float = 300.0,
+    audit_retention_days: float | None = None,
     cors_origins: Sequence[str] = (),
     secure_cookies: bool = False,
     oidc_issuer: str | None = None,
@@ -122,6 +123,7 @@ def serve(
         raise InvalidArgumentError("--workers must be at least 1")
     if not audit_checkpoint_seconds >= 0:
         raise InvalidArgumentError("--audit-checkpoint-seconds must be 0 (off) or more")
+    _check_retention(audit_retention_days, audit_checkpoint_seconds)
     _check_role(default_role, "--default-role")
     _check_role(oidc_default_role, "--oidc-default-role")
     oidc_issuer = _check_oidc(auth, oidc_issuer, oidc_client_id, oidc_redirect_url)
@@ -154,6 +156,7 @@ def serve(
         default_role=default_role,
         audit_key_path=os.path.abspath(audit_key_path) if audit_key_path else None,
         audit_checkpoint_seconds=audit_checkpoint_seconds,
+        audit_retention_days=audit_retention_days,
         cors_origins=tuple(check_origin(origin) for origin in cors_origins),
         secure_cookies=secure_cookies,
         oidc_issuer=oidc_issuer,
@@ -250,6 +253,23 @@ def check_origin(origin: str) -> str:
         raise InvalidArgumentError(f"--cors-origin {origin!r} has an invalid port") from None
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     return f"{parts.scheme}://{host}{port}"
+
+
+def _check_retention(days: float | None, checkpoint_seconds: float) -> None:
+    """The retention floor, and a checkpointer to apply it."""
+    from mlsteward.services.audit.retention import MIN_RETENTION_DAYS
+
+    if days is None:
+        return
+    if not days >= MIN_RETENTION_DAYS:
+        raise InvalidArgumentError(
+            f"--audit-retention-days must be at least {MIN_RETENTION_DAYS} (audit records "
+            "of high-risk systems are kept at least six months)"
+        )
+    if checkpoint_seconds <= 0:
+        raise InvalidArgumentError(
+            "--audit-retention-days needs the checkpointer (--audit-checkpoint-seconds above 0)"
+        )
 
 
 def _check_role(role: str | None, flag: str) -> None:
@@ -352,7 +372,9 @@ def _audit_checkpointer(settings: ServerSettings, ctx: ServiceContext) -> Iterat
     from mlsteward.services.audit.checkpointer import AuditCheckpointer
 
     checkpointer = AuditCheckpointer(
-        ctx.as_actor("audit-checkpointer"), settings.audit_checkpoint_seconds
+        ctx.as_actor("audit-checkpointer"),
+        settings.audit_checkpoint_seconds,
+        retention_days=settings.audit_retention_days,
     )
     checkpointer.start()
     try:
@@ -455,6 +477,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds between signed audit checkpoints (0: none)",
     )
     parser.add_argument(
+        "--audit-retention-days",
+        type=float,
+        default=None,
+        help="days audit records are kept (at least 183; default: for ever)",
+    )
+    parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -512,6 +540,7 @@ def _serve_from_args(args: argparse.Namespace) -> None:
         default_role=args.default_role,
         audit_key_path=args.audit_key_file,
         audit_checkpoint_seconds=args.audit_checkpoint_seconds,
+        audit_retention_days=args.audit_retention_days,
         cors_origins=args.cors_origin,
         secure_cookies=args.secure_cookies,
         oidc_issuer=args.oidc_issuer,

@@ -46,6 +46,9 @@ class ServerSettings:
     audit_key_path: str | None = None
     #: Seconds between signed audit checkpoints (0: none in the background).
     audit_checkpoint_seconds: float = 300.0
+    #: Days audit records are kept (at least 183, the EU AI Act's floor for high-risk
+    #: systems' logs); None keeps them for ever. Applied once a day by the checkpointer.
+    audit_retention_days: float | None = None
     #: Browser origins allowed to call the API from their pages (none: no CORS headers).
     cors_origins: tuple[str, ...] = ()
     #: Mark session cookies Secure even when the request arrived over plain HTTP (behind a
