@@ -220,3 +220,17 @@ def test_a_read_only_principal_changes_no_account(ctx: ServiceContext) -> None:
         accounts.create_user(acting_as(ctx, boss, read_only=True), "alice")
     with pytest.raises(PermissionDeniedError, match="read-only"):
         accounts.update_user(acting_as(ctx, boss, read_only=True), "boss", password=PASSWORD)
+
+
+def test_create_admin_records_its_own_audit_event(ctx: ServiceContext) -> None:
+    from dataclasses import replace
+
+    from mlsteward.services.audit.recorder import ChainedAuditRecorder
+    from mlsteward.storage.audit_base import AuditQuery
+
+    audited = replace(ctx, auditor=ChainedAuditRecorder(ctx.stores.audit))
+    accounts.create_admin(audited, "root", password="a long enough passphrase")
+    records = list(ctx.stores.audit.records(AuditQuery()))
+    assert [(r.operation, r.actor, r.resource_kind, r.resource_name) for r in records] == [
+        ("identity.create_admin", "owner", "user", "root")
+    ]

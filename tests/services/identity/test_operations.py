@@ -192,3 +192,15 @@ def test_a_read_only_token_reads_but_changes_nothing(ctx: ServiceContext) -> Non
     with pytest.raises(PermissionDeniedError, match="read-only"):
         _call(read_only, ops.create_user, name="bob", kind="user")
     assert ctx.stores.identity.count_users() == 1
+
+
+def test_a_read_only_token_may_revoke_itself_and_nothing_else(ctx: ServiceContext) -> None:
+    viewer = make_user(ctx, "viewer", Role.VIEWER)
+    own, _ = api_tokens.issue_token(ctx, viewer, "ci", 30.0, read_only=True)
+    other, _ = api_tokens.issue_token(ctx, viewer, "laptop", 30.0, read_only=True)
+    signed_in = ctx.as_principal(principal_of(viewer, read_only=True, token_id=own.token_id))
+    with pytest.raises(PermissionDeniedError, match="read-only"):
+        _call(signed_in, ops.revoke_token, token_id=other.token_id)
+    revoked = _call(signed_in, ops.revoke_token, token_id=own.token_id)
+    assert revoked.revoked_at_ms is not None
+    assert ctx.stores.identity.get_token(other.token_id).revoked_at_ms is None

@@ -16,6 +16,8 @@ from mlsteward._version import __version__
 from mlsteward.domain.errors import MlstewardError
 from mlsteward.interfaces.cli import (
     artifacts,
+    audit,
+    auth,
     data,
     data_derive,
     data_group,
@@ -23,11 +25,14 @@ from mlsteward.interfaces.cli import (
     db,
     experiments,
     gc,
+    grants,
     models,
     monitor,
     quickstart,
     runs,
     server,
+    tokens,
+    users,
 )
 from mlsteward.interfaces.cli.options import TRACKING_URI_ENV
 from mlsteward.interfaces.cli.output import print_error
@@ -93,6 +98,7 @@ def _root(
 quickstart.register(app)
 server.register(app)
 gc.register(app)
+auth.register(app)
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
@@ -102,6 +108,10 @@ app.add_typer(db.app, name="db")
 _DATA_COMMANDS = (data, data_derive, data_labels)
 app.add_typer(data_group.app, name="data")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(grants.app, name="grants")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

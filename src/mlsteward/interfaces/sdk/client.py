@@ -22,6 +22,7 @@ from mlsteward.domain.errors import InvalidArgumentError, NotFoundError
 from mlsteward.interfaces.sdk import artifact_transfer
 from mlsteward.interfaces.sdk.backend import TrackingBackend
 from mlsteward.interfaces.sdk.data_client import DataClientMixin
+from mlsteward.interfaces.sdk.identity_client import IdentityClientMixin
 from mlsteward.interfaces.sdk.monitoring_client import MonitoringClientMixin
 from mlsteward.interfaces.sdk.registry_client import RegistryClientMixin
 from mlsteward.interfaces.sdk.tracking_uri import backend_for
@@ -42,16 +43,29 @@ class PagedList(list[Run]):
         self.token = token
 
 
-class Client(RegistryClientMixin, DataClientMixin, MonitoringClientMixin, OperationCaller):
+class Client(
+    RegistryClientMixin,
+    DataClientMixin,
+    MonitoringClientMixin,
+    IdentityClientMixin,
+    OperationCaller,
+):
     """Talks to one tracking URI; every method is synchronous and returns plain entities."""
 
     def __init__(
-        self, tracking_uri: str | os.PathLike[str] | None = None, *, user: str | None = None
+        self,
+        tracking_uri: str | os.PathLike[str] | None = None,
+        *,
+        token: str | None = None,
+        user: str | None = None,
     ) -> None:
-        """``user`` acts instead of ``MLSTEWARD_USER``/the OS user (e.g. a validator
-        approving a model version someone else registered)."""
+        """``token`` signs in (else ``MLSTEWARD_TRACKING_TOKEN``, else the token
+        ``mlsteward login`` stored for the URI): sent to a server as ``Authorization:
+        Bearer``, and on a local store it makes calls act as the token's owner under the
+        role policy. ``user`` names who acts where nobody signs in (a server without sign-in,
+        a local store without a token) instead of ``MLSTEWARD_USER``/the OS user."""
         self._backend: TrackingBackend = backend_for(
-            os.fspath(tracking_uri) if tracking_uri else None, user
+            os.fspath(tracking_uri) if tracking_uri else None, user, token
         )
         self.tracking_uri = self._backend.uri
 

@@ -75,8 +75,9 @@ ResultT = TypeVar("ResultT")
 
 
 class HttpBackend:
-    """Talks to the server at ``uri`` (``http(s)://host:port``) as the local OS user, through
-    :attr:`transport` (a :class:`ServerTransport`).
+    """Talks to the server at ``uri`` (``http(s)://host:port``) through :attr:`transport` (a
+    :class:`ServerTransport`): signed in with ``token`` when given (a server with sign-in
+    goes by it), else as the local OS user (a server without sign-in takes the name).
 
     ``transport`` replaces httpx's network transport (custom TLS, proxies, or a test seam that
     loses responses on purpose).
@@ -87,10 +88,13 @@ class HttpBackend:
         uri: str,
         *,
         user: str | None = None,
+        token: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.uri = uri.rstrip("/")
-        self._api = ApiClient(self.uri, user=user or local_actor(), transport=transport)
+        self._api = ApiClient(
+            self.uri, user=user or local_actor(), token=token, transport=transport
+        )
         self.transport = ServerTransport(self._api)
 
     def spooled_batches(self) -> int:
@@ -368,11 +372,13 @@ class ServerTransport:
                     )
                 elif report.remaining:
                     log.warning(
-                        "mlsteward: the server %s cannot be reached; %d change(s) (metrics, "
-                        "params, tags, run ends) are kept in order in %s. They are delivered "
-                        "by `mlsteward sync`, or by the next program that uses this server.",
+                        "mlsteward: the server %s did not take %d change(s) (metrics, "
+                        "params, tags, run ends): %s. They are kept in order in %s and "
+                        "delivered by `mlsteward sync`, or by the next program that uses "
+                        "this server.",
                         self.uri,
                         report.remaining,
+                        report.last_error or "it cannot be reached",
                         self._spool.directory,
                     )
         finally:

@@ -22,8 +22,10 @@ import httpx
 
 from mlsteward._version import __version__
 from mlsteward.domain.errors import (
+    InvalidArgumentError,
     MlstewardError,
     PermissionDeniedError,
+    UnauthenticatedError,
     UnavailableError,
     error_class,
     error_from_wire,
@@ -54,6 +56,8 @@ ERROR_MODULES = (
 )
 #: The keys of an error body that are not details of the error.
 _ERROR_FIELDS = frozenset({"code", "message", "type"})
+#: What a 401 adds to the server's message: how to get a credential.
+SIGN_IN_HINT = "run `mlsteward login` (or set MLSTEWARD_TRACKING_TOKEN) to sign in"
 
 
 def quote_path(path: str) -> str:
@@ -109,6 +113,12 @@ def error_from_response(response: httpx.Response) -> MlstewardError:
         text = response.text[:200].strip() or response.reason_phrase
         cls = UnavailableError if status in _RETRY_STATUSES else MlstewardError
         error = cls(f"HTTP {status} from {response.request.url}: {text}")
+    if status == UnauthenticatedError.http_status:
+        # Always the typed error (a proxy's 401 too), saying how to get a credential.
+        message = error.message
+        if "mlsteward login" not in message:
+            message = f"{message.rstrip('. ')}; {SIGN_IN_HINT}"
+        error = UnauthenticatedError(message)
     error.http_status = status
     return error
 
@@ -117,7 +127,9 @@ class ApiClient:
     """Requests to ``{uri}/api/v1``; thread-safe (httpx's pool is), one per server per process.
 
     ``user`` is sent in ``X-Mlsteward-User`` on every request, percent-encoded when it is not
-    plain ASCII (:func:`~mlsteward.services.api.wire.encode_user`).
+    plain ASCII (:func:`~mlsteward.services.api.wire.encode_user`); a server that signs
+    people in ignores it and goes by ``token``, sent as ``Authorization: Bearer`` on every
+    request (JSON calls, uploads, streamed downloads, spooled changes alike).
     """
 
     def __init__(
@@ -125,6 +137,7 @@ class ApiClient:
         uri: str,
         *,
         user: str | None = None,
+        token: str | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         attempts: int = 4,
         transport: httpx.BaseTransport | None = None,
@@ -134,6 +147,11 @@ class ApiClient:
         headers = {"User-Agent": f"mlsteward/{__version__}"}
         if user:
             headers[wire.USER_HEADER] = wire.encode_user(user)
+        if token:
+            if not (token.isascii() and token.isprintable()) or token != token.strip():
+                # Said without the value: it may be a secret pasted into the wrong place.
+                raise InvalidArgumentError("The token is not one line of printable ASCII")
+            headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(
             base_url=self.uri + wire.API_PREFIX,
             headers=headers,

@@ -50,6 +50,7 @@ from mlsteward.domain.errors import (
     NotFoundError,
     UnavailableError,
 )
+from mlsteward.interfaces.sdk.credentials import resolve_token
 from mlsteward.interfaces.sdk.home import home_dir
 from mlsteward.interfaces.sdk.http_client import ApiClient, is_transient
 from mlsteward.interfaces.sdk.spool_lock import DeliveryLock
@@ -83,7 +84,10 @@ DELETE_TAG = "delete-tag"
 OPERATIONS = (LOG_BATCH, UPDATE_RUN, DELETE_TAG)
 _SERVER_FILE = "server.json"
 _REJECTED = "rejected"
-_INSUFFICIENT_STORAGE = 507  # the server's own disk is full: try again later, do not reject
+#: Answers that keep a change spooled instead of rejecting it: the server's own disk is
+#: full (507), or the credential expired or was revoked meanwhile (401: sign in again, then
+#: `mlsteward sync`); neither says anything against the change itself.
+_KEEP_STATUSES = frozenset({507, 401})
 #: How long ``mlsteward sync`` waits for another delivery of the same spool to finish (one
 #: slow change may take a request's full timeout).
 SYNC_WAIT_S = 300.0
@@ -273,7 +277,7 @@ class Spool:
             try:
                 send(operation, run_id, body)
             except MlstewardError as error:
-                if is_transient(error) or error.http_status == _INSUFFICIENT_STORAGE:
+                if is_transient(error) or error.http_status in _KEEP_STATUSES:
                     report.remaining = len(changes) - index
                     report.last_error = error.message
                     break
@@ -379,7 +383,7 @@ def deliver_all(uri: str | None = None, wait: float = SYNC_WAIT_S) -> list[Spool
         if not spool.has_pending():
             reports.append(SpoolReport(spool.server_uri))
             continue
-        with ApiClient(spool.server_uri) as api:
+        with ApiClient(spool.server_uri, token=resolve_token(spool.server_uri)) as api:
             reports.append(spool.deliver(sender_for(api), wait))
     return reports
 

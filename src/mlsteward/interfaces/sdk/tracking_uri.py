@@ -1,4 +1,5 @@
-"""Where the SDK sends data: set_tracking_uri, else MLSTEWARD_TRACKING_URI, else the home."""
+"""Where the SDK sends data: set_tracking_uri, else MLSTEWARD_TRACKING_URI, else the home;
+signed in with the token :mod:`~mlsteward.interfaces.sdk.credentials` finds for it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.credentials import resolve_token
 from mlsteward.interfaces.sdk.home import home_dir
 
 _lock = threading.Lock()
 _explicit_uri: str | None = None
-_backends: dict[tuple[str, str | None], TrackingBackend] = {}
+_backends: dict[tuple[str, str | None, str | None], TrackingBackend] = {}
 _close_hooks: list[Callable[[], None]] = []
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "get_tracking_uri",
     "home_dir",
     "on_close_backends",
+    "open_backend",
     "set_tracking_uri",
 ]
 
@@ -55,25 +58,33 @@ def default_artifacts_uri(store_uri: str) -> str:
     return str(home_dir() / "artifacts")
 
 
-def backend_for(uri: str | None = None, user: str | None = None) -> TrackingBackend:
-    """One backend per (URI, acting user) per process: engines and HTTP pools are reused."""
+def backend_for(
+    uri: str | None = None, user: str | None = None, token: str | None = None
+) -> TrackingBackend:
+    """One backend per (URI, acting user, token) per process: engines and HTTP pools are
+    reused. Without ``token`` the one :func:`~mlsteward.interfaces.sdk.credentials.resolve_token`
+    finds is used (``MLSTEWARD_TRACKING_TOKEN``, else what ``mlsteward login`` stored), so
+    signing in again takes effect at the next call."""
     target = uri or get_tracking_uri()
+    credential = resolve_token(target, token)
     with _lock:
-        backend = _backends.get((target, user))
+        backend = _backends.get((target, user, credential))
         if backend is None:
-            backend = _open(target, user)
-            _backends[(target, user)] = backend
+            backend = open_backend(target, user, credential)
+            _backends[(target, user, credential)] = backend
         return backend
 
 
-def _open(uri: str, user: str | None) -> TrackingBackend:
+def open_backend(uri: str, user: str | None = None, token: str | None = None) -> TrackingBackend:
+    """A new backend for ``uri``, signed in with exactly ``token`` (None: as nobody on a
+    server, as the store's owner locally); not shared, so the caller closes it."""
     if uri.startswith(("http://", "https://")):
         from mlsteward.interfaces.sdk.http_backend import HttpBackend
 
-        return HttpBackend(uri, user=user)
+        return HttpBackend(uri, user=user, token=token)
     from mlsteward.interfaces.sdk.local_backend import LocalBackend
 
-    return LocalBackend(uri, default_artifacts_uri(uri), actor=user)
+    return LocalBackend(uri, default_artifacts_uri(uri), actor=user, token=token)
 
 
 def on_close_backends(hook: Callable[[], None]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
+from pydantic import SecretStr
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk.http_client import (
@@ -52,15 +53,19 @@ class InProcessTransport:
         self.ctx = ctx
         self.uri = ctx.stores.uri
 
+    def context(self) -> ServiceContext:
+        """The context the next call runs in."""
+        return self.ctx
+
     def call(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
-        return dispatch(self.ctx, operation, request)
+        return dispatch(self.context(), operation, request)
 
     @contextlib.contextmanager
     def stream(
         self, operation: Operation[RequestT, Any], request: RequestT
     ) -> Iterator[Iterator[bytes]]:
         """A download's content in chunks: the service's result is a binary file or chunks."""
-        content = dispatch(self.ctx, operation, request)
+        content = dispatch(self.context(), operation, request)
         try:
             yield _chunks(content)
         finally:
@@ -171,7 +176,10 @@ def request_json(body: Any) -> Any:
 
 
 def json_body(content: Any) -> Any:
-    """``content`` ready for JSON: non-finite floats as the wire's agreed strings."""
+    """``content`` ready for JSON: non-finite floats as the wire's agreed strings, and a
+    secret (a password) as its value: the request body is the one place it must travel."""
+    if isinstance(content, SecretStr):
+        return content.get_secret_value()
     if isinstance(content, float):
         return content if math.isfinite(content) else wire.encode_float(content)
     if isinstance(content, dict):

@@ -33,6 +33,9 @@ from mlsteward.services.identity.passwords import (
     hash_password,
     verify_password,
 )
+from mlsteward.services.operations.audit import AuditEvent
+from mlsteward.services.operations.kinds import Action, ResourceKind
+from mlsteward.services.operations.policy import Resource
 
 #: The name of the token :func:`bootstrap_admin` and :func:`create_admin` issue.
 BOOTSTRAP_TOKEN = "bootstrap"  # noqa: S105 - a label, not a secret
@@ -89,11 +92,27 @@ def create_admin(
     ctx: ServiceContext, name: str, *, password: str | None = None
 ) -> tuple[User, str]:
     """A new admin account with a server-wide admin grant and a token that never expires,
-    all or nothing; returns the account and the token's secret (shown once)."""
+    all or nothing; returns the account and the token's secret (shown once).
+
+    Called by whoever holds the store itself (a server's first start, ``mlsteward users
+    create-admin``), not through a declared operation, so it records its own audit event,
+    in the same transaction."""
     with ctx.stores.unit_of_work():
         user = create_user(ctx, name, password=password)
         add_grant(ctx, user.name, Role.ADMIN)
         _, secret = issue_token(ctx, user, BOOTSTRAP_TOKEN, None)
+        ctx.auditor.record(
+            AuditEvent(
+                operation="identity.create_admin",
+                action=Action.CREATE.value,
+                resource=Resource(ResourceKind.USER, user.name),
+                actor=ctx.actor,
+                actor_kind=ctx.acting.kind.value,
+                time_ms=ctx.clock(),
+                request_id=ctx.request_id,
+                request={"name": user.name, "kind": user.kind.value},
+            )
+        )
     return user, secret
 
 

@@ -104,8 +104,9 @@ def list_tokens(ctx: ServiceContext, user: str | None = None) -> list[ApiToken]:
 
 def revoke_token(ctx: ServiceContext, token_id: str) -> ApiToken:
     """Revoke a token (its owner or an admin): it stops working at once. Revoking a revoked
-    token changes nothing."""
-    refuse_read_only(ctx, "revoke tokens")
+    token changes nothing. A read-only token may revoke itself, and only itself."""
+    if ctx.acting.token_id != token_id:
+        refuse_read_only(ctx, "revoke tokens")
     token = ctx.stores.identity.get_token(_token_id(token_id))
     if token is None:
         raise NotFoundError(f"No token with id {token_id!r}")

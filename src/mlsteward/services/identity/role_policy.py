@@ -45,6 +45,16 @@ _SUGGESTED = (Role.VIEWER, Role.VALIDATOR, Role.CONTRIBUTOR, Role.ADMIN)
 _MAX_RUNS_REMEMBERED = 10_000
 
 
+def _revokes_itself(principal: Principal, action: Action, resource: Resource) -> bool:
+    """Whether the request revokes the very token the principal signed in with."""
+    return (
+        action is Action.DELETE
+        and resource.kind is ResourceKind.USER
+        and principal.token_id is not None
+        and resource.name == token_owner_resource(principal.token_id)
+    )
+
+
 def token_owner_resource(token_id: str) -> str:
     """The ``user`` resource name of the account owning ``token_id``."""
     return TOKEN_OWNER_PREFIX + token_id
@@ -82,6 +92,8 @@ class RolePolicy:
         if principal.kind is PrincipalKind.LOCAL:
             return ALLOWED
         if principal.read_only and action is not Action.READ:
+            if _revokes_itself(principal, action, resource):
+                return ALLOWED  # giving up a credential only ever lessens what it can do
             return Decision(
                 False,
                 f"{principal.name} signed in with a read-only token, which may only read: "
