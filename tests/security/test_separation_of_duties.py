@@ -199,13 +199,7 @@ def test_a_contributor_on_one_registered_model_works_there_only(people: People) 
     assert people.admin.get_registered_model(theirs).tags == {}
 
 
-# Known gaps, reported to the lead; strict, so the fix makes these fail until unmarked.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="data.transform_version is judged on its output dataset only: the source it "
-    "reads is not put to the policy, so a grant on one dataset copies any other",
-)
+# Operations that read another resource than the one they write put it to the policy too.
 def test_a_grant_on_one_dataset_does_not_reach_another_through_a_transform(
     people: People,
 ) -> None:
@@ -221,14 +215,10 @@ def test_a_grant_on_one_dataset_does_not_reach_another_through_a_transform(
     with contextlib.suppress(PermissionDeniedError):
         copied = as_heidi.datasets().transform_dataset(f"{secret}@1", [step], mine)
     assert copied is None, "a contributor on one dataset copied another it may not read"
+    with pytest.raises(PermissionDeniedError, match="may not read"):
+        as_heidi.datasets().split_dataset(f"{secret}@1", "random", mine, {"seed": 0})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PermissionDeniedError,
-    reason="monitoring.monitor_run_report names the monitor run's id as its monitor "
-    "resource, so a grant on the monitor never covers its reports",
-)
 def test_a_viewer_of_one_monitor_reads_its_reports(people: People) -> None:
     monitoring = people.admin.monitoring()
     dataset = unique("ds-monitored")

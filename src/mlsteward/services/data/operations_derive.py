@@ -26,6 +26,7 @@ from mlsteward.services.data.register import Registered
 from mlsteward.services.operations.codecs import listed, unlisted
 from mlsteward.services.operations.declaration import Action, Operation, OperationRequest
 from mlsteward.services.operations.declarations import Codec, Declarations
+from mlsteward.services.operations.kinds import ResourceKind
 
 P = w.VERSIONS_PREFIX
 
@@ -92,6 +93,8 @@ def validate_version(ctx: ServiceContext, r: ValidateVersion) -> ValidationRepor
     status=201,
     idempotent=True,
     resource_name=lambda r: r.body.output_name,
+    # The source is read: a grant on the output must not copy out data one may not see.
+    reads=lambda r: [(ResourceKind.DATASET, r.body.ref)],
 )
 def transform_version(ctx: ServiceContext, r: TransformVersion) -> Registered:
     """Apply the steps to the version and register the result as ``output_name``."""
@@ -103,6 +106,7 @@ def transform_version(ctx: ServiceContext, r: TransformVersion) -> Registered:
     returns=Codec(w.encode_versions, w.decode_versions, SplitOut),
     status=201,
     resource_name=lambda r: r.body.output_prefix or r.body.ref,
+    reads=lambda r: [(ResourceKind.DATASET, r.body.ref)],
 )
 def split_version(ctx: ServiceContext, r: SplitVersion) -> dict[str, DatasetVersion]:
     """Split the version into parts, each registered as ``<prefix>.<part>``."""

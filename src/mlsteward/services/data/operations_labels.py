@@ -61,6 +61,7 @@ declare = Declarations("data", QUEUE, tag=TAG, responses=COMMON)
     returns=Codec(w.encode_queue, w.decode_queue, LabelQueueOut),
     status=201,
     resource_name=lambda r: r.body.name,
+    reads=lambda r: [(ResourceKind.DATASET, r.body.ref)],
 )
 def create_label_queue(ctx: ServiceContext, r: CreateQueue) -> LabelQueue:
     """A queue over every row of the version ``ref`` names."""

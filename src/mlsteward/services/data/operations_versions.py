@@ -256,6 +256,7 @@ def version_report(ctx: ServiceContext, r: VersionByRef) -> bytes:
     status=201,
     idempotent=True,
     resource_name=lambda r: r.body.run_id,
+    reads=lambda r: [(ResourceKind.DATASET, r.body.ref)],
 )
 def log_input(ctx: ServiceContext, r: LogInput) -> DatasetInput:
     """Record that the run used the exact version ``ref`` names, in ``context``."""

@@ -26,9 +26,11 @@ from collections.abc import Callable
 from mlsteward.domain.identity import ROLE_ACTIONS, Grant, Principal, PrincipalKind, Role
 from mlsteward.services.context import now_ms
 from mlsteward.services.identity.scopes import (
+    MONITOR_RUN_PREFIX,
     NAMED_KINDS,
     experiment_id_of,
     experiment_of_run,
+    monitor_of_run,
     named_scope,
 )
 from mlsteward.services.operations.kinds import Action, ResourceKind
@@ -181,6 +183,9 @@ class RolePolicy:
         if resource.kind is ResourceKind.RUN:
             experiment_id = self._run_experiment(resource.name.split("/", 1)[0])
             return None if experiment_id is None else (ResourceKind.EXPERIMENT.value, experiment_id)
+        if resource.kind is ResourceKind.MONITOR and resource.name.startswith(MONITOR_RUN_PREFIX):
+            monitor = monitor_of_run(self._stores, resource.name[len(MONITOR_RUN_PREFIX) :])
+            return None if monitor is None else (ResourceKind.MONITOR.value, monitor)
         if resource.kind in NAMED_KINDS:
             return resource.kind.value, named_scope(resource.kind, resource.name)
         return None

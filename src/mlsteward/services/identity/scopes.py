@@ -42,6 +42,23 @@ def experiment_of_run(stores: Stores, run_id: str) -> str | None:
         return None
 
 
+#: A monitor's run, as the resource name of an operation about one run of a monitor.
+MONITOR_RUN_PREFIX = "/monitor-runs/"
+
+
+def monitor_run_resource(run_id: str) -> str:
+    """The resource name of a monitor run (the policy finds its monitor)."""
+    return f"{MONITOR_RUN_PREFIX}{run_id}"
+
+
+def monitor_of_run(stores: Stores, run_id: str) -> str | None:
+    """The name of the monitor whose run ``run_id`` is, or None when there is no such run."""
+    try:
+        return stores.monitoring.get_monitor_run(run_id).monitor
+    except NotFoundError:
+        return None
+
+
 def named_scope(kind: ResourceKind, name: str) -> str:
     """The name a grant on a ``kind`` resource is stored under, from a resource name."""
     first = name.split("/", 1)[0]

@@ -73,7 +73,13 @@ def list_events(ctx: ServiceContext, r: ListEvents) -> list[MonitoringEvent]:
     return alerts.list_events(ctx, r.since, r.limit, r.type)
 
 
-@declare.get(f"{P}/monitor-runs/{{run_id}}/report", returns=PAGE, wire=WireForm.DOWNLOAD)
+@declare.get(
+    f"{P}/monitor-runs/{{run_id}}/report",
+    returns=PAGE,
+    wire=WireForm.DOWNLOAD,
+    # About the monitor the run belongs to (the policy looks it up), so its grants cover it.
+    resource_name=lambda r: f"/monitor-runs/{r.run_id}",
+)
 def monitor_run_report(ctx: ServiceContext, r: MonitorRunReport) -> bytes:
     """The HTML report a monitor run stored."""
     return monitors.run_report_html(ctx, r.run_id).encode("utf-8")

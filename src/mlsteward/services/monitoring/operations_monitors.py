@@ -22,6 +22,7 @@ from mlsteward.services.api.schemas_monitoring import (
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring import monitors
 from mlsteward.services.monitoring.operations_profiles import NAMED_IN_BODY, TAG
+from mlsteward.services.monitoring.targets import DATASET_PREFIX
 from mlsteward.services.operations.codecs import listed, unlisted
 from mlsteward.services.operations.declaration import Action, OperationRequest, ResourceKind
 from mlsteward.services.operations.declarations import Codec, Declarations
@@ -75,6 +76,7 @@ ONE = Codec(wire.encode, wire.decode_monitor, MonitorOut)
     status=201,
     responses={**NAMED_IN_BODY, **OUTSIDE_ALLOWED},
     resource_name=lambda r: r.body.name,
+    reads=lambda r: _dataset_read(r.body.target),
 )
 def create_monitor(ctx: ServiceContext, r: CreateMonitor) -> Monitor:
     """Create a monitor of a target (a file, a glob of new files, or ``dataset:REF``) against
@@ -141,3 +143,10 @@ def run_monitor(ctx: ServiceContext, r: MonitorName) -> dict[str, Any]:
 def list_monitor_runs(ctx: ServiceContext, r: ListMonitorRuns) -> list[MonitorRun]:
     """A monitor's runs, newest first."""
     return monitors.list_runs(ctx, r.name, r.limit)
+
+
+def _dataset_read(target: str) -> list[tuple[ResourceKind, str | None]]:
+    """The dataset a ``dataset:REF`` target reads (files are the server's allow-lists')."""
+    if target.startswith(DATASET_PREFIX):
+        return [(ResourceKind.DATASET, target[len(DATASET_PREFIX) :])]
+    return []

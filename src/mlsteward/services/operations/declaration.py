@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -78,6 +78,10 @@ class Operation(Generic[RequestT, ResultT]):
     #: any transaction opens (so a failed attempt is counted for good, not rolled back with
     #: it); the operation then runs, and is audited, as that principal.
     signs_in: Callable[[ServiceContext, RequestT], Principal] | None = None
+    #: Other resources the operation reads (the source of a derived dataset, the run a
+    #: version is registered from): the policy must allow reading each, so a grant on the
+    #: output never reaches data the caller may not see.
+    reads: Callable[[RequestT], Sequence[tuple[ResourceKind, str | None]]] | None = None
 
     def __post_init__(self) -> None:
         if self.mutates is None:

@@ -6,12 +6,14 @@ audit recorder after it, in the same store transaction when the recorder asks fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from mlsteward.domain.errors import PermissionDeniedError, UnauthenticatedError
 from mlsteward.services.operations.audit import AuditEvent
 from mlsteward.services.operations.declaration import Operation, OperationRequest
-from mlsteward.services.operations.policy import Resource
+from mlsteward.services.operations.kinds import Action, ResourceKind
+from mlsteward.services.operations.policy import ALLOWED, Decision, Resource
 
 if TYPE_CHECKING:
     from mlsteward.services.context import ServiceContext
@@ -29,7 +31,7 @@ def dispatch(
     if operation.signs_in is not None:
         ctx = ctx.as_principal(operation.signs_in(ctx, request), ctx.request_id)
     if not operation.public:
-        _authorize(ctx, operation, resource)
+        _authorize(ctx, operation, resource, request)
     auditor = ctx.auditor
     if not operation.mutates:
         return operation.run(ctx, request)
@@ -44,10 +46,15 @@ def dispatch(
 
 
 def _authorize(
-    ctx: ServiceContext, operation: Operation[RequestT, ResultT], resource: Resource
+    ctx: ServiceContext,
+    operation: Operation[RequestT, ResultT],
+    resource: Resource,
+    request: RequestT,
 ) -> None:
     """Ask the policy; raise when it refuses (401 when the caller must sign in first)."""
     decision = ctx.policy.decide(ctx.acting, operation.action, resource, operation.name)
+    if decision.allowed and operation.reads is not None:
+        decision = _may_read(ctx, operation, operation.reads(request))
     if decision.allowed:
         return
     if decision.sign_in:
@@ -56,6 +63,24 @@ def _authorize(
         decision.reason
         or f"{ctx.actor} may not {operation.action.value} {resource} ({operation.name})"
     )
+
+
+def _may_read(
+    ctx: ServiceContext,
+    operation: Operation[RequestT, ResultT],
+    sources: Sequence[tuple[ResourceKind, str | None]],
+) -> Decision:
+    """Allowed when the policy lets the caller read every source the operation reads."""
+    for kind, name in sources:
+        source = Resource(kind, name)
+        decision = ctx.policy.decide(ctx.acting, Action.READ, source, operation.name)
+        if not decision.allowed:
+            return Decision(
+                False,
+                decision.reason or f"{ctx.actor} may not read {source} ({operation.name})",
+                decision.sign_in,
+            )
+    return ALLOWED
 
 
 def _event(

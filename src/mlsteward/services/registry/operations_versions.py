@@ -35,6 +35,7 @@ from mlsteward.services.context import ServiceContext
 from mlsteward.services.operations.codecs import listed, unlisted
 from mlsteward.services.operations.declaration import Action, Operation, OperationRequest
 from mlsteward.services.operations.declarations import Codec
+from mlsteward.services.operations.kinds import ResourceKind
 from mlsteward.services.registry import stages, uris, versions
 from mlsteward.services.registry.operations_common import (
     GATED,
@@ -145,7 +146,13 @@ def resolve_model_uri(ctx: ServiceContext, r: ResolveModelUri) -> ModelVersion:
 declare = RegistryDeclarations(TAG)
 
 
-@declare.post(f"{PREFIX}/{{name}}/versions", returns=VERSION, status=201)
+@declare.post(
+    f"{PREFIX}/{{name}}/versions",
+    returns=VERSION,
+    status=201,
+    # Registering a run's model reads the run: a grant on the model alone is not enough.
+    reads=lambda r: [(ResourceKind.RUN, r.body.run_id)] if r.body.run_id else [],
+)
 def create_model_version(ctx: ServiceContext, r: CreateModelVersion) -> ModelVersion:
     """Register the next version; a ``runs:/`` source must name files the run logged."""
     body = r.body
