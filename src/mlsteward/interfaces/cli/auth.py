@@ -24,6 +24,7 @@ from mlsteward.interfaces.cli.output import (
     print_json,
     redact_uri,
 )
+from mlsteward.interfaces.cli.password_input import PasswordStdinOption, current_password
 from mlsteward.interfaces.sdk.credentials import TOKEN_ENV, credentials_path
 from mlsteward.interfaces.sdk.identity_calls import LOGIN_TOKEN_NAME, WhoAmI
 from mlsteward.interfaces.sdk.sign_in import SignedIn, sign_in, sign_in_with_token, sign_out
@@ -61,6 +62,7 @@ def login_command(
             help="Sign in with an existing API token read from stdin instead of a password.",
         ),
     ] = False,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Sign in to a server (or a store) and keep the token for later commands."""
     uri = tracking_uri(ctx, tracking_uri_option)
@@ -68,7 +70,7 @@ def login_command(
         signed = sign_in_with_token(uri, _read_token())
     else:
         name = user or str(typer.prompt("User"))
-        password = str(typer.prompt("Password", hide_input=True))
+        password = current_password(password_stdin, "Password")
         signed = sign_in(
             uri, name, password, token_name=token_name, expires_in_days=float(expires_days)
         )

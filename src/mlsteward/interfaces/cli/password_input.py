@@ -7,12 +7,14 @@ sure it is typed twice alike, and never echoes it.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
 from mlsteward.domain.errors import InvalidArgumentError
 
 PasswordStdinHelp = "Read the password from the first line of stdin (for scripts)."
+PasswordStdinOption = Annotated[bool, typer.Option("--password-stdin", help=PasswordStdinHelp)]
 
 
 def new_password(from_stdin: bool, what: str = "Password") -> str:
@@ -22,11 +24,11 @@ def new_password(from_stdin: bool, what: str = "Password") -> str:
     return str(typer.prompt(what, hide_input=True, confirmation_prompt=True))
 
 
-def current_password(from_stdin: bool) -> str:
+def current_password(from_stdin: bool, what: str = "Current password") -> str:
     """The password you have now, to prove it is you."""
     if from_stdin:
         return stdin_password()
-    return str(typer.prompt("Current password", hide_input=True))
+    return str(typer.prompt(what, hide_input=True))
 
 
 def stdin_password() -> str:

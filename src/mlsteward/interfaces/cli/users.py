@@ -24,7 +24,7 @@ from mlsteward.interfaces.cli.output import (
     redact_uri,
 )
 from mlsteward.interfaces.cli.password_input import (
-    PasswordStdinHelp,
+    PasswordStdinOption,
     current_password,
     new_password,
 )
@@ -35,7 +35,6 @@ from mlsteward.interfaces.sdk.sign_in import create_admin_on_store
 app = typer.Typer(help="User and service accounts.", no_args_is_help=True)
 
 NameArgument = Annotated[str, typer.Argument(help="The account's name.", show_default=False)]
-PasswordStdinOption = Annotated[bool, typer.Option("--password-stdin", help=PasswordStdinHelp)]
 
 
 def _identity(ctx: typer.Context, uri: str | None) -> IdentityCalls:
@@ -119,6 +118,7 @@ def create_admin(
         bool, typer.Option("--with-password", help="Also set a password (asked, hidden).")
     ] = False,
     password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Make an admin account on the store itself (no server, no sign-in: whoever can open
     the database), and print its first API token once. For the first admin of a server, or
@@ -126,6 +126,9 @@ def create_admin(
     password = new_password(password_stdin) if with_password or password_stdin else None
     uri = resolve_store_uri(store_uri)
     user, secret = create_admin_on_store(uri, name, password=password)
+    if as_json:
+        print_json({"user": user_dict(user), "token": secret})
+        return
     console().print(
         f"Created admin [bold]{escape(user.name)}[/] in {escape(redact_uri(uri))}, "
         "with a server-wide admin grant."
