@@ -6,6 +6,9 @@ Sets up the MLflow peer venv if it is missing (benchmarks/.venvs/mlflow), runs
 ``peers/mlflow_tracking.py`` with it and ``mlsteward_tracking.py`` with this interpreter,
 each in its own process, then prints both sides, the ratios (mlsteward / MLflow) and the
 absolute targets, and writes everything to ``benchmarks/results/tracking-<time>.json``.
+mlsteward's server is measured twice, with ``--no-auth`` (the figures compared with MLflow's
+server, which has no sign-in) and with sign-in on; a second table puts the two side by side
+against the authentication issue's target (sign-in on within 10% of off).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 import benchlib
@@ -79,6 +82,11 @@ TARGETS: dict[tuple[str, str], tuple[str, float, int]] = {
     ("local", "search_runs"): ("<=", 500, 10_000),
     ("server", "search_runs"): ("<=", 500, 10_000),
 }
+
+
+#: The authentication issue's target: each server figure with sign-in on within 10% of the
+#: same figure with ``--no-auth`` (the two servers measured in turns in one run).
+AUTH_MAX_SLOWDOWN = 1.10
 
 
 def dig(data: Any, path: str) -> Any:
@@ -173,6 +181,39 @@ def compare(ours: dict[str, Any], peer: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def compare_auth(ours: dict[str, Any]) -> list[dict[str, Any]]:
+    """mlsteward's server with sign-in on against the same server with ``--no-auth``: one dict
+    per row with both figures, on / off, how many times slower sign-in makes it, the target."""
+    rows = []
+    for row in ROWS:
+        if row.key == "log_metric_stored_vs_async":  # the same figure as log_metric_stored
+            continue
+        off = dig(ours, f"server.{row.ours}")
+        on = dig(ours, f"server_auth.{row.ours}")
+        if off is None and on is None:
+            continue
+        numbers = isinstance(off, int | float) and isinstance(on, int | float) and off and on
+        ratio = on / off if numbers else None
+        slowdown = None
+        if ratio:
+            slowdown = 1.0 / ratio if row.higher_is_better else ratio
+        rows.append(
+            {
+                "key": row.key,
+                "label": row.label,
+                "unit": row.unit,
+                "n": dig(ours, f"server_auth.{row.n_path(row.ours)}"),
+                "auth_off": off,
+                "auth_on": on,
+                "ratio": round(ratio, 3) if ratio else None,
+                "slowdown": round(slowdown, 3) if slowdown else None,
+                "target": f"<= {AUTH_MAX_SLOWDOWN:.2f}x",
+                "met": "" if slowdown is None else "yes" if slowdown <= AUTH_MAX_SLOWDOWN else "NO",
+            }
+        )
+    return rows
+
+
 def problems(side: str, data: dict[str, Any], path: str = "") -> list[str]:
     """Errors and failed read-back checks anywhere in one side's JSON."""
     found: list[str] = []
@@ -212,11 +253,12 @@ def print_table(rows: list[dict[str, Any]], ours: dict[str, Any], peer: dict[str
         f"MLflow {peer.get('version', '?')}  (ratio = mlsteward / MLflow)",
         title_justify="left",
     )
-    for name, justify in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("where", "left"), ("measure", "left"), ("unit", "left"), ("n mls / mlflow", "right"),
         ("mlsteward", "right"), ("MLflow", "right"), ("ratio", "right"),
         ("mlsteward is", "right"), ("target", "left"), ("met", "left"),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for r in rows:
         n = f"{fmt_n(r['mlsteward_n'])} / {fmt_n(r['mlflow_n'])}"
@@ -233,11 +275,39 @@ def print_table(rows: list[dict[str, Any]], ours: dict[str, Any], peer: dict[str
             is_text, r["target"], f"[{met_style}]{r['met']}[/]" if met_style else r["met"],
         )  # fmt: skip
     console.print(table)
+    print_auth_table(console, compare_auth(ours))
     for side, data in (("MLflow", peer), ("mlsteward", ours)):
         for note in data.get("notes", []):
             console.print(f"[dim]{side}: {note}[/]")
     for issue in problems("mlsteward", ours) + problems("MLflow", peer):
         console.print(f"[bold red]problem[/] {issue}", markup=True, highlight=False)
+
+
+def print_auth_table(console: Console, rows: list[dict[str, Any]]) -> None:
+    """The server with sign-in on against the same server with ``--no-auth``."""
+    if not rows:
+        return
+    table = Table(
+        title="mlsteward server: sign-in on vs --no-auth, in turns on one SQLite file "
+        "(ratio = on / off; slowdown: how many times slower sign-in makes it)",
+        title_justify="left",
+    )
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("measure", "left"), ("unit", "left"), ("n", "right"), ("auth off", "right"),
+        ("auth on", "right"), ("ratio", "right"), ("slowdown", "right"), ("target", "left"),
+        ("met", "left"),
+    ]  # fmt: skip
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
+    for r in rows:
+        met_style = {"yes": "green", "NO": "bold red"}.get(r["met"], "")
+        table.add_row(
+            r["label"], r["unit"], fmt_n(r["n"]), fmt(r["auth_off"], r["unit"]),
+            fmt(r["auth_on"], r["unit"]), "—" if r["ratio"] is None else f"{r['ratio']:.3f}",
+            "—" if r["slowdown"] is None else f"{r['slowdown']:.3f}x", r["target"],
+            f"[{met_style}]{r['met']}[/]" if met_style else r["met"],
+        )  # fmt: skip
+    console.print(table)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -281,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         "profile": "quick" if args.quick else "full",
         "targets": {f"{s}.{k}": list(v) for (s, k), v in TARGETS.items()},
         "rows": rows,
+        "auth_rows": compare_auth(ours),
+        "auth_max_slowdown": AUTH_MAX_SLOWDOWN,
         "mlsteward": ours,
         "mlflow": peer,
     }
