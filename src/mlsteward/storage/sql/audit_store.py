@@ -16,13 +16,14 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, exc, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, exc, select, update
 from sqlalchemy import insert as sql_insert
 
 from mlsteward.domain.audit import AuditCheckpoint, AuditEntry, AuditRecord
 from mlsteward.domain.errors import CorruptStoreError, InvalidArgumentError
 from mlsteward.storage.audit_base import AuditQuery, AuditStore
 from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.database import SqlDatabase
 from mlsteward.storage.sql.store_base import SqlStoreBase
 
 R = t.audit_records
@@ -34,23 +35,63 @@ _HEAD_ID = 1
 #: Rows fetched at a time while streaming records.
 _STREAM_ROWS = 1_000
 
+# An append's three statements, built once: building a statement per call cost more than
+# running it (an append runs with every state change).
+_MOVE_HEAD = (
+    update(H).where(H.c.id == _HEAD_ID).values(seq=H.c.seq + 1).returning(H.c.seq, H.c.hash)
+)
+_INSERT_RECORD = sql_insert(R)
+_SET_HEAD_HASH = update(H).where(H.c.id == _HEAD_ID).values(hash=bindparam("head_hash"))
+# PostgreSQL inserts the record and moves the head's hash in one round trip (a
+# data-modifying WITH runs whether or not the statement reads it).
+_PG_INSERT_AND_SET_HEAD = (
+    update(H)
+    .where(H.c.id == _HEAD_ID)
+    .values(hash=bindparam("r_hash"))
+    .add_cte(
+        sql_insert(R).values({c.name: bindparam(f"r_{c.name}") for c in R.columns}).cte("inserted")
+    )
+)
+
+
+def _record_values(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": record.seq,
+        "time_ms": record.time_ms,
+        "actor": record.actor,
+        "actor_kind": record.actor_kind,
+        "operation": record.operation,
+        "action": record.action,
+        "resource_kind": record.resource_kind,
+        "resource_name": record.resource_name,
+        "request_id": record.request_id,
+        "change_sha256": record.change_sha256,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
 
 class SqlAuditStore(SqlStoreBase, AuditStore):
     """The :class:`AuditStore` over a database it shares with the other domains' stores."""
 
+    def __init__(self, database: SqlDatabase) -> None:
+        super().__init__(database)
+        self._one_round_trip = database.dialect == "postgresql"
+
     def append(self, entry: AuditEntry) -> AuditRecord:
-        with self._write() as conn:
-            moved = conn.execute(
-                update(H)
-                .where(H.c.id == _HEAD_ID)
-                .values(seq=H.c.seq + 1)
-                .returning(H.c.seq, H.c.hash)
-            ).first()
+        # No savepoint of its own inside a unit of work: a record that cannot be written
+        # must undo the change it records, so its failure fails the whole unit.
+        with self.database.write(savepoint=False) as conn:
+            moved = conn.execute(_MOVE_HEAD).first()
             if moved is None:
                 raise self._missing_head()
             record = entry.chained(int(moved.seq), moved.hash)
-            conn.execute(sql_insert(R).values(**dataclasses.asdict(record)))
-            conn.execute(update(H).where(H.c.id == _HEAD_ID).values(hash=record.hash))
+            if self._one_round_trip:
+                values = _record_values(record)
+                conn.execute(_PG_INSERT_AND_SET_HEAD, {f"r_{k}": v for k, v in values.items()})
+            else:
+                conn.execute(_INSERT_RECORD, _record_values(record))
+                conn.execute(_SET_HEAD_HASH, {"head_hash": record.hash})
         return record
 
     def head(self) -> tuple[int, str]:

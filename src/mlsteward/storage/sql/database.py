@@ -94,12 +94,16 @@ class SqlDatabase:
         return active[1] if active is not None and active[0] is self else None
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, savepoint: bool = True) -> Iterator[Connection]:
         """A connection in a transaction committed when the block ends (a savepoint inside
-        an open unit of work)."""
+        an open unit of work; ``savepoint=False`` for writes whose failure must fail the
+        whole unit anyway, which saves two statements)."""
         try:
             unit = self._active_unit()
             if unit is not None:
+                if not savepoint:
+                    yield unit
+                    return
                 with unit.begin_nested():
                     yield unit
                 return
