@@ -236,3 +236,25 @@ def test_a_disabled_accounts_token_is_refused(ctx: ServiceContext) -> None:
     ctx.stores.identity.set_user_active(ctx.stores.identity.list_users()[0].user_id, False)
     with pytest.raises(UnauthenticatedError, match="not valid"):
         Authenticator(ctx.stores).authenticate_token(secret)
+
+
+def test_a_cached_answer_is_given_without_the_store_and_only_while_it_holds(
+    ctx: ServiceContext, clock: Clock
+) -> None:
+    """What a server asks on its event loop: the principal when cached and usable; None when
+    the store must be read (never cached yet, cache expired, forgotten, token expired)."""
+    alice = make_user(ctx, "alice")
+    token, secret = api_tokens.issue_token(ctx, alice, "t", 1.0)
+    authenticator = Authenticator(ctx.stores, clock=clock, cache_seconds=2)
+    assert authenticator.cached_principal(secret) is None  # nothing cached yet
+    signed_in = authenticator.authenticate_token(secret)
+    assert authenticator.cached_principal(secret) == signed_in
+    assert authenticator.cached_principal(secret + "x") is None
+    clock.now_ms += 2_500  # the cache holds 2 s
+    assert authenticator.cached_principal(secret) is None
+    authenticator.authenticate_token(secret)
+    authenticator.forget(token.token_id)
+    assert authenticator.cached_principal(secret) is None
+    authenticator.authenticate_token(secret)
+    clock.now_ms += 86_400_000  # the token expired (it lasted a day)
+    assert authenticator.cached_principal(secret) is None

@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,6 +45,8 @@ class TokenChecker(Protocol):
     """What authentication needs of ``services.identity.Authenticator``."""
 
     def authenticate_token(self, secret: str) -> Principal: ...
+
+    def cached_principal(self, secret: str) -> Principal | None: ...
 
 
 @dataclass(frozen=True)
@@ -86,14 +89,13 @@ def credential_of(request: Request) -> Credential | None:
     return None
 
 
-def authenticate(checker: TokenChecker, request: Request) -> Principal:
-    """The principal the request's credential proves, or the anonymous caller when it sent
-    none. Blocking (it may read the store): call it from a worker thread."""
-    credential = credential_of(request)
-    if credential is None:
-        return Principal.anonymous()
+def verified(
+    credential: Credential, request: Request, lookup: Callable[[str], Principal]
+) -> Principal:
+    """The principal ``lookup`` finds for the credential, once the request's other proofs
+    agree with it (a Basic name, a session's CSRF token)."""
     try:
-        principal = checker.authenticate_token(credential.secret)
+        principal = lookup(credential.secret)
     except UnauthenticatedError:
         if credential.via == "session":
             raise UnauthenticatedError(

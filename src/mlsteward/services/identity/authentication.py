@@ -102,6 +102,33 @@ class Authenticator:
             token_id=token.token_id,
         )
 
+    def cached_principal(self, secret: str) -> Principal | None:
+        """The principal ``secret`` signs in as when the answer is cached and nothing needs
+        the store (no lookup, no "last used" write due); None otherwise, when the caller
+        must call :meth:`authenticate_token`. Never blocks on the store, so a server can ask
+        on its event loop and go to a worker thread only on a miss."""
+        if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET_LENGTH:
+            return None
+        digest = secret_sha256(secret)
+        now = self._clock()
+        with self._lock:
+            cached = self._tokens.get(digest)
+            if cached is None or not 0 <= now - cached.cached_at_ms < self._cache_ms:
+                return None
+            last = self._touched.get(cached.token.token_id)
+            if last is None or not 0 <= now - last < TOUCH_INTERVAL_MS:
+                return None
+        token, user = cached.token, cached.user
+        if not token.usable_at(now) or not user.active:
+            return None  # authenticate_token refuses it, and forgets it
+        return Principal(
+            name=user.name,
+            kind=user.kind,
+            user_id=user.user_id,
+            read_only=token.read_only,
+            token_id=token.token_id,
+        )
+
     def forget(self, token_id: str | None = None) -> None:
         """Drop the cached answer for ``token_id`` (every cached answer when None), so the
         next use reads the store again."""
