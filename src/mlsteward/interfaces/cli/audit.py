@@ -104,20 +104,7 @@ def _filters(
 
 
 def record_dict(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "seq": record.seq,
-        "time_ms": record.time_ms,
-        "actor": record.actor,
-        "actor_kind": record.actor_kind,
-        "operation": record.operation,
-        "action": record.action,
-        "resource_kind": record.resource_kind,
-        "resource_name": record.resource_name,
-        "request_id": record.request_id,
-        "change_sha256": record.change_sha256,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
+    return dataclasses.asdict(record)
 
 
 @app.command("list")

@@ -10,7 +10,6 @@ itself recorded in the chain (that would move the head every time).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from mlsteward.domain.audit import AuditCheckpoint
 from mlsteward.domain.identity import Principal, PrincipalKind
 from mlsteward.services.audit.checkpoints import sign_checkpoint
 from mlsteward.services.audit.retention import MIN_RETENTION_DAYS
+from mlsteward.services.background_loop import BackgroundLoop
 from mlsteward.services.operations.dispatcher import dispatch
 from mlsteward.services.operations.policy import AllowEverything
 
@@ -31,7 +31,7 @@ _DAY_MS = 86_400_000
 RETENTION = Principal(name="audit-retention", kind=PrincipalKind.SERVICE)
 
 
-class AuditCheckpointer:
+class AuditCheckpointer(BackgroundLoop):
     """Signs the head every ``interval_s`` seconds when it moved, on a daemon thread."""
 
     def __init__(
@@ -45,13 +45,12 @@ class AuditCheckpointer:
             raise ValueError("interval_s must be positive")
         if retention_days is not None and not retention_days >= MIN_RETENTION_DAYS:
             raise ValueError(f"the audit retention is at least {MIN_RETENTION_DAYS} days")
+        super().__init__("mlsteward-audit-checkpointer", interval_s, first_wait=True, logger=logger)
         self.ctx = ctx
         self.interval_s = interval_s
         self.retention_days = retention_days
         self._pruned_at_ms: int | None = None
         self._signed: tuple[int, str] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sign_if_moved(self) -> AuditCheckpoint | None:
         """Sign the head now unless it was signed last time (the checkpoint, or None)."""
@@ -80,37 +79,6 @@ class AuditCheckpointer:
         self._pruned_at_ms = now
         return pruned
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.sign_if_moved()
-                self.prune_if_due()
-            except Exception:  # the store may be unavailable, or the chain broken: log it
-                logger.exception("signing or pruning the audit log failed")
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> AuditCheckpointer:
-        if self.running:
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, name="mlsteward-audit-checkpointer", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """End the loop and wait for it (a signature in progress completes)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> AuditCheckpointer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def run_pass(self) -> None:
+        self.sign_if_moved()
+        self.prune_if_due()

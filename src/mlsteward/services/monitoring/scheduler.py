@@ -16,11 +16,11 @@ the run's state changes are audited like any other.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 from typing import Any
 
 from mlsteward.domain.identity import Principal, PrincipalKind
+from mlsteward.services.background_loop import BackgroundLoop
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.alerts import Delivery
 from mlsteward.services.monitoring.monitors import MonitorRunResult
@@ -42,7 +42,7 @@ def _result(ran: dict[str, Any]) -> MonitorRunResult:
     return MonitorRunResult(ran["run"], ran["opened"], ran["resolved"], deliveries)
 
 
-class MonitorScheduler:
+class MonitorScheduler(BackgroundLoop):
     """Runs due monitors every ``poll_s`` seconds on a daemon thread."""
 
     def __init__(
@@ -53,14 +53,13 @@ class MonitorScheduler:
     ) -> None:
         if poll_s <= 0 or lease_s <= 0:
             raise ValueError("poll_s and lease_s must be positive")
+        super().__init__("mlsteward-monitor-scheduler", poll_s, first_wait=False, logger=logger)
         # The server running monitors its users set up (their rights were checked when the
         # monitors were made): the scheduler acts for the server itself, so no grant can
         # stop it, and every run is audited under its own name.
         self.ctx = replace(ctx.as_principal(SCHEDULER), policy=AllowEverything())
         self.poll_s = poll_s
         self.lease_ms = int(lease_s * 1000)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.runs = 0
 
     def run_due(self) -> list[MonitorRunResult]:
@@ -68,7 +67,7 @@ class MonitorScheduler:
         results = []
         store = self.ctx.stores.monitoring
         for monitor in store.due_monitors(self.ctx.clock()):
-            if self._stop.is_set():
+            if self.stopping:
                 break
             try:
                 if monitor.next_run_time is None:  # due monitors have a schedule
@@ -83,37 +82,5 @@ class MonitorScheduler:
         self.runs += len(results)
         return results
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # the store may be briefly unavailable: try again next pass
-                logger.exception("scheduler pass failed")
-            self._stop.wait(self.poll_s)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> MonitorScheduler:
-        if self.running:
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, name="mlsteward-monitor-scheduler", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """Ask the loop to end and wait for it (a run in progress completes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> MonitorScheduler:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def run_pass(self) -> list[MonitorRunResult]:
+        return self.run_due()

@@ -54,21 +54,12 @@ _PG_INSERT_AND_SET_HEAD = (
 )
 
 
+_RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(AuditRecord))
+
+
 def _record_values(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "seq": record.seq,
-        "time_ms": record.time_ms,
-        "actor": record.actor,
-        "actor_kind": record.actor_kind,
-        "operation": record.operation,
-        "action": record.action,
-        "resource_kind": record.resource_kind,
-        "resource_name": record.resource_name,
-        "request_id": record.request_id,
-        "change_sha256": record.change_sha256,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
+    """The record's columns (``dataclasses.asdict`` copies deeply, and costs ten times more)."""
+    return {name: getattr(record, name) for name in _RECORD_FIELDS}
 
 
 class SqlAuditStore(SqlStoreBase, AuditStore):
