@@ -80,10 +80,22 @@ class Prune(OperationRequest):
     body: PruneRequest
 
 
+#: The longest text filter: longer than any name a record holds.
+MAX_FILTER_LENGTH = 2_000
+
+
 def _text(name: str, value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidArgumentError(f"{name} must be text")
+    """A text filter: printable, so a NUL or control character is refused here (PostgreSQL
+    cannot even compare one) rather than failing in the database."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be text")
+    if len(value) > MAX_FILTER_LENGTH or not value.isprintable():
+        raise InvalidArgumentError(
+            f"{name} must be printable text of at most {MAX_FILTER_LENGTH} characters"
+        )
+    return value
 
 
 def _int(name: str, value: object, minimum: int | None = None) -> int | None:
