@@ -75,7 +75,9 @@ def _next_steps(result: QuickstartResult, uri: str, explicit_uri: str | None) ->
             "",
             "[bold]Or through the REST API:[/]",
             f"  mlsteward server{store}",
-            "  then open http://127.0.0.1:5000/docs, or point any client at it with",
+            "  (its first start prints an admin token, once), then open",
+            "  http://127.0.0.1:5000/docs, or sign in and point any client at it:",
+            "  mlsteward login --with-token --tracking-uri http://127.0.0.1:5000",
             "  MLSTEWARD_TRACKING_URI=http://127.0.0.1:5000 mlsteward runs list",
         ]
     lines += ["", "[bold]From Python:[/]"]
