@@ -3,12 +3,13 @@ checkpointer share (start, stop, wait between passes, a failed pass logged and r
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 from typing import Self
 
 
-class BackgroundLoop:
+class BackgroundLoop(abc.ABC):
     """Calls :meth:`run_pass` every ``interval_s`` seconds on a daemon thread, first at once
     (``first_wait=False``) or after one interval. A pass that raises is logged, and the loop
     goes on: the store may be unavailable for a while."""
@@ -23,9 +24,9 @@ class BackgroundLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abc.abstractmethod
     def run_pass(self) -> object:
         """One pass of the work."""
-        raise NotImplementedError
 
     @property
     def stopping(self) -> bool:
