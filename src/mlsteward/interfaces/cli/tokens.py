@@ -6,6 +6,7 @@ A token's secret is printed once, by ``create``; the platform keeps only its has
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated, Any
 
@@ -23,16 +24,7 @@ app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args
 
 
 def token_dict(token: ApiToken) -> dict[str, Any]:
-    return {
-        "token_id": token.token_id,
-        "user_id": token.user_id,
-        "name": token.name,
-        "created_at_ms": token.created_at_ms,
-        "expires_at_ms": token.expires_at_ms,
-        "read_only": token.read_only,
-        "revoked_at_ms": token.revoked_at_ms,
-        "last_used_at_ms": token.last_used_at_ms,
-    }
+    return dataclasses.asdict(token)
 
 
 @app.command("create")

@@ -3,6 +3,7 @@ what the services return, so a local store and a server answer alike."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mlsteward.domain.identity import ApiToken, Grant, PrincipalKind, Role, User
@@ -29,16 +30,7 @@ def decode_user(raw: dict[str, Any]) -> User:
 
 
 def encode_token(token: ApiToken) -> dict[str, Any]:
-    return {
-        "token_id": token.token_id,
-        "user_id": token.user_id,
-        "name": token.name,
-        "created_at_ms": token.created_at_ms,
-        "expires_at_ms": token.expires_at_ms,
-        "read_only": token.read_only,
-        "revoked_at_ms": token.revoked_at_ms,
-        "last_used_at_ms": token.last_used_at_ms,
-    }
+    return dataclasses.asdict(token)
 
 
 def decode_token(raw: dict[str, Any]) -> ApiToken:
