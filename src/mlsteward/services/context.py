@@ -7,8 +7,9 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from mlsteward.domain.audit import AuditCheckpoint
 from mlsteward.domain.identity import Principal
 from mlsteward.services.limits import Limits
 from mlsteward.services.operations.audit import AuditRecorder, NoAudit
@@ -19,8 +20,33 @@ from mlsteward.storage.bundle import Stores
 from mlsteward.storage.store_key import store_key
 
 if TYPE_CHECKING:
-    from mlsteward.services.audit.signing import AuditSigner
-    from mlsteward.services.identity.authentication import Authenticator
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+class CredentialChecker(Protocol):
+    """What services ask of the authenticator (``services.identity.Authenticator``)."""
+
+    def authenticate_token(self, secret: str) -> Principal: ...
+
+    def cached_principal(self, secret: str) -> Principal | None: ...
+
+    def authenticate_password(self, name: str, password: str, address: str | None) -> Principal: ...
+
+    def forget(self, token_id: str | None = None) -> None: ...
+
+
+class CheckpointSigner(Protocol):
+    """What services ask of the audit log's signing key (``services.audit.AuditSigner``)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def public_key(self) -> Ed25519PublicKey: ...
+
+    def public_key_pem(self) -> str: ...
+
+    def sign(self, seq: int, head_hash: str, time_ms: int) -> AuditCheckpoint: ...
 
 
 def now_ms() -> int:
@@ -72,9 +98,9 @@ class ServiceContext:
     client_address: str | None = None
     #: Verifies credentials (and caches them briefly); revoking a token tells it to forget.
     #: None where nothing signs in (the local SDK without a token).
-    authenticator: Authenticator | None = None
+    authenticator: CredentialChecker | None = None
     #: Signs audit checkpoints; None where no signing key was given.
-    audit_signer: AuditSigner | None = None
+    audit_signer: CheckpointSigner | None = None
 
     def __post_init__(self) -> None:
         # Uploads record this store in the artifact root first, so `mlsteward gc` can tell a

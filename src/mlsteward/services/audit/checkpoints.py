@@ -10,15 +10,14 @@ from typing import TYPE_CHECKING
 
 from mlsteward.domain.audit import AuditCheckpoint
 from mlsteward.domain.errors import ConflictError, InvalidArgumentError
-from mlsteward.services.audit.signing import AuditSigner
 from mlsteward.services.audit.verification import AuditVerification, chain_start, verify_records
 from mlsteward.storage.audit_base import AuditQuery
 
 if TYPE_CHECKING:
-    from mlsteward.services.context import ServiceContext
+    from mlsteward.services.context import CheckpointSigner, ServiceContext
 
 
-def signer_of(ctx: ServiceContext) -> AuditSigner:
+def signer_of(ctx: ServiceContext) -> CheckpointSigner:
     """The context's signing key (InvalidArgumentError when it has none)."""
     if ctx.audit_signer is None:
         raise InvalidArgumentError(
