@@ -22,7 +22,6 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from starlette.requests import Request
 
@@ -39,14 +38,6 @@ CHALLENGE = 'Bearer realm="mlsteward"'
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A token is ~50 characters; anything far longer is not one (and is not hashed).
 _MAX_SECRET_LENGTH = 1024
-
-
-class TokenChecker(Protocol):
-    """What authentication needs of ``services.identity.Authenticator``."""
-
-    def authenticate_token(self, secret: str) -> Principal: ...
-
-    def cached_principal(self, secret: str) -> Principal | None: ...
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,8 @@
-"""The SDK's home folder: the embedded store, its artifacts and the spool live under it."""
+"""The SDK's home folder: the embedded store, its artifacts and the spool live under it (the
+rule is the platform's, in :mod:`mlsteward.services.home`)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from mlsteward.services.home import home_dir
 
-
-def home_dir() -> Path:
-    """``MLSTEWARD_HOME`` or ``~/.mlsteward``: the embedded store and artifacts live here."""
-    return Path(os.environ.get("MLSTEWARD_HOME") or Path.home() / ".mlsteward").expanduser()
+__all__ = ["home_dir"]

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from mlsteward.domain.audit import AuditCheckpoint, checkpoint_message
 from mlsteward.domain.errors import InvalidArgumentError
-from mlsteward.services.audit.home import mlsteward_home
+from mlsteward.services.home import home_dir
 from mlsteward.storage.store_key import store_key
 
 #: The folder under the mlsteward home holding one key per store.
@@ -134,7 +134,7 @@ def default_key_path(store_uri: str) -> Path:
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", key.split("://", 1)[-1]).strip("-.")[-60:]
     scheme = key.split(":", 1)[0]
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return mlsteward_home() / KEYS_FOLDER / f"{scheme}-{readable}-{digest}.pem"
+    return home_dir() / KEYS_FOLDER / f"{scheme}-{readable}-{digest}.pem"
 
 
 def _load_or_create(path: Path) -> Ed25519PrivateKey:

@@ -33,7 +33,7 @@ from mlsteward.services.identity.passwords import (
     hash_password,
     verify_password,
 )
-from mlsteward.services.operations.audit import AuditEvent
+from mlsteward.services.operations.dispatcher import record_change
 from mlsteward.services.operations.kinds import Action, ResourceKind
 from mlsteward.services.operations.policy import Resource
 
@@ -101,17 +101,12 @@ def create_admin(
         user = create_user(ctx, name, password=password)
         add_grant(ctx, user.name, Role.ADMIN)
         _, secret = issue_token(ctx, user, BOOTSTRAP_TOKEN, None)
-        ctx.auditor.record(
-            AuditEvent(
-                operation="identity.create_admin",
-                action=Action.CREATE.value,
-                resource=Resource(ResourceKind.USER, user.name),
-                actor=ctx.actor,
-                actor_kind=ctx.acting.kind.value,
-                time_ms=ctx.clock(),
-                request_id=ctx.request_id,
-                request={"name": user.name, "kind": user.kind.value},
-            )
+        record_change(
+            ctx,
+            "identity.create_admin",
+            Action.CREATE,
+            Resource(ResourceKind.USER, user.name),
+            {"name": user.name, "kind": user.kind.value},
         )
     return user, secret
 

@@ -24,13 +24,13 @@ from mlsteward.domain.errors import (
     InvalidArgumentError,
     UnauthenticatedError,
 )
-from mlsteward.domain.identity import ApiToken, PrincipalKind, Role, User
+from mlsteward.domain.identity import ApiToken, Principal, PrincipalKind, Role, User
 from mlsteward.domain.ids import new_id
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.identity.api_tokens import issue_token
 from mlsteward.services.identity.grants import add_grant
 from mlsteward.services.identity.names import user_name_key
-from mlsteward.services.operations.audit import AuditEvent
+from mlsteward.services.operations.dispatcher import record_change
 from mlsteward.services.operations.kinds import Action, ResourceKind
 from mlsteward.services.operations.policy import Resource
 
@@ -142,17 +142,13 @@ def sign_in_with_oidc(
         if not user.active:
             raise UnauthenticatedError(f"The account {user.name!r} is disabled")
         token, secret = issue_token(ctx, user, token_name, expires_in_days)
-        ctx.auditor.record(
-            AuditEvent(
-                operation="identity.oidc_sign_in",
-                action=Action.CREATE.value,
-                resource=Resource(ResourceKind.USER, user.name),
-                actor=user.name,
-                actor_kind=user.kind.value,
-                time_ms=ctx.clock(),
-                request_id=ctx.request_id,
-                request={"issuer": identity.issuer, "subject": identity.subject},
-            )
+        signed_in = Principal(name=user.name, kind=user.kind, user_id=user.user_id)
+        record_change(
+            ctx.as_principal(signed_in, ctx.request_id),
+            "identity.oidc_sign_in",
+            Action.CREATE,
+            Resource(ResourceKind.USER, user.name),
+            {"issuer": identity.issuer, "subject": identity.subject},
         )
     return user, token, secret
 

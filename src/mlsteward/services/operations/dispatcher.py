@@ -89,9 +89,17 @@ def _event(
     resource: Resource,
     request: RequestT,
 ) -> AuditEvent:
+    return audit_event(ctx, operation.name, operation.action, resource, request)
+
+
+def audit_event(
+    ctx: ServiceContext, operation: str, action: Action, resource: Resource, request: object
+) -> AuditEvent:
+    """The audit event of a change ``ctx`` made: who (as the context acts), when, in answer
+    to which request."""
     return AuditEvent(
-        operation=operation.name,
-        action=operation.action.value,
+        operation=operation,
+        action=action.value,
         resource=resource,
         actor=ctx.actor,
         actor_kind=ctx.acting.kind.value,
@@ -99,3 +107,11 @@ def _event(
         request_id=ctx.request_id,
         request=request,
     )
+
+
+def record_change(
+    ctx: ServiceContext, operation: str, action: Action, resource: Resource, request: object
+) -> None:
+    """Audit a change made outside a declared operation (by whoever holds the store, or a
+    sign-in through an identity provider); call it inside the change's unit of work."""
+    ctx.auditor.record(audit_event(ctx, operation, action, resource, request))
