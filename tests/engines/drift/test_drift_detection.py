@@ -114,6 +114,8 @@ def test_learned_thresholds_flag_a_shift_in_later_chunks_only() -> None:
     assert report.column_drift_began["x0"] == "[30000:40000]"
     bound = {(t.column, t.test): t for t in report.learned_thresholds}[("x0", "ks")]
     assert bound.n_chunks == 6 and bound.upper > bound.mean
-    # Bounds learned on 10,000-row chunks do not apply to the 60,000-row whole window.
-    assert report.whole.column("x0").test("ks").threshold_source == "default"
+    # The 60,000-row whole window is judged as six 10,000-row parts against the learned bound.
+    whole_ks = report.whole.column("x0").test("ks")
+    assert whole_ks.threshold_source == "learned"
+    assert len(whole_ks.details["part_statistics"]) == 6
     assert report.chunks[0].result.column("x0").test("ks").threshold_source == "learned"

@@ -18,6 +18,7 @@ from mlsteward.engines.drift.cbpe import CBPE, CBPEChunkResult, CBPEReport, Esti
 from mlsteward.engines.drift.chunking import Chunk, Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, evaluate_column
 from mlsteward.engines.drift.column_pair import ColumnPair
+from mlsteward.engines.drift.column_roles import ColumnRoles
 from mlsteward.engines.drift.domain_classifier import DomainClassifierResult, domain_classifier_auc
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.multivariate import (
@@ -86,6 +87,7 @@ __all__ = [
     "ColumnDriftResult",
     "ColumnKind",
     "ColumnPair",
+    "ColumnRoles",
     "ColumnSummary",
     "ColumnTypeError",
     "DatasetDriftResult",

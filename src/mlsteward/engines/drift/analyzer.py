@@ -8,6 +8,7 @@ column is touched, so peak memory stays near one column's worth of temporaries.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,7 +26,9 @@ from mlsteward.engines.drift.column_evaluation import (
     evaluate_column,
 )
 from mlsteward.engines.drift.column_pair import ColumnPair
+from mlsteward.engines.drift.column_roles import ColumnRoles
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
+from mlsteward.engines.drift.onset import find_onsets
 from mlsteward.engines.drift.profile import ReferenceProfile
 from mlsteward.engines.drift.ranked_windows import ranked_windows
 from mlsteward.engines.drift.reference_data import PreparedReference, categorical_sample
@@ -40,6 +43,12 @@ from mlsteward.engines.drift.results import (
 )
 from mlsteward.engines.drift.samples import EmbeddingSample, NumericSample
 from mlsteward.engines.drift.spec import ColumnKind
+from mlsteward.engines.drift.window_parts import (
+    judge_by_parts,
+    part_windows,
+    small_window_note,
+    window_scale,
+)
 
 DEFAULT_DRIFT_SHARE = 0.5
 DEFAULT_LEARNED_K = 3.0
@@ -64,10 +73,13 @@ class DriftAnalyzer:
     column; ``extra_tests`` run on every column they apply to besides the headline test;
     ``thresholds`` override default thresholds per test name. With ``learn_thresholds`` the
     reference is cut by ``chunker`` and each test's statistic gets an upper bound of
-    ``mean + learned_k * std`` over out-of-sample reference chunks. ``drift_share`` is the
-    share of drifted columns at which a whole window counts as drifted. ``n_jobs`` threads
-    test columns in parallel (default: the CPUs this process may use, at most
-    ``MAX_DEFAULT_JOBS``; each thread adds work arrays of about a column's size).
+    ``mean + learned_k * std`` over out-of-sample reference chunks; a window more than twice
+    the learned chunk size is judged in chunk-sized parts
+    (:mod:`~mlsteward.engines.drift.window_parts`). ``drift_share`` is the share of drifted
+    columns at which a whole window counts as drifted. ``roles`` names identifier and
+    timestamp columns (never tested) and prediction columns (tested, flagged in results).
+    ``n_jobs`` threads test columns in parallel (default: the CPUs this process may use, at
+    most ``MAX_DEFAULT_JOBS``; each thread adds work arrays of about a column's size).
     """
 
     def __init__(
@@ -84,7 +96,9 @@ class DriftAnalyzer:
         drift_share: float = DEFAULT_DRIFT_SHARE,
         registry: DriftTestRegistry | None = None,
         n_jobs: int | None = None,
+        roles: ColumnRoles | None = None,
     ) -> None:
+        self.roles = roles or ColumnRoles()
         self.n_jobs = default_jobs() if n_jobs is None else max(1, n_jobs)
         self.config = dict(column_config or {})
         self.extra_tests = tuple(extra_tests)
@@ -102,7 +116,7 @@ class DriftAnalyzer:
             raise ValueError("learning thresholds needs a chunker to cut the reference")
         if isinstance(reference, ReferenceProfile):
             self.reference = PreparedReference.from_profile(
-                reference, columns=columns, config=self.config
+                reference, columns=columns, config=self.config, roles=self.roles
             )
         else:
             # Each column is scored on its reference chunks as soon as it is prepared.
@@ -113,6 +127,7 @@ class DriftAnalyzer:
                 chunker=chunker if learn_thresholds else None,
                 n_jobs=self.n_jobs,
                 learn=self._column_scores if learn_thresholds else None,
+                roles=self.roles,
             )
         for name in self.config:
             if name not in self.reference.column_names:
@@ -179,16 +194,6 @@ class DriftAnalyzer:
         return found
 
     # -- evaluation ------------------------------------------------------------------------
-    def _learned_applies(self, n_rows: int) -> bool:
-        """Learned bounds describe chunk-sized windows: use them within a factor 2 of that size.
-
-        A statistic's spread under no drift shrinks with the window size, so a bound learned
-        on 50,000-row chunks says nothing about a 500,000-row window (the fixed threshold is
-        used there).
-        """
-        size = self._learned_rows
-        return size is not None and size / 2 <= n_rows <= size * 2
-
     def _evaluate(
         self,
         name: str,
@@ -199,7 +204,13 @@ class DriftAnalyzer:
         pair: ColumnPair | None = None,
         kind: ColumnKind | None = None,
     ) -> ColumnDriftResult:
-        return evaluate_column(
+        """One column on one window. Learned bounds apply as they are to a window within a
+        factor two of the learned chunk size; a larger one gets fixed thresholds here and is
+        judged in parts by :meth:`_by_parts`; a smaller one keeps them, with a note."""
+        bounds = self.learned.get(name) if learned else None
+        n_rows = current.n + current.n_missing
+        scale = window_scale(n_rows, self._learned_rows) if bounds else "fits"
+        result = evaluate_column(
             name,
             kind or self.reference.kinds[name],
             reference,
@@ -208,12 +219,38 @@ class DriftAnalyzer:
             config=self.config.get(name),
             extra_tests=self.extra_tests,
             thresholds=self.thresholds,
-            learned=self.learned.get(name)
-            if learned and self._learned_applies(current.n + current.n_missing)
-            else None,
+            learned=bounds if scale == "fits" else None,
             reference_summary=self.reference.summaries.get(name) if learned else None,
             pair=pair,
         )
+        if bounds and scale == "small" and self._learned_rows is not None:
+            result = small_window_note(result, bounds, n_rows, self._learned_rows)
+        role = self.roles.role_of(name)
+        return dataclasses.replace(result, role=role) if role else result
+
+    def _parts_of(
+        self, name: str, windows: Sequence[tuple[int, Rows | None]]
+    ) -> dict[int, list[tuple[int, Rows]]]:
+        """The windows of a column with learned bounds that are too large for them, each cut
+        into parts of about the learned chunk size."""
+        size = self._learned_rows
+        if size is None or not self.learned.get(name):
+            return {}
+        return {
+            i: part_windows(n_rows, rows, size)
+            for i, (n_rows, rows) in enumerate(windows)
+            if window_scale(n_rows, size) == "large"
+        }
+
+    def _by_parts(
+        self, name: str, whole: ColumnDriftResult, parts: list[Sample]
+    ) -> ColumnDriftResult:
+        """A large window's result, its learned tests judged on its parts' statistics."""
+        if self._learned_rows is None:
+            return whole
+        ref_sample = self.reference.samples[name]
+        judged = [self._evaluate(name, ref_sample, part, learned=False) for part in parts]
+        return judge_by_parts(whole, judged, self.learned.get(name, {}), self._learned_rows)
 
     def _extractor(self, frame: Frame, name: str) -> Callable[[Rows | None], Sample]:
         kind = self.reference.kinds[name]
@@ -246,14 +283,19 @@ class DriftAnalyzer:
 
         def test_column(name: str) -> list[ColumnDriftResult]:
             ref_sample = self.reference.samples[name]
+            split = self._parts_of(name, windows)
             try:
                 if not frame.has(name):
                     raise ColumnTypeError("column missing from current data")
                 if isinstance(ref_sample, NumericSample) and ref_sample.is_raw:
                     # Rank the column against the sorted reference once for all windows.
-                    ranked = ranked_windows(frame.numeric(name), ref_sample, windows)
+                    values = frame.numeric(name)
+                    ranked = ranked_windows(values, ref_sample, windows)
                     if ranked is not None:
-                        return [self._evaluate(name, ref_sample, s, pair=p) for s, p in ranked]
+                        out = [self._evaluate(name, ref_sample, s, pair=p) for s, p in ranked]
+                        for i in split:
+                            out[i] = self._ranked_parts(name, values, windows[i], out[i])
+                        return out
                 extract = self._extractor(frame, name)
             except ColumnTypeError as exc:
                 err = ColumnDriftResult(
@@ -265,7 +307,10 @@ class DriftAnalyzer:
                     reference=self.reference.summaries.get(name),
                 )
                 return [err] * len(windows)
-            return [self._evaluate(name, ref_sample, extract(rows)) for _, rows in windows]
+            out = [self._evaluate(name, ref_sample, extract(rows)) for _, rows in windows]
+            for i, parts in split.items():
+                out[i] = self._by_parts(name, out[i], [extract(rows) for _, rows in parts])
+            return out
 
         if self.n_jobs > 1 and len(names) > 1:
             # NumPy releases the GIL in sorting and searching, so threads share the work.
@@ -278,6 +323,31 @@ class DriftAnalyzer:
             self._dataset([col[i] for col in by_column], n_rows)
             for i, (n_rows, _) in enumerate(windows)
         ]
+
+    def _ranked_parts(
+        self,
+        name: str,
+        values: np.ndarray,
+        window: tuple[int, Rows | None],
+        whole: ColumnDriftResult,
+    ) -> ColumnDriftResult:
+        """:meth:`_by_parts` for a raw numeric column: the window's parts ranked in one pass.
+
+        Called after the window's own results are made: ranking reuses the thread's buffers.
+        """
+        size = self._learned_rows
+        ref_sample = self.reference.samples[name]
+        if size is None or not isinstance(ref_sample, NumericSample):
+            return whole
+        n_rows, rows = window
+        sub = values if rows is None else values[rows]
+        parts = part_windows(n_rows, None, size)
+        ranked = ranked_windows(sub, ref_sample, [(n_rows, None), *parts])
+        if ranked is None:
+            samples = [NumericSample.from_values(sub[r]) for _, r in parts]
+            return self._by_parts(name, whole, list(samples))
+        judged = [self._evaluate(name, ref_sample, s, learned=False, pair=p) for s, p in ranked[1:]]
+        return judge_by_parts(whole, judged, self.learned.get(name, {}), size)
 
     def _dataset(self, columns: list[ColumnDriftResult], n_rows: int) -> DatasetDriftResult:
         tested = [c for c in columns if c.status == "ok"]
@@ -340,15 +410,7 @@ class DriftAnalyzer:
         messages: list[str],
         chunker: Chunker | None,
     ) -> DriftReport:
-        first: int | None = None
-        began: dict[str, str] = {}
-        for ch in chunks:
-            label = ch.chunk.start or ch.chunk.key
-            for col in ch.result.columns:
-                if col.drifted and col.column not in began:
-                    began[col.column] = label
-                    if first is None:
-                        first = ch.chunk.index
+        onsets = find_onsets(whole, chunks)
         settings: dict[str, Any] = {
             "chunker": chunker.to_dict() if chunker else None,
             "drift_share": self.drift_share,
@@ -357,19 +419,18 @@ class DriftAnalyzer:
             "reference": "profile" if self.reference.is_profile else "raw",
             "reference_rows": self.reference.n_rows,
         }
-        began_label = None
-        if first is not None:
-            info = chunks[first].chunk
-            began_label = info.start or info.key
+        if self.roles.identifiers or self.roles.timestamp or self.roles.predictions:
+            settings["roles"] = dataclasses.asdict(self.roles)
         return DriftReport(
             whole,
             chunks,
-            first,
-            began_label,
-            began,
+            None if onsets.chunk is None else chunks[onsets.chunk].chunk.index,
+            onsets.label,
+            onsets.columns,
             tuple(self._learned_records),
-            tuple(messages),
+            (*messages, *onsets.messages),
             settings,
+            onsets.isolated,
         )
 
 

@@ -21,18 +21,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from mlsteward.engines.drift.chunking import Chunker
 from mlsteward.engines.drift.frames import Frame
+from mlsteward.engines.drift.label_values import (
+    MISSING,
+    MISSING_LABEL,
+    MISSING_PREDICTION,
+    MISSING_PROBABILITY,
+    UNKNOWN,
+    Label,
+    class_list,
+    count_reasons,
+    distinct_labels,
+    dropped_messages,
+    infer_classes,
+    label_codes,
+    label_text,
+    not_a_class,
+)
 from mlsteward.engines.drift.performance import (
     CLASSIFICATION_METRICS,
     binary_metrics,
     binary_rates,
-    label_codes,
     metrics_from_confusion,
     multiclass_metrics,
 )
@@ -57,9 +72,16 @@ class EstimatedMetric(_Jsonable):
 
 @dataclass(frozen=True)
 class CBPEChunkResult(_Jsonable):
+    """Estimates of one window on ``n_rows`` rows; ``n_dropped`` rows were left out (no
+    probability, or a prediction that is none of the classes), counted per reason in
+    ``dropped`` and said in ``message``."""
+
     chunk: ChunkInfo | None
     n_rows: int
     metrics: tuple[EstimatedMetric, ...]
+    n_dropped: int = 0
+    message: str | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def metric(self, name: str) -> EstimatedMetric:
         for m in self.metrics:
@@ -70,6 +92,9 @@ class CBPEChunkResult(_Jsonable):
 
 @dataclass(frozen=True)
 class CBPEReport(_Jsonable):
+    """Whole-window and per-chunk estimates; ``classes`` as text, positive last (binary);
+    ``messages`` say which rows were left out (reference, estimate, realized) and why."""
+
     task: str
     classes: tuple[str, ...]
     whole: CBPEChunkResult
@@ -78,7 +103,7 @@ class CBPEReport(_Jsonable):
 
 
 def _none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+    return float(x) if math.isfinite(x) else None
 
 
 def expected_auc(scores: FloatArray, q: FloatArray) -> float:
@@ -103,6 +128,8 @@ class CBPE:
     probability column (multiclass). ``y_pred`` is the predicted-label column; without it the
     label is ``proba >= threshold`` (binary) or the arg-max class. For binary, ``classes``
     names the two labels with the positive one last (default: the reference's labels sorted).
+    Labels, predictions and classes are compared by value whatever their type (``1``, ``1.0``,
+    ``True`` and ``"1"`` are one class; see :mod:`~mlsteward.engines.drift.label_values`).
     """
 
     def __init__(
@@ -130,9 +157,11 @@ class CBPE:
         self.threshold, self.calibrate = threshold, calibrate
         self.chunker, self.n_simulations, self.seed = chunker, n_simulations, seed
         self._calibrators: list[object] = []
-        self._given_classes = [str(c) for c in classes] if classes is not None else None
-        self.classes: list[str] = []
+        self._given_classes = class_list(classes) if classes is not None else None
+        self.classes: list[Label] = []
         self.alert_bounds: dict[str, tuple[float, float]] = {}
+        #: What fitting left out of the reference, for the reports.
+        self.fit_messages: list[str] = []
 
     # -- inputs ----------------------------------------------------------------------------
     def _proba(self, frame: Frame) -> FloatArray:
@@ -143,10 +172,31 @@ class CBPE:
 
     def _pred(self, frame: Frame, proba: FloatArray) -> NDArray[np.int64]:
         if self.y_pred is not None and frame.has(self.y_pred):
-            return label_codes(frame.series(self.y_pred), self.classes)
+            return label_codes(frame.series(self.y_pred), self.classes, self.y_pred)
         if self.task == "binary":
             return (proba[:, 1] >= self.threshold).astype(np.int64)
         return np.argmax(proba, axis=1).astype(np.int64)
+
+    def _labels(self, frame: Frame) -> NDArray[np.int64]:
+        return label_codes(frame.series(self.y_true), self.classes, self.y_true)
+
+    def _fit_classes(self, frame: Frame) -> list[Label]:
+        """The binary classes: named, else the reference's labels (0/1 when only one is seen)."""
+        if not isinstance(self.proba, str):
+            return class_list(self.proba)
+        labels = distinct_labels(frame.series(self.y_true), names=(self.y_true,))
+        if self._given_classes is not None:
+            unknown = [label_text(v) for v in labels if v not in self._given_classes]
+            if unknown:
+                raise ValueError(f"reference labels {unknown} are not one of the classes")
+            return list(self._given_classes)
+        classes = infer_classes(self.task, labels, "the reference's labels")
+        if len(classes) != 2:
+            raise ValueError(
+                f"binary task but the reference has only the label {label_text(labels[0])}: "
+                "give the two classes (negative, positive)"
+            )
+        return classes
 
     def _calibrated(self, proba: FloatArray) -> FloatArray:
         if not self._calibrators:
@@ -164,23 +214,24 @@ class CBPE:
         from sklearn.isotonic import IsotonicRegression
 
         frame = Frame(reference)
-        if isinstance(self.proba, str):
-            y_series = frame.series(self.y_true)
-            labels = sorted({str(v) for v in y_series.dropna().unique()})
-            if self._given_classes is not None:
-                unknown = sorted(set(labels) - set(self._given_classes))
-                if unknown:
-                    raise ValueError(f"reference labels {unknown} are not one of the classes")
-                self.classes = list(self._given_classes)
-            elif len(labels) > 2:
-                raise ValueError(f"binary task but {len(labels)} label values in reference")
-            else:
-                self.classes = labels if len(labels) == 2 else ["0", "1"]
-        else:
-            self.classes = [str(c) for c in self.proba]
-        y_all = label_codes(frame.series(self.y_true), self.classes)
+        if not frame.has(self.y_true):
+            raise ValueError(f"the reference has no label column {self.y_true!r}")
+        self.classes = self._fit_classes(frame)
+        y_all = self._labels(frame)
         proba_all = self._proba(frame)
-        ok = (y_all >= 0) & np.isfinite(proba_all).all(axis=1)
+        reasons = [
+            (MISSING_LABEL, y_all == MISSING),
+            (not_a_class("label", self.classes), y_all == UNKNOWN),
+            (MISSING_PROBABILITY, ~np.isfinite(proba_all).all(axis=1)),
+        ]
+        ok = ~np.logical_or.reduce([mask for _, mask in reasons])
+        dropped = dropped_messages(count_reasons(reasons))
+        if not ok.any():
+            raise ValueError(
+                "no reference row has a label that is one of the classes and probabilities"
+                + (f" ({'; '.join(dropped)})" if dropped else "")
+            )
+        self.fit_messages = [f"reference: {m}" for m in dropped]
         y, proba = y_all[ok], proba_all[ok]
         self._calibrators = []
         if self.calibrate:
@@ -295,11 +346,16 @@ class CBPE:
         y: NDArray[np.int64] | None,
     ) -> CBPEChunkResult:
         p, pr = proba[rows], pred[rows]
-        ok = np.isfinite(p).all(axis=1) & (pr >= 0)
+        reasons = self._estimate_reasons(p, pr)
+        ok = ~np.logical_or.reduce([mask for _, mask in reasons])
+        dropped = count_reasons(reasons)
+        n_dropped = int(ok.size - ok.sum())
         p, pr = p[ok], pr[ok]
         if p.shape[0] == 0:
             metrics = tuple(EstimatedMetric(m, None, None, None) for m in CLASSIFICATION_METRICS)
-            return CBPEChunkResult(info, 0, metrics)
+            lead = "no row to estimate" if ok.size else "no rows"
+            empty = "; ".join([lead, *dropped_messages(dropped)])
+            return CBPEChunkResult(info, 0, metrics, n_dropped, empty, dropped)
         q = self._calibrated(p)
         est = self._expected(q, pr, p)
         bands = self._bands(q, pr, p) if self.n_simulations > 0 else {}
@@ -322,7 +378,18 @@ class CBPE:
                     alert,
                 )
             )
-        return CBPEChunkResult(info, int(p.shape[0]), tuple(out))
+        message = "; ".join(dropped_messages(dropped)) or None
+        return CBPEChunkResult(info, int(p.shape[0]), tuple(out), n_dropped, message, dropped)
+
+    def _estimate_reasons(
+        self, proba: FloatArray, pred: NDArray[np.int64]
+    ) -> list[tuple[str, NDArray[np.bool_]]]:
+        """Why a row cannot be estimated: no probability, or no usable prediction."""
+        return [
+            (MISSING_PROBABILITY, ~np.isfinite(proba).all(axis=1)),
+            (MISSING_PREDICTION, pred == MISSING),
+            (not_a_class("prediction", self.classes), pred == UNKNOWN),
+        ]
 
     def estimate(self, current: object, chunker: Chunker | None = None) -> CBPEReport:
         """Estimated metrics for the whole current table and each chunk."""
@@ -332,19 +399,31 @@ class CBPE:
         proba = self._proba(frame)
         pred = self._pred(frame, proba)
         y = None
-        messages: list[str] = []
+        notes: list[str] = []
         if frame.has(self.y_true):
-            y = label_codes(frame.series(self.y_true), self.classes)
+            y = self._labels(frame)
+            label_reasons = [
+                (MISSING_LABEL, y == MISSING),
+                (not_a_class("label", self.classes), y == UNKNOWN),
+            ]
             if not (y >= 0).any():
                 y = None
+                notes.append("labels present but none is one of the classes: no realized metrics")
             else:
-                messages.append("labels present: realized metrics shown beside estimates")
+                notes.append("labels present: realized metrics shown beside estimates")
+            estimable = ~np.logical_or.reduce([m for _, m in self._estimate_reasons(proba, pred)])
+            lacking = count_reasons(label_reasons, np.flatnonzero(estimable))
+            notes += [f"realized metrics: {m}" for m in dropped_messages(lacking)]
         chunker = chunker or self.chunker
         chunks = chunker.split(frame).chunks if chunker is not None else ()
+        whole = self._window(slice(None), None, proba, pred, y)
+        messages = [*self.fit_messages, *dropped_messages(whole.dropped)]
+        if whole.n_rows == 0:
+            messages.insert(0, "no row left to estimate: every estimate is empty")
         return CBPEReport(
             self.task,
-            tuple(self.classes),
-            self._window(slice(None), None, proba, pred, y),
+            tuple(label_text(c) for c in self.classes),
+            whole,
             tuple(self._window(c.rows, c.info, proba, pred, y) for c in chunks),
-            tuple(messages),
+            tuple(messages + notes),
         )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlsteward.engines.drift.column_roles import ColumnRoles
 from mlsteward.engines.drift.samples import FloatArray
 from mlsteward.engines.drift.spec import ColumnKind
 
@@ -28,17 +29,24 @@ class ColumnTypeError(ValueError):
 
 
 class Frame:
-    """Read-only, column-at-a-time view of a table."""
+    """Read-only, column-at-a-time view of a table.
 
-    def __init__(self, data: object) -> None:
+    ``roles`` names identifier, timestamp and prediction columns: kind inference leaves the
+    first two untested whatever their values.
+    """
+
+    def __init__(self, data: object, roles: ColumnRoles | None = None) -> None:
         # Last column read from a column source, per thread (threads test different columns).
         self._cached = threading.local()
         #: Columns kind inference leaves untested, with the reason (for the report).
         self.untested: dict[str, str] = {}
+        self.roles = roles or ColumnRoles()
         # A column source (a ParquetFile) is one reader: threads take turns reading from it
         # (Arrow decodes each column with its own threads anyway).
         self._read_lock = threading.Lock()
         if isinstance(data, Frame):
+            if roles is None:
+                self.roles = data.roles
             self._data: Any = data._data
             self._kind: str = data._kind
             self.n_rows: int = data.n_rows
@@ -151,8 +159,19 @@ class Frame:
                 out[i] = np.asarray(v, dtype=np.float64)
         return out
 
-    def infer_kind(self, name: str) -> ColumnKind | None:
-        """Kind of a column from its dtype and values; None for columns drift does not test."""
+    def infer_kind(self, name: str, *, identifiers: bool = True) -> ColumnKind | None:
+        """Kind of a column from its dtype and values; None for columns drift does not test.
+
+        Columns the roles name as identifiers or the timestamp are never tested. With
+        ``identifiers`` (the default) columns whose values look like keys are not tested
+        either: text nearly all distinct, integers all distinct (see
+        :func:`integer_key_reason`); the reason goes to :attr:`untested`. Pass False when the
+        user asked for the column to be tested (named a test for it).
+        """
+        role_reason = self.roles.untested_reason(name)
+        if role_reason is not None:
+            self.untested[name] = role_reason
+            return None
         raw = self.raw(name)
         if isinstance(raw, np.ndarray) and raw.ndim == 2:
             return ColumnKind.EMBEDDING
@@ -163,6 +182,11 @@ class Frame:
         if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
             return None
         if pd.api.types.is_numeric_dtype(dtype):
+            if identifiers and pd.api.types.is_integer_dtype(dtype):
+                reason = integer_key_reason(s)
+                if reason is not None:
+                    self.untested[name] = reason
+                    return None
             return ColumnKind.NUMERIC
         first = s.dropna().head(1)
         if len(first) and _is_vector(first.iloc[0]):
@@ -172,10 +196,14 @@ class Frame:
             return None
         n_levels = int(s.nunique(dropna=True))
         n_values = int(s.notna().sum())
-        if n_levels > IDENTIFIER_MIN_LEVELS and n_levels > n_values * IDENTIFIER_SHARE:
+        if (
+            identifiers
+            and n_levels > IDENTIFIER_MIN_LEVELS
+            and n_levels > n_values * IDENTIFIER_SHARE
+        ):
             self.untested[name] = (
                 f"{n_levels:,} distinct values in {n_values:,} rows look like identifiers or "
-                "free text; give the column a kind to test it anyway"
+                f"free text; {TEST_ANYWAY}"
             )
             return None
         return ColumnKind.BINARY if n_levels == 2 else ColumnKind.CATEGORICAL
@@ -186,6 +214,47 @@ class Frame:
 #: always fire and a profile would grow with the data.
 IDENTIFIER_MIN_LEVELS = 100
 IDENTIFIER_SHARE = 0.5
+#: Integers in strictly increasing (or decreasing) order over at least this many values are a
+#: key or a counter: row ids, sequence numbers, epoch times. A feature is practically never
+#: stored sorted with no value repeated, so a short run of them is evidence enough.
+INTEGER_KEY_MIN_SORTED = IDENTIFIER_MIN_LEVELS
+#: Integers all distinct in any order over at least this many values are a key (shuffled or
+#: hashed ids). Chance makes n integers drawn from a range of R values all distinct with
+#: probability about exp(-n^2 / 2R): at 1,000 rows that is under 1% for a range under 100,000
+#: (counts, ages, amounts in units), so only very fine-grained integer measures (amounts in
+#: cents over a wide range, byte counts) are mistaken for keys in a small reference, and the
+#: report says so; with 10,000 rows the range must exceed 10^8 before it happens.
+INTEGER_KEY_MIN_DISTINCT = 1_000
+TEST_ANYWAY = "name a test or a kind for the column to test it anyway"
+_HEAD = 1_000
+
+
+def integer_key_reason(s: pd.Series) -> str | None:
+    """Why an integer column looks like a key (not a feature), or None when it does not.
+
+    Keys are all distinct: in strictly monotonic order over at least
+    ``INTEGER_KEY_MIN_SORTED`` values, or in any order over at least
+    ``INTEGER_KEY_MIN_DISTINCT``. The usual feature is rejected by its first 1,000 values, so
+    the whole column is looked at only when it might be a key.
+    """
+    values = s.dropna() if s.hasnans else s
+    n = len(values)
+    if n < INTEGER_KEY_MIN_SORTED:
+        return None
+    arr = values.to_numpy()
+    head = arr[:_HEAD]
+    for way, steps in (("increasing", np.greater), ("decreasing", np.less)):
+        if steps(head[1:], head[:-1]).all() and steps(arr[1:], arr[:-1]).all():
+            return (
+                f"its {n:,} values are distinct integers in {way} order: a key or a counter, "
+                f"not a feature; {TEST_ANYWAY}"
+            )
+    if n < INTEGER_KEY_MIN_DISTINCT or np.unique(head).size < head.size:
+        return None
+    if not values.is_unique:
+        return None
+    return f"its {n:,} values are all distinct integers: an identifier; {TEST_ANYWAY}"
+
 
 _TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"

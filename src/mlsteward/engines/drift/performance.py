@@ -2,13 +2,14 @@
 
 Classification: accuracy, precision, recall, F1 (binary for two classes, macro averages
 otherwise) and ROC AUC from scores when given. Regression: MAE, MSE, RMSE, MAPE and R².
-Rows with a missing label or prediction are left out and counted.
+Rows with a missing label or prediction, or one that is none of the classes, are left out and
+counted per reason.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,26 +18,46 @@ from numpy.typing import NDArray
 from mlsteward.engines.drift.chunking import Chunker
 from mlsteward.engines.drift.domain_classifier import auc_from_scores
 from mlsteward.engines.drift.frames import Frame
+from mlsteward.engines.drift.label_values import (
+    MISSING,
+    MISSING_LABEL,
+    MISSING_PREDICTION,
+    UNKNOWN,
+    Label,
+    class_list,
+    count_reasons,
+    distinct_labels,
+    dropped_messages,
+    infer_classes,
+    label_codes,
+    label_text,
+    not_a_class,
+)
 from mlsteward.engines.drift.results import ChunkInfo, _Jsonable
 
+#: The report's first message when no row of the whole window could be scored.
+NO_ROW_TO_SCORE = "no row left to score: every metric is empty"
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 REGRESSION_METRICS = ("mae", "mse", "rmse", "mape", "r2")
 
 
 @dataclass(frozen=True)
 class MetricsResult(_Jsonable):
-    """Metrics of one window; ``n_dropped`` rows lacked a label or prediction."""
+    """Metrics of one window on ``n_rows`` rows; ``n_dropped`` rows were left out, counted
+    per reason in ``dropped`` and said in ``message``."""
 
     chunk: ChunkInfo | None
     n_rows: int
     metrics: dict[str, float | None]
     n_dropped: int = 0
     message: str | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class PerformanceReport(_Jsonable):
-    """Whole-window and per-chunk realized metrics."""
+    """Whole-window and per-chunk realized metrics; ``messages`` say which rows the whole
+    window left out and why."""
 
     task: str
     whole: MetricsResult
@@ -125,16 +146,6 @@ def regression_metrics(
     }
 
 
-def label_codes(values: object, labels: Sequence[object]) -> NDArray[np.int64]:
-    """Position of each value in ``labels`` (compared as strings); -1 for missing or unknown."""
-    import pandas as pd
-
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
-    text = s.astype(str).where(s.notna(), None)
-    known = pd.Index(list(dict.fromkeys(str(v) for v in labels)))
-    return np.asarray(known.get_indexer(pd.Index(text)), dtype=np.int64)
-
-
 def realized_performance(
     data: object,
     *,
@@ -150,7 +161,9 @@ def realized_performance(
     ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``. For binary, ``scores`` is the
     positive-class probability column and the positive class is the last of ``classes`` (or of
     the sorted labels). For multiclass, ``scores`` lists one probability column per class in the
-    order of ``classes``.
+    order of ``classes``. Labels and classes are compared by value whatever their type (see
+    :mod:`~mlsteward.engines.drift.label_values`): ``1``, ``1.0``, ``True`` and ``"1"`` are one
+    class. Rows left out are counted per reason, in each result and in the report's messages.
     """
     frame = Frame(data)
     score_cols = [scores] if isinstance(scores, str) else list(scores or [])
@@ -158,44 +171,94 @@ def realized_performance(
         if not frame.has(col):
             raise ValueError(f"column {col!r} not found")
     chunks = chunker.split(frame).chunks if chunker is not None else ()
+    notes: list[str] = []
     if task == "regression":
         y = frame.numeric(target)
         p = frame.numeric(prediction)
+        reasons = [(MISSING_LABEL, ~np.isfinite(y)), (MISSING_PREDICTION, ~np.isfinite(p))]
 
-        def window(rows: slice | np.ndarray, info: ChunkInfo | None) -> MetricsResult:
-            yt, yp = y[rows], p[rows]
-            ok = np.isfinite(yt) & np.isfinite(yp)
-            m = regression_metrics(yt[ok], yp[ok])
-            return MetricsResult(info, int(ok.sum()), _nan_to_none(m), int(ok.size - ok.sum()))
+        def metrics(ok: NDArray[np.bool_], rows: slice | NDArray[np.int64]) -> dict[str, float]:
+            return regression_metrics(y[rows][ok], p[rows][ok])
     elif task in ("binary", "multiclass"):
-        y_series, p_series = frame.series(target), frame.series(prediction)
-        labels = (
-            list(classes)
-            if classes is not None
-            else sorted(set(y_series.dropna().unique()) | set(p_series.dropna().unique()), key=str)
-        )
-        yi = label_codes(y_series, labels)
-        pi = label_codes(p_series, labels)
+        labels = _classes(task, frame, target, prediction, classes)
+        yi = label_codes(frame.series(target), labels, target)
+        pi = label_codes(frame.series(prediction), labels, prediction)
+        reasons = [
+            (MISSING_LABEL, yi == MISSING),
+            (not_a_class("label", labels), yi == UNKNOWN),
+            (MISSING_PREDICTION, pi == MISSING),
+            (not_a_class("prediction", labels), pi == UNKNOWN),
+        ]
         sc = np.column_stack([frame.numeric(c) for c in score_cols]) if score_cols else None
+        if sc is not None:
+            unscored = int(np.count_nonzero(~np.isfinite(sc).all(axis=1) & (yi >= 0) & (pi >= 0)))
+            if unscored:
+                notes.append(f"roc_auc leaves out {unscored} scored row(s) without a probability")
 
-        def window(rows: slice | np.ndarray, info: ChunkInfo | None) -> MetricsResult:
-            yt, yp = yi[rows], pi[rows]
-            ok = (yt >= 0) & (yp >= 0)
-            s = None if sc is None else sc[rows][ok]
-            if s is not None:
-                finite = np.isfinite(s).all(axis=1)
-                if not finite.all():
-                    s = None
+        def metrics(ok: NDArray[np.bool_], rows: slice | NDArray[np.int64]) -> dict[str, float]:
+            yt, yp = yi[rows][ok], pi[rows][ok]
             if task == "binary":
                 pos = len(labels) - 1
-                m = binary_metrics(yt[ok] == pos, yp[ok] == pos, None if s is None else s[:, -1])
+                out = binary_metrics(yt == pos, yp == pos, None)
             else:
-                m = multiclass_metrics(yt[ok], yp[ok], len(labels), s)
-            return MetricsResult(info, int(ok.sum()), _nan_to_none(m), int(ok.size - ok.sum()))
+                out = multiclass_metrics(yt, yp, len(labels), None)
+            if sc is not None:  # ROC AUC on the scored rows that have their probabilities
+                s = sc[rows][ok]
+                has = np.isfinite(s).all(axis=1)
+                if task == "binary":
+                    out["roc_auc"] = auc_from_scores(s[has, -1], yt[has] == pos)
+                else:
+                    auc = multiclass_metrics(yt[has], yp[has], len(labels), s[has])
+                    out["roc_auc"] = auc["roc_auc"]
+            return out
     else:
         raise ValueError(f"task must be binary, multiclass or regression, got {task!r}")
+    usable = ~np.logical_or.reduce([mask for _, mask in reasons])
+
+    def window(rows: slice | NDArray[np.int64], info: ChunkInfo | None) -> MetricsResult:
+        ok = usable[rows]
+        dropped = count_reasons(reasons, rows)
+        n_rows = int(ok.sum())
+        return MetricsResult(
+            info,
+            n_rows,
+            _nan_to_none(metrics(ok, rows)),
+            int(ok.size) - n_rows,
+            _window_message(n_rows, int(ok.size), dropped),
+            dropped,
+        )
+
+    whole = window(slice(None), None)
+    messages = dropped_messages(whole.dropped)
+    if whole.n_rows == 0:
+        messages.insert(0, NO_ROW_TO_SCORE)
     return PerformanceReport(
         task,
-        window(slice(None), None),
+        whole,
         tuple(window(c.rows, c.info) for c in chunks),
+        tuple(messages + notes),
     )
+
+
+def _classes(
+    task: str, frame: Frame, target: str, prediction: str, classes: Sequence[object] | None
+) -> list[Label]:
+    """The named classes, else the distinct labels and predictions (a binary task with more
+    than two is an error: its positive class would be a guess)."""
+    if classes is not None:
+        named = class_list(classes)
+        if task == "binary" and len(named) != 2:
+            raise ValueError(f"a binary task has two classes, got {[label_text(c) for c in named]}")
+        return named
+    found = distinct_labels(
+        frame.series(target), frame.series(prediction), names=(target, prediction)
+    )
+    return infer_classes(task, found, "labels and predictions")
+
+
+def _window_message(n_rows: int, size: int, dropped: Mapping[str, int]) -> str | None:
+    """Why rows of a window were left out; a window with none left says so first."""
+    parts = dropped_messages(dropped)
+    if n_rows == 0:
+        parts.insert(0, "no row to score" if size else "no rows")
+    return "; ".join(parts) or None

@@ -20,6 +20,7 @@ from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.column_pair import ColumnPair
+from mlsteward.engines.drift.column_roles import ColumnRoles
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.holdout_pair import HoldoutPair, SortedReference
 from mlsteward.engines.drift.profile import (
@@ -83,15 +84,18 @@ def _prepare_column(
     kind: ColumnKind | None,
     chunk_of_row: np.ndarray | None,
     slot: FloatArray,
+    *,
+    infer_identifiers: bool = True,
 ) -> _Prepared | None:
     """Kind, sample and (given the chunk of every row) what learned thresholds need.
 
     A numeric column's sorted values are written into ``slot`` (its row of the reference's
-    one block of sorted values) rather than a new array.
+    one block of sorted values) rather than a new array. ``infer_identifiers`` False tests
+    a column even when its values look like keys (the user named a test for it).
     """
     keep = chunk_of_row is not None
     explicit = kind is not None
-    kind = kind or frame.infer_kind(name)
+    kind = kind or frame.infer_kind(name, identifiers=infer_identifiers)
     if kind is None:
         return None
     raw = _RawColumn()
@@ -160,8 +164,13 @@ class PreparedReference:
         chunker: Chunker | None = None,
         n_jobs: int = 1,
         learn: ColumnLearner | None = None,
+        roles: ColumnRoles | None = None,
     ) -> PreparedReference:
         """Prepare raw reference data (``n_jobs`` threads prepare columns in parallel).
+
+        Columns ``roles`` names as identifiers or the timestamp are left out whatever else
+        says to test them; a column with a kind or tests in ``config`` is tested even when its
+        values look like keys.
 
         Given a ``chunker`` and ``learn``, each column's out-of-sample pairs go to ``learn`` as
         soon as the column is prepared, on the same thread, and nothing is kept for later:
@@ -170,7 +179,7 @@ class PreparedReference:
         kept until :meth:`release_raw`.
         """
         self = cls()
-        frame = Frame(data)
+        frame = Frame(data, roles)
         self.n_rows = frame.n_rows
         self.column_names = frozenset(frame.columns)
         chunk_of_row = None
@@ -183,7 +192,7 @@ class PreparedReference:
         names = []
         for name in columns if columns is not None else frame.columns:
             cfg = config.get(name, ColumnConfig())
-            if cfg.skip:
+            if cfg.skip or self._left_out_by_role(name, roles):
                 continue
             if not frame.has(name):
                 self.messages.append(f"column {name!r} not in the reference: not tested")
@@ -199,8 +208,10 @@ class PreparedReference:
         def prepare(i: int) -> tuple[_Prepared | None, str | None]:
             name = names[i]
             try:
-                kind = config.get(name, ColumnConfig()).kind
-                column = _prepare_column(frame, name, kind, chunk_of_row, block[i])
+                cfg = config.get(name, ColumnConfig())
+                column = _prepare_column(
+                    frame, name, cfg.kind, chunk_of_row, block[i], infer_identifiers=not cfg.tests
+                )
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
             finally:
@@ -236,8 +247,13 @@ class PreparedReference:
         *,
         columns: Sequence[str] | None = None,
         config: Mapping[str, ColumnConfig] | None = None,
+        roles: ColumnRoles | None = None,
     ) -> PreparedReference:
-        """Prepare a stored profile (no raw values: tests that need them approximate)."""
+        """Prepare a stored profile (no raw values: tests that need them approximate).
+
+        Columns ``roles`` names as identifiers or the timestamp are left out even when the
+        profile has them (a profile made before they were named).
+        """
         self = cls()
         self._profile = profile
         self.n_rows = profile.n_rows
@@ -245,7 +261,7 @@ class PreparedReference:
         self.messages.extend(profile.messages)
         config = config or {}
         for name in columns if columns is not None else list(profile.columns):
-            if config.get(name, ColumnConfig()).skip:
+            if config.get(name, ColumnConfig()).skip or self._left_out_by_role(name, roles):
                 continue
             p = profile.columns.get(name)
             if p is None:
@@ -255,6 +271,13 @@ class PreparedReference:
             self.samples[name] = p.sample()
             self.summaries[name] = summarize(self.samples[name])
         return self
+
+    def _left_out_by_role(self, name: str, roles: ColumnRoles | None) -> bool:
+        """True (and a message says why) for a column named as an identifier or timestamp."""
+        reason = roles.untested_reason(name) if roles is not None else None
+        if reason is not None:
+            self.messages.append(f"column {name!r} not tested: {reason}")
+        return reason is not None
 
     def release_raw(self) -> None:
         """Drop what only out-of-sample chunk scores needed (once thresholds are learned)."""

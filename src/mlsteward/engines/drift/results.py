@@ -91,7 +91,8 @@ class ColumnDriftResult(_Jsonable):
 
     ``status`` is ``"ok"``, ``"error"`` (the column could not be tested: ``message`` says
     why) or ``"skipped"``. ``drifted`` follows the headline test (``main_test``), chosen by
-    default or configured, with the reason in ``choice_reason``.
+    default or configured, with the reason in ``choice_reason``. ``role`` is
+    ``"prediction"`` for a column named as the model's predictions, else None.
     """
 
     column: str
@@ -107,6 +108,7 @@ class ColumnDriftResult(_Jsonable):
     reference: ColumnSummary | None = None
     current: ColumnSummary | None = None
     message: str | None = None
+    role: str | None = None
 
     def test(self, name: str) -> TestResult:
         for t in self.tests:
@@ -171,8 +173,15 @@ class LearnedThreshold(_Jsonable):
 class DriftReport(_Jsonable):
     """Whole-window result, per-chunk results and when drift began.
 
-    ``first_drifted_chunk`` is the first chunk in which any column drifted and ``drift_began``
-    its label (start time for time chunks); ``column_drift_began`` gives the same per column.
+    ``first_drifted_chunk`` is the chunk the dataset's drift began in and ``drift_began`` its
+    label (start time for time chunks): the start of the last run of chunks drifted at the
+    dataset level, the run the drift is still in at the end of the window (or was in at its
+    last drifted chunk; when the whole window did not drift, only a run that lasts to its
+    end counts); see :mod:`mlsteward.engines.drift.onset`. ``column_drift_began``
+    gives the same per column, for the columns that drifted over the whole window.
+    ``isolated_crossings`` lists, per column, the chunks where it crossed its threshold
+    outside that run: before its onset, or anywhere for a column that did not drift over the
+    whole window. They are chance alarms or short-lived changes, not when drift began.
     """
 
     whole: DatasetDriftResult
@@ -183,3 +192,4 @@ class DriftReport(_Jsonable):
     learned_thresholds: tuple[LearnedThreshold, ...] = ()
     messages: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
+    isolated_crossings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

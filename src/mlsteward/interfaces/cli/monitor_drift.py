@@ -29,7 +29,18 @@ def drift(
     current: Annotated[Path, typer.Argument(help="Current data: a .csv or .parquet file.")],
     chunk_size: Annotated[int | None, typer.Option(help="Chunk by rows.", min=1)] = None,
     period: Annotated[str | None, typer.Option(help="Chunk by hour/day/week/month.")] = None,
-    timestamp_column: Annotated[str | None, typer.Option(help="Column for --period.")] = None,
+    timestamp_column: Annotated[
+        str | None,
+        typer.Option(help="The timestamp column: what --period cuts on; never tested."),
+    ] = None,
+    id_column: Annotated[
+        list[str] | None,
+        typer.Option(help="An identifier column, never tested (repeatable)."),
+    ] = None,
+    prediction_column: Annotated[
+        list[str] | None,
+        typer.Option(help="A column of model predictions: tested, marked as such (repeatable)."),
+    ] = None,
     column: Annotated[
         list[str] | None, typer.Option(help="Test only these columns (repeatable).")
     ] = None,
@@ -77,6 +88,8 @@ def drift(
         learn_thresholds=learn_thresholds,
         multivariate=multivariate or (),
         title=f"Drift of {current.name} against {Path(reference).name}",
+        identifier_columns=id_column or (),
+        prediction_columns=prediction_column or (),
     )
     if html is not None:
         report.save_html(html)
@@ -91,6 +104,13 @@ def drift(
         f"{verdict}: {whole.n_drifted} of {whole.n_columns_tested} columns drifted"
         + (f"; drift began in chunk {escape(began)}" if began else "")
     )
+    isolated = report.drift.isolated_crossings
+    if isolated:
+        listed = "; ".join(f"{name} in {', '.join(at)}" for name, at in isolated.items())
+        console().print(
+            f"isolated threshold crossings (not when drift began): {escape(listed)}",
+            soft_wrap=True,
+        )
     for m in report.multivariate:
         state = "[red]drifted[/red]" if m.whole.drifted else "stable"
         console().print(f"multivariate {m.method}: {m.whole.value:.4g} ({state})")
@@ -103,13 +123,14 @@ def drift(
 def _columns_table(report: MonitoringReport) -> Table:
     table = Table("column", "kind", "test", "statistic", "p-value", "threshold", "verdict", "began")
     for col in report.drift.whole.columns:
+        name = col.column + (f" ({col.role})" if col.role else "")
         if col.status != "ok" or not col.main_test:
-            table.add_row(col.column, col.kind, "-", "-", "-", "-", escape(col.message or ""), "")
+            table.add_row(name, col.kind, "-", "-", "-", "-", escape(col.message or ""), "")
             continue
         t = col.test(col.main_test)
         verdict = "[red]drifted[/red]" if col.drifted else "stable"
         table.add_row(
-            col.column,
+            escape(name),
             col.kind,
             t.test,
             _fmt(t.statistic),

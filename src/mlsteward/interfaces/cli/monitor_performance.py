@@ -108,8 +108,21 @@ def _fmt(value: object) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _estimate_cell(e: dict[str, Any]) -> str:
+    """``0.744 [0.705, 0.787]``, red when outside the alert bounds (the alerts column says
+    which, for terminals without colour)."""
+    band = (
+        f" [{_fmt(e['lower'])}, {_fmt(e['upper'])}]"
+        if e.get("lower") is not None and e.get("upper") is not None
+        else ""
+    )
+    text = escape(_fmt(e.get("estimate")) + band)
+    return f"[red]{text}[/red]" if e.get("alert") else text
+
+
 def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Table:
-    """Per window: labelled/total, realized metrics, and the estimate [band] when there is one."""
+    """Per window: labelled/total, realized metrics, and the estimate [band] when there is one
+    (red outside CBPE's alert bounds), and the metrics whose estimates alert."""
     names = metrics or (list(windows[0]["realized"]) if windows else [])
     estimated = any(w["estimated"] for w in windows)
     table = Table("window", "labelled / total")
@@ -117,6 +130,8 @@ def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Ta
         table.add_column(name, justify="right")
         if estimated:
             table.add_column(escape(f"{name} est. [band]"), justify="right")
+    if estimated:
+        table.add_column("alerts")
     for w in windows:
         cells = [
             escape(str(w.get("start") or w["window"])),
@@ -125,15 +140,40 @@ def window_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Ta
         for name in names:
             cells.append(_fmt(w["realized"].get(name)))
             if estimated:
-                e = w["estimated"].get(name) or {}
-                band = (
-                    f" [{_fmt(e['lower'])}, {_fmt(e['upper'])}]"
-                    if e.get("lower") is not None and e.get("upper") is not None
-                    else ""
-                )
-                cells.append(_fmt(e.get("estimate")) + band)
+                cells.append(_estimate_cell(w["estimated"].get(name) or {}))
+        if estimated:
+            alerts = [n for n in names if (w["estimated"].get(n) or {}).get("alert")]
+            cells.append(f"[red]{escape(', '.join(alerts))}[/red]" if alerts else "-")
         table.add_row(*cells)
     return table
+
+
+def alert_bounds_table(windows: list[dict[str, Any]], metrics: list[str] | None) -> Table | None:
+    """Per metric: CBPE's alert bounds (from the reference's chunks) and how many windows'
+    estimates fell outside them; None without estimates."""
+    if not any(w["estimated"] for w in windows):
+        return None
+    names = metrics or list(windows[0]["estimated"])
+    table = Table("metric")
+    for column in ("alert lower", "alert upper", "windows alerting"):
+        table.add_column(column, justify="right")
+    for name in names:
+        cells = [w["estimated"].get(name) or {} for w in windows]
+        lower = next((c["alert_lower"] for c in cells if c.get("alert_lower") is not None), None)
+        upper = next((c["alert_upper"] for c in cells if c.get("alert_upper") is not None), None)
+        alerting = sum(bool(c.get("alert")) for c in cells)
+        shown = f"{alerting} of {len(cells)}"
+        table.add_row(
+            escape(name),
+            _fmt(lower),
+            _fmt(upper),
+            f"[red]{shown}[/red]" if alerting else shown,
+        )
+    return table
+
+
+def _estimates(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [cell for w in windows for cell in w["estimated"].values()]
 
 
 def read_table(path: Path, what: str) -> Any:
@@ -212,6 +252,16 @@ def performance(
         f"task {escape(perf.task)}"
     )
     out.print(window_table(windows, metric))
+    bounds = alert_bounds_table(windows, metric)
+    if bounds is not None:
+        if any(cell.get("alert_lower") is not None for cell in _estimates(windows)):
+            out.print("Estimate alert bounds (mean +/- 3 sd of the reference's chunks):")
+        else:
+            out.print("Estimate alert bounds: none (they come from a chunked reference)")
+        out.print(bounds)
+    for w in windows:
+        for note in w.get("notes", ()):
+            out.print(f"  {escape(str(w.get('start') or w['window']))}: {escape(note)}")
     for message in perf.messages:
         out.print(f"  {escape(message)}")
     if html is not None:

@@ -67,6 +67,8 @@ def find_breaches(
     whole = report.whole
     found: list[Breach] = []
     if "dataset_drift" in monitor.checks and whole.drifted:
+        drifted = [c.column for c in whole.columns if c.drifted]
+        began = report.column_drift_began
         found.append(
             Breach(
                 "dataset_drift",
@@ -75,8 +77,10 @@ def find_breaches(
                 {
                     "share_drifted": whole.share_drifted,
                     "threshold": whole.drift_share_threshold,
-                    "drifted_columns": [c.column for c in whole.columns if c.drifted],
+                    "drifted_columns": drifted,
+                    # the report's onsets: the dataset's, and each drifted column's own
                     "drift_began": report.drift_began,
+                    "column_drift_began": {c: began[c] for c in drifted if c in began},
                 },
             )
         )
@@ -107,8 +111,12 @@ def _absent(col: ColumnDriftResult, current_columns: Collection[str] | None) -> 
 
 def _column_drift(col: ColumnDriftResult, report: DriftReport) -> dict[str, Any] | None:
     """Evidence of column drift: the headline test when it breached; the column's reason when
-    it could not be tested yet was flagged drifted (e.g. every current value missing)."""
+    it could not be tested yet was flagged drifted (e.g. every current value missing).
+
+    ``drift_began`` is the column's onset in the report; chunks where it crossed its
+    threshold before that are listed as ``isolated_crossings`` (not when drift began)."""
     began = report.column_drift_began.get(col.column)
+    isolated = list(report.isolated_crossings.get(col.column, ()))
     if col.status == "ok" and col.main_test:
         try:
             test = col.test(col.main_test)
@@ -123,13 +131,14 @@ def _column_drift(col: ColumnDriftResult, report: DriftReport) -> dict[str, Any]
                 "threshold_kind": test.threshold_kind,
                 "threshold_source": test.threshold_source,
                 "drift_began": began,
+                "isolated_crossings": isolated,
             }
         return None  # drifted on missing share alone: that is the missing_share check's
     if col.status == "error" and col.drifted:
         evidence: dict[str, Any] = {"status": col.status, "reason": col.message}
         if col.missing is not None:
             evidence["missing"] = col.missing.to_dict()
-        return {**evidence, "drift_began": began}
+        return {**evidence, "drift_began": began, "isolated_crossings": isolated}
     return None
 
 

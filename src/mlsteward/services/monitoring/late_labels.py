@@ -23,9 +23,25 @@ from mlsteward.engines.drift import (
     CBPE,
     Chunker,
     Frame,
+    PerformanceReport,
     realized_performance,
     to_jsonable,
 )
+from mlsteward.engines.drift.label_values import (
+    MISSING_LABEL,
+    UNKNOWN,
+    Label,
+    LabelValueError,
+    class_list,
+    class_of,
+    distinct_labels,
+    dropped_messages,
+    infer_classes,
+    label_codes,
+    label_text,
+    not_a_class,
+)
+from mlsteward.engines.drift.performance import NO_ROW_TO_SCORE
 from mlsteward.services.monitoring.late_label_figures import LabelCoverage, LateLabelFigures
 from mlsteward.services.monitoring.late_label_report import late_label_html
 from mlsteward.services.monitoring.performance_windows import window_rows
@@ -142,12 +158,13 @@ def late_label_performance(
     chunker = make_chunker(chunk_by, timestamp_column)
     if prediction is None and task == "regression":
         raise InvalidArgumentError("regression needs the prediction column")
-    predicted = prediction or _argmax_prediction(joined, scores, classes)
-    if task != "regression":
-        for column in (LABEL_TARGET, predicted):
-            if column in joined.columns:
-                joined[column] = _class_values(joined[column])
-        classes = _resolve_classes(joined, task, predicted, scores, classes, messages)
+    try:
+        predicted = prediction or _argmax_prediction(joined, scores, classes)
+        if task != "regression":
+            classes = _resolve_classes(joined, task, predicted, scores, classes, messages)
+    except LabelValueError as error:
+        text = str(error).replace(repr(LABEL_TARGET), repr(label_column))
+        raise InvalidArgumentError(text) from error
     try:
         realized = realized_performance(
             joined,
@@ -162,6 +179,7 @@ def late_label_performance(
         # Name the user's label column, not the joined frame's internal one.
         text = str(error).replace(repr(LABEL_TARGET), f"{label_column!r} (labels)")
         raise InvalidArgumentError(f"Cannot compute realized performance: {text}") from error
+    messages += _realized_notes(realized, classes)
     coverage = _coverage(joined, chunker)
     estimated = None
     if reference is not None and task != "regression":
@@ -180,11 +198,13 @@ def late_label_performance(
         if ref_label not in ref.columns:
             raise InvalidArgumentError(f"the reference has no label column {ref_label!r}")
         ref = ref.rename(columns={ref_label: LABEL_TARGET})
-        ref[LABEL_TARGET] = _class_values(ref[LABEL_TARGET])
         try:
             estimated = estimator.fit(ref).estimate(joined)
         except (KeyError, ValueError) as error:
-            raise InvalidArgumentError(f"Cannot estimate performance: {error}") from error
+            text = str(error).replace(repr(LABEL_TARGET), f"{ref_label!r} (reference labels)")
+            raise InvalidArgumentError(f"Cannot estimate performance: {text}") from error
+        messages += estimator.fit_messages
+        messages += [f"estimates: {m}" for m in dropped_messages(estimated.whole.dropped)]
     elif reference is None and task != "regression":
         messages.append(NO_REFERENCE)
     return LateLabelPerformance(task, realized, estimated, coverage, tuple(messages))
@@ -201,11 +221,11 @@ def _frame(data: object, what: str) -> pd.DataFrame:
 
 
 def _score_of(scores: Mapping[Any, str], cls: object) -> str:
-    """The probability column of ``cls``: keys may be the class or its text (JSON keys)."""
-    for key in (cls, str(cls)):
-        if key in scores:
-            return scores[key]
-    raise InvalidArgumentError(f"'scores' has no probability column for the class {cls!r}")
+    """The probability column of ``cls``: keys are compared as labels (JSON text keys too)."""
+    column = class_of(scores, cls)
+    if column is None:
+        raise InvalidArgumentError(f"'scores' has no probability column for the class {cls!r}")
+    return column
 
 
 def _score_columns(
@@ -217,19 +237,6 @@ def _score_columns(
     return [_score_of(scores, c) for c in order]
 
 
-def _class_values(values: pd.Series) -> pd.Series:
-    """Whole-number floats as ints, so classes compare as text: a CSV label column with an
-    empty cell reads as ``1.0``/``0.0``, which would never match the prediction ``1``."""
-    if not pd.api.types.is_float_dtype(values.dtype):
-        return values
-    present = values.dropna().to_numpy(dtype=np.float64)
-    if not np.isfinite(present).all() or (present != np.round(present)).any():
-        return values
-    return pd.Series(
-        [None if pd.isna(v) else int(v) for v in values], index=values.index, dtype=object
-    )
-
-
 def _resolve_classes(
     joined: pd.DataFrame,
     task: str,
@@ -237,39 +244,44 @@ def _resolve_classes(
     scores: str | Mapping[Any, str] | None,
     classes: Sequence[object] | None,
     messages: list[str],
-) -> list[object]:
+) -> list[Label]:
     """The class order metrics use (binary: the last is positive; multiclass: the order of
     the probability columns), and a message for labels that are none of the classes.
 
     Without ``classes``, a multiclass mapping gives the order; otherwise the distinct labels
-    and predictions (as text, sorted), and a binary task with more than two is an error
+    and predictions (compared by value, sorted), and a binary task with more than two is an error
     rather than metrics computed for a made-up positive class.
     """
-    labelled = joined[LABEL_TARGET].dropna()
-    order: list[object]
+    labelled = joined[LABEL_TARGET]
+    order: list[Label]
     if classes is not None:
-        order = list(classes)
+        order = class_list(classes)
     elif isinstance(scores, Mapping):
-        order = list(scores)
+        order = class_list(scores)
     else:
-        seen = [labelled, joined[predicted].dropna()] if predicted in joined else [labelled]
-        found = sorted({str(v) for part in seen for v in part.unique()})
-        order = list(found)
-        if task == "binary" and len(found) < 2 and set(found) <= {"0", "1"}:
-            order = ["0", "1"]  # one class seen so far: 1 is still the positive one
-        if task == "binary" and len(found) > 2:
-            shown = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
-            raise InvalidArgumentError(
-                f"A binary task has two classes, but labels and predictions have {len(found)}: "
-                f"{shown}. Give the classes (negative, positive) to score only those."
-            )
-    known = {str(c) for c in order}
-    outside = int((~labelled.astype(str).isin(known)).sum())
+        seen = [labelled, joined[predicted]] if predicted in joined else [labelled]
+        names = (LABEL_TARGET, predicted)
+        order = infer_classes(task, distinct_labels(*seen, names=names), "labels and predictions")
+    outside = int(np.count_nonzero(label_codes(labelled, order, LABEL_TARGET) == UNKNOWN))
     if outside:
         messages.append(
-            f"{outside} label(s) are none of the classes {[str(c) for c in order]}: not scored"
+            f"{outside} label(s) are none of the classes {[label_text(c) for c in order]}: "
+            "not scored"
         )
     return order
+
+
+def _realized_notes(realized: PerformanceReport, classes: Sequence[object] | None) -> list[str]:
+    """The realized report's messages, but for rows left out for their label: a missing label
+    is coverage, a label outside the classes has its own message."""
+    said = {MISSING_LABEL}
+    if classes is not None:
+        said.add(not_a_class("label", class_list(classes)))
+    dropped = realized.whole.dropped
+    skip = set(dropped_messages({k: n for k, n in dropped.items() if k in said}))
+    if set(dropped) <= said:  # nothing scored only because nothing is labelled yet
+        skip.add(NO_ROW_TO_SCORE)
+    return [f"realized metrics: {m}" for m in realized.messages if m not in skip]
 
 
 def _argmax_prediction(

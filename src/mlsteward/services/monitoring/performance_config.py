@@ -9,7 +9,8 @@ configuration (a JSON-able dict stored with the monitor) says::
         "prediction": "predicted",         # predicted label/value column
         "scores": "p_churn",               # binary: positive-class column;
                                            # multiclass: {"class": "column", ...}
-        "classes": [0, 1],                 # optional: label order (the last is positive)
+        "classes": [0, 1],                 # optional: label order (the last is positive);
+                                           # compared by value: 1, 1.0, True, "1" are one
         "labels": "dataset:churn-labels",  # a target, like the monitor's: file, glob, dataset:
         "label_column": "label",
         "reference": "dataset:validation@2",  # optional labelled data: CBPE estimates
@@ -31,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlsteward.domain.errors import InvalidArgumentError
+from mlsteward.engines.drift.label_values import Label, LabelValueError, class_list
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.targets import validate_target
 
@@ -100,6 +102,9 @@ def _scores(task: str, value: object) -> str | dict[str, str] | None:
         if not isinstance(col, str) or not col:
             raise InvalidArgumentError(f"Score column for class {cls!r} must be a column name")
         out[str(cls)] = col
+    if len(out) != len(value):
+        raise InvalidArgumentError("The classes of 'scores' must be distinct")
+    _score_classes(out)
     return out
 
 
@@ -112,11 +117,21 @@ def _classes(task: str, value: object) -> list[Any] | None:
         raise InvalidArgumentError("'classes' lists at least two class labels")
     if any(not isinstance(c, str | int) or isinstance(c, bool) for c in value):
         raise InvalidArgumentError("Class labels must be strings or whole numbers")
-    if len({str(c) for c in value}) != len(value):
-        raise InvalidArgumentError("Class labels must be distinct")
+    try:
+        class_list(value)  # compared as labels are: 1 and "1" are one class
+    except LabelValueError as error:
+        raise InvalidArgumentError(f"Class labels must be distinct: {error}") from None
     if task == "binary" and len(value) != 2:
         raise InvalidArgumentError("A binary task has exactly two classes")
     return list(value)
+
+
+def _score_classes(scores: Mapping[str, str]) -> list[Label]:
+    """The classes a multiclass ``scores`` mapping names, compared as labels."""
+    try:
+        return class_list(scores)
+    except LabelValueError as error:
+        raise InvalidArgumentError(f"The classes of 'scores' must be distinct: {error}") from None
 
 
 def _bounds(task: str, value: object) -> dict[str, float]:
@@ -170,7 +185,7 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
     if (
         isinstance(scores, dict)
         and classes is not None
-        and {str(c) for c in classes} != set(scores)
+        and set(class_list(classes)) != set(_score_classes(scores))
     ):
         raise InvalidArgumentError("'classes' and the classes of 'scores' must be the same")
     if prediction is None:

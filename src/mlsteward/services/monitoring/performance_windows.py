@@ -2,13 +2,16 @@
 
 A window is a chunk (or the whole data when there is no chunking). Its row holds how many
 predictions it has and how many of them are labelled, the realized metrics on the labelled
-rows, and the CBPE estimate with its confidence band when there is one.
+rows, the CBPE estimate with its confidence band and alert bounds when there is one, and notes
+on rows the window left out for other reasons than a label not in yet.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mlsteward.engines.drift import CBPEChunkResult, MetricsResult
+from mlsteward.engines.drift.label_values import MISSING_LABEL, dropped_messages
 from mlsteward.services.monitoring.late_label_figures import LateLabelFigures
 
 
@@ -16,7 +19,7 @@ def window_rows(perf: LateLabelFigures) -> list[dict[str, Any]]:
     """Rows for each chunk, or one row for the whole data without chunking.
 
     ``n_scored`` counts the labelled rows a realized metric was computed on (a label that is
-    not one of the classes, or a missing prediction, is left out).
+    not one of the classes, or a missing prediction, is left out; ``notes`` say so).
     """
     realized = perf.realized.chunks or (perf.realized.whole,)
     coverage = perf.coverage[1:] if perf.realized.chunks else perf.coverage[:1]
@@ -39,10 +42,27 @@ def window_rows(perf: LateLabelFigures) -> list[dict[str, Any]]:
                     {}
                     if estimate is None
                     else {
-                        m.metric: {"estimate": m.estimate, "lower": m.lower, "upper": m.upper}
+                        m.metric: {
+                            "estimate": m.estimate,
+                            "lower": m.lower,
+                            "upper": m.upper,
+                            "alert_lower": m.alert_lower,
+                            "alert_upper": m.alert_upper,
+                            "alert": m.alert,
+                        }
                         for m in estimate.metrics
                     }
                 ),
+                "notes": _notes(result, estimate),
             }
         )
     return rows
+
+
+def _notes(result: MetricsResult, estimate: CBPEChunkResult | None) -> list[str]:
+    """Rows a window left out, and why (an unlabelled row is coverage, not a note)."""
+    left = {k: n for k, n in result.dropped.items() if k != MISSING_LABEL}
+    notes = [f"realized metrics: {m}" for m in dropped_messages(left)]
+    if estimate is not None and estimate.message:
+        notes.append(f"estimates: {estimate.message}")
+    return notes

@@ -112,7 +112,8 @@ def _score(test: TestResult | None) -> tuple[float | None, float | None]:
 def column_views(
     report: DriftReport, profile: ReferenceProfile | None, current: Frame | None
 ) -> list[dict[str, Any]]:
-    """Per column: verdict, headline test, messages, distribution and score over chunks."""
+    """Per column: verdict, headline test, messages, distribution and score over chunks,
+    when its drift began and the chunks where it crossed its threshold outside that run."""
     views = []
     labels = [ch.chunk.start or ch.chunk.key for ch in report.chunks]
     for col in report.whole.columns:
@@ -145,6 +146,8 @@ def column_views(
                 "new_categories": list(col.new_categories),
                 "missing": col.missing.to_dict() if col.missing else None,
                 "began": report.column_drift_began.get(col.column),
+                "isolated": list(report.isolated_crossings.get(col.column, ())),
+                "role": col.role,
                 "distribution_svg": _distribution(profile, current, col.column),
                 "timeline_svg": timeline_svg(labels, values, thresholds, flags),
             }

@@ -21,6 +21,7 @@ from mlsteward.engines.drift import (
     CBPEReport,
     Chunker,
     ColumnConfig,
+    ColumnRoles,
     DriftAnalyzer,
     DriftReport,
     Frame,
@@ -135,6 +136,8 @@ class MonitoringReport:
             chunker=", ".join(f"{k}={v}" for k, v in chunker.items() if v is not None),
             whole=self.drift.whole,
             drift_began=self.drift.drift_began,
+            column_onsets=self.drift.column_drift_began,
+            isolated=self.drift.isolated_crossings,
             messages=self.drift.messages,
             columns=column_views(self.drift, self.reference_profile, frame),
             performance=performance_views(self.performance, self.performance_check),
@@ -167,15 +170,19 @@ def drift_report(
     performance: CBPEReport | PerformanceReport | None = None,
     multivariate: Sequence[str] = (),
     title: str = "Drift report",
+    identifier_columns: Sequence[str] = (),
+    prediction_columns: Sequence[str] = (),
 ) -> MonitoringReport:
     """Compare ``current`` with ``reference`` (a table or a :class:`ReferenceProfile`).
 
     ``chunk_by`` cuts the current data (and, with ``learn_thresholds``, the reference) by
     size, count or period (``"day"`` with ``timestamp_column``) so the report shows when
     drift began. ``tests`` overrides the test per column, ``thresholds`` per test name.
+    ``timestamp_column`` and ``identifier_columns`` are never tested (however they are
+    chunked); ``prediction_columns`` are tested and marked as the model's predictions.
     ``multivariate`` adds joint-distribution drift: ``"pca_reconstruction"`` (bounds learned
     from the reference's chunks, so give ``chunk_by``) and/or ``"domain_classifier"``; both
-    need the reference table itself, not a profile.
+    need reference rows: the reference table, or a profile that keeps a sample of them.
     """
     methods = [multivariate] if isinstance(multivariate, str) else list(multivariate)
     unknown = sorted(set(methods) - set(MULTIVARIATE_METHODS))
@@ -186,6 +193,11 @@ def drift_report(
     chunker = make_chunker(chunk_by, timestamp_column)
     if learn_thresholds and chunker is None:
         raise InvalidArgumentError("learn_thresholds needs chunk_by to cut the reference")
+    roles = column_roles(
+        identifier_columns,
+        timestamp_column or (chunker.timestamp_column if chunker else None),
+        prediction_columns,
+    )
     try:
         analyzer = DriftAnalyzer(
             reference,
@@ -195,6 +207,7 @@ def drift_report(
             chunker=chunker,
             learn_thresholds=learn_thresholds,
             drift_share=drift_share,
+            roles=roles,
         )
     except KeyError as error:
         raise InvalidArgumentError(f"Unknown drift test {error}") from error
@@ -206,15 +219,8 @@ def drift_report(
         raise InvalidArgumentError(f"Cannot read the current data: {error}") from error
     profile = reference if isinstance(reference, ReferenceProfile) else None
     joint: tuple[MultivariateDriftResult, ...] = ()
-    if methods and profile is not None:
-        notes: tuple[str, ...] = (
-            "multivariate drift needs the reference table, not a stored profile",
-        )
-        result = dataclasses.replace(result, messages=(*result.messages, *notes))
-    elif methods:
-        joint, notes = multivariate_drift(
-            reference, current, methods, chunker=chunker, columns=columns
-        )
+    if methods:
+        joint, notes = _multivariate(reference, current, methods, chunker, columns, roles)
         result = dataclasses.replace(result, messages=(*result.messages, *notes))
     if profile is None:
         try:
@@ -224,3 +230,44 @@ def drift_report(
     return MonitoringReport(
         result, performance, title, multivariate=joint, reference_profile=profile, current=current
     )
+
+
+def column_roles(
+    identifier_columns: Sequence[str] = (),
+    timestamp_column: str | None = None,
+    prediction_columns: Sequence[str] = (),
+) -> ColumnRoles:
+    """The columns a caller named, checked: a name given twice over is an error."""
+    try:
+        return ColumnRoles.of(identifier_columns, timestamp_column, prediction_columns)
+    except ValueError as error:
+        raise InvalidArgumentError(str(error)) from error
+
+
+def _multivariate(
+    reference: object,
+    current: object,
+    methods: Sequence[str],
+    chunker: Chunker | None,
+    columns: Sequence[str] | None,
+    roles: ColumnRoles,
+) -> tuple[tuple[MultivariateDriftResult, ...], tuple[str, ...]]:
+    """Joint-distribution drift against the reference's rows: the table, or the sample of
+    rows a profile keeps (none kept: a message). Identifier and timestamp columns are left
+    out, as they are of the per-column tests."""
+    rows: object = reference
+    notes: tuple[str, ...] = ()
+    if isinstance(reference, ReferenceProfile):
+        sample = getattr(reference, "sample", None)
+        if sample is None:
+            return (), ("multivariate drift needs the reference table, not a stored profile",)
+        rows = sample.to_pandas()
+        notes = (
+            f"multivariate drift ran on a reservoir sample of {sample.num_rows:,} reference "
+            "rows (the profile keeps no more)",
+        )
+    if roles.identifiers or roles.timestamp:
+        names = list(columns) if columns is not None else Frame(rows).columns
+        columns = [n for n in names if roles.untested_reason(n) is None]
+    joint, more = multivariate_drift(rows, current, methods, chunker=chunker, columns=columns)
+    return joint, (*notes, *more)
