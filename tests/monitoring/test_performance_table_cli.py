@@ -94,3 +94,20 @@ def test_without_reference_no_estimate_columns(cli: Cli, tmp_path: Path) -> None
     assert "est. [band]" not in result.output and "alert lower" not in result.output
     assert "no labelled reference" in result.output
     assert pd.read_csv(tmp_path / "labels.csv")["label"].dtype == np.float64
+
+
+def test_html_page_flags_alerts_with_their_bounds_and_shows_dropped_rows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    args = _files(tmp_path)
+    windows = json.loads(cli(*args, "--json").stdout)["windows"]
+    page = tmp_path / "perf.html"
+    result = cli(*args, "--metric", "accuracy", "--html", str(page))
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    accuracy = windows[2]["estimated"]["accuracy"]
+    bounds = f"{accuracy['alert_lower']:.3g}, {accuracy['alert_upper']:.3g}"
+    alerting = [m for w in windows for m in w["estimated"].values() if m["alert"]]
+    assert alerting and html.count("alert: outside [") == len(alerting)
+    assert f"alert: outside [{bounds}]" in html
+    assert "estimates: 1 row dropped: missing probability" in html

@@ -301,11 +301,24 @@ def _band(cell: Mapping[str, Any] | None) -> str:
     return _num(cell["estimate"]) + band
 
 
+def _alert_text(cell: Mapping[str, Any]) -> str | None:
+    """``alert: outside [lo, hi]`` for an estimate beyond its alert bounds, else None."""
+    if not cell.get("alert"):
+        return None
+    lo, hi = cell.get("alert_lower"), cell.get("alert_upper")
+    if lo is None or hi is None:
+        return "alert"
+    return f"alert: outside [{_num(lo)}, {_num(hi)}]"
+
+
 def performance_table(check: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Per window: labelled/total, realized and estimated (with band) for each metric.
 
-    ``check`` is the summary of a performance check (or of a one-shot late-label result):
-    the metrics shown are its bounded ones, else every realized metric.
+    An estimate outside its alert bounds (learned from the reference's chunks) is flagged with
+    the bounds beside it, and each window's notes say which rows it left out and why, so the
+    page says what ``--json`` says. ``check`` is the summary of a performance check (or of a
+    one-shot late-label result): the metrics shown are its bounded ones, else every realized
+    metric.
     """
     if not check or "windows" not in check:
         return None
@@ -316,12 +329,14 @@ def performance_table(check: Mapping[str, Any] | None) -> dict[str, Any] | None:
         cells = []
         for m in metrics:
             value = w["realized"].get(m)
+            estimate = w["estimated"].get(m) or {}
             cells.append(
                 {
                     "realized": "-" if value is None else _num(value),
-                    "estimate": _band(w["estimated"].get(m)),
+                    "estimate": _band(estimate),
                     "bad": m in w.get("breached", ()),
                     "bad_estimate": m in w.get("estimate_breached", ()),
+                    "alert": _alert_text(estimate),
                 }
             )
         rows.append(
@@ -330,6 +345,7 @@ def performance_table(check: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "coverage": f"{w['n_labelled']}/{w['n_predictions']}",
                 "judged": w.get("judged", True),
                 "cells": cells,
+                "notes": list(w.get("notes") or []),
             }
         )
     return {
