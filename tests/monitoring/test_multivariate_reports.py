@@ -43,11 +43,15 @@ def test_broken_correlation_is_multivariate_drift_only() -> None:
     assert "Multivariate drift" in html and "PCA reconstruction error" in html
 
 
-def test_multivariate_needs_the_reference_table_and_known_methods() -> None:
+def test_multivariate_needs_reference_rows_and_known_methods() -> None:
     reference = _pairs(3_000, 0.9, seed=4)
-    report = drift_report(profile_from(reference), reference, multivariate=["pca_reconstruction"])
+    bare = profile_from(reference, sample_size=0)
+    report = drift_report(bare, reference, multivariate=["pca_reconstruction"])
     assert report.multivariate == ()
     assert any("needs the reference table" in m for m in report.drift.messages)
+    sampled = drift_report(profile_from(reference), reference, multivariate="pca_reconstruction")
+    assert [m.method for m in sampled.multivariate] == ["pca_reconstruction"]
+    assert any("reservoir sample of 3,000 reference rows" in m for m in sampled.drift.messages)
     unchunked = drift_report(reference, reference, multivariate="pca_reconstruction")
     assert not unchunked.multivariate[0].whole.drifted
     assert any("without learned bounds" in m for m in unchunked.multivariate[0].messages)

@@ -1,5 +1,6 @@
 """A glob target with the performance check: drift reads only new files, the performance check
-joins labels to every prediction file (in path order), each file read once per run."""
+joins labels to every prediction file (in path order), each file read once: later runs read
+the columns the check needs from a cache."""
 
 from __future__ import annotations
 
@@ -66,4 +67,11 @@ def test_old_and_new_prediction_files_are_judged_each_read_once(
     # Path order b, c, d: the mislabelled file b is the first window.
     assert [w["breached"] for w in perf["windows"]] == [["accuracy"], [], []]
     preds = [r for r in reads if r.startswith("preds-")]
-    assert sorted(preds) == ["preds-b.csv", "preds-c.csv", "preds-d.csv"], preds
+    # c was read by the first run: its cached columns stand in for the file.
+    assert sorted(preds) == ["preds-b.csv", "preds-d.csv"], preds
+    assert second.run.summary["prediction_files"] == {
+        "read": 2,
+        "from_cache": 1,
+        "outside_lookback": 0,
+        "lookback_s": 30 * 24 * 3600,
+    }

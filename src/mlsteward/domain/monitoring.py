@@ -18,8 +18,16 @@ NAME_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}
 
 #: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
 #: ``column_missing`` is a reference column absent from the current data (a schema change);
-#: ``performance`` needs the monitor's ``performance`` configuration (labels joined by id).
-CHECKS = ("column_drift", "dataset_drift", "missing_share", "column_missing", "performance")
+#: ``performance`` needs the monitor's ``performance`` configuration (labels joined by id);
+#: ``multivariate_drift`` needs ``multivariate`` methods (its alert's column is the method).
+CHECKS = (
+    "column_drift",
+    "dataset_drift",
+    "missing_share",
+    "column_missing",
+    "performance",
+    "multivariate_drift",
+)
 #: Checks of a monitor created without naming any. Monitors stored before ``column_missing``
 #: existed keep the checks they were created with.
 DEFAULT_CHECKS = ("column_drift", "dataset_drift", "column_missing")
@@ -28,6 +36,9 @@ SEVERITIES = ("info", "warning", "critical")
 #: Event types a retraining pipeline can subscribe to.
 EVENT_TYPES = ("monitor.run", "alert.opened", "alert.resolved")
 ALL_COLUMNS = "*"
+#: How long a prediction file of a glob target stays in the performance check after its
+#: first read, unless a monitor says otherwise (``lookback_s``; None: no limit).
+DEFAULT_LOOKBACK_S = 30 * 24 * 3600
 
 
 def validate_monitoring_name(kind: str, name: str) -> str:
@@ -74,6 +85,13 @@ class Monitor:
     a chunk size); ``interval_s`` 0 means manual runs only. ``performance`` is the validated
     configuration of the ``performance`` check (task, columns, where labels come from, bounds
     per metric), a JSON-able dict, or None when the monitor does not check performance.
+
+    ``multivariate`` names joint-distribution methods run against the profile's row sample
+    (alerts of the ``multivariate_drift`` check); ``identifier_columns`` are never tested and
+    ``prediction_columns`` are tested and marked as the model's outputs. ``lookback_s``
+    bounds which prediction files of a glob the performance check reads: those first read
+    within that many seconds (None: all of them); each file is read once and its needed
+    columns cached, see ``state["predictions"]``.
     """
 
     name: str
@@ -95,6 +113,10 @@ class Monitor:
     creation_time: int = 0
     last_run_time: int | None = None
     next_run_time: int | None = None
+    multivariate: list[str] = field(default_factory=list)
+    identifier_columns: list[str] = field(default_factory=list)
+    prediction_columns: list[str] = field(default_factory=list)
+    lookback_s: int | None = DEFAULT_LOOKBACK_S
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,14 @@ def profile(
     chunk_size: Annotated[
         int | None, typer.Option(help="Also keep per-chunk summaries (learned thresholds).")
     ] = None,
+    sample_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Reference rows kept as a seeded sample for multivariate checks "
+            "(default 5000; 0 keeps none).",
+            show_default=False,
+        ),
+    ] = None,
     run_id: Annotated[
         str | None, typer.Option(help="Also log it as an artifact of this run.")
     ] = None,
@@ -89,19 +97,24 @@ def profile(
             raise typer.BadParameter(
                 "a profile built from a dataset is tied to that dataset", param_hint="--dataset"
             )
-        record = sdk.profile_dataset(source, name, chunk_size=chunk_size, run_id=run_id)
+        record = sdk.profile_dataset(
+            source, name, chunk_size=chunk_size, sample_size=sample_size, run_id=run_id
+        )
+        sampled = sdk.load_profile(record.name).sample_rows
     else:
-        built = profile_table(read_table(source), chunk_size)
+        built = profile_table(read_table(source), chunk_size, sample_size)
         record = sdk.save_profile(
             built, name, run_id=run_id, dataset_name=dataset, dataset_version=dataset_version
         )
+        sampled = built.sample_rows
     tied = ""
     if record.dataset_name is not None:
         tied = f" (dataset {escape(record.dataset_name)}@{record.dataset_version})"
     chunks = f", chunks of {chunk_size} rows kept" if chunk_size else ""
+    sample = f", a sample of {sampled} rows" if sampled else ", no sample"
     console().print(
         f"Stored profile [bold]{escape(record.name)}[/]: {record.n_rows} rows, "
-        f"{len(record.columns)} columns{chunks}{tied}"
+        f"{len(record.columns)} columns{chunks}{sample}{tied}"
     )
 
 
@@ -135,6 +148,28 @@ def create(
     ] = False,
     interval: Annotated[int, typer.Option(help="Run every N seconds (0: manual).")] = 0,
     webhook: Annotated[list[str] | None, typer.Option(help="POST alerts here.")] = None,
+    multivariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="pca_reconstruction or domain_classifier, run against the profile's row "
+            "sample (repeatable; adds the multivariate_drift check).",
+        ),
+    ] = None,
+    id_column: Annotated[
+        list[str] | None, typer.Option(help="A column never tested: an id (repeatable).")
+    ] = None,
+    prediction_column: Annotated[
+        list[str] | None,
+        typer.Option(help="A model output column, tested as a prediction (repeatable)."),
+    ] = None,
+    lookback: Annotated[
+        str | None,
+        typer.Option(
+            help="How long a prediction file of a glob stays in the performance check after "
+            "its first read: 30d, 12h, 90m, seconds, or none (default 30d).",
+            show_default=False,
+        ),
+    ] = None,
     perf_task: Annotated[
         str | None, typer.Option(help=perf_cli.TASK_HELP, rich_help_panel=_PERF)
     ] = None,
@@ -208,12 +243,36 @@ def create(
         "interval_s": interval,
         "webhooks": webhook or [],
         "performance": performance,
+        "multivariate": multivariate or [],
+        "identifier_columns": id_column or [],
+        "prediction_columns": prediction_column or [],
     }
+    if lookback is not None:
+        options["lookback_s"] = lookback_seconds(lookback)
     monitor = backend(ctx, tracking_uri_option).create_monitor(name, target, profile_name, options)
     if json_output:
         print_json(dataclasses.asdict(monitor))
         return
     console().print(f"Created monitor [bold]{escape(monitor.name)}[/] on {escape(target)}")
+
+
+#: Seconds per unit of a ``--lookback`` value.
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def lookback_seconds(text: str) -> int | None:
+    """``30d``, ``12h``, ``90m``, ``45s``, ``3600`` (seconds) or ``none`` (no limit)."""
+    value = text.strip().lower()
+    if value == "none":
+        return None
+    unit = _UNITS.get(value[-1:], 0)
+    digits = value[:-1] if unit else value
+    if not digits.isdigit() or int(digits) <= 0:
+        raise typer.BadParameter(
+            f"{text!r}: give a duration such as 30d, 12h, 90m or 3600 (seconds), or none",
+            param_hint="--lookback",
+        )
+    return int(digits) * (unit or 1)
 
 
 @app.command("run")
@@ -289,6 +348,21 @@ def _thresholds_line(m: Monitor) -> str:
     return escape(f"chunking: {chunking}  thresholds: {source}")
 
 
+def _settings_lines(m: Monitor) -> list[str]:
+    """The multivariate methods, column roles and performance lookback, where set."""
+    lines = []
+    if m.multivariate:
+        lines.append(f"multivariate: {', '.join(m.multivariate)} (on the profile's row sample)")
+    if m.identifier_columns:
+        lines.append(f"identifier columns (not tested): {', '.join(m.identifier_columns)}")
+    if m.prediction_columns:
+        lines.append(f"prediction columns: {', '.join(m.prediction_columns)}")
+    if m.performance is not None:
+        days = "no limit" if m.lookback_s is None else f"{m.lookback_s / 86400:g} day(s)"
+        lines.append(f"performance lookback: {days}")
+    return [escape(line) for line in lines]
+
+
 @app.command("list")
 def list_command(
     ctx: typer.Context,
@@ -335,6 +409,8 @@ def show(
     out.print(f"  profile {escape(monitor.profile)}  checks {', '.join(monitor.checks)}")
     out.print(f"  {_schedule_line(monitor)}")
     out.print(f"  {_thresholds_line(monitor)}")
+    for line in _settings_lines(monitor):
+        out.print(f"  {line}")
     for line in perf_cli.performance_lines(monitor.performance):
         out.print(f"  {line}")
     for r in runs:

@@ -89,17 +89,21 @@ class MonitoringCalls(OperationCaller):
         name: str | None = None,
         *,
         chunk_size: int | None = None,
+        sample_size: int | None = None,
         run_id: str | None = None,
         model_name: str | None = None,
         model_version: int | None = None,
         replace: bool = True,
     ) -> ProfileRecord:
-        """Profile a stored dataset version where the data is, tied to that version."""
+        """Profile a stored dataset version where the data is, tied to that version;
+        ``sample_size`` reference rows are kept for multivariate checks (None: the default,
+        0: none)."""
         return self._call(
             profiles.save_profile,
             name=name,
             from_dataset=ref,
             chunk_size=chunk_size,
+            sample_size=sample_size,
             run_id=run_id,
             model_name=model_name,
             model_version=model_version,

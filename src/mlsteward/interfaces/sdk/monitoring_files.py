@@ -36,11 +36,16 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     return read_file(os.fspath(path))
 
 
-def profile_table(data: object, chunk_size: int | None = None) -> ReferenceProfile:
-    """A reference profile of a table; with ``chunk_size`` its per-chunk summaries too."""
+def profile_table(
+    data: object, chunk_size: int | None = None, sample_size: int | None = None
+) -> ReferenceProfile:
+    """A reference profile of a table; with ``chunk_size`` its per-chunk summaries too, and
+    a reservoir sample of ``sample_size`` rows (None: the default, 0: none)."""
+    from mlsteward.engines.drift.profile import DEFAULT_SAMPLE_SIZE
     from mlsteward.services.monitoring import profile_from
 
-    return profile_from(data, chunk_size)
+    size = DEFAULT_SAMPLE_SIZE if sample_size is None else sample_size
+    return profile_from(data, chunk_size, size)
 
 
 def describe_bounds(config: Mapping[str, Any]) -> list[str]:

@@ -49,8 +49,12 @@ def build_reference_profile(
     dataset: str | None = None,
     dataset_version: int | None = None,
     chunk_size: int | None = None,
+    sample_size: int | None = None,
 ) -> ReferenceProfile:
     """Summarize a reference table (or an iterable of chunks, streamed with flat memory).
+
+    A seeded reservoir sample of ``sample_size`` reference rows (default 5000; 0 keeps none)
+    is kept in the profile, so monitors can run multivariate checks against it.
 
     With ``name``, ``run_id``, a model version or a dataset version (``dataset=``,
     ``dataset_version=``: the data it describes) the profile is stored so later reports and
@@ -60,7 +64,11 @@ def build_reference_profile(
     (default name ``dataset-customers-v3``).
     """
     from mlsteward.engines.drift import ProfileBuilder
+    from mlsteward.engines.drift.profile import DEFAULT_SAMPLE_SIZE
     from mlsteward.interfaces.sdk.monitoring_files import DATASET_PREFIX, profile_table
+    from mlsteward.services.monitoring.profiles import validate_sample_size
+
+    size = validate_sample_size(DEFAULT_SAMPLE_SIZE if sample_size is None else sample_size)
 
     if isinstance(data, str):
         if not data.startswith(DATASET_PREFIX):
@@ -74,15 +82,16 @@ def build_reference_profile(
             data,
             name,
             chunk_size=chunk_size,
+            sample_size=size,
             run_id=run_id,
             model_name=model_name,
             model_version=model_version,
         )
         return calls.load_profile(record.name)
     if _is_table(data):
-        profile = profile_table(data, chunk_size)
+        profile = profile_table(data, chunk_size, size)
     elif isinstance(data, Iterable):
-        builder = ProfileBuilder(keep_chunks=True)
+        builder = ProfileBuilder(keep_chunks=True, sample_size=size)
         for chunk in data:
             builder.update(chunk)
         profile = builder.build()
@@ -124,11 +133,15 @@ def drift_report(
     performance: CBPEReport | PerformanceReport | None = None,
     multivariate: Sequence[str] = (),
     title: str = "Drift report",
+    identifier_columns: Sequence[str] = (),
+    prediction_columns: Sequence[str] = (),
 ) -> MonitoringReport:
     """Drift of ``current`` against ``reference``: a table, a profile, or a stored profile's
     name. The result has ``to_dict()``, ``to_json()``, ``to_html()`` and ``save_html()``.
     ``multivariate`` adds ``"pca_reconstruction"`` and/or ``"domain_classifier"`` (these
-    need the reference table)."""
+    need reference rows: the table, or a profile's sample of them).
+    ``timestamp_column`` and ``identifier_columns`` are never tested;
+    ``prediction_columns`` are tested and marked as the model's predictions."""
     from mlsteward.services.monitoring import drift_report as build
 
     if isinstance(reference, str):
@@ -146,6 +159,8 @@ def drift_report(
         performance=performance,
         multivariate=multivariate,
         title=title,
+        identifier_columns=identifier_columns,
+        prediction_columns=prediction_columns,
     )
 
 
@@ -178,7 +193,12 @@ def create_monitor(name: str, target: str, profile: str, **options: Any) -> Moni
     the performance check with late labels joined by id, e.g.
     ``{"task": "binary", "id_column": "request_id", "prediction": "pred",
     "scores": "p_churn", "labels": "dataset:churn-labels", "bounds": {"accuracy": 0.8}}``
-    (see ``docs/monitoring.md`` for every setting).
+    (see ``docs/monitoring.md`` for every setting). ``multivariate``: methods
+    (``pca_reconstruction``, ``domain_classifier``) run against the profile's row sample,
+    raising ``multivariate_drift`` alerts; ``identifier_columns`` (never tested) and
+    ``prediction_columns`` (tested as the model's outputs); ``lookback_s``: seconds a
+    prediction file of a glob stays in the performance check after its first read (default
+    30 days, None for no limit).
     """
     return monitoring_calls().create_monitor(name, target, profile, options)
 

@@ -1,9 +1,12 @@
 """Monitors: create, inspect, delete, and run one now.
 
 A run reads the target (new files only, for a glob), compares it with the monitor's stored
-reference profile, stores the HTML and JSON reports as blobs, records the run, advances the
-schedule, raises or resolves alerts and appends events. Anything wrong with the data is a
-message in the run (status ``error`` or ``empty``), so the scheduler keeps going.
+reference profile (and, with ``multivariate`` methods, with the profile's row sample),
+stores the HTML and JSON reports as blobs, records the run, advances the schedule, raises or
+resolves alerts and appends events. The performance check of a glob target judges the
+prediction files first read within the monitor's lookback, each read once and then from a
+cache (see ``prediction_cache``). Anything wrong with the data is a message in the run
+(status ``error`` or ``empty``), so the scheduler keeps going.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, NotFoundError
 from mlsteward.domain.ids import new_id
 from mlsteward.domain.monitoring import (
     CHECKS,
     DEFAULT_CHECKS,
+    DEFAULT_LOOKBACK_S,
     MAX_RUNS,
     Alert,
     Monitor,
@@ -28,27 +32,29 @@ from mlsteward.domain.monitoring import (
 )
 from mlsteward.engines.drift import default_registry
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring import multivariate_check
 from mlsteward.services.monitoring.alerts import Breach, Delivery, find_breaches, raise_alerts
 from mlsteward.services.monitoring.performance_check import (
     PerformanceOutcome,
     evaluate_performance,
 )
 from mlsteward.services.monitoring.performance_config import validate_performance
+from mlsteward.services.monitoring.prediction_cache import (
+    STATE_KEY,
+    PredictionFiles,
+    gather_predictions,
+    validate_lookback,
+)
 from mlsteward.services.monitoring.profiles import get_profile_record, load_profile, read_profile
 from mlsteward.services.monitoring.report_views import summary_of
 from mlsteward.services.monitoring.reports import drift_report, make_chunker
 from mlsteward.services.monitoring.targets import (
     DATASET_PREFIX,
     TargetData,
-    concat_frames,
-    is_glob,
     read_target,
     validate_target,
 )
 from mlsteward.services.outbound_access import require_webhook
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: Checks judged from the drift report (resolvable when a run read data and made a report).
 DRIFT_CHECKS = ("column_drift", "dataset_drift", "missing_share", "column_missing")
@@ -88,12 +94,20 @@ def create_monitor(
     webhooks: Sequence[str] = (),
     enabled: bool = True,
     performance: Mapping[str, Any] | None = None,
+    multivariate: Sequence[str] = (),
+    identifier_columns: Sequence[str] = (),
+    prediction_columns: Sequence[str] = (),
+    lookback_s: int | None = DEFAULT_LOOKBACK_S,
 ) -> Monitor:
     """Validate and store a monitor; with ``interval_s`` > 0 it is due at once.
 
     ``learn_thresholds`` learns each test's threshold from the profile's per-chunk summaries
     (see ``_check_learnable``). ``performance`` configures the ``performance`` check (see
-    ``performance_config``); giving it adds the check.
+    ``performance_config``); giving it adds the check. ``multivariate`` methods run against
+    the profile's row sample (the profile must keep one) and add the ``multivariate_drift``
+    check. ``identifier_columns`` are not tested; ``prediction_columns`` are tested as the
+    model's outputs. ``lookback_s`` (seconds, None for no limit) bounds the prediction files
+    of a glob the performance check judges: those first read within it.
     """
     clean = validate_monitoring_name("Monitor", name)
     record = get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
@@ -110,6 +124,13 @@ def create_monitor(
         raise InvalidArgumentError(
             "The performance check needs a performance configuration (task, id_column, labels, ...)"
         )
+    clean_multivariate = multivariate_check.validate_multivariate(ctx, multivariate, record, checks)
+    ids = _column_names("identifier_columns", identifier_columns)
+    outputs = _column_names("prediction_columns", prediction_columns)
+    both = sorted(set(ids) & set(outputs))
+    if both:
+        raise InvalidArgumentError(f"Columns {both} cannot be identifiers and predictions")
+    clean_lookback = validate_lookback(lookback_s)
     registry = default_registry()
     clean_tests: dict[str, list[str]] = {}
     for column, names in (tests or {}).items():
@@ -155,8 +176,25 @@ def create_monitor(
         created_by=ctx.actor,
         creation_time=now,
         next_run_time=now if interval_s > 0 and enabled else None,
+        multivariate=clean_multivariate,
+        identifier_columns=ids,
+        prediction_columns=outputs,
+        lookback_s=clean_lookback,
     )
     return ctx.stores.monitoring.create_monitor(monitor)
+
+
+def _column_names(what: str, names: object) -> list[str]:
+    """A list of distinct, non-empty column names."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise InvalidArgumentError(f"{what} is a list of column names")
+    clean: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or "\x00" in name:
+            raise InvalidArgumentError(f"{what}: {name!r} is not a column name")
+        if name not in clean:
+            clean.append(name)
+    return clean
 
 
 def _check_learnable(
@@ -215,33 +253,29 @@ def _checks_performance(monitor: Monitor) -> bool:
     return monitor.performance is not None and "performance" in monitor.checks
 
 
-def _all_predictions(
+def _performance(
     ctx: ServiceContext, monitor: Monitor, data: TargetData
-) -> pd.DataFrame | None:
-    """Every file of a glob, in path order (labels arrive late for predictions earlier runs
-    already checked for drift): the files this run read come from ``data.parts``, so only
-    the older ones are read again."""
-    if not is_glob(monitor.target):
-        return data.frame
-    older = read_target(ctx, monitor.target, data.files, keep_parts=True)
-    parts = {**older.parts, **data.parts}
-    return concat_frames([parts[path] for path in sorted(parts)])
-
-
-def _performance(ctx: ServiceContext, monitor: Monitor, data: TargetData) -> PerformanceOutcome:
-    """The performance check on the predictions (see ``_all_predictions``). Never raises."""
+) -> tuple[PerformanceOutcome, PredictionFiles | None]:
+    """The performance check on the predictions (see ``prediction_cache``), and the prediction
+    files it read (None when they could not be listed). Never raises."""
+    files = None
     try:
-        frame = _all_predictions(ctx, monitor, data)
+        files = gather_predictions(ctx, monitor, data)
+        frame = files.frame
     except MlstewardError as error:
         frame, problem = None, error.message
     except (OSError, ValueError, TypeError) as error:
         frame, problem = None, f"{type(error).__name__}: {error}"
     else:
         problem = "no predictions to join labels to"
+    notes = files.messages if files is not None else []
     if frame is None or len(frame) == 0:
         message = f"performance check skipped: {problem}"
-        return PerformanceOutcome({"error": message}, messages=[message])
-    return evaluate_performance(ctx, monitor, frame)
+        return PerformanceOutcome({"error": message}, messages=[*notes, message]), files
+    outcome = evaluate_performance(ctx, monitor, frame)
+    if not notes:
+        return outcome, files
+    return dataclasses.replace(outcome, messages=[*outcome.messages, *notes]), files
 
 
 def _without_windows(summary: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +293,7 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     start = ctx.clock()
     run_id = new_id()
     seen = list(monitor.state.get("seen", []))
+    state: dict[str, Any] = {}
     status, message, drifted, n_rows = "error", None, False, 0
     summary: dict[str, Any] = {}
     report_digest = json_digest = None
@@ -270,8 +305,11 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
         notes = list(data.messages)
         perf = None
         if _checks_performance(monitor):
-            perf = _performance(ctx, monitor, data)
+            perf, files = _performance(ctx, monitor, data)
             summary["performance"] = perf.summary
+            if files is not None and files.records:
+                state[STATE_KEY] = files.records
+                summary["prediction_files"] = files.summary(monitor.lookback_s)
             breaches += perf.breaches
             judged.update(perf.judged)
         perf_notes = perf.messages if perf is not None else []
@@ -289,6 +327,9 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
                 learn_thresholds=monitor.learn_thresholds,
                 drift_share=monitor.drift_share,
                 performance=perf.report if perf is not None else None,
+                multivariate=monitor.multivariate,
+                identifier_columns=monitor.identifier_columns,
+                prediction_columns=monitor.prediction_columns,
                 title=f"Monitor {monitor.name}",
             )
             if perf is not None:
@@ -299,6 +340,12 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
             present = [str(c) for c in data.frame.columns]
             breaches += find_breaches(monitor, report.drift, current_columns=present)
             judged.update(DRIFT_CHECKS)
+            if report.multivariate:
+                summary["multivariate"] = multivariate_check.multivariate_summary(
+                    report.multivariate
+                )
+                breaches += multivariate_check.multivariate_breaches(report.multivariate)
+                judged.add(multivariate_check.CHECK)
             status, drifted, n_rows = "ok", report.drifted, report.drift.whole.n_rows
             message = "; ".join([*notes, *report.drift.messages, *perf_notes]) or None
     except MlstewardError as error:
@@ -320,7 +367,7 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
         start,
         end,
     )
-    store.record_monitor_run(run, {**monitor.state, "seen": seen}, next_run)
+    store.record_monitor_run(run, {**monitor.state, "seen": seen, **state}, next_run)
     store.append_event(
         "monitor.run",
         monitor.name,

@@ -6,14 +6,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from mlsteward.domain.monitoring import Monitor, MonitorRun
+from mlsteward.domain.monitoring import DEFAULT_LOOKBACK_S, Monitor, MonitorRun
 from mlsteward.services.api import wire_monitoring as wire
 from mlsteward.services.api.documented_types import MonitoringName, MonitorRunLimit
 from mlsteward.services.api.schemas import ErrorResponse
 from mlsteward.services.api.schemas_monitoring import (
-    MonitorListOut,
     MonitorOut,
     MonitorRequest,
     MonitorRunListOut,
@@ -36,13 +35,49 @@ OUTSIDE_ALLOWED = {
         "description": "PERMISSION_DENIED: a file or host this server may not reach",
     }
 }
+
+
+class MonitorBody(MonitorRequest):
+    """A monitor's settings: the drift and performance ones, plus multivariate methods run
+    against the profile's row sample, the columns' roles, and the performance check's
+    lookback over a glob's prediction files."""
+
+    multivariate: list[StrictStr] = Field(
+        default=[],
+        description="joint-distribution methods (pca_reconstruction, domain_classifier) run "
+        "against the profile's row sample; adds the multivariate_drift check",
+    )
+    identifier_columns: list[StrictStr] = Field(
+        default=[], description="columns never tested (ids, keys)"
+    )
+    prediction_columns: list[StrictStr] = Field(
+        default=[], description="the model's output columns: tested and marked as predictions"
+    )
+    lookback_s: StrictInt | None = Field(
+        default=DEFAULT_LOOKBACK_S,
+        description="seconds a prediction file of a glob stays in the performance check "
+        "after its first read (null: no limit)",
+    )
+
+
+class MonitorSettingsOut(MonitorOut):
+    multivariate: list[str]
+    identifier_columns: list[str]
+    prediction_columns: list[str]
+    lookback_s: int | None
+
+
+class MonitorSettingsListOut(BaseModel):
+    monitors: list[MonitorSettingsOut]
+
+
 #: The body fields passed to the service as options (the rest name the monitor).
 _NAMING = ("name", "target", "profile", "performance")
-OPTIONS = tuple(name for name in MonitorRequest.model_fields if name not in _NAMING)
+OPTIONS = tuple(name for name in MonitorBody.model_fields if name not in _NAMING)
 
 
 class CreateMonitor(OperationRequest):
-    body: MonitorRequest
+    body: MonitorBody
 
 
 class ListMonitors(OperationRequest):
@@ -67,7 +102,7 @@ def _performance(value: object) -> Mapping[str, Any] | None:
 
 
 declare = Declarations("monitoring", ResourceKind.MONITOR, tag=TAG)
-ONE = Codec(wire.encode, wire.decode_monitor, MonitorOut)
+ONE = Codec(wire.encode, wire.decode_monitor, MonitorSettingsOut)
 
 
 @declare.post(
@@ -96,7 +131,9 @@ def create_monitor(ctx: ServiceContext, r: CreateMonitor) -> Monitor:
 @declare.get(
     f"{P}/monitors",
     returns=Codec(
-        listed("monitors", wire.encode), unlisted("monitors", wire.decode_monitor), MonitorListOut
+        listed("monitors", wire.encode),
+        unlisted("monitors", wire.decode_monitor),
+        MonitorSettingsListOut,
     ),
 )
 def list_monitors(ctx: ServiceContext, r: ListMonitors) -> list[Monitor]:

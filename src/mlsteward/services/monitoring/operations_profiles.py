@@ -3,9 +3,12 @@ version), list them, read one back."""
 
 from __future__ import annotations
 
+from pydantic import Field, StrictInt
+
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import ProfileRecord
 from mlsteward.engines.drift import ReferenceProfile
+from mlsteward.engines.drift.profile import DEFAULT_SAMPLE_SIZE
 from mlsteward.services.api import wire_monitoring as wire
 from mlsteward.services.api.documented_types import MonitoringName
 from mlsteward.services.api.schemas import ErrorResponse
@@ -29,8 +32,20 @@ NAMED_IN_BODY = {
 }
 
 
+class ProfileBody(ProfileRequest):
+    """A profile to store, or a dataset version to profile here: with ``from_dataset``,
+    ``sample_size`` reference rows are kept as a seeded reservoir sample (default 5000, 0 for
+    none) so monitors can run multivariate checks against the profile."""
+
+    sample_size: StrictInt | None = Field(
+        default=None,
+        description="rows kept as a reservoir sample for multivariate checks "
+        "(from_dataset only; default 5000, 0 keeps none, at most 1000000)",
+    )
+
+
 class SaveProfile(OperationRequest):
-    body: ProfileRequest
+    body: ProfileBody
 
 
 class ListProfiles(OperationRequest):
@@ -55,27 +70,31 @@ declare = Declarations("monitoring", ResourceKind.PROFILE, tag=TAG)
 )
 def save_profile(ctx: ServiceContext, r: SaveProfile) -> ProfileRecord:
     """Store a reference profile: one computed by the caller (``profile``), or one built here
-    from a stored dataset version (``from_dataset``, with ``chunk_size``), tied to it."""
+    from a stored dataset version (``from_dataset``, with ``chunk_size`` and
+    ``sample_size``), tied to it."""
     body = r.body
     if (body.profile is None) == (body.from_dataset is None):
         raise InvalidArgumentError("Give either 'profile' or 'from_dataset'")
     if body.from_dataset is not None:
         if body.dataset_name is not None or body.dataset_version is not None:
             raise InvalidArgumentError("A profile built from a dataset is tied to that dataset")
+        sample_size = DEFAULT_SAMPLE_SIZE if body.sample_size is None else body.sample_size
         return profiles.profile_dataset(
             ctx,
             body.from_dataset,
             body.name,
             chunk_size=body.chunk_size,
+            sample_size=sample_size,
             run_id=body.run_id,
             model_name=body.model_name,
             model_version=body.model_version,
             replace=body.replace,
         )
-    if body.chunk_size is not None:
-        raise InvalidArgumentError(
-            "chunk_size goes with from_dataset: a given profile is built already"
-        )
+    for option in ("chunk_size", "sample_size"):
+        if getattr(body, option) is not None:
+            raise InvalidArgumentError(
+                f"{option} goes with from_dataset: a given profile is built already"
+            )
     try:
         profile = ReferenceProfile.from_dict(body.profile or {})
     except (KeyError, TypeError, ValueError) as error:

@@ -4,6 +4,8 @@ stored profile, never against reloaded training data.
 The profile's JSON is a content-addressed blob; a row names it and ties it to a run, a
 model version and/or a dataset version. With a run it is also logged as the run artifact
 ``monitoring/<name>.json``. ``profile_dataset`` builds one from a stored dataset version.
+Profiles keep a seeded reservoir sample of ``sample_size`` reference rows (0: none) so
+monitors can run multivariate checks against them.
 """
 
 from __future__ import annotations
@@ -14,23 +16,44 @@ from mlsteward.domain.datasets import DatasetRef
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import ProfileRecord, validate_monitoring_name
 from mlsteward.engines.drift import ReferenceProfile, build_profile
+from mlsteward.engines.drift.profile import DEFAULT_SAMPLE_SIZE
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.monitoring.targets import DATASET_PREFIX
 from mlsteward.services.registry.versions import get_model_version
 from mlsteward.services.tracking.artifacts import log_artifact_bytes
 
 PROFILE_ARTIFACT_DIR = "monitoring"
+#: The most reference rows a profile may keep as its sample (it is stored inside the profile).
+MAX_SAMPLE_SIZE = 1_000_000
 
 
-def profile_from(data: object, chunk_size: int | None = None) -> ReferenceProfile:
+def validate_sample_size(sample_size: object) -> int:
+    """A whole number of rows from 0 (no sample) to :data:`MAX_SAMPLE_SIZE`."""
+    if (
+        isinstance(sample_size, bool)
+        or not isinstance(sample_size, int)
+        or not 0 <= sample_size <= MAX_SAMPLE_SIZE
+    ):
+        raise InvalidArgumentError(
+            f"sample_size must be a whole number of rows from 0 (no sample) to "
+            f"{MAX_SAMPLE_SIZE:,}, got {sample_size!r}"
+        )
+    return sample_size
+
+
+def profile_from(
+    data: object, chunk_size: int | None = None, sample_size: int = DEFAULT_SAMPLE_SIZE
+) -> ReferenceProfile:
     """A profile of a table; with ``chunk_size`` per-chunk summaries are kept too, so
-    thresholds can later be learned from the profile alone."""
+    thresholds can later be learned from the profile alone, and a reservoir sample of
+    ``sample_size`` rows (seed 0) for multivariate checks."""
     if isinstance(data, ReferenceProfile):
         return data
     if chunk_size is not None and chunk_size <= 0:
         raise InvalidArgumentError("chunk_size must be positive")
+    size = validate_sample_size(sample_size)
     try:
-        return build_profile(data, chunk_size=chunk_size)
+        return build_profile(data, chunk_size=chunk_size, sample_size=size)
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"Cannot profile this data: {error}") from error
 
@@ -110,6 +133,7 @@ def profile_dataset(
     name: str | None = None,
     *,
     chunk_size: int | None = None,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
     run_id: str | None = None,
     model_name: str | None = None,
     model_version: int | None = None,
@@ -122,9 +146,11 @@ def profile_dataset(
 
     if not isinstance(ref, str):
         raise InvalidArgumentError("A dataset reference is 'name', 'name@3' or 'name@alias'")
+    validate_sample_size(sample_size)  # before the dataset is read
     text = ref[len(DATASET_PREFIX) :] if ref.startswith(DATASET_PREFIX) else ref
     version = get_version(ctx, text)  # pins an alias or "latest" to its number now
-    profile = profile_from(load_table(ctx, version.dataset_version_id).to_pandas(), chunk_size)
+    table = load_table(ctx, version.dataset_version_id).to_pandas()
+    profile = profile_from(table, chunk_size, sample_size)
     return save_profile(
         ctx,
         profile,

@@ -57,6 +57,14 @@ def _fixed_prefix(target: str) -> str:
     return head if cut == len(target) else os.path.dirname(head) or "."
 
 
+def glob_files(ctx: ServiceContext, target: str) -> list[str]:
+    """The files a glob target matches now, in path order, each one the context may read."""
+    files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f)]
+    for path in files:  # a symlink inside an allowed folder may point out of it
+        require_monitor_file(ctx.outbound, path)
+    return files
+
+
 def read_file(path: str) -> pd.DataFrame:
     lower = path.lower()
     if lower.endswith((".parquet", ".pq")):
@@ -93,9 +101,7 @@ def read_target(
         return TargetData(table.to_pandas(), [target])
     if is_glob(target):
         done = set(seen)
-        files = [f for f in sorted(glob.glob(target)) if os.path.isfile(f) and f not in done]
-        for path in files:  # a symlink inside an allowed folder may point out of it
-            require_monitor_file(ctx.outbound, path)
+        files = [f for f in glob_files(ctx, target) if f not in done]
         if not files:
             return TargetData(None, [], [f"no new files match {target!r}"])
     elif os.path.isfile(target):

@@ -36,6 +36,10 @@ _SPEC_FIELDS = (
     "drift_share",
     "chunking",
     "webhooks",
+    "multivariate",
+    "identifier_columns",
+    "prediction_columns",
+    "lookback_s",
 )
 
 
