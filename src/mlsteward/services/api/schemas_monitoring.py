@@ -20,7 +20,7 @@ from pydantic import (
     field_serializer,
 )
 
-from mlsteward.domain.monitoring import DEFAULT_CHECKS
+from mlsteward.domain.monitoring import DEFAULT_CHECKS, DEFAULT_LOOKBACK_S
 from mlsteward.services.api.documented_types import (
     CheckNames,
     DriftShare,
@@ -49,6 +49,11 @@ class ProfileRequest(_Request):
     dataset_name: StrictStr | None = None
     dataset_version: StrictInt | None = None
     replace: bool = True
+    sample_size: StrictInt | None = Field(
+        default=None,
+        description="rows kept as a seeded reservoir sample for multivariate checks "
+        "(from_dataset only; default 5000, 0 keeps none, at most 1000000)",
+    )
 
 
 class PerformanceRequest(_Request):
@@ -82,6 +87,22 @@ class MonitorRequest(_Request):
     webhooks: Webhooks = []
     enabled: bool = True
     performance: PerformanceRequest | None = None
+    multivariate: list[StrictStr] = Field(
+        default=[],
+        description="joint-distribution methods (pca_reconstruction, domain_classifier) run "
+        "against the profile's row sample; adds the multivariate_drift check",
+    )
+    identifier_columns: list[StrictStr] = Field(
+        default=[], description="columns never tested (ids, keys)"
+    )
+    prediction_columns: list[StrictStr] = Field(
+        default=[], description="the model's output columns: tested and marked as predictions"
+    )
+    lookback_s: StrictInt | None = Field(
+        default=DEFAULT_LOOKBACK_S,
+        description="seconds a prediction file of a glob stays in the performance check "
+        "after its first read (null: no limit)",
+    )
 
     @field_serializer("performance")
     def _performance_as_given(self, value: Any) -> Any:
@@ -134,6 +155,10 @@ class MonitorOut(BaseModel):
     creation_time: int
     last_run_time: int | None
     next_run_time: int | None
+    multivariate: list[str]
+    identifier_columns: list[str]
+    prediction_columns: list[str]
+    lookback_s: int | None
 
 
 class MonitorListOut(BaseModel):

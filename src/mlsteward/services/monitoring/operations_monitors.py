@@ -6,13 +6,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr
+from pydantic import BaseModel
 
-from mlsteward.domain.monitoring import DEFAULT_LOOKBACK_S, Monitor, MonitorRun
+from mlsteward.domain.monitoring import Monitor, MonitorRun
 from mlsteward.services.api import wire_monitoring as wire
 from mlsteward.services.api.documented_types import MonitoringName, MonitorRunLimit
 from mlsteward.services.api.schemas import ErrorResponse
 from mlsteward.services.api.schemas_monitoring import (
+    MonitorListOut,
     MonitorOut,
     MonitorRequest,
     MonitorRunListOut,
@@ -37,47 +38,13 @@ OUTSIDE_ALLOWED = {
 }
 
 
-class MonitorBody(MonitorRequest):
-    """A monitor's settings: the drift and performance ones, plus multivariate methods run
-    against the profile's row sample, the columns' roles, and the performance check's
-    lookback over a glob's prediction files."""
-
-    multivariate: list[StrictStr] = Field(
-        default=[],
-        description="joint-distribution methods (pca_reconstruction, domain_classifier) run "
-        "against the profile's row sample; adds the multivariate_drift check",
-    )
-    identifier_columns: list[StrictStr] = Field(
-        default=[], description="columns never tested (ids, keys)"
-    )
-    prediction_columns: list[StrictStr] = Field(
-        default=[], description="the model's output columns: tested and marked as predictions"
-    )
-    lookback_s: StrictInt | None = Field(
-        default=DEFAULT_LOOKBACK_S,
-        description="seconds a prediction file of a glob stays in the performance check "
-        "after its first read (null: no limit)",
-    )
-
-
-class MonitorSettingsOut(MonitorOut):
-    multivariate: list[str]
-    identifier_columns: list[str]
-    prediction_columns: list[str]
-    lookback_s: int | None
-
-
-class MonitorSettingsListOut(BaseModel):
-    monitors: list[MonitorSettingsOut]
-
-
 #: The body fields passed to the service as options (the rest name the monitor).
 _NAMING = ("name", "target", "profile", "performance")
-OPTIONS = tuple(name for name in MonitorBody.model_fields if name not in _NAMING)
+OPTIONS = tuple(name for name in MonitorRequest.model_fields if name not in _NAMING)
 
 
 class CreateMonitor(OperationRequest):
-    body: MonitorBody
+    body: MonitorRequest
 
 
 class ListMonitors(OperationRequest):
@@ -102,7 +69,7 @@ def _performance(value: object) -> Mapping[str, Any] | None:
 
 
 declare = Declarations("monitoring", ResourceKind.MONITOR, tag=TAG)
-ONE = Codec(wire.encode, wire.decode_monitor, MonitorSettingsOut)
+ONE = Codec(wire.encode, wire.decode_monitor, MonitorOut)
 
 
 @declare.post(
@@ -133,7 +100,7 @@ def create_monitor(ctx: ServiceContext, r: CreateMonitor) -> Monitor:
     returns=Codec(
         listed("monitors", wire.encode),
         unlisted("monitors", wire.decode_monitor),
-        MonitorSettingsListOut,
+        MonitorListOut,
     ),
 )
 def list_monitors(ctx: ServiceContext, r: ListMonitors) -> list[Monitor]:

@@ -3,8 +3,6 @@ version), list them, read one back."""
 
 from __future__ import annotations
 
-from pydantic import Field, StrictInt
-
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.domain.monitoring import ProfileRecord
 from mlsteward.engines.drift import ReferenceProfile
@@ -32,20 +30,8 @@ NAMED_IN_BODY = {
 }
 
 
-class ProfileBody(ProfileRequest):
-    """A profile to store, or a dataset version to profile here: with ``from_dataset``,
-    ``sample_size`` reference rows are kept as a seeded reservoir sample (default 5000, 0 for
-    none) so monitors can run multivariate checks against the profile."""
-
-    sample_size: StrictInt | None = Field(
-        default=None,
-        description="rows kept as a reservoir sample for multivariate checks "
-        "(from_dataset only; default 5000, 0 keeps none, at most 1000000)",
-    )
-
-
 class SaveProfile(OperationRequest):
-    body: ProfileBody
+    body: ProfileRequest
 
 
 class ListProfiles(OperationRequest):
