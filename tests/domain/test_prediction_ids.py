@@ -1,0 +1,42 @@
+"""Prediction IDs are UUIDv7: valid, unique, ordered by time, and carry their time."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from mlsteward.domain.prediction_ids import (
+    PredictionIdGenerator,
+    is_prediction_id,
+    new_prediction_id,
+    prediction_id_time,
+)
+
+
+def test_the_process_wide_ids_are_ordered_and_unique() -> None:
+    ids = [new_prediction_id() for _ in range(1000)]
+    assert ids == sorted(ids) and len(set(ids)) == 1000
+
+
+def test_ids_are_uuid7_and_carry_their_millisecond() -> None:
+    pid = PredictionIdGenerator().new(now_ms=1_765_000_000_123)
+    parsed = uuid.UUID(pid)
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert is_prediction_id(pid)
+    assert prediction_id_time(pid) == 1_765_000_000_123
+
+
+def test_ids_made_in_one_millisecond_sort_in_the_order_they_were_made() -> None:
+    make = PredictionIdGenerator()
+    ids = [make.new(now_ms=1_765_000_000_000) for _ in range(10_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    # A counter overflow moves the time forward by at most a few milliseconds, never back.
+    assert 0 <= prediction_id_time(ids[-1]) - 1_765_000_000_000 <= 5
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 36, str(uuid.uuid4()), 7, None, "DROP TABLE"])
+def test_anything_else_is_refused(bad: object) -> None:
+    assert not is_prediction_id(bad)
+    with pytest.raises(ValueError, match="not a prediction ID"):
+        prediction_id_time(bad)  # type: ignore[arg-type]
