@@ -258,6 +258,10 @@ def print_targets(results: list[dict[str, Any]], data_mb: float) -> None:
             ratio = by_tool[peer]["total_s"] / t
             lines.append(f"{ratio:.1f}x faster than {peer} (target >= {target}x)")
     print(f"\n{ours['tool']}: " + "; ".join(lines))
+    single = by_tool.get("mlsteward (jobs=1)")
+    if single is not None and "nannyml" in by_tool:
+        ratio = by_tool["nannyml"]["total_s"] / single["total_s"]
+        print(f"{single['tool']}: {ratio:.1f}x faster than nannyml (target >= 5x single-threaded)")
 
 
 def main() -> None:

@@ -293,7 +293,7 @@ class DriftAnalyzer:
                     ranked = ranked_windows(values, ref_sample, windows)
                     if ranked is not None:
                         out = [self._evaluate(name, ref_sample, s, pair=p) for s, p in ranked]
-                        for i in split:
+                        for i in self._reuse_parts(name, out, windows, split):
                             out[i] = self._ranked_parts(name, values, windows[i], out[i])
                         return out
                 extract = self._extractor(frame, name)
@@ -308,7 +308,7 @@ class DriftAnalyzer:
                 )
                 return [err] * len(windows)
             out = [self._evaluate(name, ref_sample, extract(rows)) for _, rows in windows]
-            for i, parts in split.items():
+            for i, parts in self._reuse_parts(name, out, windows, split).items():
                 out[i] = self._by_parts(name, out[i], [extract(rows) for _, rows in parts])
             return out
 
@@ -323,6 +323,33 @@ class DriftAnalyzer:
             self._dataset([col[i] for col in by_column], n_rows)
             for i, (n_rows, _) in enumerate(windows)
         ]
+
+    def _reuse_parts(
+        self,
+        name: str,
+        out: list[ColumnDriftResult],
+        windows: Sequence[tuple[int, Rows | None]],
+        split: dict[int, list[tuple[int, Rows]]],
+    ) -> dict[int, list[tuple[int, Rows]]]:
+        """Judge in ``out`` each split window whose parts are all windows of this run too (a
+        whole window cut just as its chunks were); returns the splits left to judge.
+
+        A part's statistics do not depend on thresholds, so the chunk's result serves as the
+        part's: ranking and testing the same rows again would repeat the work exactly.
+        """
+        if self._learned_rows is None or not split:
+            return split
+        at = {_span(rows): j for j, (_, rows) in enumerate(windows) if j not in split}
+        at.pop(None, None)
+        left = {}
+        for i, parts in split.items():
+            found = [at.get(_span(rows)) for _, rows in parts]
+            if any(j is None for j in found):
+                left[i] = parts
+                continue
+            same = [out[j] for j in found if j is not None]
+            out[i] = judge_by_parts(out[i], same, self.learned.get(name, {}), self._learned_rows)
+        return left
 
     def _ranked_parts(
         self,
@@ -432,6 +459,14 @@ class DriftAnalyzer:
             settings,
             onsets.isolated,
         )
+
+
+def _span(rows: Rows | None) -> tuple[int, int] | None:
+    """``(start, stop)`` of a contiguous slice of rows (to find equal windows); else None."""
+    if not isinstance(rows, slice) or rows.step not in (None, 1):
+        return None
+    start, stop = rows.start, rows.stop
+    return (start, stop) if isinstance(start, int) and isinstance(stop, int) else None
 
 
 def detect_drift(reference: object, current: object, **options: Any) -> DriftReport:

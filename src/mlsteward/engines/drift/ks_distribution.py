@@ -42,6 +42,31 @@ def _compiled_outside_share() -> Callable[[int, int, int, int], float] | None:
 _OUTSIDE_SHARE = _compiled_outside_share()
 
 
+def _kolmogorov_sf() -> Callable[[int, float], float] | None:
+    """SciPy's ``(n, x) -> kstwo.sf(x, n)`` for one point without the distribution wrapper.
+
+    ``stats.kstwo.sf`` checks and broadcasts its arguments, then calls this very function
+    (``_kolmogn(n, x, cdf=False)``) for ``x`` inside the support; the checks cost ten times
+    the computation, and a drift report asks for hundreds of p-values. Private, so looked up
+    defensively: without it the public ``stats.kstwo.sf`` is used.
+    """
+    try:
+        from scipy.stats import _ksstats
+    except ImportError:  # pragma: no cover - SciPy reorganized its modules
+        return None
+    found = getattr(_ksstats, "_kolmogn", None)
+    if not callable(found):  # pragma: no cover
+        return None
+
+    def sf(n: int, x: float) -> float:
+        return float(found(n, x, cdf=False))
+
+    return sf
+
+
+_KOLMOGOROV_SF = _kolmogorov_sf()
+
+
 def ks_two_sided_pvalue(d: float, n1: int, n2: int) -> tuple[float, float, str]:
     """P-value of an observed two-sided statistic ``d`` for sample sizes ``n1``, ``n2``.
 
@@ -79,6 +104,10 @@ def _kstwo_sf(x: float, n: int) -> float:
         if nx2 >= 370.0:
             return 0.0
         return min(2.0 * _smirnov_upper(n, x), 1.0)
+    # Inside the support (0.5/n, 1) kstwo.sf is exactly _kolmogn's value; at and beyond its
+    # ends (and for NaN) the public function answers.
+    if _KOLMOGOROV_SF is not None and n >= 1 and 0.5 / n < x < 1.0:
+        return _KOLMOGOROV_SF(n, x)
     return float(stats.kstwo.sf(x, n))
 
 

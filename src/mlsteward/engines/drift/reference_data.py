@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.column_pair import ColumnPair
@@ -29,6 +28,7 @@ from mlsteward.engines.drift.profile import (
     profile_kind,
     subtract_column_profiles,
 )
+from mlsteward.engines.drift.ranked_windows import ChunkRows, SortedChunks, sort_by_chunks
 from mlsteward.engines.drift.results import ColumnSummary
 from mlsteward.engines.drift.samples import (
     CategoricalSample,
@@ -65,7 +65,9 @@ def categorical_sample(codes: np.ndarray, labels: list[str]) -> CategoricalSampl
 
 @dataclass
 class _RawColumn:
-    chunk_of_sorted: np.ndarray | None = None  # reference chunk of each sorted finite value
+    # Each chunk's values sorted and located in the sorted sample; work buffers, valid until
+    # this thread prepares its next column (its chunks are scored right after).
+    sorted_chunks: SortedChunks | None = None
     codes: np.ndarray | None = None  # categorical codes
     labels: list[str] | None = None
     matrix: np.ndarray | None = None  # embeddings
@@ -82,18 +84,18 @@ def _prepare_column(
     frame: Frame,
     name: str,
     kind: ColumnKind | None,
-    chunk_of_row: np.ndarray | None,
+    chunks: ChunkRows | None,
     slot: FloatArray,
     *,
     infer_identifiers: bool = True,
 ) -> _Prepared | None:
-    """Kind, sample and (given the chunk of every row) what learned thresholds need.
+    """Kind, sample and (given the rows of every chunk) what learned thresholds need.
 
     A numeric column's sorted values are written into ``slot`` (its row of the reference's
     one block of sorted values) rather than a new array. ``infer_identifiers`` False tests
     a column even when its values look like keys (the user named a test for it).
     """
-    keep = chunk_of_row is not None
+    keep = chunks is not None
     explicit = kind is not None
     kind = kind or frame.infer_kind(name, identifiers=infer_identifiers)
     if kind is None:
@@ -104,16 +106,12 @@ def _prepare_column(
         values = frame.numeric(name)
         if not explicit and is_two_valued(values):
             kind = ColumnKind.BINARY
-        elif chunk_of_row is not None:
-            # One argsort gives both the sorted sample and, for learned thresholds, which
-            # chunk each sorted value came from (NaN sort last and are cut off). Only the
-            # small chunk ids are kept, not the row order.
-            order = np.argsort(values)
-            n_finite = int(np.count_nonzero(np.isfinite(values)))
-            sorted_values = np.take(values, order[:n_finite], out=slot[:n_finite])
-            sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
-            raw.chunk_of_sorted = np.take(chunk_of_row, order[:n_finite])
-            del order
+        elif chunks is not None:
+            # Each chunk sorted on its own and the sorted runs merged: the sorted sample and,
+            # for learned thresholds, every chunk's positions in it (cheaper than an argsort).
+            raw.sorted_chunks = sort_by_chunks(values, chunks, out=slot)
+            sorted_values = raw.sorted_chunks.merged
+            sample = NumericSample.from_sorted(sorted_values, values.size - sorted_values.size)
         else:
             finite = np.isfinite(values)
             n_finite = int(np.count_nonzero(finite))
@@ -183,11 +181,15 @@ class PreparedReference:
         self.n_rows = frame.n_rows
         self.column_names = frozenset(frame.columns)
         chunk_of_row = None
+        chunk_rows = None
         if chunker is not None:
             self._plan = chunker.split(frame)
             self.messages.extend(self._plan.messages)
             if learn is not None:
                 chunk_of_row = self._chunk_of_row()
+                chunk_rows = ChunkRows.of([c.rows for c in self._plan.chunks], self.n_rows)
+                if chunk_rows is None:
+                    raise RuntimeError("a chunk plan with overlapping chunks")
         config = config or {}
         names = []
         for name in columns if columns is not None else frame.columns:
@@ -210,7 +212,7 @@ class PreparedReference:
             try:
                 cfg = config.get(name, ColumnConfig())
                 column = _prepare_column(
-                    frame, name, cfg.kind, chunk_of_row, block[i], infer_identifiers=not cfg.tests
+                    frame, name, cfg.kind, chunk_rows, block[i], infer_identifiers=not cfg.tests
                 )
             except ColumnTypeError as exc:
                 return None, f"reference {exc}: not tested"
@@ -332,22 +334,14 @@ class PreparedReference:
     ) -> Iterator[tuple[str, int, Sample, Sample, ColumnPair | None]]:
         if self._plan is None:
             raise RuntimeError("out-of-sample pairs asked for after the chunk plan was released")
-        if raw.chunk_of_sorted is not None:
+        if raw.sorted_chunks is not None:
             if not isinstance(whole, NumericSample) or whole.values is None:
-                raise RuntimeError(f"column {name!r}: chunk ids kept for a non-numeric sample")
+                raise RuntimeError(f"column {name!r}: sorted chunks kept for a non-numeric sample")
             sorted_ref = SortedReference(whole)
-            # A stable sort of the sorted values' small chunk ids (a radix sort) lists every
-            # chunk's positions in the sorted reference, each still ascending.
-            chunk_sorted = raw.chunk_of_sorted
-            grouped = np.argsort(chunk_sorted, kind="stable")
-            ordered = work_buffers.buffer("reference.ordered_ids", grouped.size, chunk_of_row.dtype)
-            np.take(chunk_sorted, grouped, out=ordered, mode="clip")
-            bounds = np.searchsorted(
-                ordered, np.arange(len(self._plan.chunks) + 1, dtype=ordered.dtype)
-            )
             for chunk in self._plan.chunks:
                 k = chunk.info.index
-                positions = grouped[bounds[k] : bounds[k + 1]]
+                # The chunk's positions in the sorted reference, ascending.
+                positions = raw.sorted_chunks.positions(k)
                 part_missing = chunk.info.n_rows - positions.size
                 part = NumericSample.from_sorted(whole.values[positions], part_missing)
                 # The rest is never materialized: HoldoutPair derives it from the whole.
