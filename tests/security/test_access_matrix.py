@@ -24,6 +24,7 @@ Special cases, each for a reason:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from access_matrix import (
 from mlsteward.services.operations import Action, Operation, ResourceKind
 from mlsteward.services.operations.catalog import declared_operations
 from operations.examples import EXAMPLES
+from operations.examples.predictions import LOG_ROOTS
 from operations.examples.required_roles import OWN_ACCOUNT_EXAMPLES, SIGNED_IN_EXAMPLES
 
 pytestmark = pytest.mark.server
@@ -65,6 +67,10 @@ def matrix_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def server(matrix_root: Path) -> Iterator[Doors]:
     with server_doors(matrix_root) as doors:
+        assert doors.url is not None
+        # The prediction examples write to the server's log: it is beside its artifacts.
+        log = os.path.abspath(os.path.join(doors.url.server.artifacts_uri, "predictions"))
+        LOG_ROOTS[doors.preparer.tracking_uri] = log
         yield doors
 
 

@@ -14,6 +14,7 @@ from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.datasets_base import DatasetStore
+from mlsteward.storage.deployments_base import DeploymentStore
 from mlsteward.storage.identity_base import IdentityStore
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.registry_base import RegistryStore
@@ -49,12 +50,13 @@ def test_each_domain_has_its_store_behind_its_interface(stores: Stores) -> None:
     assert isinstance(stores.blob_references, BlobReferenceStore)
     assert isinstance(stores.identity, IdentityStore)
     assert isinstance(stores.audit, AuditStore)
+    assert isinstance(stores.deployments, DeploymentStore)
     built = list(stores.domain_stores())
-    assert len(built) == 7 and len({id(store) for store in built}) == 7
+    assert len(built) == 8 and len({id(store) for store in built}) == 8
     assert {store.capabilities for store in built} == {stores.tracking.capabilities}
     assert stores.tracking.uri == stores.uri
-    # the domains to come are not built yet
-    assert (stores.deployments, stores.predictions) == (None, None)
+    # the domain to come is not built yet
+    assert stores.predictions is None
 
 
 def test_a_unit_of_work_commits_every_domain_together(stores: Stores) -> None:

@@ -18,6 +18,7 @@ from mlsteward.storage.base import Store
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.capabilities import StoreCapabilities
 from mlsteward.storage.datasets_base import DatasetStore
+from mlsteward.storage.deployments_base import DeploymentStore
 from mlsteward.storage.identity_base import IdentityStore
 from mlsteward.storage.monitoring_base import MonitoringStore
 from mlsteward.storage.registry_base import RegistryStore
@@ -61,8 +62,9 @@ class Stores:
     #: The hash-chained audit log.
     audit: AuditStore
     database: SharedDatabase
+    #: Deployment records and their history (None for a backend without them).
+    deployments: DeploymentStore | None = None
     # The domains still to come: None until a backend builds their stores.
-    deployments: DomainStore | None = None
     predictions: DomainStore | None = None
 
     def domain_stores(self) -> Iterator[DomainStore]:

@@ -12,7 +12,17 @@ from typing import Any
 
 from mlsteward.interfaces.sdk.client import Client
 
-from . import audit, data, identity, models, monitoring, registry, tracking
+from . import (
+    audit,
+    data,
+    deployments,
+    identity,
+    models,
+    monitoring,
+    predictions,
+    registry,
+    tracking,
+)
 
 Example = Callable[[Client], dict[str, Any]]
 
@@ -24,4 +34,6 @@ EXAMPLES: dict[str, Example] = {
     **models.EXAMPLES,
     **identity.EXAMPLES,
     **audit.EXAMPLES,
+    **deployments.EXAMPLES,
+    **predictions.EXAMPLES,
 }

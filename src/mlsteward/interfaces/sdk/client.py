@@ -34,6 +34,9 @@ from mlsteward.services.tracking import operations_runs as run_ops
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
+    from mlsteward.interfaces.sdk.prediction_calls import PredictionCalls
+
 
 class PagedList(list[Run]):
     """A page of runs; ``token`` fetches the next page (None at the end)."""
@@ -68,6 +71,22 @@ class Client(
             os.fspath(tracking_uri) if tracking_uri else None, user, token
         )
         self.tracking_uri = self._backend.uri
+
+    @property
+    def deployments(self) -> DeploymentCalls:
+        """Deployment records: ``create``, ``list``, ``get``, ``update``, ``delete``,
+        ``history`` and ``plan`` (what a data plane serves now)."""
+        from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
+
+        return DeploymentCalls(self._backend)
+
+    @property
+    def predictions(self) -> PredictionCalls:
+        """The prediction log: ``get`` by ID, ``query`` a time range (a DataFrame) and
+        ``feedback`` (labels by prediction ID)."""
+        from mlsteward.interfaces.sdk.prediction_calls import PredictionCalls
+
+        return PredictionCalls(self._backend)
 
     # experiments --------------------------------------------------------------------------
     def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> str:

@@ -17,6 +17,8 @@ DECLARING_MODULES = (
     "mlsteward.services.models.operations",
     "mlsteward.services.identity.operations",
     "mlsteward.services.audit.operations",
+    "mlsteward.services.predictions.operations",
+    "mlsteward.services.deployment.operations",
 )
 
 

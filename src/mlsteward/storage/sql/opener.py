@@ -19,6 +19,7 @@ from mlsteward.storage.sql.audit_store import SqlAuditStore
 from mlsteward.storage.sql.blob_references_store import SqlBlobReferences
 from mlsteward.storage.sql.database import SqlDatabase
 from mlsteward.storage.sql.dataset_store import SqlDatasetStore
+from mlsteward.storage.sql.deployment_store import SqlDeploymentStore
 from mlsteward.storage.sql.identity_store import SqlIdentityStore
 from mlsteward.storage.sql.monitoring_store import SqlMonitoringStore
 from mlsteward.storage.sql.registry_store import SqlRegistryStore
@@ -66,6 +67,7 @@ def sql_stores(database: SqlDatabase) -> Stores:
         blob_references=SqlBlobReferences(database),
         identity=SqlIdentityStore(database),
         audit=SqlAuditStore(database),
+        deployments=SqlDeploymentStore(database),
         database=database,
     )
 

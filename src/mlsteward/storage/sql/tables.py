@@ -650,3 +650,37 @@ audit_checkpoints = Table(
     Column("key_id", String(64), nullable=False),
     Column("signature", String(128), nullable=False),
 )
+
+# -- deployments (migration 0010) -----------------------------------------------------------
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("model_uri", Text, nullable=False),
+    Column("runtime", String(16), nullable=False),
+    Column("replicas", Integer, nullable=False),
+    # Batching and prediction-log settings as JSON: they grow without a migration each.
+    Column("settings", Text, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_by", String(KEY_LENGTH), nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+)
+
+# No foreign key: the history of a deployment outlives it.
+deployment_events = Table(
+    "deployment_events",
+    metadata,
+    Column("seq", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("deployment", String(64), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("model_version", Integer, nullable=True),
+    Column("warnings", Text, nullable=False),
+    Index("ix_deployment_events_deployment_revision", "deployment", "revision", unique=True),
+)

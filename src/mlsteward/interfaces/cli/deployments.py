@@ -1,0 +1,287 @@
+"""``mlsteward deployments ...``: deployment records, their history and serving plans.
+
+Every rule is the deployment service's; these commands parse, call the SDK and render.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mlsteward.domain.deployments import Deployment, DeploymentEvent
+from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
+from mlsteward.interfaces.cli.output import console, format_time, print_json
+
+if TYPE_CHECKING:
+    from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
+
+app = typer.Typer(
+    help="Deployments: the models the control plane serves, how, and every change made.",
+    no_args_is_help=True,
+)
+
+NameArgument = Annotated[str, typer.Argument(help="Deployment name.", show_default=False)]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION (pinned).",
+        show_default=False,
+    ),
+]
+RuntimeOption = Annotated[
+    str | None,
+    typer.Option(help="auto (ONNX Runtime when its export held parity), onnx or native."),
+]
+ReplicasOption = Annotated[int | None, typer.Option(help="Data-plane replicas wanted.")]
+BatchOption = Annotated[
+    int | None, typer.Option(help="Adaptive batching: most rows in one model call.")
+]
+WaitOption = Annotated[
+    float | None,
+    typer.Option(help="Adaptive batching: most milliseconds a request waits for company."),
+]
+LogOption = Annotated[
+    bool | None,
+    typer.Option("--log/--no-log", help="Write the prediction log.", show_default=False),
+]
+SampleOption = Annotated[
+    float | None, typer.Option(help="Share of predictions logged, 0 to 1 (errors always are).")
+]
+RetentionOption = Annotated[
+    int | None, typer.Option(help="Days the prediction log keeps its files.")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why: recorded in the history.")]
+
+
+def backend(ctx: typer.Context, uri: str | None) -> DeploymentCalls:
+    """The deployment operations of the command's tracking URI (a store or a server)."""
+    return client(ctx, uri).deployments
+
+
+def _given(**settings: Any) -> dict[str, Any]:
+    """The settings an option was given for (the rest keep the service's defaults)."""
+    return {key: value for key, value in settings.items() if value is not None}
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: NameArgument,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION (pinned).",
+            show_default=False,
+        ),
+    ],
+    runtime: RuntimeOption = None,
+    replicas: ReplicasOption = None,
+    max_batch_size: BatchOption = None,
+    max_wait_ms: WaitOption = None,
+    log: LogOption = None,
+    log_sample_rate: SampleOption = None,
+    log_retention_days: RetentionOption = None,
+    reason: Annotated[str | None, typer.Option(help="Why: recorded in the history.")] = None,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Create a deployment of a registered model (the URI must resolve)."""
+    deployment = backend(ctx, tracking_uri_option).create(
+        name,
+        model,
+        **_given(
+            runtime=runtime,
+            replicas=replicas,
+            max_batch_size=max_batch_size,
+            max_wait_ms=max_wait_ms,
+            log_enabled=log,
+            log_sample_rate=log_sample_rate,
+            log_retention_days=log_retention_days,
+            reason=reason,
+        ),
+    )
+    _print_deployment(deployment, json_output)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """List deployments."""
+    deployments = backend(ctx, tracking_uri_option).list()
+    if json_output:
+        print_json([d.to_dict() for d in deployments])
+        return
+    if not deployments:
+        console().print("No deployments.")
+        return
+    table = Table("name", "model", "runtime", "replicas", "revision", "last change")
+    for d in deployments:
+        table.add_row(
+            escape(d.name),
+            escape(d.model_uri),
+            d.runtime,
+            str(d.replicas),
+            str(d.revision),
+            f"{format_time(d.last_update_time)} by {escape(d.last_updated_by)}",
+        )
+    console().print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """A deployment's model, settings and revision."""
+    _print_deployment(backend(ctx, tracking_uri_option).get(name), json_output)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: NameArgument,
+    reason: ReasonOption,
+    model: ModelOption = None,
+    runtime: RuntimeOption = None,
+    replicas: ReplicasOption = None,
+    max_batch_size: BatchOption = None,
+    max_wait_ms: WaitOption = None,
+    log: LogOption = None,
+    log_sample_rate: SampleOption = None,
+    log_retention_days: RetentionOption = None,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Change a deployment's model or settings, saying why. A model whose signature would
+    break the deployed version's callers is refused with the differences listed."""
+    deployment = backend(ctx, tracking_uri_option).update(
+        name,
+        reason=reason,
+        **_given(
+            model_uri=model,
+            runtime=runtime,
+            replicas=replicas,
+            max_batch_size=max_batch_size,
+            max_wait_ms=max_wait_ms,
+            log_enabled=log,
+            log_sample_rate=log_sample_rate,
+            log_retention_days=log_retention_days,
+        ),
+    )
+    _print_deployment(deployment, json_output)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: NameArgument,
+    reason: ReasonOption,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Delete a deployment, saying why (its history stays)."""
+    backend(ctx, tracking_uri_option).delete(name, reason=reason)
+    console().print(f"Deleted deployment {escape(name)}.")
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    name: NameArgument,
+    limit: Annotated[int, typer.Option(help="Most changes shown, newest first.")] = 100,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Every change of a deployment: revision, who, when, why, and what changed."""
+    events = backend(ctx, tracking_uri_option).history(name, limit)
+    if json_output:
+        print_json([e.to_dict() for e in events])
+        return
+    table = Table("revision", "action", "when", "who", "why", "changes", "version")
+    for event in events:
+        table.add_row(
+            str(event.revision),
+            event.action,
+            format_time(event.time_ms),
+            escape(event.actor),
+            escape(event.reason),
+            escape(_changes(event)),
+            "" if event.model_version is None else str(event.model_version),
+        )
+    console().print(table)
+    for event in events:
+        for warning in event.warnings:
+            console().print(f"[yellow]revision {event.revision}:[/] {escape(warning)}")
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """What a data plane serves for the deployment now (aliases resolved)."""
+    serving = backend(ctx, tracking_uri_option).plan(name)
+    if json_output:
+        print_json(serving.to_dict())
+        return
+    out = console()
+    out.print(f"[bold]{escape(serving.deployment)}[/] revision {serving.revision}")
+    table = Table("route", "model", "version", "weight")
+    for route in serving.routes:
+        table.add_row(
+            route.route, escape(route.model_name), str(route.version), f"{route.weight:g}"
+        )
+    out.print(table)
+    out.print(
+        f"runtime {serving.runtime}; batching up to {serving.batching.max_batch_size} rows, "
+        f"{serving.batching.max_wait_ms:g} ms; prediction log "
+        + (
+            f"{serving.log.sample_rate:g} of requests, {serving.log.retention_days} days, "
+            f"in {escape(serving.log_root)}"
+            if serving.log.enabled
+            else "off"
+        )
+    )
+
+
+def _changes(event: DeploymentEvent) -> str:
+    return "; ".join(
+        f"{c.field}: {_value(c.before)} -> {_value(c.after)}"
+        if event.action == "update"
+        else f"{c.field}={_value(c.after if event.action == 'create' else c.before)}"
+        for c in event.changes
+    )
+
+
+def _value(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _print_deployment(deployment: Deployment, json_output: bool) -> None:
+    if json_output:
+        print_json(deployment.to_dict())
+        return
+    table = Table("setting", "value", show_header=False)
+    for key, value in deployment.settings().items():
+        table.add_row(key, escape(str(value)))
+    table.add_row("revision", str(deployment.revision))
+    table.add_row(
+        "created", f"{format_time(deployment.creation_time)} by {escape(deployment.created_by)}"
+    )
+    table.add_row(
+        "last change",
+        f"{format_time(deployment.last_update_time)} by {escape(deployment.last_updated_by)}",
+    )
+    console().print(f"[bold]{escape(deployment.name)}[/]")
+    console().print(table)

@@ -1,0 +1,86 @@
+"""``DeploymentCalls``: the deployment operations of one platform as typed methods.
+
+``Client(...).deployments`` returns one; each method builds a declared operation's request
+and hands it to the backend's transport, so a local store and a server answer alike and
+return the same domain objects.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from mlsteward.domain.deployments import (
+    Deployment,
+    DeploymentEvent,
+    ServingPlan,
+    validate_deployment_name,
+)
+from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.transport import OperationCaller
+from mlsteward.services.deployment import operations as ops
+
+
+class DeploymentCalls(OperationCaller):
+    """Deployment records, their history and serving plans, on one SDK backend's platform.
+
+    A name that goes into a URL is checked here first, so both doors refuse a bad one with
+    the service's own words.
+    """
+
+    def __init__(self, backend: TrackingBackend) -> None:
+        self._backend = backend
+
+    def create(
+        self,
+        name: str,
+        model_uri: str,
+        *,
+        runtime: str = "auto",
+        replicas: int = 1,
+        max_batch_size: int = 32,
+        max_wait_ms: float = 2.0,
+        log_enabled: bool = True,
+        log_sample_rate: float = 1.0,
+        log_retention_days: int = 30,
+        reason: str | None = None,
+    ) -> Deployment:
+        """Deploy ``models:/NAME@ALIAS`` (follows the alias) or ``models:/NAME/VERSION``."""
+        return self._call(
+            ops.create,
+            name=name,
+            model_uri=model_uri,
+            runtime=runtime,
+            replicas=replicas,
+            max_batch_size=max_batch_size,
+            max_wait_ms=max_wait_ms,
+            log_enabled=log_enabled,
+            log_sample_rate=log_sample_rate,
+            log_retention_days=log_retention_days,
+            reason=reason,
+        )
+
+    def list(self) -> builtins.list[Deployment]:
+        return self._call(ops.list_all)
+
+    def get(self, name: str) -> Deployment:
+        return self._call(ops.get, name=validate_deployment_name(name))
+
+    def update(self, name: str, *, reason: str, **settings: Any) -> Deployment:
+        """Change the settings given (``model_uri``, ``runtime``, ``replicas``,
+        ``max_batch_size``, ``max_wait_ms``, ``log_enabled``, ``log_sample_rate``,
+        ``log_retention_days``), saying why."""
+        return self._call(
+            ops.update, name=validate_deployment_name(name), reason=reason, **settings
+        )
+
+    def delete(self, name: str, *, reason: str) -> None:
+        self._call(ops.delete, name=validate_deployment_name(name), reason=reason)
+
+    def history(self, name: str, limit: int = 100) -> builtins.list[DeploymentEvent]:
+        """The deployment's changes, newest first."""
+        return self._call(ops.history, name=validate_deployment_name(name), limit=limit)
+
+    def plan(self, name: str) -> ServingPlan:
+        """What a data plane serves for ``name`` now (aliases resolved)."""
+        return self._call(ops.plan, name=validate_deployment_name(name))

@@ -1,0 +1,168 @@
+"""Request and response bodies of the deployment operations, for validation and the document.
+
+Requests refuse unknown fields and state the services' bounds in their schema; the service
+still judges every value, so both doors refuse bad input with the same words. Responses are
+written by :mod:`.wire`; the ``*Out`` models describe their shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from mlsteward.domain.deployments import MAX_NAME_LENGTH, NAME_PATTERN, RUNTIMES
+from mlsteward.services.api.documented_types import documented
+from mlsteward.services.deployment import validation as check
+from mlsteward.services.deployment.records import MAX_HISTORY
+
+DeploymentName = Annotated[
+    str,
+    documented(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME_LENGTH,
+            "pattern": NAME_PATTERN.pattern,
+        }
+    ),
+]
+ModelUri = Annotated[
+    str,
+    documented(
+        {
+            "type": "string",
+            "pattern": check.MODEL_URI_PATTERN.pattern,
+            "description": "models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION",
+        }
+    ),
+]
+Runtime = Annotated[str, documented({"type": "string", "enum": list(RUNTIMES)})]
+Replicas = Annotated[int, documented({"type": "integer", "minimum": 1, "maximum": 1000})]
+MaxBatchSize = Annotated[
+    int, documented({"type": "integer", "minimum": 1, "maximum": check.MAX_BATCH_SIZE})
+]
+MaxWaitMs = Annotated[
+    float, documented({"type": "number", "minimum": 0, "maximum": check.MAX_WAIT_MS})
+]
+SampleRate = Annotated[float, documented({"type": "number", "minimum": 0, "maximum": 1})]
+RetentionDays = Annotated[
+    int, documented({"type": "integer", "minimum": 1, "maximum": check.MAX_RETENTION_DAYS})
+]
+Reason = Annotated[
+    str,
+    documented(
+        {
+            "type": "string",
+            "pattern": r"\S",
+            "maxLength": check.MAX_REASON_LENGTH,
+            "description": "why the deployment changes",
+        }
+    ),
+]
+OptionalReason = Annotated[
+    str, documented({"type": "string", "maxLength": check.MAX_REASON_LENGTH})
+]
+HistoryLimit = Annotated[int, documented({"type": "integer", "minimum": 1, "maximum": MAX_HISTORY})]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateDeploymentRequest(_Request):
+    name: DeploymentName
+    model_uri: ModelUri
+    runtime: Runtime = "auto"
+    replicas: Replicas = 1
+    max_batch_size: MaxBatchSize = 32
+    max_wait_ms: MaxWaitMs = 2.0
+    log_enabled: bool = True
+    log_sample_rate: SampleRate = 1.0
+    log_retention_days: RetentionDays = 30
+    reason: OptionalReason | None = None
+
+
+class UpdateDeploymentRequest(_Request):
+    """The settings to change (absent: kept) and why."""
+
+    reason: Reason
+    model_uri: ModelUri | None = None
+    runtime: Runtime | None = None
+    replicas: Replicas | None = None
+    max_batch_size: MaxBatchSize | None = None
+    max_wait_ms: MaxWaitMs | None = None
+    log_enabled: bool | None = None
+    log_sample_rate: SampleRate | None = None
+    log_retention_days: RetentionDays | None = None
+
+
+# -- responses ---------------------------------------------------------------------------
+class BatchingOut(BaseModel):
+    max_batch_size: int
+    max_wait_ms: float
+
+
+class LogSettingsOut(BaseModel):
+    enabled: bool
+    sample_rate: float
+    retention_days: int
+    queue_size: int
+
+
+class DeploymentOut(BaseModel):
+    name: str
+    model_uri: str
+    runtime: str
+    replicas: int
+    batching: BatchingOut
+    log: LogSettingsOut
+    revision: int
+    created_by: str
+    creation_time: int
+    last_updated_by: str
+    last_update_time: int
+
+
+class DeploymentListOut(BaseModel):
+    deployments: list[DeploymentOut]
+
+
+class FieldChangeOut(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+class DeploymentEventOut(BaseModel):
+    deployment: str
+    revision: int
+    action: str
+    actor: str
+    time_ms: int
+    reason: str
+    changes: list[FieldChangeOut]
+    model_version: int | None
+    warnings: list[str]
+
+
+class DeploymentHistoryOut(BaseModel):
+    events: list[DeploymentEventOut]
+
+
+class RouteTargetOut(BaseModel):
+    route: str
+    model_name: str
+    version: int
+    weight: float
+
+
+class ServingPlanOut(BaseModel):
+    deployment: str
+    revision: int
+    runtime: str
+    routes: list[RouteTargetOut]
+    batching: BatchingOut
+    log: LogSettingsOut
+    log_root: str
+    sticky_key: str | None

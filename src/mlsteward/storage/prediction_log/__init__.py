@@ -1,0 +1,36 @@
+"""The prediction log: every answer a deployment gave, as partitioned Parquet on fsspec.
+
+:class:`PredictionLogWriter` runs in the data plane (a bounded queue and a background thread;
+drops counted, never silent), :class:`PredictionLogReader` finds one prediction by ID, reads
+a time range and applies retention, :class:`FeedbackLog` keeps the labels that arrive later.
+The layout is described in :mod:`mlsteward.storage.prediction_log._layout`.
+"""
+
+from mlsteward.storage.prediction_log._feedback import FeedbackLog
+from mlsteward.storage.prediction_log._layout import (
+    DEPLOYMENT_PATTERN,
+    is_deployment_name,
+    open_filesystem,
+)
+from mlsteward.storage.prediction_log._reader import PredictionLogReader, id_floor
+from mlsteward.storage.prediction_log._schema import (
+    FEEDBACK_SCHEMA,
+    PREDICTION_SCHEMA,
+    record_of,
+    rows_frame,
+)
+from mlsteward.storage.prediction_log._writer import PredictionLogWriter
+
+__all__ = [
+    "DEPLOYMENT_PATTERN",
+    "FEEDBACK_SCHEMA",
+    "PREDICTION_SCHEMA",
+    "FeedbackLog",
+    "PredictionLogReader",
+    "PredictionLogWriter",
+    "id_floor",
+    "is_deployment_name",
+    "open_filesystem",
+    "record_of",
+    "rows_frame",
+]

@@ -1,0 +1,289 @@
+"""``PredictionLogWriter``: the data plane's side of the log, off the hot path.
+
+``submit`` costs a counter and a queue put and never waits: when the bounded queue is full
+the record is dropped and counted (``dropped``), when sampling leaves it out it is counted
+apart (``sampled_out``); a failed prediction (status 500 and above) is never sampled out. A
+background thread gathers records into Arrow tables and publishes one Parquet file per
+deployment and hour each time ``flush_rows`` records are waiting or ``flush_interval_s`` has
+passed since the oldest of them arrived. A write that fails is retried twice, then its
+records are counted in ``errors``, logged and handed to ``on_error``.
+
+What a ``kill -9`` loses is what was not yet published: the records of the last
+``flush_interval_s`` seconds (plus the time a write takes), at most ``queue_size`` +
+``flush_rows`` records, per writer (one per worker process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from mlsteward.domain.prediction_ids import is_prediction_id, prediction_id_time
+from mlsteward.domain.predictions import PredictionRecord
+from mlsteward.storage.prediction_log import _layout
+from mlsteward.storage.prediction_log._schema import predictions_table
+
+logger = logging.getLogger("mlsteward.prediction_log")
+
+#: Rows per Parquet row group: small enough that finding one ID reads little.
+ROW_GROUP_ROWS = 1_024
+_RETRY_DELAYS_S = (0.2, 1.0)
+_WAKE = object()
+COUNTS = ("submitted", "dropped", "sampled_out", "written", "errors")
+ErrorHandler = Callable[[BaseException, int], None]
+
+
+class PredictionLogWriter:
+    """Writes prediction records to ``root`` in the background (see the module docstring).
+
+    Thread-safe: any number of threads may ``submit``. Call :meth:`start` once (or use it as
+    a context manager) and :meth:`close` before exiting, which publishes what is queued.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        storage_options: dict[str, Any] | None = None,
+        queue_size: int = 10_000,
+        flush_rows: int = 5_000,
+        flush_interval_s: float = 1.0,
+        sample_rate: float = 1.0,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        if queue_size < 1 or flush_rows < 1:
+            raise ValueError("queue_size and flush_rows must be at least 1")
+        if not flush_interval_s > 0:
+            raise ValueError("flush_interval_s must be above 0")
+        if not 0.0 <= sample_rate <= 1.0:
+            raise ValueError("sample_rate must be between 0 and 1")
+        self.root = root
+        self._fs, self._base = _layout.open_filesystem(root, storage_options)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self.sample_rate = sample_rate
+        self._threshold = int(sample_rate * 2**32)
+        self._on_error = on_error
+        self._lock = threading.Lock()
+        self._done_changed = threading.Condition(self._lock)
+        self._counts = dict.fromkeys(COUNTS, 0)
+        self._accepted = 0
+        self._pending = 0  # taken from the queue, not yet written
+        self._flush_asked = 0
+        self._flush_served = 0  # the background thread's own
+        self._closed = False
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # the caller's side -------------------------------------------------------------------
+    def start(self) -> PredictionLogWriter:
+        """Start the background thread (once); records submitted before wait in the queue."""
+        with self._lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="prediction-log-writer", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self.close)
+        return self
+
+    def submit(self, record: PredictionRecord) -> bool:
+        """Queue ``record`` for the log without waiting; False when it was sampled out or
+        dropped (queue full, or the writer closed), each counted."""
+        with self._lock:
+            self._counts["submitted"] += 1
+            if self._closed:
+                self._counts["dropped"] += 1
+                return False
+            if record.status < 500 and not self._sampled_in(record.prediction_id):
+                self._counts["sampled_out"] += 1
+                return False
+            try:
+                self._queue.put_nowait(record)
+            except queue.Full:
+                self._counts["dropped"] += 1
+                return False
+            self._accepted += 1
+            return True
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Publish every record accepted so far; True when done within ``timeout`` seconds."""
+        with self._lock:
+            target = self._accepted
+            self._flush_asked += 1
+        self._wake()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._done_changed:
+            while self._done() < target:
+                if self._thread is None or not self._thread.is_alive():
+                    return False
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._done_changed.wait(0.1 if left is None else min(left, 0.1))
+        return True
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop taking records, publish what is queued and stop the thread; True when all of
+        it was written within ``timeout`` seconds. Records submitted later are dropped."""
+        with self._lock:
+            if self._closed and self._thread is None:
+                return True
+            self._closed = True
+            thread = self._thread
+        atexit.unregister(self.close)
+        if thread is None:
+            left = self._queue.qsize()
+            with self._lock:
+                self._counts["dropped"] += left
+            return left == 0
+        self._stopping.set()
+        self._wake()
+        thread.join(timeout)
+        finished = not thread.is_alive()
+        if finished:
+            with self._lock:
+                self._thread = None
+        return finished and self._queue.empty()
+
+    def stats(self) -> dict[str, int]:
+        """``submitted``, ``written``, ``dropped``, ``sampled_out``, ``queued`` (waiting or
+        being written) and ``errors`` (records a failed write lost)."""
+        with self._lock:
+            counts = dict(self._counts)
+            counts["queued"] = self._queue.qsize() + self._pending
+        return counts
+
+    def __enter__(self) -> PredictionLogWriter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sampled_in(self, prediction_id: str) -> bool:
+        """Deterministic by ID (its last random bits), so replicas and reruns agree."""
+        if self._threshold >= 2**32:
+            return True
+        try:
+            return int(prediction_id[-8:], 16) < self._threshold
+        except (TypeError, ValueError):
+            return True  # not an ID: the write counts it as an error, visibly
+
+    def _done(self) -> int:
+        return self._counts["written"] + self._counts["errors"]
+
+    def _wake(self) -> None:
+        with contextlib.suppress(queue.Full):  # when full, the thread is draining anyway
+            self._queue.put_nowait(_WAKE)
+
+    # the background thread -------------------------------------------------------------
+    def _run(self) -> None:
+        batch: list[PredictionRecord] = []
+        deadline: float | None = None
+        while True:
+            wait = self.flush_interval_s if deadline is None else deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                item = None
+            with self._lock:
+                asked = self._flush_asked
+            if item is not None and item is not _WAKE:
+                batch.append(item)
+            while len(batch) < self.flush_rows:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is not _WAKE:
+                    batch.append(more)
+            if batch and deadline is None:
+                deadline = time.monotonic() + self.flush_interval_s
+            with self._lock:
+                self._pending = len(batch)
+                flush_wanted = asked > self._flush_served
+            stopping = self._stopping.is_set()
+            due = deadline is not None and time.monotonic() >= deadline
+            if batch and (len(batch) >= self.flush_rows or due or flush_wanted or stopping):
+                try:
+                    self._write(batch)
+                except Exception as error:  # a bug must not stop the thread: count, go on
+                    with self._lock:
+                        self._pending = 0
+                    self._failed(error, len(batch))
+                batch, deadline = [], None
+            if self._queue.empty() and not batch:
+                self._flush_served = asked
+                if stopping:
+                    return
+
+    def _write(self, batch: list[PredictionRecord]) -> None:
+        groups: dict[tuple[str, str, int], list[PredictionRecord]] = defaultdict(list)
+        invalid = 0
+        for record in batch:
+            if not (
+                is_prediction_id(record.prediction_id)
+                and _layout.is_deployment_name(record.deployment)
+            ):
+                invalid += 1
+                continue
+            date, hour = _layout.partition_of(prediction_id_time(record.prediction_id))
+            groups[(record.deployment, date, hour)].append(record)
+        if invalid:
+            error = ValueError(f"{invalid} record(s) with a malformed prediction ID or deployment")
+            self._failed(error, invalid)
+        for (deployment, date, hour), records in groups.items():
+            try:
+                self._publish(deployment, date, hour, records)
+            except Exception as error:  # counted, logged and reported; the thread goes on
+                self._failed(error, len(records))
+            else:
+                self._count("written", len(records))
+        with self._lock:
+            self._pending = 0
+
+    def _publish(
+        self, deployment: str, date: str, hour: int, records: list[PredictionRecord]
+    ) -> None:
+        table = predictions_table(records)
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        ids = table.column("prediction_id")
+        name = _layout.part_name(ids[0].as_py(), ids[-1].as_py())
+        path = f"{_layout.hour_folder(self._base, deployment, date, hour)}/{name}"
+        for delay in (*_RETRY_DELAYS_S, None):
+            try:
+                _layout.publish(self._fs, path, sink.getvalue())
+                return
+            except Exception:
+                if delay is None:
+                    raise
+                logger.warning("Writing %s failed; retrying in %.1f s", path, delay, exc_info=True)
+                time.sleep(delay)
+
+    def _failed(self, error: BaseException, count: int) -> None:
+        logger.error(
+            "Prediction log: %d record(s) not written to %s", count, self.root, exc_info=error
+        )
+        self._count("errors", count)
+        if self._on_error is not None:
+            try:
+                self._on_error(error, count)
+            except Exception:
+                logger.exception("The prediction log's error handler failed")
+
+    def _count(self, key: str, count: int) -> None:
+        with self._done_changed:
+            self._counts[key] += count
+            self._done_changed.notify_all()

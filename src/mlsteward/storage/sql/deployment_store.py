@@ -1,0 +1,173 @@
+"""The deployment SQL store (SQLite and PostgreSQL).
+
+A change updates the record only where its revision is still the one the caller read (one
+``UPDATE ... WHERE revision = :expected``), and appends the event in the same transaction, so
+two concurrent changes cannot both apply on one revision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from sqlalchemy import Row, delete, exc, func, insert, select, update
+
+from mlsteward.domain.deployments import (
+    Batching,
+    Deployment,
+    DeploymentEvent,
+    FieldChange,
+    LogSettings,
+)
+from mlsteward.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
+from mlsteward.storage.deployments_base import DeploymentStore
+from mlsteward.storage.sql import tables as t
+from mlsteward.storage.sql.store_base import SqlStoreBase
+
+DE = t.deployments
+EV = t.deployment_events
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+class SqlDeploymentStore(SqlStoreBase, DeploymentStore):
+    """The :class:`DeploymentStore` over a database it shares with the other domains'."""
+
+    def create_deployment(self, deployment: Deployment, event: DeploymentEvent) -> Deployment:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(DE).values(**_row(deployment)))
+                conn.execute(insert(EV).values(**_event_row(event)))
+        except exc.IntegrityError as error:
+            raise AlreadyExistsError(f"A deployment named {deployment.name!r} exists") from error
+        return deployment
+
+    def get_deployment(self, name: str) -> Deployment:
+        with self._read() as conn:
+            row = conn.execute(select(DE).where(DE.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"No deployment named {name!r}")
+        return _deployment(row)
+
+    def list_deployments(self) -> list[Deployment]:
+        with self._read() as conn:
+            rows = conn.execute(select(DE).order_by(DE.c.name)).all()
+        return [_deployment(row) for row in rows]
+
+    def update_deployment(
+        self, deployment: Deployment, event: DeploymentEvent, expected_revision: int
+    ) -> Deployment:
+        values = _row(deployment)
+        del values["name"], values["created_by"], values["creation_time"]
+        with self._write() as conn:
+            changed = conn.execute(
+                update(DE)
+                .where(DE.c.name == deployment.name, DE.c.revision == expected_revision)
+                .values(**values)
+            ).rowcount
+            if changed == 0:
+                self._refuse_change(conn, deployment.name, expected_revision)
+            conn.execute(insert(EV).values(**_event_row(event)))
+        return deployment
+
+    def delete_deployment(self, name: str, event: DeploymentEvent, expected_revision: int) -> None:
+        with self._write() as conn:
+            removed = conn.execute(
+                delete(DE).where(DE.c.name == name, DE.c.revision == expected_revision)
+            ).rowcount
+            if removed == 0:
+                self._refuse_change(conn, name, expected_revision)
+            conn.execute(insert(EV).values(**_event_row(event)))
+
+    def list_deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(EV).where(EV.c.deployment == name).order_by(EV.c.seq.desc()).limit(limit)
+            ).all()
+        return [_event(row) for row in rows]
+
+    def last_revision(self, name: str) -> int:
+        with self._read() as conn:
+            found = conn.execute(
+                select(func.max(EV.c.revision)).where(EV.c.deployment == name)
+            ).scalar()
+        return int(found or 0)
+
+    @staticmethod
+    def _refuse_change(conn: Any, name: str, expected: int) -> None:
+        """Raise why a compare-and-set matched no row: gone, or changed meanwhile."""
+        stored = conn.execute(select(DE.c.revision).where(DE.c.name == name)).scalar()
+        if stored is None:
+            raise NotFoundError(f"No deployment named {name!r}")
+        raise ConflictError(
+            f"Deployment {name!r} changed meanwhile (revision {stored}, not {expected}): "
+            "read it again and retry"
+        )
+
+
+def _row(deployment: Deployment) -> dict[str, Any]:
+    return {
+        "name": deployment.name,
+        "model_uri": deployment.model_uri,
+        "runtime": deployment.runtime,
+        "replicas": deployment.replicas,
+        "settings": _dumps(
+            {
+                "batching": dataclasses.asdict(deployment.batching),
+                "log": dataclasses.asdict(deployment.log),
+            }
+        ),
+        "revision": deployment.revision,
+        "created_by": deployment.created_by,
+        "creation_time": deployment.creation_time,
+        "last_updated_by": deployment.last_updated_by,
+        "last_update_time": deployment.last_update_time,
+    }
+
+
+def _deployment(row: Row[Any]) -> Deployment:
+    settings = json.loads(row.settings)
+    return Deployment(
+        name=row.name,
+        model_uri=row.model_uri,
+        runtime=row.runtime,
+        replicas=int(row.replicas),
+        batching=Batching(**settings["batching"]),
+        log=LogSettings(**settings["log"]),
+        revision=int(row.revision),
+        created_by=row.created_by,
+        creation_time=int(row.creation_time),
+        last_updated_by=row.last_updated_by,
+        last_update_time=int(row.last_update_time),
+    )
+
+
+def _event_row(event: DeploymentEvent) -> dict[str, Any]:
+    return {
+        "deployment": event.deployment,
+        "revision": event.revision,
+        "action": event.action,
+        "actor": event.actor,
+        "time_ms": event.time_ms,
+        "reason": event.reason,
+        "changes": _dumps([dataclasses.asdict(change) for change in event.changes]),
+        "model_version": event.model_version,
+        "warnings": _dumps(list(event.warnings)),
+    }
+
+
+def _event(row: Row[Any]) -> DeploymentEvent:
+    return DeploymentEvent(
+        deployment=row.deployment,
+        revision=int(row.revision),
+        action=row.action,
+        actor=row.actor,
+        time_ms=int(row.time_ms),
+        reason=row.reason,
+        changes=tuple(FieldChange(**change) for change in json.loads(row.changes)),
+        model_version=None if row.model_version is None else int(row.model_version),
+        warnings=tuple(json.loads(row.warnings)),
+    )
