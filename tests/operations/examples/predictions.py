@@ -73,9 +73,15 @@ def _feedback(client: Client) -> dict[str, Any]:
     return {"name": name, "items": [{"prediction_id": prediction_id, "labels": [1]}]}
 
 
+def _prune(client: Client) -> dict[str, Any]:
+    name, _ = logged(client)
+    return {"name": name, "older_than_days": 30}
+
+
 EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
     "predictions.get": _get,
     "predictions.find": _find,
     "predictions.query": _query,
     "predictions.feedback": _feedback,
+    "predictions.prune": _prune,
 }

@@ -23,13 +23,16 @@ from mlsteward.interfaces.cli import (
     data_group,
     data_labels,
     db,
+    deployments,
     experiments,
     gc,
     grants,
     models,
     monitor,
+    predictions,
     quickstart,
     runs,
+    serve,
     server,
     tokens,
     users,
@@ -97,6 +100,7 @@ def _root(
 
 quickstart.register(app)
 server.register(app)
+serve.register(app)
 gc.register(app)
 auth.register(app)
 app.add_typer(experiments.app, name="experiments")
@@ -112,6 +116,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(grants.app, name="grants")
 app.add_typer(audit.app, name="audit")
+app.add_typer(deployments.app, name="deployments")
+app.add_typer(predictions.app, name="predictions")
 
 
 def main() -> None:

@@ -205,3 +205,30 @@ def _value(text: str | None) -> Any:
         except ValueError:
             continue
     return text
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="The deployment's name.")],
+    older_than_days: Annotated[
+        int,
+        typer.Option(
+            "--older-than-days", min=1, help="Remove predictions and labels older than this."
+        ),
+    ],
+    tracking_uri: TrackingUriOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove a deployment's logged predictions (whole hours) and labels (whole days) older
+    than the given number of days; a server does this daily by each deployment's retention."""
+    receipt = _calls(ctx, tracking_uri).prune(deployment, older_than_days)
+    if as_json:
+        print_json(
+            {"prediction_files": receipt.prediction_files, "feedback_files": receipt.feedback_files}
+        )
+        return
+    console().print(
+        f"Removed {receipt.prediction_files} prediction file(s) and {receipt.feedback_files} "
+        f"label file(s) of {escape(deployment)} older than {older_than_days} day(s)."
+    )

@@ -342,7 +342,8 @@ def _prepare_identity_and_audit(settings: ServerSettings) -> None:
 
 @contextmanager
 def _background_work(settings: ServerSettings, shared: ServiceContext | None) -> Iterator[None]:
-    """The monitor scheduler and the audit checkpointer, on threads, while the server serves.
+    """The monitor scheduler, the audit checkpointer and the prediction-log retention, on
+    threads, while the server serves.
 
     Both run in ``shared`` (the app's own context, with one worker) or in one context opened
     here (the supervising process of several workers): never in a second store of the same
@@ -350,12 +351,13 @@ def _background_work(settings: ServerSettings, shared: ServiceContext | None) ->
     connections hold (POSIX locks are per process), letting another process reset the WAL
     under them.
     """
-    if not settings.run_monitors and settings.audit_checkpoint_seconds <= 0:
-        yield
-        return
     ctx = shared if shared is not None else settings.open_context(actor="server")
     try:
-        with _monitor_scheduler(settings, ctx), _audit_checkpointer(settings, ctx):
+        with (
+            _monitor_scheduler(settings, ctx),
+            _audit_checkpointer(settings, ctx),
+            _prediction_retention(ctx),
+        ):
             yield
     finally:
         if shared is None:
@@ -381,6 +383,18 @@ def _audit_checkpointer(settings: ServerSettings, ctx: ServiceContext) -> Iterat
         yield
     finally:
         checkpointer.stop()
+
+
+@contextmanager
+def _prediction_retention(ctx: ServiceContext) -> Iterator[None]:
+    """Apply each deployment's prediction-log retention at start and then daily."""
+    from mlsteward.services.predictions.retention import PredictionRetention
+
+    retention = PredictionRetention(ctx.as_actor("prediction-retention")).start()
+    try:
+        yield
+    finally:
+        retention.stop()
 
 
 @contextmanager

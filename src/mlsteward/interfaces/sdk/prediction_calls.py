@@ -20,6 +20,7 @@ from mlsteward.services.predictions.wire import (
     DEFAULT_QUERY_ROWS,
     FeedbackReceipt,
     PredictionPage,
+    PruneReceipt,
     encode_prediction,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "FeedbackReceipt",
     "PredictionCalls",
     "PredictionPage",
+    "PruneReceipt",
     "prediction_row",
 ]
 
@@ -90,3 +92,9 @@ class PredictionCalls(OperationCaller):
         else:
             listed = [dict(item) for item in items]
         return self._call(ops.feedback, name=deployment, items=listed)
+
+    def prune(self, deployment: str, older_than_days: int) -> PruneReceipt:
+        """Remove ``deployment``'s logged predictions and labels older than
+        ``older_than_days`` days (what its retention setting does daily on a server)."""
+        check_deployment(deployment)
+        return self._call(ops.prune, name=deployment, older_than_days=older_than_days)

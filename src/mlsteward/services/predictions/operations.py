@@ -40,6 +40,11 @@ class QueryPredictions(OperationRequest):
     limit: w.QueryLimit = w.DEFAULT_QUERY_ROWS
 
 
+class PrunePredictions(OperationRequest):
+    name: w.DeploymentName
+    older_than_days: w.RetentionDays
+
+
 class RecordFeedback(OperationRequest):
     name: w.DeploymentName
     body: w.FeedbackIn
@@ -82,6 +87,17 @@ def feedback(ctx: ServiceContext, r: RecordFeedback) -> w.FeedbackReceipt:
     yet are stored and listed in ``unknown``."""
     items = getattr(r.body, "items", None)
     return predictions.record_feedback(ctx, r.name, items)  # type: ignore[arg-type]
+
+
+@declare.delete(
+    "/deployments/{name}/predictions",
+    returns=Codec(w.encode_prune, w.decode_prune, w.PruneReceiptOut),
+)
+def prune(ctx: ServiceContext, r: PrunePredictions) -> w.PruneReceipt:
+    """Remove the deployment's logged predictions and labels older than ``older_than_days``
+    (whole hours of predictions, whole days of labels); the server does this daily by each
+    deployment's retention setting."""
+    return predictions.prune_predictions(ctx, r.name, r.older_than_days)
 
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = tuple(declare.operations)

@@ -26,13 +26,16 @@ from mlsteward.services.predictions.wire import (
     MAX_FEEDBACK_ITEMS,
     MAX_LABELS,
     MAX_QUERY_ROWS,
+    MAX_RETENTION_DAYS,
     FeedbackReceipt,
     PredictionPage,
+    PruneReceipt,
 )
 from mlsteward.storage.prediction_log import is_deployment_name, record_of
 
 #: How far in the future a prediction ID's time may be (clocks differ between machines).
 CLOCK_SKEW_MS = 60_000
+DAY_MS = 86_400_000
 MAX_LABEL_TEXT = 4_096
 _SHOWN = 20
 
@@ -87,6 +90,22 @@ def query_predictions(
     table = location.log_reader(ctx).query(deployment, start_ms, end_ms, limit=rows + 1)
     records = [record_of(row) for row in table.slice(0, rows).to_pylist()]
     return PredictionPage(records, truncated=table.num_rows > rows)
+
+
+def prune_predictions(ctx: ServiceContext, deployment: str, older_than_days: int) -> PruneReceipt:
+    """Remove a deployment's logged predictions (whole hours) and labels (whole days) that
+    ended more than ``older_than_days`` days ago; what a deployment's retention setting runs."""
+    check_deployment(deployment)
+    days = older_than_days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise InvalidArgumentError(
+            f"older_than_days must be a whole number of days from 1 to {MAX_RETENTION_DAYS}: "
+            f"{older_than_days!r}"
+        )
+    cutoff = ctx.clock() - days * DAY_MS
+    removed = location.log_reader(ctx).prune(deployment, cutoff)
+    labels = location.feedback_log(ctx).prune(deployment, cutoff)
+    return PruneReceipt(removed, labels)
 
 
 def record_feedback(ctx: ServiceContext, deployment: str, items: Sequence[Any]) -> FeedbackReceipt:

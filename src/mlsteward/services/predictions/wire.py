@@ -30,6 +30,11 @@ QueryLimit = Annotated[
     int, documented({"type": "integer", "minimum": 1, "maximum": MAX_QUERY_ROWS})
 ]
 TimeMs = Annotated[int, documented({"type": "integer", "minimum": 0, "maximum": 2**48 - 1})]
+#: Retention in whole days: at least one, at most about 100 years.
+MAX_RETENTION_DAYS = 36_500
+RetentionDays = Annotated[
+    int, documented({"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS})
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,14 @@ class FeedbackReceipt:
 
     accepted: int
     unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PruneReceipt:
+    """How many prediction-log and feedback files a prune removed."""
+
+    prediction_files: int
+    feedback_files: int
 
 
 class PredictionOut(BaseModel):
@@ -77,6 +90,11 @@ class FeedbackItemIn(BaseModel):
 class FeedbackIn(BaseModel):
     #: At most ``MAX_FEEDBACK_ITEMS`` items and ``MAX_LABELS`` labels in all.
     items: list[FeedbackItemIn]
+
+
+class PruneReceiptOut(BaseModel):
+    prediction_files: int
+    feedback_files: int
 
 
 class FeedbackReceiptOut(BaseModel):
@@ -124,3 +142,11 @@ def encode_receipt(receipt: FeedbackReceipt) -> dict[str, Any]:
 
 def decode_receipt(raw: dict[str, Any]) -> FeedbackReceipt:
     return FeedbackReceipt(int(raw["accepted"]), list(raw["unknown"]))
+
+
+def encode_prune(receipt: PruneReceipt) -> dict[str, Any]:
+    return {"prediction_files": receipt.prediction_files, "feedback_files": receipt.feedback_files}
+
+
+def decode_prune(raw: dict[str, Any]) -> PruneReceipt:
+    return PruneReceipt(int(raw["prediction_files"]), int(raw["feedback_files"]))
