@@ -3,8 +3,9 @@
 uvicorn picks uvloop and httptools when installed (``uvicorn[standard]``); uvloop (like
 asyncio) sets TCP_NODELAY on every accepted connection, so small answers leave at once.
 ``--workers N`` starts N processes sharing the listening socket; each loads the models and
-follows the plan on its own. On SIGTERM uvicorn stops accepting, lets requests in flight finish (up to the
-graceful timeout), then the app's shutdown drains the batchers and flushes the prediction log.
+follows the plan on its own. On SIGTERM uvicorn stops accepting, lets requests in flight
+finish (up to the graceful timeout), then the app's shutdown drains the batchers and flushes
+the prediction log.
 """
 
 from __future__ import annotations
