@@ -77,9 +77,20 @@ def serve_command(
     no_log: Annotated[
         bool, typer.Option("--no-log", help="One-off only: keep no prediction log.")
     ] = False,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(
+            "--grpc-port",
+            min=1,
+            max=65535,
+            help="Also serve the Open Inference Protocol over gRPC on this port "
+            "(needs mlsteward[grpc]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a deployment (or one model version) over the Open Inference Protocol and MLflow's
-    /invocations, until SIGTERM."""
+    /invocations (and OIP gRPC with --grpc-port), until SIGTERM."""
     if runtime not in RUNTIMES:
         raise typer.BadParameter(f"must be one of {', '.join(RUNTIMES)}", param_hint="--runtime")
     from mlsteward.interfaces.serving.process import serve  # the server's imports, on demand
@@ -98,7 +109,8 @@ def serve_command(
             runtime=runtime,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
-        )
+        ),
+        grpc_port=grpc_port,
     )
 
 

@@ -6,20 +6,26 @@ asyncio) sets TCP_NODELAY on every accepted connection, so small answers leave a
 follows the plan on its own. On SIGTERM uvicorn stops accepting, lets requests in flight
 finish (up to the graceful timeout), then the app's shutdown drains the batchers and flushes
 the prediction log.
+
+``--grpc-port`` adds the Open Inference Protocol gRPC service (the ``grpc`` extra) to every
+worker, in the same event loop and on the same data plane as HTTP; it starts after the
+HTTP app's startup and stops (finishing calls in flight) before the data plane drains.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import signal
 import tempfile
+from collections.abc import AsyncIterator
 from types import FrameType
 
 from starlette.applications import Starlette
 
-from mlsteward.domain.errors import MlstewardError, UnavailableError
+from mlsteward.domain.errors import InvalidArgumentError, MlstewardError, UnavailableError
 from mlsteward.engines.models.loaded_model import LoadedModel
 from mlsteward.interfaces.sdk.client import Client
 from mlsteward.interfaces.serving.app import build_app
@@ -30,6 +36,9 @@ from mlsteward.interfaces.serving.model_loading import load_version
 from mlsteward.interfaces.serving.plan_source import plan_source
 
 logger = logging.getLogger("mlsteward.serve")
+
+#: The environment variable a worker reads the gRPC port from (unset: no gRPC service).
+GRPC_PORT_ENV = "MLSTEWARD_SERVE_GRPC_PORT"
 
 
 def data_plane(config: ServeConfig) -> DataPlane:
@@ -46,9 +55,43 @@ def data_plane(config: ServeConfig) -> DataPlane:
 def create_app() -> Starlette:
     """uvicorn's app factory in each worker: the config comes from the environment."""
     config = ServeConfig.from_env()
-    return build_app(
-        data_plane(config), max_body_bytes=config.max_body_bytes, load_first=config.workers > 1
-    )
+    plane = data_plane(config)
+    app = build_app(plane, max_body_bytes=config.max_body_bytes, load_first=config.workers > 1)
+    grpc_port = os.environ.get(GRPC_PORT_ENV)
+    if grpc_port:
+        with_grpc(app, plane, config, int(grpc_port))
+    return app
+
+
+def with_grpc(app: Starlette, plane: DataPlane, config: ServeConfig, port: int) -> None:
+    """Run the gRPC service inside ``app``'s lifespan: up after the app's startup, stopped
+    (calls in flight finish, up to the graceful timeout) before its shutdown drains."""
+    from mlsteward.interfaces.serving.grpc_service import start_grpc_server
+
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with inner(app):
+            server = await start_grpc_server(
+                plane, config.host, port, max_message_bytes=config.max_body_bytes
+            )
+            try:
+                yield
+            finally:
+                await server.stop(config.graceful_timeout_s)
+
+    app.router.lifespan_context = lifespan
+
+
+def grpc_available() -> bool:
+    """True when the ``grpc`` extra (grpcio, protobuf) is installed."""
+    try:
+        import google.protobuf  # noqa: F401
+        import grpc  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def check_target(config: ServeConfig) -> None:
@@ -69,8 +112,18 @@ def _drained(signum: int, frame: FrameType | None) -> None:
     """SIGTERM after uvicorn has drained: nothing left to do but return."""
 
 
-def serve(config: ServeConfig) -> None:
-    """Run the data plane until SIGTERM / SIGINT."""
+def serve(config: ServeConfig, *, grpc_port: int | None = None) -> None:
+    """Run the data plane until SIGTERM / SIGINT (with the gRPC service on ``grpc_port``)."""
+    if grpc_port is not None:
+        if not grpc_available():
+            raise InvalidArgumentError(
+                "--grpc-port needs the gRPC extra: pip install 'mlsteward[grpc]'"
+            )
+        if grpc_port == config.port:
+            raise InvalidArgumentError("--grpc-port must differ from --port")
+        os.environ[GRPC_PORT_ENV] = str(grpc_port)
+    else:
+        os.environ.pop(GRPC_PORT_ENV, None)
     check_target(config)
     # uvicorn drains on SIGTERM, then raises the signal again under the handler it found:
     # a handler of ours makes that a normal return, so a clean shutdown exits with 0.
@@ -103,9 +156,14 @@ def _run_uvicorn(config: ServeConfig) -> None:
     )
 
 
-def serving_app(config: ServeConfig, *, load_first: bool = True) -> Starlette:
+def serving_app(
+    config: ServeConfig, *, load_first: bool = True, grpc_port: int | None = None
+) -> Starlette:
     """The data plane as an ASGI app in this process (for tests and embedding): its startup
-    loads and warms the plan's versions first unless ``load_first`` is False."""
-    return build_app(
-        data_plane(config), max_body_bytes=config.max_body_bytes, load_first=load_first
-    )
+    loads and warms the plan's versions first unless ``load_first`` is False, and starts the
+    gRPC service on ``grpc_port`` when given."""
+    plane = data_plane(config)
+    app = build_app(plane, max_body_bytes=config.max_body_bytes, load_first=load_first)
+    if grpc_port is not None:
+        with_grpc(app, plane, config, grpc_port)
+    return app
