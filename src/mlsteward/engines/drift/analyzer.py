@@ -187,7 +187,9 @@ class DriftAnalyzer:
         """Each test's statistic on every (rest of the reference, reference chunk) pair."""
         found: dict[str, list[float]] = {}
         for _, _, rest, part, pair in pairs:
-            res = self._evaluate(name, rest, part, learned=False, pair=pair, kind=kind)
+            res = self._evaluate(
+                name, rest, part, learned=False, pair=pair, kind=kind, statistics_only=True
+            )
             for t in res.tests:
                 if t.statistic is not None and math.isfinite(t.statistic):
                     found.setdefault(t.test, []).append(t.statistic)
@@ -203,6 +205,7 @@ class DriftAnalyzer:
         learned: bool = True,
         pair: ColumnPair | None = None,
         kind: ColumnKind | None = None,
+        statistics_only: bool = False,
     ) -> ColumnDriftResult:
         """One column on one window. Learned bounds apply as they are to a window within a
         factor two of the learned chunk size; a larger one gets fixed thresholds here and is
@@ -222,6 +225,7 @@ class DriftAnalyzer:
             learned=bounds if scale == "fits" else None,
             reference_summary=self.reference.summaries.get(name) if learned else None,
             pair=pair,
+            statistics_only=statistics_only,
         )
         if bounds and scale == "small" and self._learned_rows is not None:
             result = small_window_note(result, bounds, n_rows, self._learned_rows)

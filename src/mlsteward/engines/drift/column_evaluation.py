@@ -113,10 +113,13 @@ def evaluate_column(
     learned: Mapping[str, LearnedBound] | None = None,
     reference_summary: ColumnSummary | None = None,
     pair: ColumnPair | None = None,
+    statistics_only: bool = False,
 ) -> ColumnDriftResult:
     """Test one column; the headline test decides ``drifted`` (with missing-share drift).
 
     ``pair`` may supply a prepared pair of the two samples (e.g. a holdout pair).
+    ``statistics_only`` says only the tests' statistics will be read: tests may leave out
+    p-values (and ``drifted`` then means nothing).
     """
     config = config or ColumnConfig()
     ref_summary = reference_summary or summarize(reference)
@@ -151,6 +154,8 @@ def evaluate_column(
             message=msg,
         )
     pair = pair or ColumnPair(kind, reference, current)
+    if statistics_only:
+        pair.statistics_only = True
     try:
         if config.tests:
             main, reason = config.tests[0], "configured for this column"

@@ -62,7 +62,14 @@ class AlignedCounts:
 
 
 class ColumnPair:
-    """Reference and current sample of one column; caches what several tests share."""
+    """Reference and current sample of one column; caches what several tests share.
+
+    ``statistics_only`` is set when only the tests' statistics will be read (scoring
+    reference chunks for learned thresholds): a test may then leave out a p-value that costs
+    time to compute, as long as its statistic is the one it would otherwise report.
+    """
+
+    statistics_only = False
 
     def __init__(
         self,

@@ -67,6 +67,17 @@ def _kolmogorov_sf() -> Callable[[int, float], float] | None:
 _KOLMOGOROV_SF = _kolmogorov_sf()
 
 
+def ks_reported_statistic(d: float, n1: int, n2: int) -> float:
+    """The statistic :func:`ks_two_sided_pvalue` reports for ``d``, without the p-value."""
+    if n1 <= 0 or n2 <= 0:
+        raise ValueError("sample sizes must be positive")
+    if max(n1, n2) <= EXACT_MAX_N:
+        g = math.gcd(n1, n2)
+        lcm = (n1 // g) * n2
+        return round(d * lcm) / lcm
+    return d
+
+
 def ks_two_sided_pvalue(d: float, n1: int, n2: int) -> tuple[float, float, str]:
     """P-value of an observed two-sided statistic ``d`` for sample sizes ``n1``, ``n2``.
 

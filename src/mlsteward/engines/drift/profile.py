@@ -34,6 +34,7 @@ from mlsteward.engines.drift.column_profiles import (
     profile_kind,
     subtract_column_profiles,
 )
+from mlsteward.engines.drift.float_sort import sort_finite
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.quantile_sketch import QuantileSketch
 from mlsteward.engines.drift.row_reservoir import (
@@ -223,7 +224,8 @@ class ProfileBuilder:
             values = frame.numeric(name)
             edges = self._edges.get(name)
             if edges is None:
-                finite = np.sort(values[np.isfinite(values)])
+                finite = values[np.isfinite(values)]
+                sort_finite(finite)
                 edges = quantile_edges(finite, self._bins)
                 self._edges[name] = edges
             p = NumericProfile(

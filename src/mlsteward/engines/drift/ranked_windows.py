@@ -2,7 +2,8 @@
 
 Comparing a whole window and its chunks with the reference naively sorts every chunk and the
 window, and binary-searches each in the reference, column by column. Less is needed: each
-chunk is sorted on its own (cache-sized sorts, cheaper than one sort of the column) and the
+chunk is sorted on its own (cache-sized radix sorts, see
+:mod:`~mlsteward.engines.drift.float_sort`: cheaper than one sort of the column) and the
 sorted runs are merged into the sorted window, which also says where every chunk value sits
 in it (:func:`sort_by_chunks`). One stable merge of the sorted reference with the sorted
 window gives, for every current value, how many reference values lie at or below it; a
@@ -23,6 +24,7 @@ import numpy as np
 from mlsteward.engines.drift import work_buffers
 from mlsteward.engines.drift.chunking import Rows
 from mlsteward.engines.drift.column_pair import ColumnPair
+from mlsteward.engines.drift.float_sort import order_keys, sort_finite
 from mlsteward.engines.drift.samples import FloatArray, IntArray, NumericSample
 from mlsteward.engines.drift.spec import ColumnKind
 
@@ -49,24 +51,6 @@ class RankedPair(ColumnPair):
         if ref.values is None or cur.values is None:
             raise RuntimeError("a ranked pair of summarized samples (ranks need raw values)")
         return cur.values, ref.values, self._right, self._left
-
-
-#: The bits of a float64 but its sign.
-_MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)
-
-
-def order_keys(values: FloatArray, out: IntArray) -> IntArray:
-    """Integers in the order of the finite ``values``, equal where they are equal.
-
-    A float's bits read as an integer order non-negative floats; a negative float's key is
-    minus its magnitude bits, so -0.0 and 0.0 share the key 0. Merging sorted runs by these
-    keys gives the very permutation merging the floats does (same order, same ties, stable),
-    in about two thirds of the time: NumPy's sort compares integers without its NaN checks.
-    """
-    bits = values.view(np.int64)
-    np.bitwise_and(bits, _MAGNITUDE, out=out)
-    np.negative(out, out=out, where=bits < 0)
-    return out
 
 
 def ranks_in(reference: FloatArray, current: FloatArray) -> tuple[IntArray, IntArray]:
@@ -200,7 +184,7 @@ def sort_by_chunks(
             kept = run[np.isfinite(run)]
             run = runs[at : at + kept.size]
             run[:] = kept
-        run.sort()
+        sort_finite(run)
         at += run.size
         bounds[k + 1] = at
     if chunks.rest is None:
@@ -236,7 +220,7 @@ def ranked_windows(
         cur = work_buffers.buffer("windows.sorted", m, np.float64)
         cur[:] = values if m == n_rows else values[finite]
         del finite
-        cur.sort()
+        sort_finite(cur)
         right, left = ranks_in(ref, cur)
         whole = NumericSample.from_sorted(cur, n_rows - m)
         return [(whole, RankedPair(reference, whole, right, left))]

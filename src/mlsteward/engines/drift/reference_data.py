@@ -20,6 +20,7 @@ from mlsteward.engines.drift.chunking import Chunker, ChunkPlan
 from mlsteward.engines.drift.column_evaluation import ColumnConfig, Sample, summarize
 from mlsteward.engines.drift.column_pair import ColumnPair
 from mlsteward.engines.drift.column_roles import ColumnRoles
+from mlsteward.engines.drift.float_sort import sort_finite
 from mlsteward.engines.drift.frames import ColumnTypeError, Frame
 from mlsteward.engines.drift.holdout_pair import HoldoutPair, SortedReference
 from mlsteward.engines.drift.profile import (
@@ -117,7 +118,7 @@ def _prepare_column(
             n_finite = int(np.count_nonzero(finite))
             sorted_values = slot[:n_finite]
             sorted_values[:] = values if n_finite == values.size else values[finite]
-            sorted_values.sort()
+            sort_finite(sorted_values)
             sample = NumericSample.from_sorted(sorted_values, values.size - n_finite)
     if kind in (ColumnKind.CATEGORICAL, ColumnKind.BINARY):
         codes, labels = frame.categorical(name)
@@ -340,10 +341,11 @@ class PreparedReference:
             sorted_ref = SortedReference(whole)
             for chunk in self._plan.chunks:
                 k = chunk.info.index
-                # The chunk's positions in the sorted reference, ascending.
+                # The chunk's positions in the sorted reference, ascending, and its values
+                # (sorted already: the same as the sorted reference's at those positions).
                 positions = raw.sorted_chunks.positions(k)
                 part_missing = chunk.info.n_rows - positions.size
-                part = NumericSample.from_sorted(whole.values[positions], part_missing)
+                part = NumericSample.from_sorted(raw.sorted_chunks.chunk(k), part_missing)
                 # The rest is never materialized: HoldoutPair derives it from the whole.
                 rest = NumericSample(
                     whole.moments.subtract(part.moments), whole.n_missing - part_missing

@@ -15,7 +15,38 @@ from typing import Any
 
 
 def to_jsonable(value: Any) -> Any:
-    """Recursively turn dataclasses, enums, numpy values and non-finite floats into JSON."""
+    """Recursively turn dataclasses, enums, numpy values and non-finite floats into JSON.
+
+    A report holds tens of thousands of values, so the common exact types are looked up
+    first and each dataclass's field names are read once per class; anything else takes
+    the general path (:func:`_general_jsonable`), which gives the same answers for all.
+    """
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind in _PLAIN:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind)
+            else ()
+        )
+    if names:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    return _general_jsonable(value)
+
+
+#: Exact types returned as they are (their subclasses, enums among them, go the general way).
+_PLAIN = frozenset({str, int, bool, type(None)})
+#: Field names of each dataclass type met, in declaration order; () for other types.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _general_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):

@@ -18,6 +18,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
+from mlsteward.engines.drift.float_sort import sort_finite
+
 FloatArray = NDArray[np.float64]
 _MOMENT_BLOCK = 1 << 13
 IntArray = NDArray[np.int64]
@@ -177,8 +179,9 @@ class NumericSample:
         arr = np.asarray(values, dtype=np.float64).ravel()
         finite = np.isfinite(arr)
         n_missing = int(arr.size - np.count_nonzero(finite))
-        kept = arr[finite] if n_missing else arr
-        return cls.from_sorted(np.sort(kept), n_missing)
+        kept = arr[finite] if n_missing else arr.copy()
+        sort_finite(kept)
+        return cls.from_sorted(kept, n_missing)
 
     @classmethod
     def from_sorted(cls, sorted_values: FloatArray, n_missing: int = 0) -> NumericSample:
