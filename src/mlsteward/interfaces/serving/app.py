@@ -1,4 +1,5 @@
-"""The data plane's ASGI app: plain Starlette routes and the stdlib ``json`` on the hot path.
+"""The data plane's ASGI app: plain Starlette routes; request JSON read by ``json_body``
+(orjson when installed, else the stdlib, with the same values).
 
 Routes: the Open Inference Protocol V2 REST API (``/v2/health/live``, ``/v2/health/ready``,
 ``/v2``, ``/v2/models/{name}[/versions/{v}]``, ``.../ready``, ``.../infer``), MLflow's
@@ -17,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -34,6 +35,7 @@ from mlsteward.domain.errors import (
 )
 from mlsteward.domain.prediction_ids import new_prediction_id
 from mlsteward.domain.predictions import PredictionRecord
+from mlsteward.engines.serving import json_body
 from mlsteward.engines.serving.input_layout import Batch
 from mlsteward.engines.serving.mlflow_formats import decode_csv, decode_json, encode_predictions
 from mlsteward.engines.serving.model_runner import Answer, Job
@@ -90,8 +92,8 @@ class Handlers:
     @staticmethod
     def _parse(body: bytes) -> Any:
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            return json_body.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidArgumentError("The request body is not valid JSON") from None
 
     def _refuse(
@@ -169,7 +171,7 @@ class Handlers:
             task,
         )
 
-    def _log(
+    async def _log(
         self,
         served: ServedVersion,
         prediction_id: str,
@@ -181,7 +183,12 @@ class Handlers:
         status: int,
         error: str | None,
     ) -> None:
-        """Hand the record to the prediction log (never blocks: a full queue counts a drop)."""
+        """Hand the record to the prediction log (never blocks: a full queue counts a drop).
+
+        A coroutine, so it runs on the event loop after the answer is sent rather than taking
+        a thread-pool hop per request; the arrays go as they are (the writer formats them as
+        their ``tolist()`` in bulk, off the request path).
+        """
         self.plane.sink.submit(
             PredictionRecord(
                 prediction_id=prediction_id,
@@ -192,8 +199,8 @@ class Handlers:
                 time_ms=time_ms,
                 latency_ms=latency_s * 1000.0,
                 rows=rows,
-                inputs={name: array.tolist() for name, array in batch.items()},
-                outputs={name: array.tolist() for name, array in answer.items()},
+                inputs=cast(dict[str, list[Any]], dict(batch)),
+                outputs=cast(dict[str, list[Any]], dict(answer)),
                 status=status,
                 error=error,
             )
@@ -210,8 +217,13 @@ class Handlers:
         try:
             raw = await self._body(request)
             params = request.path_params
-            served = self._snapshot().find(params["name"], params.get("version"))
+            snapshot = self._snapshot()
+            headers = request.headers
+            served = snapshot.find(params["name"], params.get("version"), snapshot.sticky(headers))
             decoded = decode_infer(self._parse(raw), served.runner.layout, served.runner.outputs)
+            if snapshot.sticky_on_input and params.get("version") is None:
+                # routes share a signature (rollouts check it), so the decoded batch fits
+                served = snapshot.pick(snapshot.sticky(headers, decoded.batch))
         except MlstewardError as error:
             return self._refuse(error, "oip", served)
         runner = served.runner
@@ -279,7 +291,8 @@ class Handlers:
         served = None
         try:
             raw = await self._body(request)
-            served = self._snapshot().pick()
+            snapshot = self._snapshot()
+            served = snapshot.pick(snapshot.sticky(request.headers))
             layout = served.runner.layout
             kind = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
             if kind == "text/csv":
@@ -294,6 +307,8 @@ class Handlers:
                     f"Content-Type {kind!r} is not read here: send application/json or text/csv"
                 )
             rows = layout.rows(batch)
+            if snapshot.sticky_on_input:
+                served = snapshot.pick(snapshot.sticky(request.headers, batch))
         except MlstewardError as error:
             return self._refuse(error, "mlflow", served)
         return await self._predict(

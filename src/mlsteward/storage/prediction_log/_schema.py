@@ -1,7 +1,8 @@
 """The prediction log's columns, and records to and from Arrow tables.
 
-Inputs and outputs are JSON text columns (``{"column": [value, ...]}``): requests of any
-shape share one file, and a model whose signature changes never breaks a partition. The
+Inputs and outputs are JSON text columns (``{"column": [value, ...]}``; a record's values
+may be lists or numpy arrays, whose text is their ``tolist()``'s): requests of any shape share
+one file, and a model whose signature changes never breaks a partition. The
 other columns are typed, so a time range, a route or a version is filtered without parsing
 JSON. :func:`rows_frame` expands the JSON into one row per request row when a typed table is
 wanted (monitoring).
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from mlsteward.domain.predictions import Feedback, PredictionRecord
+from mlsteward.storage.prediction_log._json_text import columns_texts, to_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,20 +47,6 @@ FEEDBACK_SCHEMA = pa.schema(
         pa.field("received_by", pa.string(), nullable=False),
     ]
 )
-_encoder = json.JSONEncoder(separators=(",", ":"), default=lambda value: _plain(value))
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays, bytes and anything else JSON lacks, as JSON can hold them."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def to_json(value: Any) -> str:
-    return _encoder.encode(value)
 
 
 def predictions_table(records: Sequence[PredictionRecord]) -> pa.Table:
@@ -75,8 +63,8 @@ def predictions_table(records: Sequence[PredictionRecord]) -> pa.Table:
         [int(r.rows) for r in ordered],
         [int(r.status) for r in ordered],
         [r.error for r in ordered],
-        [to_json(r.inputs) for r in ordered],
-        [to_json(r.outputs) for r in ordered],
+        columns_texts([r.inputs for r in ordered]),
+        columns_texts([r.outputs for r in ordered]),
     ]
     pairs = zip(columns, PREDICTION_SCHEMA, strict=True)
     arrays = [pa.array(values, type=field.type) for values, field in pairs]

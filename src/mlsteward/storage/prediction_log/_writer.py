@@ -230,6 +230,7 @@ class PredictionLogWriter:
 
     def _write(self, batch: list[PredictionRecord]) -> None:
         groups: dict[tuple[str, str, int], list[PredictionRecord]] = defaultdict(list)
+        hours: dict[int, tuple[str, int]] = {}  # hour number -> partition, formatted once
         invalid = 0
         for record in batch:
             if not (
@@ -238,7 +239,11 @@ class PredictionLogWriter:
             ):
                 invalid += 1
                 continue
-            date, hour = _layout.partition_of(prediction_id_time(record.prediction_id))
+            time_ms = prediction_id_time(record.prediction_id)
+            partition = hours.get(time_ms // _layout.HOUR_MS)
+            if partition is None:
+                partition = hours[time_ms // _layout.HOUR_MS] = _layout.partition_of(time_ms)
+            date, hour = partition
             groups[(record.deployment, date, hour)].append(record)
         if invalid:
             error = ValueError(f"{invalid} record(s) with a malformed prediction ID or deployment")
