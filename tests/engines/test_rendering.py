@@ -79,8 +79,20 @@ def _late_label_page() -> str:
 
 
 def _performance_table() -> str:
-    cell = {"realized": HOSTILE, "estimate": HOSTILE, "bad": True, "bad_estimate": False}
-    row = {"window": HOSTILE, "coverage": "1/2", "judged": False, "cells": [cell]}
+    cell = {
+        "realized": HOSTILE,
+        "estimate": HOSTILE,
+        "bad": True,
+        "bad_estimate": False,
+        "alert": HOSTILE,
+    }
+    row = {
+        "window": HOSTILE,
+        "coverage": "1/2",
+        "judged": False,
+        "cells": [cell],
+        "notes": [HOSTILE],
+    }
     table = {
         "metrics": [HOSTILE],
         "rows": [row],

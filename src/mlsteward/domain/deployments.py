@@ -22,7 +22,25 @@ from mlsteward.domain.errors import InvalidArgumentError
 #: falls back to the native flavor otherwise), or one of them by name.
 RUNTIMES = ("auto", "onnx", "native")
 #: What happened to a deployment in one event.
-EVENT_ACTIONS = ("create", "update", "delete")
+EVENT_ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "rollout",
+    "advance",
+    "promote",
+    "rollback",
+    "pause",
+    "resume",
+)
+#: How a rollout brings a candidate version in: a share of traffic growing step by step
+#: (``canary``), warmed with no traffic then switched whole with the old version kept loaded
+#: (``blue_green``), or a copy of traffic whose answers are logged only (``shadow``).
+ROLLOUT_STRATEGIES = ("canary", "blue_green", "shadow")
+#: Where a rollout stands: still analysed (``progressing``), held (``paused``), or over.
+ROLLOUT_STATES = ("progressing", "paused", "promoted", "rolled_back")
+#: The candidate's traffic share at each step, by strategy (canary: 5% -> 25% -> 100%).
+DEFAULT_STEPS = {"canary": (0.05, 0.25, 1.0), "blue_green": (0.0, 1.0), "shadow": (0.0,)}
 #: A deployment name is a DNS label (RFC 1123): it names folders of the prediction log and,
 #: later, Kubernetes objects, so it is safe in both.
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -130,6 +148,75 @@ class ServingPlan:
 
 
 @dataclass(frozen=True)
+class RolloutCriteria:
+    """What a healthy candidate is, judged over each analysis window: its error rate and p99
+    latency under the bounds, its predictions not drifted from the stable version's (drift
+    tests with p-values judged at ``drift_p_value``), and
+    (when labels arrived for both) its accuracy at most ``max_accuracy_drop`` below the
+    stable version's. ``min_requests`` is how many answers a window needs before a step
+    may advance (failures roll back at once)."""
+
+    interval_s: float = 60.0
+    max_error_rate: float = 0.01
+    max_p99_latency_ms: float = 500.0
+    check_drift: bool = True
+    #: The p-value under which a drift test counts the candidate's predictions as drifted:
+    #: stricter than a monitor's 0.05, since each analysis is one more test that could
+    #: roll a healthy candidate back by chance.
+    drift_p_value: float = 0.001
+    min_requests: int = 50
+    min_labels: int = 30
+    max_accuracy_drop: float = 0.05
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A candidate version brought in beside the stable one, and how far it got.
+
+    ``steps`` are the candidate's traffic shares (shadow: a copy, never answering); each
+    step lasts at least one analysis interval. The last analysis, with its evidence, is kept
+    in ``evidence``; ``message`` says why the rollout is paused, rolled back or promoted.
+    """
+
+    strategy: str
+    model_name: str
+    stable_version: int
+    candidate_version: int
+    steps: tuple[float, ...]
+    criteria: RolloutCriteria = field(default_factory=RolloutCriteria)
+    step: int = 0
+    state: str = "progressing"
+    started_ms: int = 0
+    step_started_ms: int = 0
+    #: The request field that keeps a caller on one route: ``header:NAME`` or ``input:NAME``.
+    sticky_key: str | None = None
+    message: str = ""
+    evidence: dict[str, Any] | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the candidate still gets traffic (progressing or paused)."""
+        return self.state in ("progressing", "paused")
+
+    @property
+    def weight(self) -> float:
+        """The candidate's traffic share at the current step."""
+        return self.steps[min(self.step, len(self.steps) - 1)]
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["steps"] = list(self.steps)
+        return values
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rollout:
+        values = dict(data)
+        values["steps"] = tuple(float(step) for step in values["steps"])
+        values["criteria"] = RolloutCriteria(**values.get("criteria", {}))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Deployment:
     """A deployment record: the model it serves and how, as last changed."""
 
@@ -145,6 +232,8 @@ class Deployment:
     creation_time: int = 0
     last_updated_by: str = ""
     last_update_time: int = 0
+    #: The rollout under way or the last one (None: never rolled out).
+    rollout: Rollout | None = None
 
     def settings(self) -> dict[str, Any]:
         """The changeable settings, flat, as events record them (``model``, ``runtime``,
@@ -158,16 +247,21 @@ class Deployment:
             "log_enabled": self.log.enabled,
             "log_sample_rate": self.log.sample_rate,
             "log_retention_days": self.log.retention_days,
+            **({"rollout": self.rollout.to_dict()} if self.rollout is not None else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        values["rollout"] = None if self.rollout is None else self.rollout.to_dict()
+        return values
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Deployment:
         values = dict(data)
         values["batching"] = Batching(**values["batching"])
         values["log"] = LogSettings(**values["log"])
+        rollout = values.get("rollout")
+        values["rollout"] = None if rollout is None else Rollout.from_dict(rollout)
         return cls(**values)
 
 

@@ -25,6 +25,8 @@ from mlsteward.domain.deployments import (
     DeploymentEvent,
     FieldChange,
     LogSettings,
+    Rollout,
+    RolloutCriteria,
     setting_changes,
 )
 from mlsteward.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -178,3 +180,30 @@ class DeploymentStoreConformance:
         store.create_deployment(again, make_event(again))
         assert store.get_deployment(first.name).revision == 3
         assert [e.revision for e in store.list_deployment_events(first.name, 10)] == [3, 2, 1]
+
+    def test_a_rollout_round_trips_with_its_evidence(self, store: DeploymentStore) -> None:
+        first = make_deployment(unique_name())
+        store.create_deployment(first, make_event(first))
+        rollout = Rollout(
+            strategy="canary",
+            model_name="churn",
+            stable_version=3,
+            candidate_version=4,
+            steps=(0.05, 0.25, 1.0),
+            criteria=RolloutCriteria(interval_s=30.0, max_error_rate=0.02, check_drift=False),
+            step=1,
+            state="progressing",
+            started_ms=T0,
+            step_started_ms=T0 + 30_000,
+            sticky_key="header:x-user",
+            evidence={"candidate": {"requests": 120, "error_rate": 0.0}, "reasons": []},
+        )
+        second = dataclasses.replace(first, rollout=rollout, revision=2)
+        store.update_deployment(second, make_event(second, "advance", first), expected_revision=1)
+        stored = store.get_deployment(first.name)
+        assert stored == second
+        assert stored.rollout is not None and stored.rollout.weight == 0.25
+        newest = store.list_deployment_events(first.name, 1)[0]
+        change = next(c for c in newest.changes if c.field == "rollout")
+        assert change.before is None
+        assert change.after["evidence"]["candidate"]["requests"] == 120

@@ -15,6 +15,7 @@ from mlsteward.interfaces.sdk.client import Client
 from . import (
     audit,
     data,
+    deployment_packaging,
     deployments,
     identity,
     models,
@@ -35,5 +36,6 @@ EXAMPLES: dict[str, Example] = {
     **identity.EXAMPLES,
     **audit.EXAMPLES,
     **deployments.EXAMPLES,
+    **deployment_packaging.EXAMPLES,
     **predictions.EXAMPLES,
 }

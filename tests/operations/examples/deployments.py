@@ -45,6 +45,25 @@ def _update(client: Client) -> dict[str, Any]:
     return {"name": name, "model_uri": f"models:/{model}/2", "replicas": 2, "reason": "example"}
 
 
+def _rolling(client: Client) -> str:
+    """A deployment with a canary of version 2 under way."""
+    name = _deployed(client)
+    client.deployments.rollout(name, 2, reason="example")
+    return name
+
+
+def _rollout(client: Client) -> dict[str, Any]:
+    return {
+        "name": _deployed(client),
+        "version": 2,
+        "strategy": "canary",
+        "steps": [0.1, 1.0],
+        "criteria": {"interval_s": 30.0, "max_error_rate": 0.02},
+        "sticky_key": "header:x-user",
+        "reason": "example",
+    }
+
+
 EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
     "deployments.create": _create,
     "deployments.list": lambda c: {},
@@ -53,4 +72,10 @@ EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
     "deployments.delete": lambda c: {"name": _deployed(c), "reason": "example"},
     "deployments.history": lambda c: {"name": _deployed(c), "limit": 10},
     "deployments.plan": lambda c: {"name": _deployed(c)},
+    "deployments.rollout": _rollout,
+    "deployments.promote": lambda c: {"name": _rolling(c), "reason": "example"},
+    "deployments.rollback": lambda c: {"name": _rolling(c), "reason": "example"},
+    "deployments.pause": lambda c: {"name": _rolling(c), "reason": "example"},
+    "deployments.resume": lambda c: {"name": _rolling(c), "reason": "example"},
+    "deployments.analyze": lambda c: {"name": _rolling(c)},
 }

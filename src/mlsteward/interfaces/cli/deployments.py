@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlsteward.domain.deployments import Deployment, DeploymentEvent
+from mlsteward.interfaces.cli.deployments_packaging import register as register_packaging
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, format_time, print_json
 
@@ -258,7 +259,7 @@ def plan(
 def _changes(event: DeploymentEvent) -> str:
     return "; ".join(
         f"{c.field}: {_value(c.before)} -> {_value(c.after)}"
-        if event.action == "update"
+        if event.action not in ("create", "delete")
         else f"{c.field}={_value(c.after if event.action == 'create' else c.before)}"
         for c in event.changes
     )
@@ -285,3 +286,135 @@ def _print_deployment(deployment: Deployment, json_output: bool) -> None:
     )
     console().print(f"[bold]{escape(deployment.name)}[/]")
     console().print(table)
+
+
+# -- rollouts ----------------------------------------------------------------------------------
+def _shares(steps: str | None) -> list[float] | None:
+    """``5,25,100`` (percent) as traffic shares."""
+    if steps is None:
+        return None
+    try:
+        return [float(part) / 100.0 for part in steps.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--steps takes percentages like 5,25,100, not {steps!r}"
+        ) from None
+
+
+@app.command("rollout")
+def rollout(
+    ctx: typer.Context,
+    name: NameArgument,
+    version: Annotated[
+        int, typer.Option(help="The candidate: a version of the deployment's model.")
+    ],
+    reason: ReasonOption,
+    strategy: Annotated[str, typer.Option(help="canary, blue_green or shadow.")] = "canary",
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            help="Canary traffic by step, in percent (default 5,25,100).", show_default=False
+        ),
+    ] = None,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds each step lasts before it is judged.")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None, typer.Option(help="Highest error rate (0 to 1) the candidate may show.")
+    ] = None,
+    max_p99_ms: Annotated[
+        float | None, typer.Option(help="Highest p99 latency (ms) the candidate may show.")
+    ] = None,
+    drift: Annotated[
+        bool | None,
+        typer.Option(
+            "--drift/--no-drift",
+            help="Roll back when the candidate's predictions drift from the stable version's.",
+            show_default=False,
+        ),
+    ] = None,
+    min_requests: Annotated[
+        int | None, typer.Option(help="Answers a step needs before it may advance.")
+    ] = None,
+    sticky_key: Annotated[
+        str | None,
+        typer.Option(
+            help="header:NAME or input:NAME: a caller keeps its route.", show_default=False
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Start a rollout of another version: canary, blue/green or shadow, analysed at an
+    interval and promoted or rolled back on its own."""
+    criteria = _given(
+        interval_s=interval,
+        max_error_rate=max_error_rate,
+        max_p99_latency_ms=max_p99_ms,
+        check_drift=drift,
+        min_requests=min_requests,
+    )
+    deployment = backend(ctx, tracking_uri_option).rollout(
+        name,
+        version,
+        reason=reason,
+        strategy=strategy,
+        steps=_shares(steps),
+        criteria=criteria or None,
+        sticky_key=sticky_key,
+    )
+    _print_rollout(deployment, json_output)
+
+
+def _rollout_command(action: str, summary: str) -> None:
+    def command(
+        ctx: typer.Context,
+        name: NameArgument,
+        reason: ReasonOption,
+        json_output: JsonOption = False,
+        tracking_uri_option: TrackingUriOption = None,
+    ) -> None:
+        calls = backend(ctx, tracking_uri_option)
+        _print_rollout(getattr(calls, action)(name, reason=reason), json_output)
+
+    command.__doc__ = summary
+    app.command(action)(command)
+
+
+_rollout_command("promote", "Make the rollout's candidate the deployment's model now.")
+_rollout_command("rollback", "Send all traffic back to the stable version now.")
+_rollout_command("pause", "Hold the rollout: traffic stays split, the analysis stops deciding.")
+_rollout_command("resume", "Let the rollout's analysis decide again.")
+
+
+@app.command("analyze")
+def analyze(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """Analyse the rollout's current step now and act on the verdict."""
+    _print_rollout(backend(ctx, tracking_uri_option).analyze(name), json_output)
+
+
+def _print_rollout(deployment: Deployment, json_output: bool) -> None:
+    if json_output:
+        print_json(deployment.to_dict())
+        return
+    rollout = deployment.rollout
+    out = console()
+    if rollout is None:
+        out.print(f"[bold]{escape(deployment.name)}[/]: no rollout")
+        return
+    out.print(
+        f"[bold]{escape(deployment.name)}[/] revision {deployment.revision}: {rollout.strategy} "
+        f"of {escape(rollout.model_name)} version {rollout.candidate_version} "
+        f"(stable {rollout.stable_version}) {rollout.state}, step {rollout.step + 1} of "
+        f"{len(rollout.steps)}, candidate traffic {rollout.weight:.0%}"
+    )
+    if rollout.message:
+        out.print(escape(rollout.message))
+
+
+register_packaging(app)  # dockerfile, manifest (deployments_packaging.py)

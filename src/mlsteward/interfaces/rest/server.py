@@ -357,6 +357,7 @@ def _background_work(settings: ServerSettings, shared: ServiceContext | None) ->
             _monitor_scheduler(settings, ctx),
             _audit_checkpointer(settings, ctx),
             _prediction_retention(ctx),
+            _rollout_analysis(ctx),
         ):
             yield
     finally:
@@ -395,6 +396,18 @@ def _prediction_retention(ctx: ServiceContext) -> Iterator[None]:
         yield
     finally:
         retention.stop()
+
+
+@contextmanager
+def _rollout_analysis(ctx: ServiceContext) -> Iterator[None]:
+    """Analyse every rollout under way at its interval: promote, advance or roll back."""
+    from mlsteward.services.deployment.rollout_loop import RolloutAnalysis
+
+    analysis = RolloutAnalysis(ctx.as_actor("rollout-analysis")).start()
+    try:
+        yield
+    finally:
+        analysis.stop()
 
 
 @contextmanager

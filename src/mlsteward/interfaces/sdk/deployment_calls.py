@@ -17,11 +17,13 @@ from mlsteward.domain.deployments import (
     validate_deployment_name,
 )
 from mlsteward.interfaces.sdk.backend import TrackingBackend
+from mlsteward.interfaces.sdk.deployment_packaging import DeploymentPackaging
 from mlsteward.interfaces.sdk.transport import OperationCaller
 from mlsteward.services.deployment import operations as ops
+from mlsteward.services.deployment import operations_rollouts as rollout_ops
 
 
-class DeploymentCalls(OperationCaller):
+class DeploymentCalls(DeploymentPackaging, OperationCaller):
     """Deployment records, their history and serving plans, on one SDK backend's platform.
 
     A name that goes into a URL is checked here first, so both doors refuse a bad one with
@@ -84,3 +86,50 @@ class DeploymentCalls(OperationCaller):
     def plan(self, name: str) -> ServingPlan:
         """What a data plane serves for ``name`` now (aliases resolved)."""
         return self._call(ops.plan, name=validate_deployment_name(name))
+
+    # -- rollouts ----------------------------------------------------------------------------
+    def rollout(
+        self,
+        name: str,
+        version: int,
+        *,
+        reason: str,
+        strategy: str = "canary",
+        steps: builtins.list[float] | None = None,
+        criteria: dict[str, Any] | None = None,
+        sticky_key: str | None = None,
+    ) -> Deployment:
+        """Start a rollout of ``version`` of the deployment's model (``canary``,
+        ``blue_green`` or ``shadow``); ``criteria`` sets the analysis's bounds
+        (``interval_s``, ``max_error_rate``, ``max_p99_latency_ms``, ``check_drift``,
+        ``min_requests``, ``min_labels``, ``max_accuracy_drop``)."""
+        return self._call(
+            rollout_ops.rollout,
+            name=validate_deployment_name(name),
+            version=version,
+            strategy=strategy,
+            steps=steps,
+            criteria=criteria,
+            sticky_key=sticky_key,
+            reason=reason,
+        )
+
+    def promote(self, name: str, *, reason: str) -> Deployment:
+        """Make the rollout's candidate the deployment's model now."""
+        return self._call(rollout_ops.promote, name=validate_deployment_name(name), reason=reason)
+
+    def rollback(self, name: str, *, reason: str) -> Deployment:
+        """Send all traffic back to the stable version now."""
+        return self._call(rollout_ops.rollback, name=validate_deployment_name(name), reason=reason)
+
+    def pause(self, name: str, *, reason: str) -> Deployment:
+        """Hold the rollout where it is."""
+        return self._call(rollout_ops.pause, name=validate_deployment_name(name), reason=reason)
+
+    def resume(self, name: str, *, reason: str) -> Deployment:
+        """Let the rollout's analysis decide again."""
+        return self._call(rollout_ops.resume, name=validate_deployment_name(name), reason=reason)
+
+    def analyze(self, name: str) -> Deployment:
+        """Analyse the rollout's current step now and act on the verdict."""
+        return self._call(rollout_ops.analyze, name=validate_deployment_name(name))

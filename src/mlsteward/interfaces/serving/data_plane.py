@@ -19,7 +19,7 @@ from mlsteward.domain.deployments import ServingPlan
 from mlsteward.engines.models.loaded_model import LoadedModel
 from mlsteward.engines.serving.batcher import AdaptiveBatcher
 from mlsteward.engines.serving.model_runner import Answer, Job, ModelRunner
-from mlsteward.interfaces.serving.log_sink import NoLog, PredictionSink, open_sink
+from mlsteward.interfaces.serving.log_sink import NoLog, PredictionSink, ShadowingSink, open_sink
 from mlsteward.interfaces.serving.metrics import ServingMetrics
 from mlsteward.interfaces.serving.plan_source import PlanSource
 from mlsteward.interfaces.serving.versions import ServedVersion, Snapshot
@@ -52,7 +52,7 @@ class DataPlane:
         self.open_log = open_log
         self.interval_s = interval_s
         self.snapshot: Snapshot | None = None
-        self.sink: PredictionSink = NoLog()
+        self.sink = ShadowingSink(NoLog())
         self._log_key: tuple[object, ...] | None = None
         self.last_error: str | None = None
         self.reloads = 0
@@ -103,17 +103,24 @@ class DataPlane:
         reusable = dict(old.versions) if old is not None else {}
         versions: dict[tuple[str, int], ServedVersion] = {}
         answering = []
+        shadows: list[ServedVersion] = []
         for target in plan.routes:
             key = (target.model_name, target.version)
             served = versions.get(key)
-            if served is None:
+            if served is None or served.route != target.route:
                 served = await self._version(plan, target.route, key, reusable.get(key))
                 versions[key] = served
-            if target.route != "shadow" and target.weight > 0:
+            if target.route == "shadow":
+                shadows.append(served)
+            elif target.weight > 0:
                 answering.append((served, target.weight))
         if not answering:
             raise ValueError(f"plan revision {plan.revision} has no route that answers requests")
-        self.snapshot = Snapshot(plan, versions, tuple(answering))
+        # Candidates first: a sticky key's hash then keeps a caller on the candidate while
+        # its share grows (see Snapshot.pick).
+        answering.sort(key=lambda pair: pair[0].route == "stable")
+        self.snapshot = Snapshot(plan, versions, tuple(answering), tuple(shadows))
+        self.sink.shadows = tuple(shadows)
         # The models' objects live as long as the version serves: keep them out of the
         # collector's scans, whose full passes over them otherwise stall requests for tens
         # of milliseconds at a time.
@@ -142,6 +149,7 @@ class DataPlane:
         """The served version for ``key``: the running one when nothing about it changed."""
         if (
             previous is not None
+            and previous.route == route
             and previous.runtime == plan.runtime
             and previous.deployment == plan.deployment
             and previous.batcher.max_batch_size == plan.batching.max_batch_size
@@ -183,7 +191,9 @@ class DataPlane:
         if key == self._log_key:
             return
         old = self.sink
-        self.sink = await asyncio.to_thread(self.open_log, plan)
+        opened = ShadowingSink(await asyncio.to_thread(self.open_log, plan))
+        opened.shadows = old.shadows
+        self.sink = opened
         self._log_key = key
         await asyncio.to_thread(old.close)
 

@@ -7,6 +7,7 @@ alias fails no request.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,28 +48,46 @@ class Snapshot:
     #: routes that answer callers (shadow copies never do), with their weights
     answering: tuple[tuple[ServedVersion, float], ...]
 
-    def pick(self) -> ServedVersion:
-        """The version an unversioned request goes to (by route weight)."""
+    #: versions that get a copy of each answered request (their answers are logged only)
+    shadows: tuple[ServedVersion, ...] = ()
+
+    def pick(self, key: str | None = None) -> ServedVersion:
+        """The version an unversioned request goes to, by route weight: at random, or, given
+        a sticky ``key``, by its hash, so one key keeps one route while the weights hold (and
+        a key on the candidate stays there as its share grows: candidates come first)."""
         if len(self.answering) == 1:
             return self.answering[0][0]
         total = sum(w for _, w in self.answering)
-        point = random.random() * total  # noqa: S311 - traffic split, not security
+        share = random.random() if key is None else key_share(key)  # noqa: S311 - not security
+        point = share * total
         for served, weight in self.answering:
             point -= weight
             if point < 0:
                 return served
         return self.answering[-1][0]
 
+    def sticky(
+        self, headers: Mapping[str, str], batch: Mapping[str, Any] | None = None
+    ) -> str | None:
+        """The request's sticky key under this plan (None: route at random)."""
+        return sticky_value(self.plan.sticky_key, headers, batch or {})
+
+    @property
+    def sticky_on_input(self) -> bool:
+        """Whether the sticky key is an input value (known only once the body is decoded)."""
+        return bool(self.plan.sticky_key and self.plan.sticky_key.startswith("input:"))
+
     def names(self) -> set[str]:
         """The model names a URL may use: the deployment's and each served model's."""
         return {self.plan.deployment, *(name for name, _ in self.versions)}
 
-    def find(self, name: str, version: str | None = None) -> ServedVersion:
-        """The version a ``/v2/models/{name}[/versions/{version}]`` URL names, else 404."""
+    def find(self, name: str, version: str | None = None, key: str | None = None) -> ServedVersion:
+        """The version a ``/v2/models/{name}[/versions/{version}]`` URL names, else 404
+        (unversioned: by route weight, sticky on ``key`` when given)."""
         if name not in self.names():
             raise NotFoundError(f"Unknown model {name!r}: this data plane serves {self._listing()}")
         if version is None:
-            return self.pick()
+            return self.pick(key)
         for (model, number), served in self.versions.items():
             if str(number) == version and (name == model or name == self.plan.deployment):
                 return served
@@ -85,3 +104,26 @@ class Snapshot:
 
     def _listing(self) -> str:
         return ", ".join(f"{m} version {v}" for m, v in self.versions) or "nothing yet"
+
+
+def key_share(key: str) -> float:
+    """Where ``key`` falls in [0, 1): the same for every process and restart (not Python's
+    salted ``hash``)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def sticky_value(
+    sticky_key: str | None, headers: Mapping[str, str], batch: Mapping[str, Any]
+) -> str | None:
+    """The value a plan's ``sticky_key`` names in one request: ``header:NAME`` (a request
+    header) or ``input:NAME`` (the first row's value of that input); None when absent."""
+    if not sticky_key:
+        return None
+    kind, _, name = sticky_key.partition(":")
+    if kind == "header":
+        return headers.get(name)
+    column = batch.get(name)
+    if column is None or len(column) == 0:
+        return None
+    return str(column[0].item() if hasattr(column[0], "item") else column[0])

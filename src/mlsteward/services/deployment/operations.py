@@ -189,4 +189,10 @@ def plan(ctx: ServiceContext, r: DeploymentRef) -> ServingPlan:
     return records.serving_plan(ctx, r.name)
 
 
-OPERATIONS: tuple[Operation[Any, Any], ...] = tuple(declare.operations)
+# The rollout operations (declared beside these, in their own module).
+from mlsteward.services.deployment import operations_rollouts  # noqa: E402
+
+OPERATIONS: tuple[Operation[Any, Any], ...] = (
+    *declare.operations,
+    *operations_rollouts.OPERATIONS,
+)

@@ -261,12 +261,17 @@ def serving_plan(ctx: ServiceContext, name: str) -> ServingPlan:
             f"Deployment {name!r} serves {deployment.model_uri}, which does not resolve now: "
             f"{error.message}"
         ) from error
+    from mlsteward.services.deployment.rollout_routes import plan_routes
+
+    rollout = deployment.rollout
+    sticky = rollout.sticky_key if rollout is not None and rollout.active else None
     return ServingPlan(
         deployment=deployment.name,
         revision=deployment.revision,
         runtime=deployment.runtime,
-        routes=(RouteTarget(STABLE, version.name, version.version, 1.0),),
+        routes=plan_routes(RouteTarget(STABLE, version.name, version.version, 1.0), rollout),
         batching=deployment.batching,
         log=deployment.log,
         log_root=prediction_log_root(ctx),
+        sticky_key=sticky,
     )

@@ -11,7 +11,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mlsteward.domain.deployments import MAX_NAME_LENGTH, NAME_PATTERN, RUNTIMES
+from mlsteward.domain.deployments import (
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+    ROLLOUT_STRATEGIES,
+    RUNTIMES,
+)
 from mlsteward.services.api.documented_types import documented
 from mlsteward.services.deployment import validation as check
 from mlsteward.services.deployment.records import MAX_HISTORY
@@ -110,6 +115,74 @@ class LogSettingsOut(BaseModel):
     queue_size: int
 
 
+class RolloutCriteriaIn(_Request):
+    """The analysis criteria to set (absent: the default)."""
+
+    interval_s: float | None = None
+    max_error_rate: float | None = None
+    max_p99_latency_ms: float | None = None
+    check_drift: bool | None = None
+    drift_p_value: float | None = None
+    min_requests: int | None = None
+    min_labels: int | None = None
+    max_accuracy_drop: float | None = None
+
+
+class StartRolloutRequest(_Request):
+    """A version of the deployment's model to bring in, how, and why."""
+
+    version: int
+    strategy: Annotated[str, documented({"type": "string", "enum": list(ROLLOUT_STRATEGIES)})] = (
+        "canary"
+    )
+    steps: list[float] | None = None
+    criteria: RolloutCriteriaIn | None = None
+    sticky_key: (
+        Annotated[
+            str,
+            documented(
+                {
+                    "type": "string",
+                    "description": "header:NAME or input:NAME: a caller keeps its route",
+                }
+            ),
+        ]
+        | None
+    ) = None
+    reason: Reason
+
+
+class RolloutActionRequest(_Request):
+    reason: Reason
+
+
+class RolloutCriteriaOut(BaseModel):
+    interval_s: float
+    max_error_rate: float
+    max_p99_latency_ms: float
+    check_drift: bool
+    drift_p_value: float
+    min_requests: int
+    min_labels: int
+    max_accuracy_drop: float
+
+
+class RolloutOut(BaseModel):
+    strategy: str
+    model_name: str
+    stable_version: int
+    candidate_version: int
+    steps: list[float]
+    criteria: RolloutCriteriaOut
+    step: int
+    state: str
+    started_ms: int
+    step_started_ms: int
+    sticky_key: str | None
+    message: str
+    evidence: dict[str, Any] | None
+
+
 class DeploymentOut(BaseModel):
     name: str
     model_uri: str
@@ -122,6 +195,7 @@ class DeploymentOut(BaseModel):
     creation_time: int
     last_updated_by: str
     last_update_time: int
+    rollout: RolloutOut | None = None
 
 
 class DeploymentListOut(BaseModel):

@@ -19,6 +19,7 @@ DECLARING_MODULES = (
     "mlsteward.services.audit.operations",
     "mlsteward.services.predictions.operations",
     "mlsteward.services.deployment.operations",
+    "mlsteward.services.deployment.operations_packaging",
 )
 
 

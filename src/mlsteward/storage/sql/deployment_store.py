@@ -19,6 +19,7 @@ from mlsteward.domain.deployments import (
     DeploymentEvent,
     FieldChange,
     LogSettings,
+    Rollout,
 )
 from mlsteward.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
 from mlsteward.storage.deployments_base import DeploymentStore
@@ -118,6 +119,8 @@ def _row(deployment: Deployment) -> dict[str, Any]:
             {
                 "batching": dataclasses.asdict(deployment.batching),
                 "log": dataclasses.asdict(deployment.log),
+                # The rollout rides in the settings' JSON: no column, no migration.
+                "rollout": None if deployment.rollout is None else deployment.rollout.to_dict(),
             }
         ),
         "revision": deployment.revision,
@@ -142,6 +145,7 @@ def _deployment(row: Row[Any]) -> Deployment:
         creation_time=int(row.creation_time),
         last_updated_by=row.last_updated_by,
         last_update_time=int(row.last_update_time),
+        rollout=None if settings.get("rollout") is None else Rollout.from_dict(settings["rollout"]),
     )
 
 
