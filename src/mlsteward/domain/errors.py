@@ -170,6 +170,13 @@ class PayloadTooLargeError(MlstewardError):
     http_status = 413
 
 
+class UnsupportedMediaTypeError(MlstewardError):
+    """A request body in a format the route does not read (its Content-Type)."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+
+
 class SchemaVersionError(MlstewardError):
     """The database was written by a newer mlsteward, or cannot be migrated safely."""
 

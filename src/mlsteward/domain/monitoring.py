@@ -19,7 +19,9 @@ NAME_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}
 #: Checks a monitor can run; each breach raises an alert keyed by (monitor, check, column).
 #: ``column_missing`` is a reference column absent from the current data (a schema change);
 #: ``performance`` needs the monitor's ``performance`` configuration (labels joined by id);
-#: ``multivariate_drift`` needs ``multivariate`` methods (its alert's column is the method).
+#: ``multivariate_drift`` needs ``multivariate`` methods (its alert's column is the method);
+#: ``operational`` needs ``operational`` bounds and a ``deployment:`` target (its alert's
+#: column is the bound's name, e.g. ``p99_latency_ms``).
 CHECKS = (
     "column_drift",
     "dataset_drift",
@@ -27,6 +29,7 @@ CHECKS = (
     "column_missing",
     "performance",
     "multivariate_drift",
+    "operational",
 )
 #: Checks of a monitor created without naming any. Monitors stored before ``column_missing``
 #: existed keep the checks they were created with.
@@ -39,6 +42,9 @@ ALL_COLUMNS = "*"
 #: How long a prediction file of a glob target stays in the performance check after its
 #: first read, unless a monitor says otherwise (``lookback_s``; None: no limit).
 DEFAULT_LOOKBACK_S = 30 * 24 * 3600
+#: Bounds of the ``operational`` check of a deployment: latency percentiles (milliseconds)
+#: and the error rate (a share of requests) are upper bounds, throughput a lower one.
+OPERATIONAL_BOUNDS = ("p50_latency_ms", "p99_latency_ms", "error_rate", "min_throughput_rps")
 
 
 def validate_monitoring_name(kind: str, name: str) -> str:
@@ -76,8 +82,9 @@ class ProfileRecord:
 class Monitor:
     """A target checked against a reference profile on a schedule.
 
-    ``target`` is a CSV/Parquet path, a glob of files, or a ``dataset:`` reference; with a
-    glob only files not seen by an earlier run are read (``state["seen"]``). ``chunking``
+    ``target`` is a CSV/Parquet path, a glob of files, a ``dataset:`` reference, or a
+    ``deployment:`` name (its prediction log, read since the last run: ``state["cursor_ms"]``);
+    with a glob only files not seen by an earlier run are read (``state["seen"]``). ``chunking``
     holds ``size``/``count``/``period`` and ``timestamp_column``; ``tests`` maps a column to
     its drift tests (the first is the headline one); ``thresholds`` maps a test name to its
     threshold; ``learn_thresholds`` learns each test's threshold from the reference
@@ -91,7 +98,9 @@ class Monitor:
     ``prediction_columns`` are tested and marked as the model's outputs. ``lookback_s``
     bounds which prediction files of a glob the performance check reads: those first read
     within that many seconds (None: all of them); each file is read once and its needed
-    columns cached, see ``state["predictions"]``.
+    columns cached, see ``state["predictions"]``. ``operational`` maps names of
+    :data:`OPERATIONAL_BOUNDS` to their bound (a deployment target's latency, error rate and
+    throughput; empty when the monitor has no ``operational`` check).
     """
 
     name: str
@@ -117,6 +126,7 @@ class Monitor:
     identifier_columns: list[str] = field(default_factory=list)
     prediction_columns: list[str] = field(default_factory=list)
     lookback_s: int | None = DEFAULT_LOOKBACK_S
+    operational: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ app = typer.Typer(
 
 NameArgument = Annotated[str, typer.Argument(help="Monitor name.", show_default=False)]
 _PERF = "Performance check"
+_OPS = "Operational check (deployment:NAME targets)"
 
 app.command("performance")(perf_cli.performance)
 app.command("drift")(drift_cli.drift)
@@ -122,13 +123,19 @@ def profile(
 def create(
     ctx: typer.Context,
     name: NameArgument,
-    target: Annotated[str, typer.Option(help="File, glob of new files, or dataset:REF.")],
+    target: Annotated[
+        str,
+        typer.Option(
+            help="File, glob of new files, dataset:REF, or deployment:NAME (its prediction "
+            "log since the last run; labels from its feedback)."
+        ),
+    ],
     profile_name: Annotated[str, typer.Option("--profile", help="Stored reference profile.")],
     check: Annotated[
         list[str] | None,
         typer.Option(
-            help="column_drift, dataset_drift, missing_share, column_missing or performance "
-            "(repeatable; default column_drift, dataset_drift, column_missing)."
+            help="column_drift, dataset_drift, missing_share, column_missing, performance or "
+            "operational (repeatable; default column_drift, dataset_drift, column_missing)."
         ),
     ] = None,
     column: Annotated[list[str] | None, typer.Option(help="Only these columns.")] = None,
@@ -169,6 +176,24 @@ def create(
             "its first read: 30d, 12h, 90m, seconds, or none (default 30d).",
             show_default=False,
         ),
+    ] = None,
+    max_p50_ms: Annotated[
+        float | None,
+        typer.Option(help="Deployment: p50 latency bound (ms).", rich_help_panel=_OPS),
+    ] = None,
+    max_p99_ms: Annotated[
+        float | None,
+        typer.Option(help="Deployment: p99 latency bound (ms).", rich_help_panel=_OPS),
+    ] = None,
+    max_error_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Deployment: share of failed requests (0-1) at most.", rich_help_panel=_OPS
+        ),
+    ] = None,
+    min_throughput_rps: Annotated[
+        float | None,
+        typer.Option(help="Deployment: requests per second at least.", rich_help_panel=_OPS),
     ] = None,
     perf_task: Annotated[
         str | None, typer.Option(help=perf_cli.TASK_HELP, rich_help_panel=_PERF)
@@ -249,6 +274,14 @@ def create(
     }
     if lookback is not None:
         options["lookback_s"] = lookback_seconds(lookback)
+    bounds = {
+        "p50_latency_ms": max_p50_ms,
+        "p99_latency_ms": max_p99_ms,
+        "error_rate": max_error_rate,
+        "min_throughput_rps": min_throughput_rps,
+    }
+    if any(v is not None for v in bounds.values()):
+        options["operational"] = {k: v for k, v in bounds.items() if v is not None}
     monitor = backend(ctx, tracking_uri_option).create_monitor(name, target, profile_name, options)
     if json_output:
         print_json(dataclasses.asdict(monitor))
@@ -355,6 +388,9 @@ def _settings_lines(m: Monitor) -> list[str]:
         lines.append(f"multivariate: {', '.join(m.multivariate)} (on the profile's row sample)")
     if m.identifier_columns:
         lines.append(f"identifier columns (not tested): {', '.join(m.identifier_columns)}")
+    if m.operational:
+        bounds = ", ".join(f"{k}={v:g}" for k, v in m.operational.items())
+        lines.append(f"operational bounds: {bounds}")
     if m.prediction_columns:
         lines.append(f"prediction columns: {', '.join(m.prediction_columns)}")
     if m.performance is not None:

@@ -199,6 +199,12 @@ def create_monitor(name: str, target: str, profile: str, **options: Any) -> Moni
     ``prediction_columns`` (tested as the model's outputs); ``lookback_s``: seconds a
     prediction file of a glob stays in the performance check after its first read (default
     30 days, None for no limit).
+
+    A ``deployment:NAME`` target reads the deployment's prediction log since the last run
+    (inputs and outputs as columns; stable and canary routes); its ``performance`` labels
+    default to the deployment's feedback, joined by prediction ID, and ``operational`` bounds
+    (``{"p99_latency_ms": 50, "error_rate": 0.01, "min_throughput_rps": 5}``, any of them,
+    plus ``p50_latency_ms``) add the ``operational`` check.
     """
     return monitoring_calls().create_monitor(name, target, profile, options)
 

@@ -32,6 +32,7 @@ from mlsteward.domain.errors import (
     MlstewardError,
     PayloadTooLargeError,
     UnavailableError,
+    UnsupportedMediaTypeError,
 )
 from mlsteward.domain.prediction_ids import new_prediction_id
 from mlsteward.domain.predictions import PredictionRecord
@@ -48,12 +49,6 @@ logger = logging.getLogger("mlsteward.serve")
 JSON = "application/json"
 PREDICTION_HEADER = "X-Prediction-ID"
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
-
-
-class UnsupportedMediaError(InvalidArgumentError):
-    """A body in a format the route does not read."""
-
-    http_status = 415
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -303,7 +298,7 @@ class Handlers:
             elif kind in (JSON, "", "*/*"):
                 batch = decode_json(self._parse(raw), layout)
             else:
-                raise UnsupportedMediaError(
+                raise UnsupportedMediaTypeError(
                     f"Content-Type {kind!r} is not read here: send application/json or text/csv"
                 )
             rows = layout.rows(batch)

@@ -57,11 +57,13 @@ class ProfileRequest(_Request):
 
 
 class PerformanceRequest(_Request):
-    """The performance check's settings; the service validates their meaning."""
+    """The performance check's settings; the service validates their meaning. A monitor of
+    a deployment may leave out ``id_column`` (``prediction_id``) and ``labels`` (its
+    feedback log, ``feedback:``)."""
 
     task: Literal["binary", "multiclass", "regression"]
-    id_column: StrictStr
-    labels: StrictStr
+    id_column: StrictStr | None = None
+    labels: StrictStr | None = None
     label_column: StrictStr = "label"
     prediction: StrictStr | None = None
     scores: StrictStr | dict[str, StrictStr] | None = None
@@ -74,7 +76,10 @@ class PerformanceRequest(_Request):
 
 class MonitorRequest(_Request):
     name: MonitoringName
-    target: str
+    target: str = Field(
+        description="a file, a glob of new files, dataset:REF, or deployment:NAME (its "
+        "prediction log since the last run)"
+    )
     profile: MonitoringName
     checks: CheckNames = list(DEFAULT_CHECKS)
     columns: list[str] | None = None
@@ -102,6 +107,12 @@ class MonitorRequest(_Request):
         default=DEFAULT_LOOKBACK_S,
         description="seconds a prediction file of a glob stays in the performance check "
         "after its first read (null: no limit)",
+    )
+    operational: dict[StrictStr, StrictFloat | StrictInt] = Field(
+        default={},
+        description="bounds of a deployment target's operational check: p50_latency_ms and "
+        "p99_latency_ms (at most), error_rate (a share of requests, at most), "
+        "min_throughput_rps (requests/s, at least)",
     )
 
     @field_serializer("performance")
@@ -159,6 +170,7 @@ class MonitorOut(BaseModel):
     identifier_columns: list[str]
     prediction_columns: list[str]
     lookback_s: int | None
+    operational: dict[str, float] = {}
 
 
 class MonitorListOut(BaseModel):

@@ -189,11 +189,14 @@ def raise_alerts(
     breaches: Sequence[Breach],
     *,
     resolve: bool | Collection[str],
+    hold: Collection[tuple[str, str]] = (),
 ) -> tuple[list[Alert], list[Alert], list[Delivery]]:
     """Open or count alerts for ``breaches``; with ``resolve`` close the ones that went away.
 
     ``resolve`` is True (every check was judged), False (none was), or the names of the checks
     judged this run: open alerts of other checks stay open, since "could not tell" is not "fine".
+    ``hold`` names (check, column) pairs of a judged check that could not be told this run
+    (a deployment window without requests has a throughput but no latency): they stay open.
     Returns the alerts opened, the alerts resolved and the webhook deliveries made.
     """
     store = ctx.stores.monitoring
@@ -225,7 +228,7 @@ def raise_alerts(
             deliveries += deliver(monitor.webhooks, payload, hosts=hosts)
     resolved: list[Alert] = []
     if resolve:
-        keep = [(b.check, b.column) for b in breaches]
+        keep = [(b.check, b.column) for b in breaches] + list(hold)
         if not isinstance(resolve, bool):
             held = store.list_alerts(monitor.name, "open")
             keep += [(a.check, a.column) for a in held if a.check not in resolve]

@@ -3,7 +3,9 @@
 A run reads the target (new files only, for a glob), compares it with the monitor's stored
 reference profile (and, with ``multivariate`` methods, with the profile's row sample),
 stores the HTML and JSON reports as blobs, records the run, advances the schedule, raises or
-resolves alerts and appends events. The performance check of a glob target judges the
+resolves alerts and appends events. A ``deployment:`` target reads its prediction log since
+the last run (see ``deployment_target``) and may add the ``operational`` check (latency,
+error rate, throughput). The performance check of a glob target judges the
 prediction files first read within the monitor's lookback, each read once and then from a
 cache (see ``prediction_cache``). Anything wrong with the data is a message in the run
 (status ``error`` or ``empty``), so the scheduler keeps going.
@@ -32,8 +34,17 @@ from mlsteward.domain.monitoring import (
 )
 from mlsteward.engines.drift import default_registry
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring import multivariate_check
+from mlsteward.services.monitoring import deployment_target, multivariate_check
 from mlsteward.services.monitoring.alerts import Breach, Delivery, find_breaches, raise_alerts
+from mlsteward.services.monitoring.deployment_target import is_deployment_target
+from mlsteward.services.monitoring.operational_check import (
+    CHECK as OPERATIONAL,
+)
+from mlsteward.services.monitoring.operational_check import (
+    evaluate_operational,
+    operational_figures,
+    validate_operational,
+)
 from mlsteward.services.monitoring.performance_check import (
     PerformanceOutcome,
     evaluate_performance,
@@ -98,6 +109,7 @@ def create_monitor(
     identifier_columns: Sequence[str] = (),
     prediction_columns: Sequence[str] = (),
     lookback_s: int | None = DEFAULT_LOOKBACK_S,
+    operational: Mapping[str, float] | None = None,
 ) -> Monitor:
     """Validate and store a monitor; with ``interval_s`` > 0 it is due at once.
 
@@ -107,7 +119,10 @@ def create_monitor(
     the profile's row sample (the profile must keep one) and add the ``multivariate_drift``
     check. ``identifier_columns`` are not tested; ``prediction_columns`` are tested as the
     model's outputs. ``lookback_s`` (seconds, None for no limit) bounds the prediction files
-    of a glob the performance check judges: those first read within it.
+    of a glob the performance check judges: those first read within it; for a
+    ``deployment:`` target, the predictions whose labels are joined. ``operational`` bounds
+    (``p50_latency_ms``, ``p99_latency_ms``, ``error_rate``, ``min_throughput_rps``) of a
+    deployment target add the ``operational`` check.
     """
     clean = validate_monitoring_name("Monitor", name)
     record = get_profile_record(ctx, profile)  # NotFoundError when there is no such profile
@@ -115,9 +130,22 @@ def create_monitor(
     unknown = sorted(set(checks) - set(CHECKS))
     if unknown or not checks:
         raise InvalidArgumentError(f"Checks must be some of {list(CHECKS)}, got {checks}")
+    is_deployment = isinstance(target, str) and is_deployment_target(target.strip())
+    deployment = deployment_target.deployment_name(target.strip()) if is_deployment else None
+    bounds = validate_operational(operational)
+    if bounds and deployment is None:
+        raise InvalidArgumentError(
+            "Operational bounds judge a deployment's prediction log: target deployment:NAME"
+        )
+    if bounds and "operational" not in checks:
+        checks.append("operational")
+    elif "operational" in checks and not bounds:
+        raise InvalidArgumentError(
+            "The operational check needs bounds, e.g. operational={'p99_latency_ms': 50}"
+        )
     clean_performance = None
     if performance is not None:
-        clean_performance = validate_performance(ctx, performance)
+        clean_performance = validate_performance(ctx, performance, deployment=deployment)
         if "performance" not in checks:
             checks.append("performance")
     elif "performance" in checks:
@@ -180,6 +208,7 @@ def create_monitor(
         identifier_columns=ids,
         prediction_columns=outputs,
         lookback_s=clean_lookback,
+        operational=bounds,
     )
     return ctx.stores.monitoring.create_monitor(monitor)
 
@@ -278,6 +307,68 @@ def _performance(
     return dataclasses.replace(outcome, messages=[*outcome.messages, *notes]), files
 
 
+def _deployment(
+    ctx: ServiceContext,
+    monitor: Monitor,
+    state: dict[str, Any],
+    summary: dict[str, Any],
+    breaches: list[Breach],
+    judged: set[str],
+    hold: list[tuple[str, str]],
+) -> tuple[TargetData, PerformanceOutcome | None]:
+    """A deployment target's window: its rows for drift (``files`` lists the output columns,
+    to be marked as predictions), the operational and performance checks' findings added to
+    ``summary``, ``breaches``, ``judged`` and ``hold`` (bounds it could not judge), and the
+    cursor moved on in ``state``."""
+    window = deployment_target.read_window(ctx, monitor)
+    state[deployment_target.CURSOR] = window.cursor_ms
+    summary["window"] = {
+        "deployment": deployment_target.deployment_name(monitor.target),
+        "start_ms": window.start_ms,
+        "end_ms": window.end_ms,
+        "n_requests": window.records.num_rows,
+    }
+    if monitor.operational and "operational" in monitor.checks:
+        figures = operational_figures(window.records, window.throughput_start, window.end_ms)
+        outcome = evaluate_operational(monitor.operational, figures)
+        summary["operational"] = outcome.summary
+        breaches += outcome.breaches
+        if outcome.judged:
+            judged.add("operational")
+        hold += [(OPERATIONAL, name) for name in outcome.unjudged]
+    perf = None
+    if _checks_performance(monitor):
+        perf = _deployment_performance(ctx, monitor, window.end_ms)
+        summary["performance"] = perf.summary
+        breaches += perf.breaches
+        judged.update(perf.judged)
+    frame = window.frame
+    outputs = [] if frame is None else deployment_target.output_columns(window.records)
+    return TargetData(frame, outputs, window.messages), perf
+
+
+def _deployment_performance(
+    ctx: ServiceContext, monitor: Monitor, end_ms: int
+) -> PerformanceOutcome:
+    """The performance check on a deployment's logged predictions and its feedback, joined
+    by prediction ID and row. Never raises for data."""
+    try:
+        predictions, labels, notes = deployment_target.performance_frames(ctx, monitor, end_ms)
+    except MlstewardError as error:
+        predictions, notes, problem = None, [], error.message
+    except (OSError, ValueError, TypeError) as error:
+        predictions, notes, problem = None, [], f"{type(error).__name__}: {error}"
+    else:
+        problem = "no logged predictions within the lookback to join labels to"
+    if predictions is None or not len(predictions):
+        message = f"performance check skipped: {problem}"
+        return PerformanceOutcome({"error": message}, messages=[*notes, message])
+    config = {**(monitor.performance or {}), "id_column": deployment_target.KEY_COLUMN}
+    keyed = dataclasses.replace(monitor, performance=config)
+    outcome = evaluate_performance(ctx, keyed, predictions, labels=labels)
+    return dataclasses.replace(outcome, messages=[*outcome.messages, *notes])
+
+
 def _without_windows(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary for the event log: per-chunk performance rows stay in the run only."""
     perf = summary.get("performance")
@@ -299,12 +390,21 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
     report_digest = json_digest = None
     breaches: list[Breach] = []
     judged: set[str] = set()
+    hold: list[tuple[str, str]] = []
+    identifiers, outputs = monitor.identifier_columns, monitor.prediction_columns
     try:
-        data = read_target(ctx, monitor.target, seen, keep_parts=_checks_performance(monitor))
-        seen += [f for f in data.files if f not in seen and not f.startswith(DATASET_PREFIX)]
-        notes = list(data.messages)
         perf = None
-        if _checks_performance(monitor):
+        if is_deployment_target(monitor.target):
+            data, perf = _deployment(ctx, monitor, state, summary, breaches, judged, hold)
+            identifiers = deployment_target.identifier_columns(monitor)
+            if data.frame is not None:
+                outputs = [*outputs, *data.files]
+            data = dataclasses.replace(data, files=[])
+        else:
+            data = read_target(ctx, monitor.target, seen, keep_parts=_checks_performance(monitor))
+            seen += [f for f in data.files if f not in seen and not f.startswith(DATASET_PREFIX)]
+        notes = list(data.messages)
+        if _checks_performance(monitor) and perf is None:
             perf, files = _performance(ctx, monitor, data)
             summary["performance"] = perf.summary
             if files is not None and files.records:
@@ -328,8 +428,8 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
                 drift_share=monitor.drift_share,
                 performance=perf.report if perf is not None else None,
                 multivariate=monitor.multivariate,
-                identifier_columns=monitor.identifier_columns,
-                prediction_columns=monitor.prediction_columns,
+                identifier_columns=identifiers,
+                prediction_columns=list(dict.fromkeys(outputs)),
                 title=f"Monitor {monitor.name}",
             )
             if perf is not None:
@@ -380,5 +480,7 @@ def run_monitor(ctx: ServiceContext, name: str) -> MonitorRunResult:
         },
         end,
     )
-    opened, resolved, deliveries = raise_alerts(ctx, monitor, run, breaches, resolve=judged)
+    opened, resolved, deliveries = raise_alerts(
+        ctx, monitor, run, breaches, resolve=judged, hold=hold
+    )
     return MonitorRunResult(run, opened, resolved, deliveries)

@@ -171,15 +171,24 @@ def _judge(rows: list[dict[str, Any]], config: Mapping[str, Any]) -> tuple[list[
 
 
 def evaluate_performance(
-    ctx: ServiceContext, monitor: Monitor, predictions: pd.DataFrame
+    ctx: ServiceContext,
+    monitor: Monitor,
+    predictions: pd.DataFrame,
+    *,
+    labels: pd.DataFrame | None = None,
 ) -> PerformanceOutcome:
-    """Run the monitor's performance check on ``predictions`` (never raises for data)."""
+    """Run the monitor's performance check on ``predictions`` (never raises for data).
+
+    ``labels`` are the rows to join when the caller read them (a deployment's feedback);
+    otherwise they are read from the configuration's ``labels`` target.
+    """
     config = monitor.performance
     if config is None:
         raise RuntimeError(f"monitor {monitor.name!r} has no performance check to evaluate")
     try:
         notes: list[str] = []
-        labels = _read(ctx, config["labels"], "labels", notes)
+        if labels is None:
+            labels = _read(ctx, config["labels"], "labels", notes)
         if labels is None:
             notes = notes or [f"no labels yet at {config['labels']!r}"]
             labels = pd.DataFrame({config["id_column"]: [], config["label_column"]: []})

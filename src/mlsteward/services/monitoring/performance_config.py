@@ -12,6 +12,9 @@ configuration (a JSON-able dict stored with the monitor) says::
         "classes": [0, 1],                 # optional: label order (the last is positive);
                                            # compared by value: 1, 1.0, True, "1" are one
         "labels": "dataset:churn-labels",  # a target, like the monitor's: file, glob, dataset:
+                                           # (a deployment target: "feedback:[NAME]", the
+                                           # default, its feedback log; id_column defaults
+                                           # to "prediction_id")
         "label_column": "label",
         "reference": "dataset:validation@2",  # optional labelled data: CBPE estimates
         "reference_label": "label",        # its label column (default: label_column)
@@ -34,6 +37,11 @@ from typing import Any
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.drift.label_values import Label, LabelValueError, class_list
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring.deployment_target import (
+    ID_COLUMNS,
+    feedback_source,
+    is_deployment_target,
+)
 from mlsteward.services.monitoring.targets import validate_target
 
 TASKS = ("binary", "multiclass", "regression")
@@ -162,11 +170,15 @@ def _min_labels(value: object) -> int:
     return value
 
 
-def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict[str, Any]:
+def validate_performance(
+    ctx: ServiceContext, config: Mapping[str, Any], *, deployment: str | None = None
+) -> dict[str, Any]:
     """The configuration with defaults filled in, or ``InvalidArgumentError`` saying why not.
 
     Label and reference targets are checked like the monitor's target (``PermissionDeniedError``
-    outside a server's data roots).
+    outside a server's data roots). For a monitor of ``deployment`` the labels default to its
+    feedback log (``feedback:NAME``) and the id column to ``prediction_id``: labels join by
+    prediction ID and the row's position in its request.
     """
     if not isinstance(config, Mapping):
         raise InvalidArgumentError("The performance configuration must be a mapping")
@@ -178,6 +190,13 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
     task = config.get("task")
     if task not in TASKS:
         raise InvalidArgumentError(f"Performance task must be one of {list(TASKS)}, got {task!r}")
+    if deployment is not None:
+        given_id = config.get("id_column")
+        if given_id not in (None, ID_COLUMNS[0]):
+            raise InvalidArgumentError(
+                f"A deployment's labels join by prediction ID: id_column is {ID_COLUMNS[0]!r}"
+            )
+        config = {**config, "id_column": ID_COLUMNS[0]}
     id_column = _column(config, "id_column", required=True)
     prediction = _column(config, "prediction")
     scores = _scores(task, config.get("scores"))
@@ -197,10 +216,20 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
                 "predicted class can be derived"
             )
     labels = config.get("labels")
-    if not isinstance(labels, str) or not labels.strip():
+    if labels is not None and not isinstance(labels, str):
+        raise InvalidArgumentError("'labels' is a file, glob, dataset:REF or feedback:NAME")
+    feedback = feedback_source(labels, deployment)
+    if feedback is not None and deployment is None:
+        raise InvalidArgumentError(
+            "labels from a feedback log join by prediction ID: the monitor's target must be "
+            "a deployment (deployment:NAME)"
+        )
+    if feedback is None and (not isinstance(labels, str) or not labels.strip()):
         raise InvalidArgumentError(
             "The performance check needs 'labels': a file, glob or dataset:REF of (id, label)"
         )
+    if isinstance(labels, str) and is_deployment_target(labels):
+        raise InvalidArgumentError("Labels come from a feedback log: feedback:NAME")
     reference = config.get("reference")
     if reference is not None:
         if task == "regression":
@@ -209,7 +238,7 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
             )
         if scores is None:
             raise InvalidArgumentError("Estimating performance from a 'reference' needs 'scores'")
-        if not isinstance(reference, str):
+        if not isinstance(reference, str) or is_deployment_target(reference):
             raise InvalidArgumentError("'reference' is a file, glob or dataset:REF")
         reference = validate_target(ctx, reference)
     return {
@@ -218,7 +247,7 @@ def validate_performance(ctx: ServiceContext, config: Mapping[str, Any]) -> dict
         "prediction": prediction,
         "scores": scores,
         "classes": classes,
-        "labels": validate_target(ctx, labels),
+        "labels": feedback or validate_target(ctx, str(labels)),
         "label_column": _column(config, "label_column") or "label",
         "reference": reference,
         "reference_label": _column(config, "reference_label"),

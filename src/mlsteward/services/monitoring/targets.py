@@ -1,7 +1,8 @@
 """Reading a monitor's target: a CSV/Parquet file, a glob of new files, or a dataset version.
 
 With a glob only files not read by an earlier run are returned, so each run checks the data
-that arrived since the last one.
+that arrived since the last one. A ``deployment:NAME`` target (its prediction log) is
+validated here and read by :mod:`deployment_target`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import pandas as pd
 
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.services.context import ServiceContext
+from mlsteward.services.monitoring.deployment_target import (
+    DEPLOYMENT_PREFIX,
+    deployment_name,
+    is_deployment_target,
+)
 from mlsteward.services.outbound_access import require_monitor_file
 
 DATASET_PREFIX = "dataset:"
@@ -33,12 +39,16 @@ class TargetData:
 
 def is_glob(target: str) -> bool:
     """A glob of files (each run of a monitor reads only its new files for drift)."""
-    return not target.startswith(DATASET_PREFIX) and any(ch in target for ch in _GLOB_CHARS)
+    if target.startswith(DATASET_PREFIX) or is_deployment_target(target):
+        return False
+    return any(ch in target for ch in _GLOB_CHARS)
 
 
 def validate_target(ctx: ServiceContext, target: str) -> str:
     if not isinstance(target, str) or not target.strip():
-        raise InvalidArgumentError("A monitor needs a target: a file path, a glob or dataset:REF")
+        raise InvalidArgumentError(
+            "A monitor needs a target: a file path, a glob, dataset:REF or deployment:NAME"
+        )
     target = target.strip()
     if "\x00" in target:  # no path holds one; os calls would fail on it (a 500, not a 400)
         raise InvalidArgumentError("A monitor target may not contain a NUL character")
@@ -46,6 +56,8 @@ def validate_target(ctx: ServiceContext, target: str) -> str:
         if len(target) == len(DATASET_PREFIX):
             raise InvalidArgumentError("dataset: targets need a reference, e.g. dataset:sales@3")
         return target
+    if is_deployment_target(target):
+        return DEPLOYMENT_PREFIX + deployment_name(target)
     require_monitor_file(ctx.outbound, _fixed_prefix(target))
     return target
 
@@ -99,6 +111,8 @@ def read_target(
 
         table = load_table(ctx, target[len(DATASET_PREFIX) :])
         return TargetData(table.to_pandas(), [target])
+    if is_deployment_target(target):
+        raise InvalidArgumentError("A deployment's prediction log is read by its monitor's run")
     if is_glob(target):
         done = set(seen)
         files = [f for f in glob_files(ctx, target) if f not in done]

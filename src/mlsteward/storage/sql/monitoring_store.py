@@ -40,6 +40,7 @@ _SPEC_FIELDS = (
     "identifier_columns",
     "prediction_columns",
     "lookback_s",
+    "operational",
 )
 
 
