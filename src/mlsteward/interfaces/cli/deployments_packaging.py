@@ -15,7 +15,7 @@ from rich.markup import escape
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.cli.options import TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console
-from mlsteward.interfaces.sdk.deployment_packaging import packaging_calls, write_files
+from mlsteward.interfaces.sdk.deployment_packaging import write_files
 
 NameArgument = Annotated[str, typer.Argument(help="Deployment name.", show_default=False)]
 OutputOption = Annotated[
@@ -45,7 +45,7 @@ def dockerfile(
     built in.
     """
     sdk = client(ctx, tracking_uri_option)
-    _written(packaging_calls(sdk).dockerfile(name, grpc=grpc), output)
+    _written(sdk.deployments.dockerfile(name, grpc=grpc), output)
 
 
 def manifest(
@@ -114,7 +114,7 @@ def manifest(
                 "could reach"
             )
         url = sdk.tracking_uri
-    files = packaging_calls(sdk).manifest(
+    files = sdk.deployments.manifest(
         name,
         manifest_format,
         image=image or f"{name}:latest",

@@ -1,21 +1,18 @@
 """The packaging operations as SDK methods: a deployment's Dockerfile and requirements, and
 its Kubernetes or KServe manifest, each as ``{file name: text}``.
 
-``DeploymentPackaging`` is a mixin over any :class:`OperationCaller` (the deployment calls
-take it on); :func:`packaging_calls` gives one for a :class:`Client`.
+``DeploymentPackaging`` is a mixin over any :class:`OperationCaller`; the deployment calls
+take it on, so ``client.deployments.dockerfile(...)`` and ``.manifest(...)`` reach it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlsteward.domain.deployments import validate_deployment_name
 from mlsteward.interfaces.sdk.transport import OperationCaller
 from mlsteward.services.deployment import operations_packaging as ops
-
-if TYPE_CHECKING:
-    from mlsteward.interfaces.sdk.client import Client
 
 
 class DeploymentPackaging(OperationCaller):
@@ -54,16 +51,6 @@ class DeploymentPackaging(OperationCaller):
             "grpc": grpc,
         }
         return self._call(ops.manifest, **values)
-
-
-class _PackagingCalls(DeploymentPackaging):
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-
-
-def packaging_calls(client: Client) -> DeploymentPackaging:
-    """The packaging operations on ``client``'s platform (a store or a server)."""
-    return _PackagingCalls(client._backend)
 
 
 def write_files(files: dict[str, str], directory: str | Path) -> list[Path]:
