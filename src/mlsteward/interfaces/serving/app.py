@@ -139,13 +139,7 @@ class Handlers:
         prediction_id: str,
         error: BaseException,
     ) -> Response:
-        message = f"The model failed on this request: {type(error).__name__}: {error}"
-        logger.warning("prediction %s failed: %s", prediction_id, message)
-        latency = time.perf_counter() - started
-        labels = (served.model_name, served.version_label)
-        self.metrics.requests.labels(*labels, protocol, "500").inc()
-        self.metrics.errors.labels(*labels, "500").inc()
-        served.instruments["latency"].observe(latency)
+        message, latency = self.plane.count_failure(served, protocol, started, prediction_id, error)
         task = BackgroundTask(
             self._log,
             served,

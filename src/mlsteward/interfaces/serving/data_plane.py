@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -32,6 +33,11 @@ SinkOpener = Callable[[ServingPlan], PredictionSink]
 
 def _default_sink(plan: ServingPlan) -> PredictionSink:
     return open_sink(plan.log_root, plan.log)
+
+
+def failure_message(error: BaseException) -> str:
+    """What a client is told when the model raised on its request."""
+    return f"The model failed on this request: {type(error).__name__}: {error}"
 
 
 class DataPlane:
@@ -206,3 +212,23 @@ class DataPlane:
         self.metrics.ready.set(0)
         await asyncio.to_thread(self.sink.close, timeout)
         self.metrics.set_log_stats(self.sink.stats())
+
+    def count_failure(
+        self,
+        served: ServedVersion,
+        protocol: str,
+        started: float,
+        prediction_id: str,
+        error: BaseException,
+    ) -> tuple[str, float]:
+        """Count a prediction the model raised on (metrics by protocol, the latency it took)
+        and log a warning; the message for the client and the latency, for its log record.
+        Both doors (REST and gRPC) account for a failure here, alike."""
+        message = failure_message(error)
+        logger.warning("prediction %s failed: %s", prediction_id, message)
+        latency = time.perf_counter() - started
+        labels = (served.model_name, served.version_label)
+        self.metrics.requests.labels(*labels, protocol, "500").inc()
+        self.metrics.errors.labels(*labels, "500").inc()
+        served.instruments["latency"].observe(latency)
+        return message, latency

@@ -185,13 +185,7 @@ class InferenceService:
         prediction_id: str,
         error: BaseException,
     ) -> NoReturn:
-        message = f"The model failed on this request: {type(error).__name__}: {error}"
-        logger.warning("prediction %s failed: %s", prediction_id, message)
-        latency = time.perf_counter() - started
-        labels = (served.model_name, served.version_label)
-        self.metrics.requests.labels(*labels, PROTOCOL, "500").inc()
-        self.metrics.errors.labels(*labels, "500").inc()
-        served.instruments["latency"].observe(latency)
+        message, latency = self.plane.count_failure(served, PROTOCOL, started, prediction_id, error)
         self._log(served, prediction_id, time_ms, latency, rows, batch, {}, 500, message)
         await _abort(
             context, grpc.StatusCode.INTERNAL, f"{message} (prediction_id {prediction_id})"
