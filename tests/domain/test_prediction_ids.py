@@ -42,3 +42,35 @@ def test_anything_else_is_refused(bad: object) -> None:
     assert not is_prediction_id(bad)
     with pytest.raises(ValueError, match="not a prediction ID"):
         prediction_id_time(bad)  # type: ignore[arg-type]
+
+
+def test_a_forked_child_draws_random_bits_of_its_own() -> None:
+    """Workers are forked from one parent: a random buffer read before the fork must not
+    hand the same bits to parent and child."""
+    import os
+
+    new_prediction_id()  # fill the buffer before forking
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next IDs, then exit at once
+        os.close(read)
+        os.write(write, ",".join(new_prediction_id() for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    mine = [new_prediction_id() for _ in range(50)]
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    theirs = b"".join(chunks).decode().split(",")
+    assert len(theirs) == 50
+    assert {i[-12:] for i in mine}.isdisjoint({i[-12:] for i in theirs})
+
+
+def test_many_ids_draw_past_one_random_buffer() -> None:
+    generator = PredictionIdGenerator()
+    ids = [generator.new(now_ms=1_700_000_000_000 + i // 300) for i in range(3000)]
+    assert ids == sorted(ids) and len(set(ids)) == 3000
+    assert len({i[-12:] for i in ids}) == 3000
+    assert all(is_prediction_id(i) for i in ids)

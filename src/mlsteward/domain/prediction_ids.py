@@ -19,32 +19,55 @@ class PredictionIdGenerator:
     """Makes UUIDv7 strings, each later than the one before (thread-safe).
 
     The counter restarts from a random value each millisecond and moves the time on by one
-    when it overflows, so ordering holds even for bursts and a clock that steps back.
+    when it overflows, so ordering holds even for bursts and a clock that steps back. The
+    random bits come from the OS's generator, read 4 KiB at a time (a read per ID would cost
+    more than the rest of the ID), and the buffer is dropped in a forked child so no two
+    processes hand out the same bits.
     """
+
+    _BUFFER_BYTES = 4096
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._counter = 0
+        self._random = b""
+        self._offset = 0
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget_random)
 
-    def _fields(self, now_ms: int) -> tuple[int, int]:
+    def _forget_random(self) -> None:
+        self._lock = threading.Lock()  # a lock held at fork time stays held in the child
+        self._random = b""
+        self._offset = 0
+
+    def _fields(self, now_ms: int) -> tuple[int, int, int]:
+        """(time, counter, 64 random bits) for the next ID."""
         with self._lock:
+            offset = self._offset
+            if offset + 10 > len(self._random):
+                self._random = os.urandom(self._BUFFER_BYTES)
+                offset = 0
+            self._offset = offset + 8
             if now_ms > self._last_ms:
                 self._last_ms = now_ms
-                self._counter = int.from_bytes(os.urandom(2), "big") & 0x7FF  # room to count
+                self._offset += 2
+                start = self._random[offset + 8 : offset + 10]
+                self._counter = int.from_bytes(start, "big") & 0x7FF  # room to count
             else:
                 self._counter += 1
                 if self._counter > 0xFFF:
                     self._last_ms += 1
                     self._counter = 0
-            return self._last_ms, self._counter
+            bits = int.from_bytes(self._random[offset : offset + 8], "big")
+            return self._last_ms, self._counter, bits
 
     def new(self, now_ms: int | None = None) -> str:
         """A fresh UUIDv7 string (36 characters)."""
-        ms, counter = self._fields(int(time.time() * 1000) if now_ms is None else now_ms)
-        rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-        value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
-        h = f"{value:032x}"
+        ms, counter, bits = self._fields(int(time.time() * 1000) if now_ms is None else now_ms)
+        high = (ms & 0xFFFFFFFFFFFF) << 16 | 0x7000 | counter
+        low = bits & 0x3FFFFFFFFFFFFFFF | 0x8000000000000000
+        h = f"{high:016x}{low:016x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -1,12 +1,14 @@
 """``PredictionLogWriter``: the data plane's side of the log, off the hot path.
 
-``submit`` costs a counter and a queue put and never waits: when the bounded queue is full
-the record is dropped and counted (``dropped``), when sampling leaves it out it is counted
-apart (``sampled_out``); a failed prediction (status 500 and above) is never sampled out. A
-background thread gathers records into Arrow tables and publishes one Parquet file per
+``submit`` costs a counter and a deque append and never waits: when the bounded queue is
+full the record is dropped and counted (``dropped``), when sampling leaves it out it is
+counted apart (``sampled_out``); a failed prediction (status 500 and above) is never sampled
+out. A background thread gathers records into Arrow tables and publishes one Parquet file per
 deployment and hour each time ``flush_rows`` records are waiting or ``flush_interval_s`` has
-passed since the oldest of them arrived. A write that fails is retried twice, then its
-records are counted in ``errors``, logged and handed to ``on_error``.
+passed since the oldest of them arrived. The thread is woken only for those (never once per
+record: a wake-up per request would make it contend for the GIL with the requests it logs).
+A write that fails is retried twice, then its records are counted in ``errors``, logged and
+handed to ``on_error``.
 
 What a ``kill -9`` loses is what was not yet published: the records of the last
 ``flush_interval_s`` seconds (plus the time a write takes), at most ``queue_size`` +
@@ -16,13 +18,11 @@ What a ``kill -9`` loses is what was not yet published: the records of the last
 from __future__ import annotations
 
 import atexit
-import contextlib
 import io
 import logging
-import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +38,6 @@ logger = logging.getLogger("mlsteward.prediction_log")
 #: Rows per Parquet row group: small enough that finding one ID reads little.
 ROW_GROUP_ROWS = 1_024
 _RETRY_DELAYS_S = (0.2, 1.0)
-_WAKE = object()
 COUNTS = ("submitted", "dropped", "sampled_out", "written", "errors")
 ErrorHandler = Callable[[BaseException, int], None]
 
@@ -69,7 +68,13 @@ class PredictionLogWriter:
             raise ValueError("sample_rate must be between 0 and 1")
         self.root = root
         self._fs, self._base = _layout.open_filesystem(root, storage_options)
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._records: deque[PredictionRecord] = deque()
+        self.queue_size = queue_size
+        self._first_at = 0.0  # when the oldest waiting record arrived (monotonic)
+        self._wakeup = threading.Event()
+        # Wake the thread once this many wait: a full file's worth, or half the queue's bound
+        # when that is smaller, so a small queue is drained before it overflows.
+        self._wake_at = min(flush_rows, max(1, queue_size // 2))
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self.sample_rate = sample_rate
@@ -109,13 +114,17 @@ class PredictionLogWriter:
             if record.status < 500 and not self._sampled_in(record.prediction_id):
                 self._counts["sampled_out"] += 1
                 return False
-            try:
-                self._queue.put_nowait(record)
-            except queue.Full:
+            waiting = len(self._records)
+            if waiting >= self.queue_size:
                 self._counts["dropped"] += 1
                 return False
+            if not waiting:
+                self._first_at = time.monotonic()
+            self._records.append(record)
             self._accepted += 1
-            return True
+        if waiting + 1 == self._wake_at:
+            self._wakeup.set()
+        return True
 
     def flush(self, timeout: float | None = None) -> bool:
         """Publish every record accepted so far; True when done within ``timeout`` seconds."""
@@ -144,8 +153,9 @@ class PredictionLogWriter:
             thread = self._thread
         atexit.unregister(self.close)
         if thread is None:
-            left = self._queue.qsize()
             with self._lock:
+                left = len(self._records)
+                self._records.clear()
                 self._counts["dropped"] += left
             return left == 0
         self._stopping.set()
@@ -155,14 +165,14 @@ class PredictionLogWriter:
         if finished:
             with self._lock:
                 self._thread = None
-        return finished and self._queue.empty()
+        return finished and not self._records
 
     def stats(self) -> dict[str, int]:
         """``submitted``, ``written``, ``dropped``, ``sampled_out``, ``queued`` (waiting or
         being written) and ``errors`` (records a failed write lost)."""
         with self._lock:
             counts = dict(self._counts)
-            counts["queued"] = self._queue.qsize() + self._pending
+            counts["queued"] = len(self._records) + self._pending
         return counts
 
     def __enter__(self) -> PredictionLogWriter:
@@ -184,49 +194,53 @@ class PredictionLogWriter:
         return self._counts["written"] + self._counts["errors"]
 
     def _wake(self) -> None:
-        with contextlib.suppress(queue.Full):  # when full, the thread is draining anyway
-            self._queue.put_nowait(_WAKE)
+        self._wakeup.set()
 
     # the background thread -------------------------------------------------------------
     def _run(self) -> None:
-        batch: list[PredictionRecord] = []
-        deadline: float | None = None
         while True:
-            wait = self.flush_interval_s if deadline is None else deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=max(wait, 0.0))
-            except queue.Empty:
-                item = None
+            with self._lock:
+                waiting = len(self._records)
+                due_at = self._first_at + self.flush_interval_s if waiting else None
+            if waiting < self._wake_at:
+                timeout = self.flush_interval_s if due_at is None else due_at - time.monotonic()
+                if timeout > 0:
+                    self._wakeup.wait(timeout)
+            self._wakeup.clear()
             with self._lock:
                 asked = self._flush_asked
-            if item is not None and item is not _WAKE:
-                batch.append(item)
-            while len(batch) < self.flush_rows:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is not _WAKE:
-                    batch.append(more)
-            if batch and deadline is None:
-                deadline = time.monotonic() + self.flush_interval_s
-            with self._lock:
-                self._pending = len(batch)
                 flush_wanted = asked > self._flush_served
+                waiting = len(self._records)
+                due = waiting > 0 and time.monotonic() >= self._first_at + self.flush_interval_s
             stopping = self._stopping.is_set()
-            due = deadline is not None and time.monotonic() >= deadline
-            if batch and (len(batch) >= self.flush_rows or due or flush_wanted or stopping):
-                try:
-                    self._write(batch)
-                except Exception as error:  # a bug must not stop the thread: count, go on
-                    with self._lock:
-                        self._pending = 0
-                    self._failed(error, len(batch))
-                batch, deadline = [], None
-            if self._queue.empty() and not batch:
+            if waiting and (waiting >= self._wake_at or due or flush_wanted or stopping):
+                self._drain()
+            with self._lock:
+                idle = not self._records
+            if idle:
                 self._flush_served = asked
                 if stopping:
                     return
+
+    def _drain(self) -> None:
+        """Write what waits, ``flush_rows`` records per file at most."""
+        while True:
+            with self._lock:
+                take = min(len(self._records), self.flush_rows)
+                batch = [self._records.popleft() for _ in range(take)]
+                self._pending = take
+                if self._records:
+                    self._first_at = time.monotonic()
+            if not batch:
+                return
+            try:
+                self._write(batch)
+            except Exception as error:  # a bug must not stop the thread: count, go on
+                with self._lock:
+                    self._pending = 0
+                self._failed(error, len(batch))
+            if take < self.flush_rows:
+                return
 
     def _write(self, batch: list[PredictionRecord]) -> None:
         groups: dict[tuple[str, str, int], list[PredictionRecord]] = defaultdict(list)
