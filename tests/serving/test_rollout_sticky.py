@@ -69,6 +69,8 @@ def test_the_sticky_value_of_a_request() -> None:
     assert sticky_value("header:x-other", headers, batch) is None
     assert sticky_value("input:customer", headers, batch) == "17"
     assert sticky_value("input:missing", headers, batch) is None
+    tensor = {"input-0": np.array([[0.0, 1.0], [2.0, 3.0]], dtype=np.float32)}
+    assert sticky_value("input:input-0", headers, tensor) == "[0.0, 1.0]"  # the first row
     assert sticky_value(None, headers, batch) is None
     snapshot = _snapshot(0.5, "input:customer")
     assert snapshot.sticky_on_input and snapshot.sticky(headers, batch) == "17"

@@ -6,7 +6,9 @@ label ``grpc``). Semantics follow the REST routes: the same decoding and checks,
 prediction ID in the response's ``parameters["prediction_id"]`` (and the ``x-prediction-id``
 trailing metadata, also on a failed prediction), client mistakes as ``INVALID_ARGUMENT`` or
 ``NOT_FOUND`` and never logged as predictions, a model that raises as ``INTERNAL`` with its
-prediction ID, logged with its error.
+prediction ID, logged with its error. An unversioned call is routed as over REST too: by
+route weight, sticky on the plan's key, read from the call's metadata (``header:NAME``) or
+the decoded inputs (``input:NAME``), so one key reaches one version through either door.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 import grpc
@@ -40,6 +42,27 @@ logger = logging.getLogger("mlsteward.serve")
 
 PREDICTION_METADATA = "x-prediction-id"
 PROTOCOL = "grpc"
+
+
+class MetadataHeaders(Mapping[str, str]):
+    """A call's invocation metadata as the request headers sticky routing reads: names
+    matched case-insensitively, the first value of a repeated key, binary (``-bin``) values
+    left out. The same key then routes a caller alike through the REST and the gRPC door."""
+
+    def __init__(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
+        self._values: dict[str, str] = {}
+        for key, value in metadata or ():
+            if isinstance(value, str):
+                self._values.setdefault(key.lower(), value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def status_code(error: MlstewardError) -> grpc.StatusCode:
@@ -116,10 +139,18 @@ class InferenceService:
         started = time.perf_counter()
         served = None
         try:
-            served = self._snapshot().find(request.model_name, request.model_version or None)
+            snapshot = self._snapshot()
+            version = request.model_version or None
+            headers: Mapping[str, str] = (
+                MetadataHeaders(context.invocation_metadata()) if snapshot.plan.sticky_key else {}
+            )
+            served = snapshot.find(request.model_name, version, snapshot.sticky(headers))
             body, raw = request_body(request)
+            decoded = decode_infer(body, served.runner.layout, served.runner.outputs)
+            if snapshot.sticky_on_input and version is None:
+                # as over REST: routes share a signature (rollouts check it), so the batch fits
+                served = snapshot.pick(snapshot.sticky(headers, decoded.batch))
             runner = served.runner
-            decoded = decode_infer(body, runner.layout, runner.outputs)
         except MlstewardError as error:
             await self._refuse(context, error, served)
         outputs = decoded.outputs or runner.default_outputs

@@ -126,4 +126,7 @@ def sticky_value(
     column = batch.get(name)
     if column is None or len(column) == 0:
         return None
-    return str(column[0].item() if hasattr(column[0], "item") else column[0])
+    first = column[0]
+    if getattr(first, "size", 1) != 1:  # a row of a 2-D tensor: all of its values
+        return str(first.tolist())
+    return str(first.item() if hasattr(first, "item") else first)
