@@ -6,7 +6,9 @@ alias or pins a version), how (runtime, replicas, batching, prediction log), and
 ``revision``, which grows with every change. Each change is a :class:`DeploymentEvent`: who,
 when, why, and the fields it changed (before and after). A :class:`ServingPlan` is what a data
 plane needs and all it needs: the record resolved at one moment (an alias's current version),
-so moving the alias changes the plan without changing the record.
+so moving the alias changes the plan without changing the record. Each data-plane replica
+sends a :class:`ReplicaReport` after its polls; :class:`DeploymentHealth` is the control
+plane's verdict on them.
 """
 
 from __future__ import annotations
@@ -305,6 +307,119 @@ class DeploymentEvent:
         values = dict(data)
         values["changes"] = tuple(FieldChange(**change) for change in values.get("changes", ()))
         values["warnings"] = tuple(values.get("warnings", ()))
+        return cls(**values)
+
+
+#: How a replica stands in a deployment's health: heard from within three poll intervals
+#: (``live``) or not (``stale``).
+REPLICA_STATES = ("live", "stale")
+#: A deployment's health as a whole (see ``services.deployment.health``).
+HEALTH_STATUSES = ("healthy", "degraded", "down", "unknown")
+
+
+@dataclass(frozen=True)
+class ReplicaReport:
+    """What one data-plane replica (a ``mlsteward serve`` worker process) last said about
+    itself: since when it runs, how often it polls, the plan revision and versions it serves,
+    whether it is ready, and its counters since it started. The control plane keeps the
+    latest report per replica and stamps ``received_ms`` with its own clock, so ages never
+    depend on a replica's clock."""
+
+    deployment: str
+    #: Stable for the life of the process: host, port, pid and, with several workers, the
+    #: worker's index (``host:8080:4242:w1``).
+    replica: str
+    started_ms: int
+    #: Seconds between the replica's plan polls (and so between its reports).
+    interval_s: float
+    #: The plan revision it serves (0: nothing loaded yet).
+    revision: int
+    ready: bool
+    routes: tuple[RouteTarget, ...] = ()
+    requests: int = 0
+    #: Requests answered with a status of 500 or more.
+    errors: int = 0
+    predictions_logged: int = 0
+    log_dropped: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    #: Why the last plan was not applied, when it was not (empty otherwise).
+    message: str = ""
+    received_ms: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["routes"] = [asdict(route) for route in self.routes]
+        return values
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReplicaReport:
+        values = dict(data)
+        values["routes"] = tuple(RouteTarget(**route) for route in values.get("routes", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ReplicaHealth:
+    """One replica's latest report as the control plane judges it now."""
+
+    report: ReplicaReport
+    #: Milliseconds since the report arrived.
+    age_ms: int
+    #: ``live`` (heard within three poll intervals) or ``stale``.
+    state: str
+    #: Serves another revision, or other versions, than the deployment's plan now.
+    lagging: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": self.report.to_dict(),
+            "age_ms": self.age_ms,
+            "state": self.state,
+            "lagging": self.lagging,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReplicaHealth:
+        return cls(
+            report=ReplicaReport.from_dict(data["report"]),
+            age_ms=int(data["age_ms"]),
+            state=str(data["state"]),
+            lagging=bool(data["lagging"]),
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentHealth:
+    """A deployment's replicas and the verdict on them: ``healthy``, ``degraded``, ``down``
+    or ``unknown`` (no replica ever reported), with the reasons in words."""
+
+    deployment: str
+    status: str
+    reasons: tuple[str, ...]
+    #: The replicas the record asks for, and how many are live, and live and ready.
+    desired: int
+    live: int
+    ready: int
+    #: The plan revision replicas should serve now.
+    revision: int
+    #: Errors over requests summed over the live replicas' counters (None: no requests).
+    error_rate: float | None
+    checked_ms: int
+    #: Live replicas first, then by how recently each was heard from.
+    replicas: tuple[ReplicaHealth, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["reasons"] = list(self.reasons)
+        values["replicas"] = [replica.to_dict() for replica in self.replicas]
+        return values
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeploymentHealth:
+        values = dict(data)
+        values["reasons"] = tuple(values.get("reasons", ()))
+        values["replicas"] = tuple(ReplicaHealth.from_dict(r) for r in values.get("replicas", ()))
         return cls(**values)
 
 

@@ -1,13 +1,21 @@
 """The deployment storage contract as a pytest class: every backend runs the same suite.
 
-Subclass :class:`DeploymentStoreConformance` in a test module and provide the
-``store_harness`` fixture of :mod:`mlsteward.testing.store_conformance` (a harness whose
-``open`` gives the stores of a migrated database; this suite uses its ``deployments``). Tests
-name their deployments uniquely, so one database may serve a whole session::
+Subclass :class:`DeploymentStoreConformance` (records and history) and
+:class:`ReplicaReportStoreConformance` (the replicas' latest reports) in a test module and
+provide the ``store_harness`` fixture of :mod:`mlsteward.testing.store_conformance` (a harness
+whose ``open`` gives the stores of a migrated database; these suites use its
+``deployments``). Tests name their deployments uniquely, so one database may serve a whole
+session::
 
-    from mlsteward.testing.deployment_conformance import DeploymentStoreConformance
+    from mlsteward.testing.deployment_conformance import (
+        DeploymentStoreConformance,
+        ReplicaReportStoreConformance,
+    )
 
     class TestMyDeployments(DeploymentStoreConformance):
+        pass
+
+    class TestMyReplicaReports(ReplicaReportStoreConformance):
         pass
 """
 
@@ -25,8 +33,10 @@ from mlsteward.domain.deployments import (
     DeploymentEvent,
     FieldChange,
     LogSettings,
+    ReplicaReport,
     Rollout,
     RolloutCriteria,
+    RouteTarget,
     setting_changes,
 )
 from mlsteward.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -78,6 +88,43 @@ def make_event(
         warnings=("churn version 4 has no signature: compatibility not checked",)
         if action == "update"
         else (),
+    )
+
+
+#: A day in milliseconds: how long a silent replica is kept in these tests.
+DAY_MS = 86_400_000
+
+
+def make_report(
+    deployment: str, replica: str = "host-a:8080:4242", received_ms: int = T0, **changes: object
+) -> ReplicaReport:
+    """A replica's report the way the service would store one."""
+    report = ReplicaReport(
+        deployment=deployment,
+        replica=replica,
+        started_ms=T0 - 60_000,
+        interval_s=5.0,
+        revision=3,
+        ready=True,
+        routes=(
+            RouteTarget("stable", "churn", 4, 0.75),
+            RouteTarget("canary", "churn", 5, 0.25),
+        ),
+        requests=1200,
+        errors=3,
+        predictions_logged=1150,
+        log_dropped=2,
+        p50_ms=1.25,
+        p99_ms=18.5,
+        message="",
+        received_ms=received_ms,
+    )
+    return dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+
+
+def _put(store: DeploymentStore, report: ReplicaReport, max_replicas: int = 100) -> None:
+    store.put_replica_report(
+        report, forget_before_ms=report.received_ms - DAY_MS, max_replicas=max_replicas
     )
 
 
@@ -207,3 +254,73 @@ class DeploymentStoreConformance:
         change = next(c for c in newest.changes if c.field == "rollout")
         assert change.before is None
         assert change.after["evidence"]["candidate"]["requests"] == 120
+
+
+class ReplicaReportStoreConformance:
+    """``DeploymentStore``'s replica reports: the latest per replica, forgotten when silent
+    too long, beyond a count, or with their deployment; needs a ``store_harness`` fixture."""
+
+    @pytest.fixture
+    def store(self, store_harness: StoreHarness) -> Iterator[DeploymentStore]:
+        opened = store_harness.open()
+        try:
+            assert opened.deployments is not None, "the backend keeps no deployments"
+            yield opened.deployments
+        finally:
+            opened.close()
+
+    def test_a_replica_report_round_trips(self, store: DeploymentStore) -> None:
+        name = unique_name()
+        report = make_report(name, message="plan not applied: ünïcode", p50_ms=None)
+        _put(store, report)
+        assert store.list_replica_reports(name) == [report]
+        assert store.list_replica_reports(unique_name()) == []
+
+    def test_only_the_latest_report_of_a_replica_is_kept(self, store: DeploymentStore) -> None:
+        name = unique_name()
+        _put(store, make_report(name))
+        later = make_report(
+            name, received_ms=T0 + 5_000, revision=4, ready=False, requests=1300, routes=()
+        )
+        _put(store, later)
+        assert store.list_replica_reports(name) == [later]
+
+    def test_reports_list_most_recent_first(self, store: DeploymentStore) -> None:
+        name = unique_name()
+        _put(store, make_report(name, "b", T0 + 1))
+        _put(store, make_report(name, "c", T0 + 3))
+        _put(store, make_report(name, "a", T0 + 1))
+        other = unique_name()
+        _put(store, make_report(other, "a", T0 + 2))
+        assert [r.replica for r in store.list_replica_reports(name)] == ["c", "a", "b"]
+        assert [r.replica for r in store.list_replica_reports(other)] == ["a"]
+
+    def test_replicas_silent_too_long_are_forgotten_on_write(self, store: DeploymentStore) -> None:
+        first, second = unique_name(), unique_name()
+        _put(store, make_report(first, "old", T0))
+        _put(store, make_report(second, "old", T0 + 10))
+        _put(store, make_report(first, "recent", T0 + DAY_MS))
+        # Forgets what was heard before T0 + 11: both deployments' old replicas.
+        _put(store, make_report(second, "new", T0 + DAY_MS + 11))
+        assert [r.replica for r in store.list_replica_reports(first)] == ["recent"]
+        assert [r.replica for r in store.list_replica_reports(second)] == ["new"]
+
+    def test_the_longest_silent_go_beyond_the_count(self, store: DeploymentStore) -> None:
+        name, other = unique_name(), unique_name()
+        _put(store, make_report(other, "x", T0))
+        for i, replica in enumerate(("r1", "r2", "r3")):
+            _put(store, make_report(name, replica, T0 + i), max_replicas=3)
+        _put(store, make_report(name, "r1", T0 + 10), max_replicas=3)  # heard again
+        _put(store, make_report(name, "r4", T0 + 11), max_replicas=3)
+        assert [r.replica for r in store.list_replica_reports(name)] == ["r4", "r1", "r3"]
+        assert [r.replica for r in store.list_replica_reports(other)] == ["x"]
+
+    def test_deleting_a_deployment_forgets_its_replicas(self, store: DeploymentStore) -> None:
+        deployment = make_deployment(unique_name())
+        store.create_deployment(deployment, make_event(deployment))
+        _put(store, make_report(deployment.name, "a"))
+        other = unique_name()
+        _put(store, make_report(other, "a"))
+        store.delete_deployment(deployment.name, make_event(deployment, "delete"), 1)
+        assert store.list_replica_reports(deployment.name) == []
+        assert len(store.list_replica_reports(other)) == 1

@@ -64,6 +64,27 @@ def _rollout(client: Client) -> dict[str, Any]:
     }
 
 
+def _report(client: Client) -> dict[str, Any]:
+    """A data-plane replica's status, as it reports after reading the plan."""
+    name = _deployed(client)
+    plan = client.deployments.plan(name)
+    return {
+        "name": name,
+        "replica": "node-1:8080:4242",
+        "started_ms": 1_700_000_000_000,
+        "interval_s": 5.0,
+        "revision": plan.revision,
+        "ready": True,
+        "routes": [
+            {"route": r.route, "model_name": r.model_name, "version": r.version, "weight": r.weight}
+            for r in plan.routes
+        ],
+        "requests": 10,
+        "errors": 1,
+        "p99_ms": 12.5,
+    }
+
+
 EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
     "deployments.create": _create,
     "deployments.list": lambda c: {},
@@ -72,6 +93,8 @@ EXAMPLES: dict[str, Callable[[Client], dict[str, Any]]] = {
     "deployments.delete": lambda c: {"name": _deployed(c), "reason": "example"},
     "deployments.history": lambda c: {"name": _deployed(c), "limit": 10},
     "deployments.plan": lambda c: {"name": _deployed(c)},
+    "deployments.report": _report,
+    "deployments.health": lambda c: {"name": _deployed(c)},
     "deployments.rollout": _rollout,
     "deployments.promote": lambda c: {"name": _rolling(c), "reason": "example"},
     "deployments.rollback": lambda c: {"name": _rolling(c), "reason": "example"},

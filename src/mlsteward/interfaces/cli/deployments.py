@@ -25,14 +25,9 @@ app = typer.Typer(
 )
 
 NameArgument = Annotated[str, typer.Argument(help="Deployment name.", show_default=False)]
-ModelOption = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        help="models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION (pinned).",
-        show_default=False,
-    ),
-]
+_MODEL_HELP = "models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION (pinned)."
+ModelOption = Annotated[str | None, typer.Option("--model", help=_MODEL_HELP, show_default=False)]
+RequiredModelOption = Annotated[str, typer.Option("--model", help=_MODEL_HELP, show_default=False)]
 RuntimeOption = Annotated[
     str | None,
     typer.Option(help="auto (ONNX Runtime when its export held parity), onnx or native."),
@@ -68,18 +63,33 @@ def _given(**settings: Any) -> dict[str, Any]:
     return {key: value for key, value in settings.items() if value is not None}
 
 
+def _settings(
+    runtime: str | None,
+    replicas: int | None,
+    max_batch_size: int | None,
+    max_wait_ms: float | None,
+    log: bool | None,
+    log_sample_rate: float | None,
+    log_retention_days: int | None,
+) -> dict[str, Any]:
+    """The deployment settings ``create`` and ``update`` share, by the service's names, for
+    the options given."""
+    return _given(
+        runtime=runtime,
+        replicas=replicas,
+        max_batch_size=max_batch_size,
+        max_wait_ms=max_wait_ms,
+        log_enabled=log,
+        log_sample_rate=log_sample_rate,
+        log_retention_days=log_retention_days,
+    )
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
     name: NameArgument,
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            help="models:/NAME@ALIAS (follows the alias) or models:/NAME/VERSION (pinned).",
-            show_default=False,
-        ),
-    ],
+    model: RequiredModelOption,
     runtime: RuntimeOption = None,
     replicas: ReplicasOption = None,
     max_batch_size: BatchOption = None,
@@ -92,19 +102,11 @@ def create(
     tracking_uri_option: TrackingUriOption = None,
 ) -> None:
     """Create a deployment of a registered model (the URI must resolve)."""
+    settings = _settings(
+        runtime, replicas, max_batch_size, max_wait_ms, log, log_sample_rate, log_retention_days
+    )
     deployment = backend(ctx, tracking_uri_option).create(
-        name,
-        model,
-        **_given(
-            runtime=runtime,
-            replicas=replicas,
-            max_batch_size=max_batch_size,
-            max_wait_ms=max_wait_ms,
-            log_enabled=log,
-            log_sample_rate=log_sample_rate,
-            log_retention_days=log_retention_days,
-            reason=reason,
-        ),
+        name, model, **settings, **_given(reason=reason)
     )
     _print_deployment(deployment, json_output)
 
@@ -165,19 +167,11 @@ def update(
 ) -> None:
     """Change a deployment's model or settings, saying why. A model whose signature would
     break the deployed version's callers is refused with the differences listed."""
+    settings = _settings(
+        runtime, replicas, max_batch_size, max_wait_ms, log, log_sample_rate, log_retention_days
+    )
     deployment = backend(ctx, tracking_uri_option).update(
-        name,
-        reason=reason,
-        **_given(
-            model_uri=model,
-            runtime=runtime,
-            replicas=replicas,
-            max_batch_size=max_batch_size,
-            max_wait_ms=max_wait_ms,
-            log_enabled=log,
-            log_sample_rate=log_sample_rate,
-            log_retention_days=log_retention_days,
-        ),
+        name, reason=reason, **_given(model_uri=model), **settings
     )
     _print_deployment(deployment, json_output)
 
@@ -254,6 +248,63 @@ def plan(
             else "off"
         )
     )
+
+
+_STATUS_STYLES = {"healthy": "green", "degraded": "yellow", "down": "red", "unknown": "dim"}
+
+
+@app.command("health")
+def health(
+    ctx: typer.Context,
+    name: NameArgument,
+    json_output: JsonOption = False,
+    tracking_uri_option: TrackingUriOption = None,
+) -> None:
+    """The deployment's replicas as they last reported (live or stale, on the plan's
+    revision or lagging) and its status: healthy, degraded, down or unknown, and why."""
+    judged = backend(ctx, tracking_uri_option).health(name)
+    if json_output:
+        print_json(judged.to_dict())
+        return
+    out = console()
+    style = _STATUS_STYLES.get(judged.status, "")
+    rate = "-" if judged.error_rate is None else f"{judged.error_rate:.2%}"
+    out.print(
+        f"[bold]{escape(judged.deployment)}[/] [{style}]{judged.status}[/]: "
+        f"{judged.ready} of {judged.desired} replicas live and ready, plan revision "
+        f"{judged.revision}, error rate {rate}"
+    )
+    for reason in judged.reasons:
+        out.print(f"- {escape(reason)}")
+    if not judged.replicas:
+        return
+    table = Table(
+        "replica", "state", "ready", "revision", "versions", "requests", "errors",
+        "p50 ms", "p99 ms", "logged", "dropped", "last seen", "up since",
+    )  # fmt: skip
+    for replica in judged.replicas:
+        report = replica.report
+        revision = f"{report.revision}" + (" (lagging)" if replica.lagging else "")
+        table.add_row(
+            escape(report.replica),
+            replica.state,
+            "yes" if report.ready else "no",
+            revision,
+            escape(", ".join(f"{r.route}: {r.model_name} v{r.version}" for r in report.routes)),
+            str(report.requests),
+            str(report.errors),
+            _ms(report.p50_ms),
+            _ms(report.p99_ms),
+            str(report.predictions_logged),
+            str(report.log_dropped),
+            f"{replica.age_ms / 1000:.1f}s ago",
+            format_time(report.started_ms),
+        )
+    out.print(table)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _changes(event: DeploymentEvent) -> str:

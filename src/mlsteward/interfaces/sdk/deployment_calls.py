@@ -13,6 +13,8 @@ from typing import Any
 from mlsteward.domain.deployments import (
     Deployment,
     DeploymentEvent,
+    DeploymentHealth,
+    ReplicaReport,
     ServingPlan,
     validate_deployment_name,
 )
@@ -86,6 +88,22 @@ class DeploymentCalls(DeploymentPackaging, OperationCaller):
     def plan(self, name: str) -> ServingPlan:
         """What a data plane serves for ``name`` now (aliases resolved)."""
         return self._call(ops.plan, name=validate_deployment_name(name))
+
+    def report(self, name: str, report: ReplicaReport) -> ReplicaReport:
+        """Send a data-plane replica's status (``report.replica`` names it; its
+        ``deployment`` and ``received_ms`` are the call's and the control plane's); the
+        report as stored. Data planes call this after each plan poll."""
+        fields = report.to_dict()
+        for taken in ("deployment", "replica", "received_ms"):
+            del fields[taken]
+        return self._call(
+            ops.report, name=validate_deployment_name(name), replica=report.replica, **fields
+        )
+
+    def health(self, name: str) -> DeploymentHealth:
+        """The deployment's replicas (live or stale, lagging or not) and its status:
+        ``healthy``, ``degraded``, ``down`` or ``unknown``, with the reasons."""
+        return self._call(ops.health, name=validate_deployment_name(name))
 
     # -- rollouts ----------------------------------------------------------------------------
     def rollout(

@@ -5,6 +5,10 @@ batching changes it loads and warms the new versions in a thread (requests keep 
 the old ones), swaps the snapshot in one assignment, then retires what is no longer served
 once its queue is empty. An unreachable control plane leaves the current snapshot serving
 and is retried at the next poll.
+
+After each plan it read, a data plane serving a deployment reports its status to the control
+plane (see :mod:`.replica_status`) on a thread of its own: a slow or failing report never
+delays a poll or a request.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Protocol
 
 from mlsteward.domain.deployments import ServingPlan
 from mlsteward.engines.models.loaded_model import LoadedModel
@@ -29,6 +35,13 @@ logger = logging.getLogger("mlsteward.serve")
 
 Loader = Callable[[str, int, str], LoadedModel]
 SinkOpener = Callable[[ServingPlan], PredictionSink]
+
+
+class StatusReporter(Protocol):
+    """Tells the control plane how this replica stands; never raises (a failure is logged
+    and the next poll tries again)."""
+
+    def report(self, plane: DataPlane) -> bool: ...
 
 
 def _default_sink(plan: ServingPlan) -> PredictionSink:
@@ -51,8 +64,13 @@ class DataPlane:
         metrics: ServingMetrics | None = None,
         open_log: SinkOpener = _default_sink,
         interval_s: float = 5.0,
+        reporter: StatusReporter | None = None,
     ) -> None:
         self.source = source
+        self.reporter = reporter
+        self._reporting: asyncio.Task[bool] | None = None
+        #: The prediction-log counts of the sinks closed since the process started.
+        self._closed_log_counts: Counter[str] = Counter()
         self.loader = loader
         self.metrics = metrics or ServingMetrics()
         self.open_log = open_log
@@ -71,8 +89,10 @@ class DataPlane:
     async def follow(self) -> None:
         """Apply the plan now and after every interval, for ever (cancel to stop)."""
         while True:
+            fetched = False
             try:
                 plan = await asyncio.to_thread(self.source.fetch)
+                fetched = True
                 await self.apply(plan)
                 self.last_error = None
             except asyncio.CancelledError:
@@ -83,7 +103,22 @@ class DataPlane:
                     logger.warning("plan not applied (still serving the last one): %s", message)
                 self.last_error = message
             self.metrics.set_log_stats(self.sink.stats())
+            if fetched:  # the control plane answered: tell it how this replica stands
+                self._report()
             await asyncio.sleep(self.interval_s)
+
+    def _report(self) -> None:
+        """Send a status report in the background, unless the last one is still on its way
+        (a control plane slower than the poll interval gets one report at a time)."""
+        reporter = self.reporter
+        if reporter is None or (self._reporting is not None and not self._reporting.done()):
+            return
+        self._reporting = asyncio.create_task(asyncio.to_thread(reporter.report, self))
+
+    def log_counts(self) -> Mapping[str, int]:
+        """The prediction log's counts since the process started (``written``, ``dropped``,
+        ...), over every sink it opened: a changed log setting swaps the sink."""
+        return self._closed_log_counts + Counter(self.sink.stats())
 
     def _changed(self, plan: ServingPlan) -> bool:
         current = self.snapshot
@@ -202,9 +237,13 @@ class DataPlane:
         self.sink = opened
         self._log_key = key
         await asyncio.to_thread(old.close)
+        self._closed_log_counts.update(old.stats())
 
     async def close(self, timeout: float = 10.0) -> None:
         """Finish queued requests, stop the batchers, flush and close the prediction log."""
+        reporting = self._reporting
+        if reporting is not None and not reporting.done():
+            await asyncio.wait({reporting}, timeout=min(timeout, 2.0))
         snapshot = self.snapshot
         if snapshot is not None:
             for served in snapshot.versions.values():

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from mlsteward.domain.deployments import Batching, LogSettings, RouteTarget, ServingPlan
+from mlsteward.domain.deployments import (
+    Batching,
+    LogSettings,
+    ReplicaReport,
+    RouteTarget,
+    ServingPlan,
+)
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.interfaces.sdk.client import Client
 from mlsteward.interfaces.sdk.tracking_uri import default_artifacts_uri
@@ -23,7 +29,9 @@ class PlanSource(Protocol):
 
 
 class DeploymentPlanSource:
-    """The plan of deployment ``name``, read through the SDK (a read permission suffices)."""
+    """The plan of deployment ``name``, read through the SDK (reading needs ``read`` on the
+    deployment), and where this replica's status reports go (``update`` on it: without it a
+    data plane serves all the same, and says once that its reports are refused)."""
 
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
@@ -31,6 +39,10 @@ class DeploymentPlanSource:
 
     def fetch(self) -> ServingPlan:
         return self.client.deployments.plan(self.name)
+
+    def report(self, report: ReplicaReport) -> None:
+        """Send this replica's status to the control plane."""
+        self.client.deployments.report(self.name, report)
 
 
 def one_off_log_root(client: Client, configured: str | None) -> str:

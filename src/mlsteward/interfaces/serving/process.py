@@ -10,6 +10,11 @@ the prediction log.
 ``--grpc-port`` adds the Open Inference Protocol gRPC service (the ``grpc`` extra) to every
 worker, in the same event loop and on the same data plane as HTTP; it starts after the
 HTTP app's startup and stops (finishing calls in flight) before the data plane drains.
+
+Serving a deployment, each worker reports its status to the control plane after its plan
+polls under a name of its own: the host, the port, the ``serve`` process's pid and, with
+several workers, the index of a worker slot it holds a lock on (a worker started again in
+place of one that died takes the free slot, so it reports under its predecessor's name).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from types import FrameType
+from typing import IO
 
 from starlette.applications import Starlette
 
@@ -33,23 +40,67 @@ from mlsteward.interfaces.serving.config import CONFIG_ENV, ServeConfig
 from mlsteward.interfaces.serving.data_plane import DataPlane
 from mlsteward.interfaces.serving.metrics import MULTIPROC_ENV
 from mlsteward.interfaces.serving.model_loading import load_version
-from mlsteward.interfaces.serving.plan_source import plan_source
+from mlsteward.interfaces.serving.plan_source import DeploymentPlanSource, plan_source
+from mlsteward.interfaces.serving.replica_status import ReplicaReporter, replica_name
 
 logger = logging.getLogger("mlsteward.serve")
 
 #: The environment variable a worker reads the gRPC port from (unset: no gRPC service).
 GRPC_PORT_ENV = "MLSTEWARD_SERVE_GRPC_PORT"
+#: The ``serve`` process's pid, as its workers name themselves by it.
+SERVE_PID_ENV = "MLSTEWARD_SERVE_PID"
+#: The folder of worker slot lock files (set only with several workers).
+WORKER_SLOTS_ENV = "MLSTEWARD_SERVE_WORKER_SLOTS"
+#: Per slot folder, the index and open lock file this worker holds for the life of the
+#: process (the lock goes when the process does).
+_HELD_SLOTS: dict[str, tuple[int, IO[str]]] = {}
 
 
 def data_plane(config: ServeConfig) -> DataPlane:
-    """The data plane ``config`` describes (nothing loaded yet)."""
+    """The data plane ``config`` describes (nothing loaded yet); serving a deployment, it
+    reports this replica's status after its polls."""
     source = plan_source(config)
     client: Client = source.client  # type: ignore[attr-defined]
 
     def load(name: str, version: int, runtime: str) -> LoadedModel:
         return load_version(client, name, version, runtime)
 
-    return DataPlane(source, load, interval_s=config.plan_interval_s)
+    reporter = None
+    if isinstance(source, DeploymentPlanSource):
+        reporter = ReplicaReporter(source.name, this_replica(config), source.report)
+    return DataPlane(source, load, interval_s=config.plan_interval_s, reporter=reporter)
+
+
+def this_replica(config: ServeConfig) -> str:
+    """This process's replica name (see the module docstring)."""
+    serve_pid = os.environ.get(SERVE_PID_ENV, "")
+    slots = os.environ.get(WORKER_SLOTS_ENV)
+    worker = claim_worker_slot(slots) if slots else None
+    if worker is None or not serve_pid.isdigit():
+        return replica_name(socket.gethostname(), config.port, os.getpid())
+    return replica_name(socket.gethostname(), config.port, int(serve_pid), worker)
+
+
+def claim_worker_slot(folder: str, most: int = 4096) -> int | None:
+    """The lowest worker index (from 1) whose lock file in ``folder`` no live process holds,
+    now held by this one until it exits; None where file locks are unavailable."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: workers name themselves by pid
+        return None
+    held = _HELD_SLOTS.get(folder)
+    if held is not None:
+        return held[0]
+    for index in range(1, most + 1):
+        handle = open(os.path.join(folder, f"worker-{index}.lock"), "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _HELD_SLOTS[folder] = (index, handle)
+        return index
+    return None
 
 
 def create_app() -> Starlette:
@@ -129,15 +180,22 @@ def serve(config: ServeConfig, *, grpc_port: int | None = None) -> None:
     # a handler of ours makes that a normal return, so a clean shutdown exits with 0.
     signal.signal(signal.SIGTERM, _drained)
     os.environ[CONFIG_ENV] = config.to_json()
-    metrics_dir = None
+    os.environ[SERVE_PID_ENV] = str(os.getpid())
+    metrics_dir = slots_dir = None
     if config.workers > 1 and not os.environ.get(MULTIPROC_ENV):
         metrics_dir = tempfile.mkdtemp(prefix="mlsteward-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir
+    if config.workers > 1:
+        slots_dir = tempfile.mkdtemp(prefix="mlsteward-workers-")
+        os.environ[WORKER_SLOTS_ENV] = slots_dir
+    else:
+        os.environ.pop(WORKER_SLOTS_ENV, None)
     try:
         _run_uvicorn(config)
     finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        for folder in (metrics_dir, slots_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_uvicorn(config: ServeConfig) -> None:

@@ -1,24 +1,38 @@
 """The deployment operations a client can call (see ``mlsteward.services.operations``):
-create, list, read, change, delete, the history of changes, and the serving plan."""
+create, list, read, change, delete, the history of changes, the serving plan, and the
+replicas' reports with the health judged from them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlsteward.domain.deployments import Deployment, DeploymentEvent, ServingPlan
+from pydantic import BaseModel
+
+from mlsteward.domain.deployments import (
+    Deployment,
+    DeploymentEvent,
+    DeploymentHealth,
+    ReplicaReport,
+    ServingPlan,
+)
 from mlsteward.services.api.schemas import ErrorResponse
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.deployment import records
+from mlsteward.services.deployment import health as judged
+from mlsteward.services.deployment import records, replica_reports
 from mlsteward.services.deployment import wire as w
 from mlsteward.services.deployment.schemas import (
     CreateDeploymentRequest,
     DeploymentEventOut,
+    DeploymentHealthOut,
     DeploymentHistoryOut,
     DeploymentListOut,
     DeploymentName,
     DeploymentOut,
     HistoryLimit,
     Reason,
+    ReplicaName,
+    ReplicaReportOut,
+    ReplicaReportRequest,
     ServingPlanOut,
     UpdateDeploymentRequest,
 )
@@ -26,6 +40,7 @@ from mlsteward.services.deployment.validation import model_name_of
 from mlsteward.services.operations.codecs import listed, unlisted
 from mlsteward.services.operations.declaration import Operation, OperationRequest, ResourceKind
 from mlsteward.services.operations.declarations import Codec, Declarations
+from mlsteward.services.operations.kinds import Action
 
 P = w.DEPLOYMENTS_PATH
 #: The registered model a request names must exist (a missing one is bad input, 400), and the
@@ -62,6 +77,12 @@ class DeleteDeployment(OperationRequest):
 class DeploymentHistory(OperationRequest):
     name: DeploymentName
     limit: HistoryLimit = 100
+
+
+class ReportReplica(OperationRequest):
+    name: DeploymentName
+    replica: ReplicaName
+    body: ReplicaReportRequest
 
 
 def _model_read(uri: object) -> list[tuple[ResourceKind, str | None]]:
@@ -187,6 +208,53 @@ def plan(ctx: ServiceContext, r: DeploymentRef) -> ServingPlan:
     its current version), its batching and prediction-log settings. Data planes poll it and
     reload when the revision or a route's version changes."""
     return records.serving_plan(ctx, r.name)
+
+
+@declare.put(
+    f"{P}/{{name}}/replicas/{{replica}}",
+    returns=Codec(w.encode_report, w.decode_report, ReplicaReportOut),
+    responses=NOT_FOUND,
+    # Permission: ``update`` on the deployment, the least the policy's words allow for a
+    # write. ``plan`` needs only ``read``, and a viewer's token must not be able to write
+    # what others trust (a forged "healthy" or "down" report), so reporting asks one step
+    # more: the contributor role on this deployment alone is enough, nothing server-wide.
+    action=Action.UPDATE,
+    # Not audited: a heartbeat every few seconds per replica would bury the audit log's
+    # changes of record. The dispatcher audits exactly the operations that mutate, so this
+    # one declares it keeps no record of state (the latest report replaces the one before
+    # and a day of silence forgets it) rather than bypassing the dispatcher.
+    mutates=False,
+    resource_name=lambda r: r.name,
+    # A data plane reports on a thread beside its plan polls; it waits no longer than this.
+    timeout_s=10.0,
+)
+def report(ctx: ServiceContext, r: ReportReplica) -> ReplicaReport:
+    """A data-plane replica's status after a plan poll, kept as its latest (the one before
+    is replaced): the plan revision and route versions it serves, whether it is ready, and
+    its counters since it started. Needs ``update`` on the deployment (a contributor grant
+    on it), not only the ``read`` the plan needs. 400 for a field out of bounds, 404 for an
+    unknown deployment. Not written to the audit log: it is a heartbeat, not a change."""
+    body = r.body
+    fields = {name: getattr(body, name, None) for name in ReplicaReportRequest.model_fields}
+    routes = fields.get("routes")
+    if isinstance(routes, list | tuple):
+        fields["routes"] = [
+            item.model_dump() if isinstance(item, BaseModel) else item for item in routes
+        ]
+    return replica_reports.record_report(ctx, r.name, r.replica, fields)
+
+
+@declare.get(
+    f"{P}/{{name}}/health",
+    returns=Codec(w.encode_health, w.decode_health, DeploymentHealthOut),
+    responses=NOT_FOUND,
+)
+def health(ctx: ServiceContext, r: DeploymentRef) -> DeploymentHealth:
+    """The deployment's replicas as their latest reports show them, each ``live`` (heard
+    within three of its poll intervals) or ``stale`` and ``lagging`` when it serves another
+    revision or versions than the plan now; and the verdict: ``healthy``, ``degraded``,
+    ``down`` or ``unknown`` (no replica ever reported), with the reasons in words."""
+    return judged.deployment_health(ctx, r.name)
 
 
 # The rollout operations (declared beside these, in their own module).

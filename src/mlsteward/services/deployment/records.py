@@ -254,24 +254,32 @@ def serving_plan(ctx: ServiceContext, name: str) -> ServingPlan:
     from mlsteward.services.predictions.location import prediction_log_root
 
     deployment = get_deployment(ctx, name)
-    try:
-        version = resolve_model_uri(ctx, deployment.model_uri)
-    except NotFoundError as error:
-        raise ConflictError(
-            f"Deployment {name!r} serves {deployment.model_uri}, which does not resolve now: "
-            f"{error.message}"
-        ) from error
-    from mlsteward.services.deployment.rollout_routes import plan_routes
-
+    routes = resolved_routes(ctx, deployment)
     rollout = deployment.rollout
     sticky = rollout.sticky_key if rollout is not None and rollout.active else None
     return ServingPlan(
         deployment=deployment.name,
         revision=deployment.revision,
         runtime=deployment.runtime,
-        routes=plan_routes(RouteTarget(STABLE, version.name, version.version, 1.0), rollout),
+        routes=routes,
         batching=deployment.batching,
         log=deployment.log,
         log_root=prediction_log_root(ctx),
         sticky_key=sticky,
     )
+
+
+def resolved_routes(ctx: ServiceContext, deployment: Deployment) -> tuple[RouteTarget, ...]:
+    """The routes ``deployment``'s plan has now: its URI resolved, and a rollout's candidate
+    beside it (ConflictError when the URI resolves to nothing now)."""
+    from mlsteward.services.deployment.rollout_routes import plan_routes
+
+    try:
+        version = resolve_model_uri(ctx, deployment.model_uri)
+    except NotFoundError as error:
+        raise ConflictError(
+            f"Deployment {deployment.name!r} serves {deployment.model_uri}, which does not "
+            f"resolve now: {error.message}"
+        ) from error
+    stable = RouteTarget(STABLE, version.name, version.version, 1.0)
+    return plan_routes(stable, deployment.rollout)

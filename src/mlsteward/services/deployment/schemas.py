@@ -12,12 +12,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict
 
 from mlsteward.domain.deployments import (
+    HEALTH_STATUSES,
     MAX_NAME_LENGTH,
     NAME_PATTERN,
+    REPLICA_STATES,
     ROLLOUT_STRATEGIES,
     RUNTIMES,
 )
 from mlsteward.services.api.documented_types import documented
+from mlsteward.services.deployment import replica_reports as rr
 from mlsteward.services.deployment import validation as check
 from mlsteward.services.deployment.records import MAX_HISTORY
 
@@ -240,3 +243,94 @@ class ServingPlanOut(BaseModel):
     log: LogSettingsOut
     log_root: str
     sticky_key: str | None
+
+
+# -- replica reports and health ----------------------------------------------------------
+ReplicaName = Annotated[
+    str,
+    documented(
+        {
+            "type": "string",
+            "pattern": rr.REPLICA_PATTERN.pattern,
+            "maxLength": rr.MAX_REPLICA_LENGTH,
+            "description": "host:port:pid, and :wN for worker N of several",
+        }
+    ),
+]
+Count = Annotated[int, documented({"type": "integer", "minimum": 0, "maximum": rr.MAX_COUNT})]
+LatencyMs = Annotated[
+    float, documented({"type": "number", "minimum": 0, "maximum": rr.MAX_LATENCY_MS})
+]
+
+
+class ReplicaRouteIn(_Request):
+    route: Annotated[str, documented({"type": "string", "pattern": rr.ROUTE_PATTERN.pattern})]
+    model_name: str
+    version: Annotated[int, documented({"type": "integer", "minimum": 1})]
+    weight: SampleRate
+
+
+class ReplicaReportRequest(_Request):
+    """What a replica says about itself after a plan poll; counters since it started."""
+
+    started_ms: Count
+    interval_s: Annotated[
+        float,
+        documented(
+            {
+                "type": "number",
+                "minimum": rr.MIN_INTERVAL_S,
+                "maximum": rr.MAX_INTERVAL_S,
+                "description": "seconds between the replica's plan polls",
+            }
+        ),
+    ]
+    ready: bool
+    revision: Count = 0
+    #: At most ``replica_reports.MAX_ROUTES`` (the service refuses more).
+    routes: list[ReplicaRouteIn] = []
+    requests: Count = 0
+    errors: Count = 0
+    predictions_logged: Count = 0
+    log_dropped: Count = 0
+    p50_ms: LatencyMs | None = None
+    p99_ms: LatencyMs | None = None
+    message: Annotated[str, documented({"type": "string", "maxLength": rr.MAX_MESSAGE_LENGTH})] = ""
+
+
+class ReplicaReportOut(BaseModel):
+    deployment: str
+    replica: str
+    started_ms: int
+    interval_s: float
+    revision: int
+    ready: bool
+    routes: list[RouteTargetOut]
+    requests: int
+    errors: int
+    predictions_logged: int
+    log_dropped: int
+    p50_ms: float | None
+    p99_ms: float | None
+    message: str
+    received_ms: int
+
+
+class ReplicaHealthOut(BaseModel):
+    report: ReplicaReportOut
+    age_ms: int
+    state: Annotated[str, documented({"type": "string", "enum": list(REPLICA_STATES)})]
+    lagging: bool
+
+
+class DeploymentHealthOut(BaseModel):
+    deployment: str
+    status: Annotated[str, documented({"type": "string", "enum": list(HEALTH_STATUSES)})]
+    reasons: list[str]
+    desired: int
+    live: int
+    ready: int
+    revision: int
+    error_rate: float | None
+    checked_ms: int
+    replicas: list[ReplicaHealthOut]

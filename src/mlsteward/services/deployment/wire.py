@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsteward.domain.deployments import Deployment, DeploymentEvent, ServingPlan
+from mlsteward.domain.deployments import (
+    Deployment,
+    DeploymentEvent,
+    DeploymentHealth,
+    ReplicaReport,
+    ServingPlan,
+)
 
 DEPLOYMENTS_PATH = "/deployments"
 
@@ -32,3 +38,19 @@ def encode_plan(plan: ServingPlan) -> dict[str, Any]:
 
 def decode_plan(raw: dict[str, Any]) -> ServingPlan:
     return ServingPlan.from_dict(raw)
+
+
+def encode_report(report: ReplicaReport) -> dict[str, Any]:
+    return report.to_dict()
+
+
+def decode_report(raw: dict[str, Any]) -> ReplicaReport:
+    return ReplicaReport.from_dict(raw)
+
+
+def encode_health(health: DeploymentHealth) -> dict[str, Any]:
+    return health.to_dict()
+
+
+def decode_health(raw: dict[str, Any]) -> DeploymentHealth:
+    return DeploymentHealth.from_dict(raw)

@@ -2,7 +2,8 @@
 
 A change updates the record only where its revision is still the one the caller read (one
 ``UPDATE ... WHERE revision = :expected``), and appends the event in the same transaction, so
-two concurrent changes cannot both apply on one revision.
+two concurrent changes cannot both apply on one revision. A replica's report is one upsert
+of its row, with the forgetting of silent replicas in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ from mlsteward.domain.deployments import (
     DeploymentEvent,
     FieldChange,
     LogSettings,
+    ReplicaReport,
     Rollout,
+    RouteTarget,
 )
 from mlsteward.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
 from mlsteward.storage.deployments_base import DeploymentStore
 from mlsteward.storage.sql import tables as t
 from mlsteward.storage.sql.store_base import SqlStoreBase
+from mlsteward.storage.sql.upsert import dialect_insert
 
 DE = t.deployments
 EV = t.deployment_events
+RE = t.deployment_replicas
 
 
 def _dumps(value: Any) -> str:
@@ -81,6 +86,7 @@ class SqlDeploymentStore(SqlStoreBase, DeploymentStore):
             ).rowcount
             if removed == 0:
                 self._refuse_change(conn, name, expected_revision)
+            conn.execute(delete(RE).where(RE.c.deployment == name))
             conn.execute(insert(EV).values(**_event_row(event)))
 
     def list_deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
@@ -96,6 +102,40 @@ class SqlDeploymentStore(SqlStoreBase, DeploymentStore):
                 select(func.max(EV.c.revision)).where(EV.c.deployment == name)
             ).scalar()
         return int(found or 0)
+
+    def put_replica_report(
+        self, report: ReplicaReport, *, forget_before_ms: int, max_replicas: int
+    ) -> None:
+        row = _replica_row(report)
+        with self._write() as conn:
+            stmt = dialect_insert(conn, RE).values(**row)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["deployment", "replica"],
+                    set_={k: v for k, v in row.items() if k not in ("deployment", "replica")},
+                )
+            )
+            conn.execute(delete(RE).where(RE.c.received_ms < forget_before_ms))
+            mine = RE.c.deployment == report.deployment
+            count = conn.execute(select(func.count()).select_from(RE).where(mine)).scalar_one()
+            if count > max_replicas:
+                oldest = (
+                    select(RE.c.replica)
+                    .where(mine)
+                    .order_by(RE.c.received_ms, RE.c.replica)
+                    .limit(count - max_replicas)
+                )
+                doomed = [r for (r,) in conn.execute(oldest).all()]
+                conn.execute(delete(RE).where(mine, RE.c.replica.in_(doomed)))
+
+    def list_replica_reports(self, deployment: str) -> list[ReplicaReport]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(RE)
+                .where(RE.c.deployment == deployment)
+                .order_by(RE.c.received_ms.desc(), RE.c.replica)
+            ).all()
+        return [_replica(row) for row in rows]
 
     @staticmethod
     def _refuse_change(conn: Any, name: str, expected: int) -> None:
@@ -174,4 +214,33 @@ def _event(row: Row[Any]) -> DeploymentEvent:
         changes=tuple(FieldChange(**change) for change in json.loads(row.changes)),
         model_version=None if row.model_version is None else int(row.model_version),
         warnings=tuple(json.loads(row.warnings)),
+    )
+
+
+def _replica_row(report: ReplicaReport) -> dict[str, Any]:
+    status = report.to_dict()
+    for column in ("deployment", "replica", "received_ms", "started_ms", "revision", "ready"):
+        del status[column]
+    return {
+        "deployment": report.deployment,
+        "replica": report.replica,
+        "received_ms": report.received_ms,
+        "started_ms": report.started_ms,
+        "revision": report.revision,
+        "ready": report.ready,
+        "status": _dumps(status),
+    }
+
+
+def _replica(row: Row[Any]) -> ReplicaReport:
+    status = json.loads(row.status)
+    status["routes"] = tuple(RouteTarget(**route) for route in status.get("routes", ()))
+    return ReplicaReport(
+        deployment=row.deployment,
+        replica=row.replica,
+        received_ms=int(row.received_ms),
+        started_ms=int(row.started_ms),
+        revision=int(row.revision),
+        ready=bool(row.ready),
+        **status,
     )

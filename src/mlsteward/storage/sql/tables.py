@@ -684,3 +684,22 @@ deployment_events = Table(
     Column("warnings", Text, nullable=False),
     Index("ix_deployment_events_deployment_revision", "deployment", "revision", unique=True),
 )
+
+# -- replica reports (migration 0011) ---------------------------------------------------------
+# The latest report of each data-plane replica: a heartbeat overwritten in place, not history
+# (no foreign key: a report may race its deployment's deletion, which removes the rows).
+deployment_replicas = Table(
+    "deployment_replicas",
+    metadata,
+    Column("deployment", String(64), primary_key=True),
+    Column("replica", String(128), primary_key=True),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("ready", Boolean, nullable=False),
+    # Poll interval, routes, counters, latencies and message as JSON: they grow without a
+    # migration each.
+    Column("status", Text, nullable=False),
+    # Forgetting the silent ones on each write looks them up by time.
+    Index("ix_deployment_replicas_received_ms", "received_ms"),
+)
