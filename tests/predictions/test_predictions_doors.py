@@ -3,6 +3,7 @@ CLI: the same answers and the same refusals (400 for hostile input, nothing stor
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -24,6 +26,7 @@ from mlsteward.storage.prediction_log import FeedbackLog, PredictionLogWriter
 from mlsteward.testing.operation_doors import Door, RecordingAuditor, SwitchPolicy, open_door
 from mlsteward.testing.server_process import running_server
 
+from .old_format import old_table, write_part
 from .records import HOUR_MS, MakeRecord
 
 
@@ -58,16 +61,19 @@ def door(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Clien
 def test_get_query_and_feedback(door: tuple[Client, str], make_record: MakeRecord) -> None:
     client, root = door
     records = _recent(make_record, 30)
+    records[5] = dataclasses.replace(records[5], route="shadow", shadow_of=records[4].prediction_id)
     _log(root, records + _recent(make_record, 2, deployment="churn@champion"))
     calls = client.predictions
     assert calls.get(records[3].prediction_id, "churn") == records[3]
     assert calls.get(records[4].prediction_id) == records[4]
+    assert calls.get(records[5].prediction_id).shadow_of == records[4].prediction_id
     with pytest.raises(NotFoundError):
         calls.get(new_prediction_id(), "churn")
     frame = calls.query("churn", records[0].time_ms, records[-1].time_ms + 1, limit=20)
     assert frame["prediction_id"].tolist() == [r.prediction_id for r in records[:20]]
     assert frame.attrs["truncated"] is True
     assert frame["inputs"][0] == records[0].inputs
+    assert frame["shadow_of"][5] == records[4].prediction_id
     assert len(calls.query("churn@champion", 0, 2**47)) == 2
 
     unknown = new_prediction_id()
@@ -179,7 +185,14 @@ def test_cli_show_query_and_feedback(
     client = Client(uri)
     root = f"{client._backend.ctx.blobs.root}/predictions"  # type: ignore[attr-defined]
     records = _recent(make_record, 4)
-    _log(root, records)
+    records[2] = dataclasses.replace(
+        records[2],
+        route="shadow",
+        shadow_of=records[1].prediction_id,
+        inputs={"x": np.array([[0.1, 2.0]], dtype=np.float32), "city": ["Oslo"]},  # type: ignore[dict-item]
+    )
+    write_part(Path(root), old_table(records[:1]))  # a file written before the tensor columns
+    _log(root, records[1:])
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -192,11 +205,23 @@ def test_cli_show_query_and_feedback(
     assert records[1].prediction_id in run(
         "predictions", "show", records[1].prediction_id, "-d", "churn"
     )
+    shadow = json.loads(run("predictions", "show", records[2].prediction_id, "--json"))
+    assert shadow["shadow_of"] == records[1].prediction_id
+    assert shadow["inputs"] == {"x": [[float(np.float32(0.1)), 2.0]], "city": ["Oslo"]}
+    assert records[1].prediction_id in run("predictions", "show", records[2].prediction_id)
+    assert "shadow_of" not in run("predictions", "show", records[1].prediction_id)
     listed = json.loads(run("predictions", "query", "churn", "--since", "2h", "--json"))
     assert [p["prediction_id"] for p in listed["predictions"]] == [r.prediction_id for r in records]
+    assert [p["shadow_of"] for p in listed["predictions"]][1:3] == [None, records[1].prediction_id]
     out = tmp_path / "out.parquet"
     run("predictions", "query", "churn", "--since", "2h", "--limit", "3", "--output", str(out))
-    assert pq.read_table(out).num_rows == 3
+    written = pq.read_table(out)
+    assert written.num_rows == 3 and "input_tensors" not in written.column_names
+    assert [json.loads(text) for text in written.column("inputs").to_pylist()] == [
+        records[0].inputs,
+        records[1].inputs,
+        shadow["inputs"],
+    ]
     labels = tmp_path / "labels.csv"
     unknown = new_prediction_id()
     labels.write_text(

@@ -19,7 +19,9 @@ class PredictionRecord:
     """A request's inputs and outputs as JSON-able columns (name -> values, one per row).
 
     ``rows`` is how many rows the request carried (one ID covers a whole request); ``status``
-    is the HTTP status answered (500 with ``error`` when the model raised).
+    is the HTTP status answered (500 with ``error`` when the model raised). A shadow copy's
+    ``shadow_of`` is the prediction ID of the answered request it copied (None otherwise).
+    Values may also be numpy arrays on their way to the log; read back, they are lists.
     """
 
     prediction_id: str
@@ -30,10 +32,11 @@ class PredictionRecord:
     time_ms: int
     latency_ms: float
     rows: int
-    inputs: dict[str, list[Any]] = field(default_factory=dict)
-    outputs: dict[str, list[Any]] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     error: str | None = None
+    shadow_of: str | None = None
 
 
 @dataclass(frozen=True)

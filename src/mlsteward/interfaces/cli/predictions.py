@@ -53,7 +53,8 @@ def show(
     tracking_uri: TrackingUriOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One logged prediction: inputs, outputs, model version, route, latency, status."""
+    """One logged prediction: inputs, outputs, model version, route, latency, status (and
+    for a shadow copy, the prediction it copied)."""
     record = _calls(ctx, tracking_uri).get(prediction_id, deployment)
     data = prediction_row(record)
     if as_json:
@@ -63,6 +64,8 @@ def show(
     table.add_column("Field", no_wrap=True)
     table.add_column("Value")
     for key, value in data.items():
+        if key == "shadow_of" and value is None:
+            continue  # not a shadow copy
         if key == "time_ms":
             shown = f"{format_time(value)} ({value})"
         elif isinstance(value, dict):

@@ -175,8 +175,8 @@ class Handlers:
         """Hand the record to the prediction log (never blocks: a full queue counts a drop).
 
         A coroutine, so it runs on the event loop after the answer is sent rather than taking
-        a thread-pool hop per request; the arrays go as they are (the writer formats them as
-        their ``tolist()`` in bulk, off the request path).
+        a thread-pool hop per request; the arrays go as they are (the writer stores their bytes,
+        off the request path).
         """
         self.plane.sink.submit(
             PredictionRecord(

@@ -245,8 +245,8 @@ class InferenceService:
                 time_ms=time_ms,
                 latency_ms=latency_s * 1000.0,
                 rows=rows,
-                inputs={name: array.tolist() for name, array in batch.items()},
-                outputs={name: array.tolist() for name, array in answer.items()},
+                inputs=dict(batch),  # arrays as they are: the log stores their bytes
+                outputs=dict(answer),
                 status=status,
                 error=error,
             )

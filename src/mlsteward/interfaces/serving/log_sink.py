@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from mlsteward.domain.deployments import LogSettings
 from mlsteward.domain.prediction_ids import new_prediction_id
@@ -62,8 +62,9 @@ class ShadowingSink:
     """The data plane's sink: records go to ``inner``; while the plan has shadow versions,
     each answered record's inputs are also run by them, on a thread of this sink's own (off
     the request path, after the answer was sent), and their answers are logged with route
-    ``shadow`` under a prediction ID of their own, never returned. A full queue skips the
-    copy and counts it (``stats()["shadow_dropped"]``)."""
+    ``shadow`` under a prediction ID of their own (``shadow_of`` names the answered one),
+    never returned. A full queue skips the copy and counts it
+    (``stats()["shadow_dropped"]``)."""
 
     def __init__(self, inner: PredictionSink, queue_size: int = 1_000) -> None:
         self.inner = inner
@@ -121,7 +122,8 @@ class ShadowingSink:
 
 
 def shadow_record(served: ServedVersion, record: PredictionRecord) -> PredictionRecord:
-    """``served``'s answer to the request ``record`` logged, as a record of route shadow."""
+    """``served``'s answer to the request ``record`` logged, as a record of route shadow
+    whose ``shadow_of`` is ``record``'s prediction ID."""
     started = time.perf_counter()
     runner = served.runner
     status, error, outputs = 200, None, {}
@@ -132,7 +134,7 @@ def shadow_record(served: ServedVersion, record: PredictionRecord) -> Prediction
             for name, values in record.inputs.items()
         }
         answer = runner.predict(batch, record.rows, runner.default_outputs)
-        outputs = {name: array.tolist() for name, array in answer.items()}
+        outputs = cast(dict[str, list[Any]], dict(answer))  # the log keeps arrays' bytes
     except Exception as failure:  # the candidate's failure is evidence, not an outage
         status = 500
         error = f"The model failed on this request: {type(failure).__name__}: {failure}"
@@ -149,4 +151,5 @@ def shadow_record(served: ServedVersion, record: PredictionRecord) -> Prediction
         outputs=outputs,
         status=status,
         error=error,
+        shadow_of=record.prediction_id,
     )

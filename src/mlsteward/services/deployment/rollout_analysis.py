@@ -23,6 +23,7 @@ from mlsteward.services.deployment.rollout_routes import CANARY, SHADOW, STABLE
 from mlsteward.storage.prediction_log import (
     FeedbackLog,
     PredictionLogReader,
+    column_values,
     id_floor,
     rows_frame,
 )
@@ -113,11 +114,10 @@ def _drift(stable: pa.Table, candidate: pa.Table, p_value: float) -> dict[str, A
 def _accuracy(table: pa.Table, labels: dict[str, list[Any]]) -> tuple[int, float | None]:
     """Rows with a label and the share predicted right (first output against the label)."""
     total = right = 0
-    for prediction_id, text in zip(
-        table["prediction_id"].to_pylist(), table["outputs"].to_pylist(), strict=True
+    for prediction_id, outputs in zip(
+        table["prediction_id"].to_pylist(), column_values(table, "outputs"), strict=True
     ):
         truth = labels.get(prediction_id)
-        outputs = json.loads(text)
         if truth is None or not outputs:
             continue
         predicted = next(iter(outputs.values()))

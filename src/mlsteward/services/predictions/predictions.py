@@ -31,7 +31,7 @@ from mlsteward.services.predictions.wire import (
     PredictionPage,
     PruneReceipt,
 )
-from mlsteward.storage.prediction_log import is_deployment_name, record_of
+from mlsteward.storage.prediction_log import is_deployment_name, records_of
 
 #: How far in the future a prediction ID's time may be (clocks differ between machines).
 CLOCK_SKEW_MS = 60_000
@@ -88,7 +88,7 @@ def query_predictions(
     if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_QUERY_ROWS:
         raise InvalidArgumentError(f"limit must be between 1 and {MAX_QUERY_ROWS}: {limit!r}")
     table = location.log_reader(ctx).query(deployment, start_ms, end_ms, limit=rows + 1)
-    records = [record_of(row) for row in table.slice(0, rows).to_pylist()]
+    records = records_of(table.slice(0, rows))
     return PredictionPage(records, truncated=table.num_rows > rows)
 
 

@@ -74,6 +74,8 @@ class PredictionOut(BaseModel):
     outputs: dict[str, list[Any]]
     status: int
     error: str | None
+    #: A shadow copy's: the prediction ID of the answered request it copied.
+    shadow_of: str | None = None
 
 
 class PredictionPageOut(BaseModel):
@@ -116,6 +118,7 @@ def encode_prediction(record: PredictionRecord) -> dict[str, Any]:
         "outputs": record.outputs,
         "status": record.status,
         "error": record.error,
+        "shadow_of": record.shadow_of,
     }
 
 

@@ -16,7 +16,9 @@ from mlsteward.storage.prediction_log._reader import PredictionLogReader, id_flo
 from mlsteward.storage.prediction_log._schema import (
     FEEDBACK_SCHEMA,
     PREDICTION_SCHEMA,
+    column_values,
     record_of,
+    records_of,
     rows_frame,
 )
 from mlsteward.storage.prediction_log._writer import PredictionLogWriter
@@ -28,9 +30,11 @@ __all__ = [
     "FeedbackLog",
     "PredictionLogReader",
     "PredictionLogWriter",
+    "column_values",
     "id_floor",
     "is_deployment_name",
     "open_filesystem",
     "record_of",
+    "records_of",
     "rows_frame",
 ]

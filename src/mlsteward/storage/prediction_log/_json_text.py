@@ -1,5 +1,9 @@
 """The JSON text of records' inputs or outputs, numeric arrays formatted by Arrow in bulk.
 
+The log's files kept inputs and outputs as this text before they kept tensors' bytes (see
+:mod:`._tensors`, which still stores values that are not numbers with :func:`to_json`);
+:func:`columns_texts` makes that text for whoever wants it from many records at once.
+
 The stdlib encoder formats a float in about 0.7 µs (a float32 value read as a float64 needs
 17 digits), so a request of 100 rows x 20 features costs the writer's thread, which shares
 the GIL with the data plane, 1.4 ms, and a flush of 5,000 one-row requests holds the GIL for

@@ -4,7 +4,8 @@ Finding one ID among millions reads little: the ID's time names the hour folder,
 names in that folder (first and last ID) say which files can hold it, and each candidate's
 row-group statistics (files are sorted by ID) say which row group to read. A time range is
 read with ``pyarrow.dataset`` over the hour folders it covers, filtered on the prediction ID,
-whose text order is its time order.
+whose text order is its time order. Files written before a column existed (the tensor
+columns, ``shadow_of``) read it as null, so old and new files share a folder.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 from mlsteward.domain.prediction_ids import is_prediction_id, prediction_id_time
 from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.storage.prediction_log import _layout
-from mlsteward.storage.prediction_log._schema import PREDICTION_SCHEMA, record_of
+from mlsteward.storage.prediction_log._schema import PREDICTION_SCHEMA, TENSOR_COLUMNS, record_of
 
 
 def id_floor(time_ms: int) -> str:
@@ -124,12 +125,16 @@ class PredictionLogReader:
         limit: int | None = None,
     ) -> pa.Table:
         """The predictions made in ``[start_ms, end_ms)`` (their ID's time), oldest first; at
-        most ``limit`` rows. ``columns`` picks columns of :data:`PREDICTION_SCHEMA`."""
+        most ``limit`` rows. ``columns`` picks columns of :data:`PREDICTION_SCHEMA`; asking
+        for ``inputs`` or ``outputs`` brings their tensor column too (where newer files keep
+        the values: read both with ``rows_frame``, ``column_values`` or ``record_of``)."""
         _layout.check_deployment(deployment)
         wanted = list(columns) if columns else list(PREDICTION_SCHEMA.names)
         unknown = [name for name in wanted if name not in PREDICTION_SCHEMA.names]
         if unknown:
             raise ValueError(f"no such prediction log column: {unknown}")
+        companions = [TENSOR_COLUMNS[name] for name in wanted if name in TENSOR_COLUMNS]
+        wanted += [name for name in companions if name not in wanted]
         read = wanted if "prediction_id" in wanted else ["prediction_id", *wanted]
         low, high = id_floor(start_ms), id_floor(end_ms)
         where = (ds.field("prediction_id") >= low) & (ds.field("prediction_id") < high)

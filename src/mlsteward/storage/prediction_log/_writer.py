@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from mlsteward.domain.prediction_ids import is_prediction_id, prediction_id_time
 from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.storage.prediction_log import _layout
-from mlsteward.storage.prediction_log._schema import predictions_table
+from mlsteward.storage.prediction_log._schema import parquet_options, predictions_table
 
 logger = logging.getLogger("mlsteward.prediction_log")
 
@@ -277,7 +277,7 @@ class PredictionLogWriter:
     ) -> None:
         table = predictions_table(records)
         sink = io.BytesIO()
-        pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **parquet_options())
         ids = table.column("prediction_id")
         name = _layout.part_name(ids[0].as_py(), ids[-1].as_py())
         path = f"{_layout.hour_folder(self._base, deployment, date, hour)}/{name}"
