@@ -26,6 +26,9 @@ Services the examples use are provided rather than skipped:
   database on the test server (``MLSTEWARD_TEST_POSTGRES_URL``), dropped afterwards.
 * S3: for a file whose examples name ``s3://bucket/...``, moto's S3 server runs on a free
   port with that bucket, and ``MLSTEWARD_S3_ENDPOINT_URL`` and test credentials are set.
+* Brokers: a file whose examples name ``redis://127.0.0.1:6379`` or ``nats://127.0.0.1:4222``
+  uses the machine's Redis or NATS JetStream; when one is not running the file is skipped
+  with the reason (a failure under ``MLSTEWARD_REQUIRE_BROKERS``, as in CI).
 
 Speed: the ``mlsteward`` on the examples' ``PATH`` is a small client of a fork server that
 imported the CLI once (``cli_forkserver.py``), so a command costs its own work, not two
@@ -60,6 +63,8 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 COMMAND_TIMEOUT_S = 180.0
 DOCS_PORT = "5000"
 DOCS_POSTGRES = "postgresql://postgres@127.0.0.1/mlsteward"
+#: Brokers the docs' streaming examples use as they are: URL -> (port, name).
+DOCS_BROKERS = {"redis://127.0.0.1:6379": (6379, "Redis"), "nats://127.0.0.1:4222": (4222, "NATS")}
 S3_BUCKET = "bucket"
 
 _CLEARED_ENV = (
@@ -166,6 +171,7 @@ class DocumentRun:
         with contextlib.ExitStack() as stack:
             if DOCS_POSTGRES in text:
                 self.substitutions[DOCS_POSTGRES] = stack.enter_context(_postgres())
+            _need_brokers(text)
             if f"s3://{S3_BUCKET}/" in text:
                 for key, value in stack.enter_context(_s3()).items():
                     self.monkeypatch.setenv(key, value)
@@ -295,6 +301,24 @@ def _postgres() -> Iterator[str]:
         pytest.skip(reason)
     with temporary_database() as url:
         yield url
+
+
+def _need_brokers(text: str) -> None:
+    """Skip (fail under ``MLSTEWARD_REQUIRE_BROKERS``) when a broker the examples name is
+    not running."""
+    import socket
+
+    for url, (port, name) in DOCS_BROKERS.items():
+        if url not in text:
+            continue
+        with socket.socket() as sock:
+            sock.settimeout(1.0)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                continue
+        reason = f"{name} is not running on 127.0.0.1:{port}"
+        if os.environ.get("MLSTEWARD_REQUIRE_BROKERS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,9 @@ import re
 import threading
 import time
 
-_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+#: A prediction ID's text (lower-case UUIDv7), as a regular expression.
+ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+_PATTERN = re.compile(ID_PATTERN)
 
 
 class PredictionIdGenerator:

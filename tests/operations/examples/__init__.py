@@ -14,6 +14,7 @@ from mlsteward.interfaces.sdk.client import Client
 
 from . import (
     audit,
+    batch,
     data,
     deployment_packaging,
     deployments,
@@ -38,4 +39,5 @@ EXAMPLES: dict[str, Example] = {
     **deployments.EXAMPLES,
     **deployment_packaging.EXAMPLES,
     **predictions.EXAMPLES,
+    **batch.EXAMPLES,
 }

@@ -29,11 +29,13 @@ from mlsteward.interfaces.cli import (
     grants,
     models,
     monitor,
+    predict,
     predictions,
     quickstart,
     runs,
     serve,
     server,
+    stream,
     tokens,
     users,
 )
@@ -101,6 +103,8 @@ def _root(
 quickstart.register(app)
 server.register(app)
 serve.register(app)
+predict.register(app)
+stream.register(app)
 gc.register(app)
 auth.register(app)
 app.add_typer(experiments.app, name="experiments")

@@ -34,8 +34,10 @@ from mlsteward.services.tracking import operations_runs as run_ops
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlsteward.interfaces.sdk.batch_calls import BatchReport
     from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
     from mlsteward.interfaces.sdk.prediction_calls import PredictionCalls
+    from mlsteward.interfaces.sdk.stream_calls import StreamCalls
 
 
 class PagedList(list[Run]):
@@ -87,6 +89,29 @@ class Client(
         from mlsteward.interfaces.sdk.prediction_calls import PredictionCalls
 
         return PredictionCalls(self._backend)
+
+    @property
+    def streams(self) -> StreamCalls:
+        """Stream consumers in this process: ``consume`` scores a NATS JetStream subject or
+        a Redis stream with a deployment (``mlsteward stream`` in a function)."""
+        from mlsteward.interfaces.sdk.stream_calls import StreamCalls
+
+        return StreamCalls(self)
+
+    def predict_batch(
+        self,
+        model_uri: str,
+        input: Any,
+        output: str | os.PathLike[str],
+        **options: Any,
+    ) -> BatchReport:
+        """Score ``input`` (paths, globs, ``s3://`` URLs or ``dataset:NAME@VERSION``) with the
+        registered model ``model_uri`` into ``output`` (a folder of Parquet parts, a ``.csv``
+        file or ``dataset:NAME``), chunk by chunk; the same call again resumes an interrupted
+        job. ``options``: see :meth:`BatchCalls.predict_batch`."""
+        from mlsteward.interfaces.sdk.batch_calls import BatchCalls
+
+        return BatchCalls(self._backend).predict_batch(model_uri, input, output, **options)
 
     # experiments --------------------------------------------------------------------------
     def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> str:

@@ -20,6 +20,7 @@ DECLARING_MODULES = (
     "mlsteward.services.predictions.operations",
     "mlsteward.services.deployment.operations",
     "mlsteward.services.deployment.operations_packaging",
+    "mlsteward.services.batch_inference.operations",
 )
 
 

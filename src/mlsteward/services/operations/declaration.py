@@ -82,6 +82,10 @@ class Operation(Generic[RequestT, ResultT]):
     #: version is registered from): the policy must allow reading each, so a grant on the
     #: output never reaches data the caller may not see.
     reads: Callable[[RequestT], Sequence[tuple[ResourceKind, str | None]]] | None = None
+    #: A job that runs for minutes (batch scoring): it is not wrapped in one store
+    #: transaction, which would hold the database's write lock for its whole run; its own
+    #: writes commit as they go and its audit record is written when it ends.
+    long_running: bool = False
 
     def __post_init__(self) -> None:
         if self.mutates is None:

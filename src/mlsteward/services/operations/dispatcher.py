@@ -1,7 +1,8 @@
 """``dispatch``: the one way a declared operation runs, through every door.
 
 The policy decides before the service runs; a state-changing operation is handed to the
-audit recorder after it, in the same store transaction when the recorder asks for one.
+audit recorder after it, in the same store transaction when the recorder asks for one (a
+long-running job excepted: its record follows in a transaction of its own).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def dispatch(
     auditor = ctx.auditor
     if not operation.mutates:
         return operation.run(ctx, request)
-    if not auditor.in_transaction:
+    if not auditor.in_transaction or operation.long_running:
         result = operation.run(ctx, request)
         auditor.record(_event(ctx, operation, resource, request))
         return result

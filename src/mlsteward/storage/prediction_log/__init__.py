@@ -13,6 +13,7 @@ from mlsteward.storage.prediction_log._layout import (
     open_filesystem,
 )
 from mlsteward.storage.prediction_log._reader import PredictionLogReader, id_floor
+from mlsteward.storage.prediction_log._row_tables import fits_row_table, row_records_table
 from mlsteward.storage.prediction_log._schema import (
     FEEDBACK_SCHEMA,
     PREDICTION_SCHEMA,
@@ -31,10 +32,12 @@ __all__ = [
     "PredictionLogReader",
     "PredictionLogWriter",
     "column_values",
+    "fits_row_table",
     "id_floor",
     "is_deployment_name",
     "open_filesystem",
     "record_of",
     "records_of",
+    "row_records_table",
     "rows_frame",
 ]

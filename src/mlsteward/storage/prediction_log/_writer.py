@@ -26,9 +26,11 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mlsteward.domain.prediction_ids import is_prediction_id, prediction_id_time
+from mlsteward.domain.prediction_ids import ID_PATTERN, is_prediction_id, prediction_id_time
 from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.storage.prediction_log import _layout
 from mlsteward.storage.prediction_log._schema import parquet_options, predictions_table
@@ -272,10 +274,53 @@ class PredictionLogWriter:
         with self._lock:
             self._pending = 0
 
+    def publish_table(self, table: pa.Table) -> int:
+        """Publish a predictions table now, in the caller's thread, one file per deployment
+        and hour (a batch job's chunk, made by ``row_records_table``: it must know its rows
+        are written before it moves on); the rows written. Raises ``ValueError`` for a
+        malformed prediction ID or deployment name (nothing is written), and what the
+        storage raised after the retries (counted in ``errors``)."""
+        if table.num_rows == 0:
+            return 0
+        ids = table.column("prediction_id")
+        if not pc.all(pc.match_substring_regex(ids, ID_PATTERN)).as_py():
+            raise ValueError("a row with a malformed prediction ID")
+        names = pc.unique(table.column("deployment")).to_pylist()
+        if not all(_layout.is_deployment_name(name) for name in names):
+            raise ValueError("a row with a malformed deployment name")
+        first, last = prediction_id_time(ids[0].as_py()), prediction_id_time(ids[-1].as_py())
+        if len(names) == 1 and first // _layout.HOUR_MS == last // _layout.HOUR_MS:
+            parts = [(names[0], first, table)]
+        else:  # rare: split by the hour each ID names
+            keys = [
+                (name, prediction_id_time(pid) // _layout.HOUR_MS)
+                for name, pid in zip(
+                    table.column("deployment").to_pylist(), ids.to_pylist(), strict=True
+                )
+            ]
+            rows: dict[tuple[str, int], list[int]] = defaultdict(list)
+            for index, key in enumerate(keys):
+                rows[key].append(index)
+            parts = [
+                (name, hour * _layout.HOUR_MS, table.take(pa.array(found)))
+                for (name, hour), found in rows.items()
+            ]
+        for name, time_ms, part in parts:
+            date, hour = _layout.partition_of(time_ms)
+            try:
+                self._publish_table(name, date, hour, part)
+            except Exception:
+                self._count("errors", part.num_rows)
+                raise
+            self._count("written", part.num_rows)
+        return table.num_rows
+
     def _publish(
         self, deployment: str, date: str, hour: int, records: list[PredictionRecord]
     ) -> None:
-        table = predictions_table(records)
+        self._publish_table(deployment, date, hour, predictions_table(records))
+
+    def _publish_table(self, deployment: str, date: str, hour: int, table: pa.Table) -> None:
         sink = io.BytesIO()
         pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **parquet_options())
         ids = table.column("prediction_id")
