@@ -44,6 +44,7 @@ Content = bytes | Callable[[], Any]
 #: sources has not imported their errors), so it can be rebuilt.
 ERROR_MODULES = (
     "mlsteward.domain.registry",
+    "mlsteward.engines.batch_scoring.errors",
     "mlsteward.engines.data.errors",
     "mlsteward.engines.data.sources.sql_read_only",
     "mlsteward.engines.data.validation.row_expression_errors",
