@@ -1,8 +1,9 @@
 """Score a job's chunks one after another: check rows, run the model, publish the part.
 
-Per chunk, in this order: the time its IDs carry is recorded (once, the first time the
-chunk is begun); the rows are checked against the signature; the model runs on the rows
-that fit; the part file (and the rejected rows) are published; the prediction log gets the
+Per chunk, in this order: the rows are checked against the signature; the model runs on
+the rows that fit (here, or on the workers of another engine, see :mod:`.scoring`); the
+time its IDs carry is recorded (once, the first time the chunk is finished or fails); the
+part file (and the rejected rows) are published; the prediction log gets the
 chunk's rows; only then does the manifest list the chunk as done. A failure at any step
 leaves the chunks before it finished and this one to redo, which writes the same bytes and
 the same IDs (see :mod:`.job_ids`).
@@ -10,6 +11,7 @@ the same IDs (see :mod:`.job_ids`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +25,15 @@ from mlsteward.engines.batch_scoring.errors import BadRowError, ChunkFailedError
 from mlsteward.engines.batch_scoring.features import Conformed, FeaturePlan
 from mlsteward.engines.batch_scoring.job_folder import JobFolder, Manifest
 from mlsteward.engines.batch_scoring.job_ids import row_ids
+from mlsteward.engines.batch_scoring.scoring import (
+    LocalScoring,
+    Prepared,
+    Resumed,
+    Scores,
+    ScoringEngine,
+)
 from mlsteward.engines.models.loaded_model import LoadedModel
-from mlsteward.engines.serving.model_runner import PREDICT, PREDICT_PROBA, as_array
+from mlsteward.engines.serving.model_runner import PREDICT, PREDICT_PROBA
 
 OUTPUTS = (PREDICT, PREDICT_PROBA)
 ID_COLUMN = "prediction_id"
@@ -87,50 +96,75 @@ class ChunkScorer:
     progress: Progress | None = None
     clock: Callable[[], int] = field(default=lambda: time.time_ns() // 1_000_000)
     counts: RunCounts = field(default_factory=RunCounts)
+    #: Where the model runs (see :mod:`.scoring`); the rest of the job runs here either way.
+    scoring: ScoringEngine = field(default_factory=LocalScoring)
 
     def run(self, chunks: Iterator[Chunk | int]) -> RunCounts:
         published = self.folder.finished_parts()
-        for item in chunks:
-            index = item if isinstance(item, int) else item.index
-            done = self.manifest.done.get(index)
-            if done is not None and index in published:
-                self.counts.chunks_resumed += 1
-                self.counts.rows_resumed += int(done["rows"])
-                self.counts.rejected += int(done.get("rejected", 0))
-                if self.progress is not None:
-                    self.progress(int(done["rows"]) + int(done.get("rejected", 0)))
-                continue
-            if isinstance(item, int):  # skipped unread, yet its part is gone: cannot happen
-                raise OutputWriteError(f"Chunk {index}'s part file is missing", chunk=index)
-            self._chunk(item)
+        entries = (self._entry(item, published) for item in chunks)
+        # closed at once on an error, so an engine stops its workers before it is raised
+        with contextlib.closing(self.scoring.scored(self.model, self.outputs, entries)) as scored:
+            for entry, scores in scored:
+                if isinstance(entry, Resumed):
+                    self._resumed(entry)
+                else:
+                    self._finish(entry, scores)
         return self.counts
 
-    def _chunk(self, chunk: Chunk) -> None:
+    def _entry(self, item: Chunk | int, published: set[int]) -> Resumed | Prepared:
+        """A chunk finished before (skipped), or one checked against the signature."""
+        index = item if isinstance(item, int) else item.index
+        done = self.manifest.done.get(index)
+        if done is not None and index in published:
+            return Resumed(index, done)
+        if isinstance(item, int):  # skipped unread, yet its part is gone: cannot happen
+            raise OutputWriteError(f"Chunk {index}'s part file is missing", chunk=index)
+        return self._prepare(item)
+
+    def _resumed(self, entry: Resumed) -> None:
+        done = entry.done
+        self.counts.chunks_resumed += 1
+        self.counts.rows_resumed += int(done["rows"])
+        self.counts.rejected += int(done.get("rejected", 0))
+        if self.progress is not None:
+            self.progress(int(done["rows"]) + int(done.get("rejected", 0)))
+
+    def _prepare(self, chunk: Chunk) -> Prepared:
+        """The chunk's rows checked: the model's input, or the bad-row error to raise in its
+        turn (a scoring engine may prepare chunks ahead of the one being finished)."""
+        conformed = self.plan.conform(chunk.table)
+        rejected = self._rejected(chunk, conformed)
+        error: BadRowError | None = None
+        if rejected.num_rows and not self.skip_bad_rows:
+            first = rejected.slice(0, 1).to_pylist()[0]
+            where = f"row {first['row']}" if first["row"] is not None else f"line {first['line']}"
+            error = BadRowError(
+                f"{first['source']}, {where}: {first['reason']}. {rejected.num_rows} row(s) of "
+                f"chunk {chunk.index} do not fit the model's signature; nothing of this chunk "
+                "was written (on_bad_rows='skip' skips such rows and lists them)",
+                source=str(first["source"]),
+                row=first["row"],
+            )
+        return Prepared(chunk, conformed, rejected, np.flatnonzero(conformed.valid), error)
+
+    def _finish(self, prepared: Prepared, scores: Scores | None) -> None:
+        chunk = prepared.chunk
         index = chunk.index
         redone = index in self.manifest.started
         if not redone:
             self.manifest.started[index] = self.clock()
             self._save()
         time_ms = self.manifest.started[index]
-        conformed = self.plan.conform(chunk.table)
-        rejected = self._rejected(chunk, conformed)
-        if rejected.num_rows and not self.skip_bad_rows:
-            first = rejected.slice(0, 1).to_pylist()[0]
-            where = f"row {first['row']}" if first["row"] is not None else f"line {first['line']}"
-            raise BadRowError(
-                f"{first['source']}, {where}: {first['reason']}. {rejected.num_rows} row(s) of "
-                f"chunk {index} do not fit the model's signature; nothing of this chunk was "
-                "written (on_bad_rows='skip' skips such rows and lists them)",
-                source=str(first["source"]),
-                row=first["row"],
-            )
-        valid = conformed.valid
-        positions = np.flatnonzero(valid)
-        started = time.perf_counter()
-        answers = self._score(chunk, conformed, len(positions))
-        seconds = time.perf_counter() - started
+        if prepared.error is not None:
+            raise prepared.error
+        if scores is None:  # an engine scores every chunk it is handed without an error
+            raise ChunkFailedError(f"Chunk {index} was not scored", chunk=index)
+        if scores.failure is not None:
+            raise self._failed(chunk, scores)
+        conformed, rejected, positions = prepared.conformed, prepared.rejected, prepared.positions
+        answers, seconds = scores.answers, scores.seconds
         ids = row_ids(time_ms, self.manifest.salt, positions + index * self.chunk_size)
-        table = self._output_table(chunk.table, valid, answers, ids)
+        table = self._output_table(chunk.table, conformed.valid, answers, ids)
         try:
             digest = self.folder.write_part(self.folder.part_path(index), table)
             if rejected.num_rows:
@@ -163,30 +197,27 @@ class ChunkScorer:
         if self.progress is not None:
             self.progress(chunk.table.num_rows + len(chunk.malformed))
 
-    def _score(self, chunk: Chunk, conformed: Conformed, rows: int) -> dict[str, np.ndarray]:
-        if rows == 0:
-            return {name: np.empty(0) for name in self.outputs}
-        calls = {PREDICT: self.model.predict, PREDICT_PROBA: self.model.predict_proba}
-        answers: dict[str, np.ndarray] = {}
-        for name in self.outputs:
-            try:
-                array = as_array(calls[name](conformed.model_input))
-            except Exception as error:  # the model's failure, reported with where it happened
-                raise ChunkFailedError(
-                    f"The model failed on chunk {chunk.index} ({chunk.source}, rows "
-                    f"{chunk.first_row} to {chunk.first_row + chunk.table.num_rows - 1}): "
-                    f"{type(error).__name__}: {error}. The chunks finished before are kept: "
-                    "fix the cause and run the same command again to resume",
-                    chunk=chunk.index,
-                ) from error
-            if array.ndim == 0 or array.shape[0] != rows or array.ndim > 2:
-                raise ChunkFailedError(
-                    f"The model's {name} returned shape {array.shape} for {rows} row(s) on "
-                    f"chunk {chunk.index}: expected one value or one row per input row",
-                    chunk=chunk.index,
-                )
-            answers[name] = array
-        return answers
+    def _failed(self, chunk: Chunk, scores: Scores) -> ChunkFailedError:
+        """The model's failure on ``chunk``, said where it happened (whichever engine ran it)."""
+        failure = scores.failure
+        if failure is not None and failure.kind == "shape":
+            error = ChunkFailedError(
+                f"The model's {failure.output} returned shape {tuple(failure.shape)} for "
+                f"{failure.rows} row(s) on chunk {chunk.index}: expected one value or one row "
+                "per input row",
+                chunk=chunk.index,
+            )
+        else:
+            error = ChunkFailedError(
+                f"The model failed on chunk {chunk.index} ({chunk.source}, rows "
+                f"{chunk.first_row} to {chunk.first_row + chunk.table.num_rows - 1}): "
+                f"{failure.detail if failure is not None else 'unknown error'}. The chunks "
+                "finished before are kept: fix the cause and run the same command again to "
+                "resume",
+                chunk=chunk.index,
+            )
+        error.__cause__ = scores.cause
+        return error
 
     def _output_table(
         self, table: pa.Table, valid: np.ndarray, answers: dict[str, np.ndarray], ids: pa.Array

@@ -80,6 +80,21 @@ def predict(
         bool,
         typer.Option("--restart", help="Start over instead of resuming the job OUTPUT holds."),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local: score in this process; ray: on Ray Data workers (same results; "
+            "pip install 'mlsteward[ray]')."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: auto or ray://HOST:PORT joins a cluster (default: a "
+            "local Ray).",
+        ),
+    ] = None,
     tracking_uri: TrackingUriOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -95,6 +110,8 @@ def predict(
         "log": not no_log,
         "log_as": log_as,
         "restart": restart,
+        "engine": engine,
+        "ray_address": ray_address,
     }
     sdk = client(ctx, tracking_uri)
     if as_json or not sys.stderr.isatty():
@@ -132,7 +149,8 @@ def _summary(report: BatchReport) -> None:
     out.print(
         plain(
             f"Scored {report.rows_scored} row(s) with {report.model_name} version "
-            f"{report.model_version} ({report.runtime}) into {where}"
+            f"{report.model_version} ({report.runtime}"
+            f"{', on Ray' if report.engine == 'ray' else ''}) into {where}"
         )
     )
     if report.chunks_resumed:

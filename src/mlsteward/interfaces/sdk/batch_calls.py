@@ -43,9 +43,13 @@ class BatchCalls(OperationCaller):
         log: bool = True,
         log_as: str | None = None,
         restart: bool = False,
+        engine: str = "local",
+        ray_address: str | None = None,
         progress: ProgressListener | None = None,
     ) -> BatchReport:
-        """Score ``input`` with ``model_uri`` into ``output``; a rerun resumes the job."""
+        """Score ``input`` with ``model_uri`` into ``output``; a rerun resumes the job.
+        ``engine="ray"`` scores on Ray Data workers (``ray_address``: None starts a local
+        Ray, ``"auto"`` or ``"ray://HOST:PORT"`` joins a cluster), with the same results."""
         listed = [input] if isinstance(input, str | os.PathLike) else list(input)
         with reporting_to(progress):
             return self._call(
@@ -61,4 +65,6 @@ class BatchCalls(OperationCaller):
                 log=log,
                 log_as=log_as,
                 restart=restart,
+                engine=engine,
+                ray_address=ray_address,
             )

@@ -36,6 +36,12 @@ from mlsteward.engines.batch_scoring import (
     parquet_rows,
     prefetched,
 )
+from mlsteward.engines.batch_scoring.ray_engine import RayScoring, check_address, require_ray
+from mlsteward.engines.batch_scoring.scoring import (
+    ENGINES,
+    LocalScoring,
+    ScoringEngine,
+)
 from mlsteward.engines.models.loaded_model import LoadedModel
 from mlsteward.services.batch_inference import finishing
 from mlsteward.services.batch_inference.locations import (
@@ -74,6 +80,10 @@ class BatchOptions:
     log: bool = True
     log_as: str | None = None
     restart: bool = False
+    #: Where the model runs: ``local`` (this process) or ``ray`` (Ray Data workers, at
+    #: ``ray_address``: None starts a local Ray). Results are the same either way.
+    engine: str = "local"
+    ray_address: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def checked(self) -> BatchOptions:
@@ -98,6 +108,11 @@ class BatchOptions:
         keep = self.keep_columns
         if keep is not None and any(not isinstance(c, str) or not c for c in keep):
             raise InvalidArgumentError("keep_columns must be column names")
+        if self.engine not in ENGINES:
+            raise InvalidArgumentError(f"engine must be one of {ENGINES}: {self.engine!r}")
+        if self.ray_address is not None and self.engine != "ray":
+            raise InvalidArgumentError("ray_address is for engine 'ray' only")
+        check_address(self.ray_address)
         if self.log_as is not None and not is_deployment_name(self.log_as):
             raise InvalidArgumentError(
                 f"log_as names the prediction log's deployment: letters, digits, '.', '_', '-', "
@@ -116,6 +131,7 @@ def predict_batch(
     """Score ``inputs`` with the version ``model_uri`` names into ``output`` (see the module
     docstring); resumes a job the same output holds."""
     chosen = (options or BatchOptions()).checked()
+    scoring = _scoring_engine(ctx, chosen)
     started = time.perf_counter()
     version = resolve_version(ctx, model_uri)
     source = resolve_input(ctx, list(inputs))
@@ -163,6 +179,7 @@ def predict_batch(
             log=log,
             progress=ProgressCounter(source.rows),
             clock=ctx.clock,
+            scoring=scoring,
         )
         try:
             chunks = iter_chunks(
@@ -196,6 +213,7 @@ def predict_batch(
         model_name=version.name,
         model_version=version.version,
         runtime=runtime,
+        engine=chosen.engine,
         input=source.description,
         output=output if target.kind == "dataset" else target.location,
         rows=sum(int(d["rows"]) for d in manifest.done.values()),
@@ -212,6 +230,20 @@ def predict_batch(
         rejected_location=rejected_location if total_rejected else None,
         rejected_sample=counts.rejected_sample,
     )
+
+
+def _scoring_engine(ctx: ServiceContext, options: BatchOptions) -> ScoringEngine:
+    """The engine the options ask for. A server runs jobs in its own process only: Ray would
+    let a client make it join any cluster, and no operator option allows that yet."""
+    if options.engine == "local":
+        return LocalScoring()
+    if ctx.outbound.restricted:
+        raise PermissionDeniedError(
+            "This server runs batch jobs with engine 'local' only: run engine 'ray' against "
+            "the store directly (a local tracking URI), where Ray runs as you"
+        )
+    require_ray()
+    return RayScoring(options.ray_address)
 
 
 def _require_create_dataset(ctx: ServiceContext, name: str) -> None:

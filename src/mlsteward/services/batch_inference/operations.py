@@ -49,6 +49,9 @@ class BatchJobIn(BaseModel):
     log: bool = True
     log_as: str | None = None
     restart: bool = False
+    #: ``local`` (the default) or ``ray``; a server runs ``local`` only.
+    engine: str = "local"
+    ray_address: str | None = None
 
 
 class PredictBatch(OperationRequest):
@@ -83,7 +86,8 @@ def predict(ctx: ServiceContext, r: PredictBatch) -> BatchReport:
     the same request again resumes an interrupted job (finished chunks are not redone).
     Each scored row gets a prediction ID and is logged to the prediction log under
     ``log_as`` (default ``<model>-batch``) unless ``log`` is false. On a server, input and
-    output files must lie under the operator's ``--source-root`` folders."""
+    output files must lie under the operator's ``--source-root`` folders, and the job runs
+    in the server's process (``engine`` ``ray`` is refused there)."""
     body = r.body
     options = jobs.BatchOptions(
         chunk_size=body.chunk_size,
@@ -94,6 +98,8 @@ def predict(ctx: ServiceContext, r: PredictBatch) -> BatchReport:
         log=body.log,
         log_as=body.log_as,
         restart=body.restart,
+        engine=body.engine,
+        ray_address=body.ray_address,
     )
     return jobs.predict_batch(ctx, body.model_uri, list(body.input), body.output, options)
 

@@ -18,7 +18,7 @@ class BatchReport:
     not fit the signature, listed in ``rejected_location``; ``rejected_sample`` shows the
     first (``source``, ``row`` or ``line``, ``reason``). ``output_version`` is the dataset
     version made for a ``dataset:`` output; ``logged_as`` the prediction log's name for the
-    job's rows (None: not logged).
+    job's rows (None: not logged); ``engine`` where the model ran (``local`` or ``ray``).
     """
 
     job_id: str
@@ -40,6 +40,7 @@ class BatchReport:
     output_version: str | None = None
     rejected_location: str | None = None
     rejected_sample: list[dict[str, Any]] = field(default_factory=list)
+    engine: str = "local"
 
 
 class BatchReportOut(BaseModel):
@@ -62,6 +63,7 @@ class BatchReportOut(BaseModel):
     output_version: str | None
     rejected_location: str | None
     rejected_sample: list[dict[str, Any]]
+    engine: str = "local"
 
 
 def encode_report(report: BatchReport) -> dict[str, Any]:
