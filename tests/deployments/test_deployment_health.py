@@ -44,7 +44,7 @@ from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.storage.sql.engine import normalize_sql_url
-from mlsteward.storage.sql.schema import _config
+from mlsteward.storage.sql.schema import _config, head_revision
 from mlsteward.testing.deployment_conformance import (
     ReplicaReportStoreConformance,
     make_report,
@@ -82,7 +82,7 @@ def test_a_database_from_before_0011_keeps_replica_reports(empty_url: str) -> No
         engine.dispose()
     stores = open_store(empty_url)  # upgrades to head
     try:
-        assert current_revision(empty_url) == "0011_deployment_replicas"
+        assert current_revision(empty_url) == head_revision()
         assert stores.deployments is not None
         report = make_report(unique_name())
         stores.deployments.put_replica_report(report, forget_before_ms=0, max_replicas=10)

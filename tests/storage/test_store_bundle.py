@@ -11,6 +11,7 @@ from mlsteward.domain.errors import NotFoundError
 from mlsteward.domain.ids import new_id
 from mlsteward.storage.audit_base import AuditStore
 from mlsteward.storage.base import Store
+from mlsteward.storage.batch_jobs_base import BatchJobStore
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.datasets_base import DatasetStore
@@ -51,8 +52,9 @@ def test_each_domain_has_its_store_behind_its_interface(stores: Stores) -> None:
     assert isinstance(stores.identity, IdentityStore)
     assert isinstance(stores.audit, AuditStore)
     assert isinstance(stores.deployments, DeploymentStore)
+    assert isinstance(stores.batch_jobs, BatchJobStore)
     built = list(stores.domain_stores())
-    assert len(built) == 8 and len({id(store) for store in built}) == 8
+    assert len(built) == 9 and len({id(store) for store in built}) == 9
     assert {store.capabilities for store in built} == {stores.tracking.capabilities}
     assert stores.tracking.uri == stores.uri
     # the domain to come is not built yet

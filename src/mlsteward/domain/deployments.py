@@ -315,15 +315,22 @@ class DeploymentEvent:
 REPLICA_STATES = ("live", "stale")
 #: A deployment's health as a whole (see ``services.deployment.health``).
 HEALTH_STATUSES = ("healthy", "degraded", "down", "unknown")
+#: What reports: a ``mlsteward serve`` data plane (``serve``) or a ``mlsteward stream``
+#: consumer (``stream``), which scores with the same plan and adds its consumer's figures.
+REPLICA_KINDS = ("serve", "stream")
 
 
 @dataclass(frozen=True)
 class ReplicaReport:
-    """What one data-plane replica (a ``mlsteward serve`` worker process) last said about
-    itself: since when it runs, how often it polls, the plan revision and versions it serves,
-    whether it is ready, and its counters since it started. The control plane keeps the
-    latest report per replica and stamps ``received_ms`` with its own clock, so ages never
-    depend on a replica's clock."""
+    """What one data-plane replica (a ``mlsteward serve`` worker process, or a
+    ``mlsteward stream`` consumer: ``kind``) last said about itself: since when it runs, how
+    often it polls, the plan revision and versions it serves, whether it is ready, and its
+    counters since it started. The control plane keeps the latest report per replica and
+    stamps ``received_ms`` with its own clock, so ages never depend on a replica's clock.
+
+    A stream consumer adds where it reads (``source`` without credentials, ``subject``,
+    ``group``), its messages since it started and the group's backlog as the broker last
+    told it; a ``serve`` replica leaves those at their defaults."""
 
     deployment: str
     #: Stable for the life of the process: host, port, pid and, with several workers, the
@@ -346,6 +353,21 @@ class ReplicaReport:
     #: Why the last plan was not applied, when it was not (empty otherwise).
     message: str = ""
     received_ms: int = 0
+    #: ``serve`` or ``stream`` (see :data:`REPLICA_KINDS`); the fields below are a stream's.
+    kind: str = "serve"
+    source: str = ""
+    subject: str = ""
+    group: str = ""
+    #: Messages scored, and dead-lettered, and acknowledged; deliveries seen more than once.
+    scored: int = 0
+    dead_lettered: int = 0
+    redelivered: int = 0
+    #: Failures that left a batch unacknowledged, to be delivered again (broker or log).
+    stream_errors: int = 0
+    #: The group's backlog: messages not yet delivered to it, and delivered but not yet
+    #: acknowledged (None: not read yet, or the broker does not say).
+    consumer_lag: int | None = None
+    unacknowledged: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)

@@ -49,7 +49,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
 #: The resource kinds (values of ``services.operations.ResourceKind``) a role can be granted
 #: on one by one; anything else is granted on the whole server only.
 GRANTABLE_KINDS: frozenset[str] = frozenset(
-    {"experiment", "registered_model", "dataset", "monitor", "deployment"}
+    {"experiment", "registered_model", "dataset", "monitor", "deployment", "batch_job"}
 )
 
 

@@ -43,8 +43,17 @@ ALL_COLUMNS = "*"
 #: first read, unless a monitor says otherwise (``lookback_s``; None: no limit).
 DEFAULT_LOOKBACK_S = 30 * 24 * 3600
 #: Bounds of the ``operational`` check of a deployment: latency percentiles (milliseconds)
-#: and the error rate (a share of requests) are upper bounds, throughput a lower one.
-OPERATIONAL_BOUNDS = ("p50_latency_ms", "p99_latency_ms", "error_rate", "min_throughput_rps")
+#: and the error rate (a share of requests) are upper bounds, throughput a lower one; the
+#: backlog of its stream consumers' groups (messages) and their dead-letter rate (a share
+#: of messages) are upper bounds too.
+OPERATIONAL_BOUNDS = (
+    "p50_latency_ms",
+    "p99_latency_ms",
+    "error_rate",
+    "min_throughput_rps",
+    "max_consumer_lag",
+    "max_dead_letter_rate",
+)
 
 
 def validate_monitoring_name(kind: str, name: str) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from mlsteward.storage.audit_base import AuditStore
 from mlsteward.storage.base import Store
+from mlsteward.storage.batch_jobs_base import BatchJobStore
 from mlsteward.storage.blob_references import BlobReferenceStore
 from mlsteward.storage.capabilities import StoreCapabilities
 from mlsteward.storage.datasets_base import DatasetStore
@@ -64,6 +65,8 @@ class Stores:
     database: SharedDatabase
     #: Deployment records and their history (None for a backend without them).
     deployments: DeploymentStore | None = None
+    #: Scheduled batch scoring jobs and their runs (None for a backend without them).
+    batch_jobs: BatchJobStore | None = None
     # The domains still to come: None until a backend builds their stores.
     predictions: DomainStore | None = None
 
@@ -78,6 +81,7 @@ class Stores:
             self.identity,
             self.audit,
             self.deployments,
+            self.batch_jobs,
             self.predictions,
         ):
             if store is not None:

@@ -15,6 +15,7 @@ from mlsteward.interfaces.sdk.client import Client
 from . import (
     audit,
     batch,
+    batch_jobs,
     data,
     deployment_packaging,
     deployments,
@@ -40,4 +41,5 @@ EXAMPLES: dict[str, Example] = {
     **deployment_packaging.EXAMPLES,
     **predictions.EXAMPLES,
     **batch.EXAMPLES,
+    **batch_jobs.EXAMPLES,
 }

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlsteward.domain.deployments import Deployment, DeploymentEvent
+from mlsteward.domain.deployments import Deployment, DeploymentEvent, ReplicaHealth
 from mlsteward.interfaces.cli.deployments_packaging import register as register_packaging
 from mlsteward.interfaces.cli.options import JsonOption, TrackingUriOption, client
 from mlsteward.interfaces.cli.output import console, format_time, print_json
@@ -276,13 +276,17 @@ def health(
     )
     for reason in judged.reasons:
         out.print(f"- {escape(reason)}")
-    if not judged.replicas:
+    consumers = [r for r in judged.replicas if r.report.kind == "stream"]
+    if consumers:
+        out.print(_consumer_table(consumers))
+    serving = [r for r in judged.replicas if r.report.kind != "stream"]
+    if not serving:
         return
     table = Table(
         "replica", "state", "ready", "revision", "versions", "requests", "errors",
         "p50 ms", "p99 ms", "logged", "dropped", "last seen", "up since",
     )  # fmt: skip
-    for replica in judged.replicas:
+    for replica in serving:
         report = replica.report
         revision = f"{report.revision}" + (" (lagging)" if replica.lagging else "")
         table.add_row(
@@ -301,6 +305,31 @@ def health(
             format_time(report.started_ms),
         )
     out.print(table)
+
+
+def _consumer_table(consumers: list[ReplicaHealth]) -> Table:
+    """Stream consumers: where they read, what they did, and their group's backlog."""
+    table = Table(
+        "stream consumer", "state", "ready", "revision", "subject", "group", "scored",
+        "dead-lettered", "redelivered", "lag (pending)", "unacked", "last seen",
+    )  # fmt: skip
+    for replica in consumers:
+        report = replica.report
+        table.add_row(
+            escape(report.replica),
+            replica.state,
+            "yes" if report.ready else "no",
+            f"{report.revision}" + (" (lagging)" if replica.lagging else ""),
+            escape(report.subject),
+            escape(report.group),
+            str(report.scored),
+            str(report.dead_lettered),
+            str(report.redelivered),
+            _value(report.consumer_lag),
+            _value(report.unacknowledged),
+            f"{replica.age_ms / 1000:.1f}s ago",
+        )
+    return table
 
 
 def _ms(value: float | None) -> str:

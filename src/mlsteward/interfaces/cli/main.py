@@ -18,6 +18,7 @@ from mlsteward.interfaces.cli import (
     artifacts,
     audit,
     auth,
+    batch_jobs,
     data,
     data_derive,
     data_group,
@@ -122,6 +123,7 @@ app.add_typer(grants.app, name="grants")
 app.add_typer(audit.app, name="audit")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(predictions.app, name="predictions")
+app.add_typer(batch_jobs.app, name="jobs")
 
 
 def main() -> None:

@@ -412,16 +412,20 @@ def _rollout_analysis(ctx: ServiceContext) -> Iterator[None]:
 
 @contextmanager
 def _monitor_scheduler(settings: ServerSettings, ctx: ServiceContext) -> Iterator[None]:
-    """Run due monitors while the server serves (unless turned off)."""
+    """Run due monitors and due batch jobs while the server serves (unless turned off)."""
     if not settings.run_monitors:
         yield
         return
+    from mlsteward.services.batch_jobs.scheduler import BatchJobScheduler
     from mlsteward.services.monitoring.scheduler import MonitorScheduler
 
     scheduler = MonitorScheduler(ctx.as_actor("scheduler")).start()
+    # Scheduled batch jobs run on a thread of their own: a long job never delays monitors.
+    jobs = BatchJobScheduler(ctx.as_actor("scheduler")).start()
     try:
         yield
     finally:
+        jobs.stop()
         scheduler.stop()
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlsteward.interfaces.sdk.batch_calls import BatchReport
+    from mlsteward.interfaces.sdk.batch_job_calls import BatchJobCalls
     from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
     from mlsteward.interfaces.sdk.prediction_calls import PredictionCalls
     from mlsteward.interfaces.sdk.stream_calls import StreamCalls
@@ -81,6 +82,14 @@ class Client(
         from mlsteward.interfaces.sdk.deployment_calls import DeploymentCalls
 
         return DeploymentCalls(self._backend)
+
+    @property
+    def batch_jobs(self) -> BatchJobCalls:
+        """Scheduled batch scoring jobs: ``create``, ``list``, ``get``, ``update``, ``pause``,
+        ``resume``, ``delete``, ``run`` (now) and ``runs``."""
+        from mlsteward.interfaces.sdk.batch_job_calls import BatchJobCalls
+
+        return BatchJobCalls(self._backend)
 
     @property
     def predictions(self) -> PredictionCalls:

@@ -129,18 +129,30 @@ class ReplicaReporter:
     def report(self, plane: DataPlane) -> bool:
         """Send the report; False when it did not get through (logged the first time)."""
         try:
-            self.send(self.build(plane))
+            report = self.build(plane)
         except Exception as error:  # never let reporting disturb serving
-            message = f"{type(error).__name__}: {error}"
-            if self._failing is None:
-                logger.warning(
-                    "status report not sent (serving goes on; retried after each poll): %s",
-                    message,
-                )
-            self._failing = message
-            return False
+            return self._failed(error)
+        return self.deliver(report)
+
+    def deliver(self, report: ReplicaReport) -> bool:
+        """Send a report built before; False when it did not get through."""
+        try:
+            self.send(report)
+        except Exception as error:  # never let reporting disturb serving
+            return self._failed(error)
         if self._failing is not None:
             logger.info("status reports reach the control plane again")
             self._failing = None
         self.sent += 1
         return True
+
+    def _failed(self, error: Exception) -> bool:
+        """Log a failure to report the first time (until a report gets through again)."""
+        message = f"{type(error).__name__}: {error}"
+        if self._failing is None:
+            logger.warning(
+                "status report not sent (serving goes on; retried after each poll): %s",
+                message,
+            )
+        self._failing = message
+        return False

@@ -48,7 +48,7 @@ from mlsteward.interfaces.serving.versions import ServedVersion, Snapshot
 from mlsteward.interfaces.streaming.config import StreamConfig
 from mlsteward.interfaces.streaming.message_ids import message_prediction_id
 from mlsteward.interfaces.streaming.metrics import StreamMetrics
-from mlsteward.interfaces.streaming.source import OutgoingMessage, StreamMessage, StreamSource
+from mlsteward.interfaces.streaming.source import Lag, OutgoingMessage, StreamMessage, StreamSource
 
 logger = logging.getLogger("mlsteward.stream")
 
@@ -126,6 +126,9 @@ class StreamConsumer:
         self._pending_since = 0.0
         self._log_baseline: dict[str, int] | None = None
         self._next_lag = 0.0
+        #: The group's backlog as the broker last reported it (None: not read yet); the
+        #: consumer's status reports carry it to the control plane.
+        self.lag: Lag | None = None
 
     # -- the loop ------------------------------------------------------------------------
     async def run(
@@ -163,6 +166,7 @@ class StreamConsumer:
                 await self.commit()
             await self._refresh_lag()
         await self.commit()
+        await self._refresh_lag(now_anyway=True)
         return self.report
 
     async def _pause(self, stop: asyncio.Event) -> None:
@@ -395,14 +399,17 @@ class StreamConsumer:
         self.plane.metrics.set_log_stats(self.plane.sink.stats())
         return True
 
-    async def _refresh_lag(self) -> None:
+    async def _refresh_lag(self, *, now_anyway: bool = False) -> None:
+        """Read the group's backlog, at most every :data:`_LAG_EVERY_S` unless
+        ``now_anyway`` (the last figures before the consumer stops)."""
         now = time.monotonic()
-        if now < self._next_lag:
+        if now < self._next_lag and not now_anyway:
             return
         self._next_lag = now + _LAG_EVERY_S
         try:
-            lag = await self.source.lag()
-        except Exception as error:  # metrics only: the next refresh tries again
+            lag = await asyncio.wait_for(self.source.lag(), _LAG_EVERY_S)
+        except Exception as error:  # figures only: the next refresh tries again
             logger.debug("consumer lag not read: %s", error)
             return
+        self.lag = lag
         self.metrics.set_lag(lag.pending, lag.unacknowledged)

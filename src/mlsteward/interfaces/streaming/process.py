@@ -3,7 +3,8 @@ it is told to stop (``consume_in_thread``: the SDK's ``client.streams.consume``,
 ``mlsteward stream`` calls with a stop set by SIGTERM).
 
 The plan is read once before anything is fetched, so an unknown deployment fails at once;
-then the data plane follows it on its interval, like ``mlsteward serve``.
+then the data plane follows it on its interval, like ``mlsteward serve``, and after each
+poll reports the consumer's status to the control plane (see :mod:`.status`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from typing import Any
 
@@ -24,6 +26,7 @@ from mlsteward.interfaces.streaming.config import StreamConfig
 from mlsteward.interfaces.streaming.consumer import StreamConsumer, StreamReport
 from mlsteward.interfaces.streaming.metrics import StreamMetrics
 from mlsteward.interfaces.streaming.source import SourceOptions, open_source, source_scheme
+from mlsteward.interfaces.streaming.status import StreamReporter, stream_replica_name
 
 logger = logging.getLogger("mlsteward.stream")
 
@@ -66,18 +69,29 @@ async def consume(
 
     serving_metrics = ServingMetrics()
     metrics = StreamMetrics(serving_metrics)
-    plane = DataPlane(plan_source, load, metrics=serving_metrics, interval_s=config.plan_interval_s)
+    reporter = StreamReporter(
+        config, stream_replica_name(config.consumer, os.getpid()), plan_source.report
+    )
+    plane = DataPlane(
+        plan_source,
+        load,
+        metrics=serving_metrics,
+        interval_s=config.plan_interval_s,
+        reporter=reporter,
+    )
     kind = source_scheme(config.source)
     source = open_source(config.source, source_options(config))
     metrics_server = None
     follow: asyncio.Task[None] | None = None
+    final = None
     try:
         await plane.apply(await asyncio.to_thread(plan_source.fetch))
         await source.start()
         if config.metrics_port is not None:
             metrics_server = _start_metrics_server(config.metrics_port, serving_metrics)
-        follow = asyncio.create_task(plane.follow())
         consumer = StreamConsumer(plane, source, config, metrics, kind)
+        reporter.consumer = consumer
+        follow = asyncio.create_task(plane.follow())
         logger.info(
             "consuming %s on %s as %s of group %s for deployment %s",
             config.subject,
@@ -94,9 +108,15 @@ async def consume(
             follow.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follow
+            # The last word: final counts and backlog, not ready (nobody consumes now).
+            reporter.stopped = True
+            with contextlib.suppress(Exception):
+                final = reporter.build(plane)
         with contextlib.suppress(Exception):
             await source.close()
-        await plane.close()
+        await plane.close()  # waits for a report on its way, so the final one lands last
+        if final is not None:
+            await asyncio.to_thread(reporter.deliver, final)
         if metrics_server is not None:
             metrics_server.shutdown()
 

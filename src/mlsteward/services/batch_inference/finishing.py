@@ -5,7 +5,8 @@ renamed, or one upload), with the rejected rows beside it in ``<name>.rejected.c
 ``dataset:NAME`` output is registered through the data services like any other version:
 staged, profiled, content-addressed; its lineage names the model version and the input
 (and the input dataset version is its parent), so the lineage graph shows
-``input version + model version -> output version``.
+``input version + model version -> output version``. A ``sql:`` output's parts are loaded
+into its table chunk by chunk, each chunk once (see ``sql_output``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from mlsteward.domain.datasets import DatasetVersion
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.batch_scoring import JobFolder, Manifest, OutputWriteError
 from mlsteward.engines.data.errors import BadRow
+from mlsteward.services.batch_inference import sql_output
+from mlsteward.services.batch_inference.sql_output import SqlOutput
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.code_version import code_version
 from mlsteward.services.data.register import register_batches
@@ -66,6 +69,13 @@ def write_csv(fs: AbstractFileSystem, location: str, batches: Iterator[pa.Record
             f"Cannot write {location}: {error.strerror or type(error).__name__}. The scored "
             "chunks are kept: run the same command again to finish"
         ) from None
+
+
+def write_sql(sql: SqlOutput | None, folder: JobFolder, manifest: Manifest) -> int:
+    """Load the job's parts into the SQL table the output names; the rows loaded now."""
+    if sql is None:
+        raise InvalidArgumentError("A SQL output needs its parsed URL and table")
+    return sql_output.load_parts(sql, folder, manifest)
 
 
 def rejected_csv_location(location: str) -> str:

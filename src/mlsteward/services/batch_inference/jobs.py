@@ -43,7 +43,7 @@ from mlsteward.engines.batch_scoring.scoring import (
     ScoringEngine,
 )
 from mlsteward.engines.models.loaded_model import LoadedModel
-from mlsteward.services.batch_inference import finishing
+from mlsteward.services.batch_inference import finishing, sql_output
 from mlsteward.services.batch_inference.locations import (
     OutputTarget,
     ResolvedInput,
@@ -138,7 +138,9 @@ def predict_batch(
     if output.startswith("dataset:"):
         _require_create_dataset(ctx, output[len("dataset:") :])
     key = hashlib.sha256(
-        json.dumps([version.name, version.version, source.description, output]).encode()
+        json.dumps(
+            [version.name, version.version, source.description, sql_output.job_key_part(output)]
+        ).encode()
     ).hexdigest()[:24]
     target = resolve_output(ctx, output, key)
     if target.kind == "parquet" and exists_as_file(target.location):
@@ -325,7 +327,8 @@ def _finish(
     runtime: str,
     options: BatchOptions,
 ) -> tuple[str | None, str | None]:
-    """Write the CSV or register the dataset version; ``(version ref, rejected location)``."""
+    """Write the CSV, register the dataset version or load the SQL table; ``(version ref,
+    rejected location)``."""
     indices = sorted(manifest.done)
     rejected = [i for i in indices if manifest.done[i].get("rejected")]
     rejected_location = f"{folder.base}/{REJECTED}"
@@ -359,6 +362,8 @@ def _finish(
             ctx, target.location, folder, manifest, lineage, source.dataset
         )
         return made.ref, rejected_location
+    if target.kind == "sql":
+        finishing.write_sql(target.sql, folder, manifest)
     return None, rejected_location
 
 

@@ -3,12 +3,14 @@
 Input: one or more of a file (``.parquet``, ``.csv``), a folder (its Parquet and CSV files),
 a glob (``data/*.csv``, ``s3://bucket/in/*.parquet``) or ``dataset:NAME@VERSION`` (also
 ``NAME@alias``, or ``NAME`` for the latest). Output: a folder of Parquet part files, a
-``.csv`` file, or ``dataset:NAME`` (a new version of that dataset).
+``.csv`` file, ``dataset:NAME`` (a new version of that dataset) or
+``sql:<SQLAlchemy URL>#[SCHEMA.]TABLE`` (rows loaded into a table, see ``sql_output``).
 
 On a server the rules for sources apply to both (see ``services.outbound_access``): files
 only under the folders the operator allowed with ``--source-root``, no remote URL, so a
-client can make the server neither read nor write anywhere else. Refusals happen before
-anything is listed, opened or written, and never show what a path holds.
+client can make the server neither read nor write anywhere else; a server writes to no
+database. Refusals happen before anything is listed, opened or written, and never show what
+a path holds.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from fsspec import AbstractFileSystem
 from mlsteward.domain.datasets import DatasetVersion, validate_dataset_name
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.engines.batch_scoring import BatchInputError, InputFile, format_of
+from mlsteward.services.batch_inference import sql_output
+from mlsteward.services.batch_inference.sql_output import SqlOutput
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.data.versions import get_version
 from mlsteward.services.home import home_dir
@@ -54,12 +58,14 @@ class ResolvedInput:
 
 @dataclass(frozen=True)
 class OutputTarget:
-    """Where the scored rows go: ``kind`` is ``parquet`` (a folder), ``csv`` or ``dataset``;
+    """Where the scored rows go: ``kind`` is ``parquet`` (a folder), ``csv``, ``dataset`` or
+    ``sql`` (``location`` then shows the URL without its password, ``sql`` holds it);
     ``folder`` is the job's own folder of parts and manifest."""
 
     kind: str
     location: str
     folder: str
+    sql: SqlOutput | None = None
 
 
 def check_path(ctx: ServiceContext, text: str, what: str) -> None:
@@ -181,13 +187,24 @@ def _opener(fs: AbstractFileSystem, path: str) -> Any:
 def resolve_output(
     ctx: ServiceContext, output: str, job_key: str, work_dir: str | None = None
 ) -> OutputTarget:
-    """Where the output goes and the job folder beside it (checked on a server)."""
+    """Where the output goes and the job folder beside it (checked on a server). A
+    ``dataset:`` or ``sql:`` output keeps its job folder in ``work_dir`` or under the
+    mlsteward home (``batch-jobs/<job_key>``); a SQL output's database is reached now, so a
+    wrong URL, a missing driver or a database down fails before anything is scored."""
     if not isinstance(output, str) or not output.strip():
-        raise InvalidArgumentError("output is required: a folder, a .csv file or dataset:NAME")
+        raise InvalidArgumentError(
+            "output is required: a folder, a .csv file, dataset:NAME or sql:URL#TABLE"
+        )
     if output.startswith(DATASET_PREFIX):
         name = validate_dataset_name(output[len(DATASET_PREFIX) :])
         folder = work_dir or str(home_dir() / "batch-jobs" / job_key)
         return OutputTarget("dataset", name, folder)
+    if sql_output.is_sql_output(output):
+        sql_output.refuse_on_server(ctx)
+        sql = sql_output.parse_sql_output(output)
+        sql_output.check_output_table(sql)
+        folder = work_dir or str(home_dir() / "batch-jobs" / job_key)
+        return OutputTarget("sql", sql.display, folder, sql)
     check_path(ctx, output, "output")
     location = output if "://" in output else os.path.abspath(os.path.expanduser(output))
     if location.lower().endswith(".csv"):

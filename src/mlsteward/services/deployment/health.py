@@ -11,6 +11,13 @@
   :data:`MIN_REQUESTS`); ``healthy`` otherwise. Stale replicas alone change nothing: a
   restarted process reports under a new name and its predecessor fades out.
 
+Stream consumers (``mlsteward stream``, reports of kind ``stream``) are judged beside the
+serving replicas, not counted among them (the record's ``replicas`` is the serving
+processes wanted): a live consumer that lags behind the plan or is not ready degrades the
+deployment; a deployment only consumers report for is judged on them (``down`` when none
+is live and ready). Each live consumer's backlog is one of the reasons; whether a backlog
+is too long is a monitor's bound (``max_consumer_lag``), not a rule here.
+
 The reasons say which of these held, in words, so a person reading
 ``mlsteward deployments health`` sees why without the rules.
 """
@@ -38,6 +45,7 @@ MAX_ERROR_RATE = 0.05
 MIN_REQUESTS = 20
 #: Replicas named one by one in a reason before "and N more".
 _NAMED = 3
+STREAM = "stream"
 
 
 def deployment_health(ctx: ServiceContext, name: str) -> DeploymentHealth:
@@ -57,12 +65,17 @@ def deployment_health(ctx: ServiceContext, name: str) -> DeploymentHealth:
     return verdict(deployment.name, deployment.replicas, deployment.revision, replicas, now)
 
 
+def is_live(report: ReplicaReport, now_ms: int) -> bool:
+    """Whether ``report`` is at most :data:`LIVE_INTERVALS` of its poll intervals old."""
+    return max(0, now_ms - report.received_ms) <= LIVE_INTERVALS * report.interval_s * 1000.0
+
+
 def judge_replica(
     report: ReplicaReport, now_ms: int, revision: int, routes: frozenset[RouteTarget] | None
 ) -> ReplicaHealth:
     """``report`` judged at ``now_ms`` against the plan's ``revision`` and ``routes``."""
     age = max(0, now_ms - report.received_ms)
-    live = age <= LIVE_INTERVALS * report.interval_s * 1000.0
+    live = is_live(report, now_ms)
     lagging = report.revision != revision or (
         routes is not None and frozenset(report.routes) != routes
     )
@@ -72,14 +85,19 @@ def judge_replica(
 def verdict(
     name: str, desired: int, revision: int, replicas: list[ReplicaHealth], now_ms: int
 ) -> DeploymentHealth:
-    """The status of a deployment with these judged replicas, and why."""
-    live = [r for r in replicas if r.state == "live"]
-    ready = [r for r in live if r.report.ready]
-    requests = sum(r.report.requests for r in live)
-    errors = sum(r.report.errors for r in live)
+    """The status of a deployment with these judged replicas (and stream consumers), and why."""
+    serving = [r for r in replicas if r.report.kind != STREAM]
+    consumers = [r for r in replicas if r.report.kind == STREAM]
+    every_live = [r for r in replicas if r.state == "live"]
+    requests = sum(r.report.requests for r in every_live)
+    errors = sum(r.report.errors for r in every_live)
     error_rate = errors / requests if requests else None
+    if not serving and consumers:
+        return _consumers_only(name, desired, revision, replicas, consumers, now_ms, error_rate)
+    live = [r for r in serving if r.state == "live"]
+    ready = [r for r in live if r.report.ready]
     reasons: list[str] = []
-    if not replicas:
+    if not serving:
         status = "unknown"
         reasons.append(
             f"No replica of {name} has reported: data planes serving it report after each plan poll"
@@ -87,7 +105,7 @@ def verdict(
     elif not ready:
         status = "down"
         if not live:
-            newest = min(r.age_ms for r in replicas)
+            newest = min(r.age_ms for r in serving)
             reasons.append(
                 f"No replica reported within {LIVE_INTERVALS} poll intervals; the last "
                 f"report came {_ago(newest)} ago"
@@ -97,17 +115,19 @@ def verdict(
             reasons.extend(_unready(live))
     else:
         problems = _problems(desired, revision, live, ready, requests, error_rate)
+        problems += _consumer_problems([r for r in consumers if r.state == "live"])
         status = "degraded" if problems else "healthy"
         reasons.extend(
             problems
             or [f"{len(ready)} of {desired} replicas live, ready and on revision {revision}"]
         )
-    stale = len(replicas) - len(live)
+    stale = len(serving) - len(live)
     if stale and live:
         reasons.append(
             f"{stale} stale {'replica' if stale == 1 else 'replicas'} not heard from in "
             f"{LIVE_INTERVALS} poll intervals (forgotten after a day of silence)"
         )
+    reasons.extend(_backlogs(consumers))
     return DeploymentHealth(
         deployment=name,
         status=status,
@@ -152,6 +172,108 @@ def _problems(
             f"Error rate {error_rate:.1%} over {requests} requests is above {MAX_ERROR_RATE:.0%}"
         )
     return problems
+
+
+def _consumers_only(
+    name: str,
+    desired: int,
+    revision: int,
+    replicas: list[ReplicaHealth],
+    consumers: list[ReplicaHealth],
+    now_ms: int,
+    error_rate: float | None,
+) -> DeploymentHealth:
+    """The verdict when only stream consumers report: they are what runs the model."""
+    live = [r for r in consumers if r.state == "live"]
+    ready = [r for r in live if r.report.ready]
+    reasons: list[str] = []
+    if not ready:
+        status = "down"
+        if not live:
+            newest = min(r.age_ms for r in consumers)
+            reasons.append(
+                f"No stream consumer of {name} reported within {LIVE_INTERVALS} poll "
+                f"intervals, and no serving replica ever did; the last report came "
+                f"{_ago(newest)} ago"
+            )
+        else:
+            reasons.append(f"None of the {len(live)} live stream consumers is ready")
+            reasons.extend(_consumer_problems(live))
+    else:
+        problems = _consumer_problems(live)
+        status = "degraded" if problems else "healthy"
+        reasons.extend(
+            problems
+            or [
+                f"{len(ready)} stream {_consumer_noun(len(ready))} live, ready and on revision "
+                f"{revision}; no serving replica reports"
+            ]
+        )
+    reasons.extend(_backlogs(consumers))
+    return DeploymentHealth(
+        deployment=name,
+        status=status,
+        reasons=tuple(reasons),
+        desired=desired,
+        live=0,
+        ready=0,
+        revision=revision,
+        error_rate=error_rate,
+        checked_ms=now_ms,
+        replicas=tuple(replicas),
+    )
+
+
+def _consumer_noun(count: int) -> str:
+    return "consumer" if count == 1 else "consumers"
+
+
+def _consumer_problems(live: list[ReplicaHealth]) -> list[str]:
+    """What makes live stream consumers degrade a deployment: lagging behind the plan or
+    not ready (their backlog is a monitor's bound, not a health rule)."""
+    lagging = [r for r in live if r.lagging and r.report.ready]
+    problems = _named(
+        lagging,
+        lambda r: (
+            f"Stream consumer {r.report.replica} lags: it scores with revision "
+            f"{r.report.revision} ({_versions(r.report)})"
+            + (f"; {r.report.message}" if r.report.message else "")
+        ),
+        "lag",
+    )
+    problems.extend(
+        _named(
+            [r for r in live if not r.report.ready],
+            lambda r: (
+                f"Stream consumer {r.report.replica} is not ready"
+                + (f": {r.report.message}" if r.report.message else "")
+            ),
+            "are not ready",
+        )
+    )
+    return problems
+
+
+def _backlogs(consumers: list[ReplicaHealth]) -> list[str]:
+    """A line per live stream consumer: what it reads and how far behind its group is."""
+    return _named(
+        [r for r in consumers if r.state == "live"],
+        lambda r: (
+            f"Stream consumer {r.report.replica} on {r.report.subject or '?'}: "
+            f"{_backlog(r.report)}, {r.report.scored} scored, "
+            f"{r.report.dead_lettered} dead-lettered"
+        ),
+        "stream consumers live",
+    )
+
+
+def _backlog(report: ReplicaReport) -> str:
+    if report.consumer_lag is None:
+        return "backlog not known yet"
+    unacknowledged = (
+        "" if report.unacknowledged is None else f", {report.unacknowledged} unacknowledged"
+    )
+    return f"{report.consumer_lag} pending{unacknowledged}"
 
 
 def _unready(live: list[ReplicaHealth]) -> list[str]:

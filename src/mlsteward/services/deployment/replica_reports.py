@@ -16,7 +16,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlsteward.domain.deployments import ReplicaReport, RouteTarget, validate_deployment_name
+from mlsteward.domain.deployments import (
+    REPLICA_KINDS,
+    ReplicaReport,
+    RouteTarget,
+    validate_deployment_name,
+)
 from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.services.context import ServiceContext
 from mlsteward.services.deployment.records import _store
@@ -30,6 +35,12 @@ ROUTE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 #: More routes than any plan has (stable, candidate, shadow), with room to grow.
 MAX_ROUTES = 8
 MAX_MESSAGE_LENGTH = 1000
+#: A stream consumer's broker URL, and its subject and group names.
+MAX_SOURCE_LENGTH = 500
+MAX_SUBJECT_LENGTH = 256
+#: The counters only a stream consumer reports (a ``serve`` replica leaves them at 0/None).
+STREAM_COUNTS = ("scored", "dead_lettered", "redelivered", "stream_errors")
+STREAM_BACKLOG = ("consumer_lag", "unacknowledged")
 #: Counters, revisions and times stay exact in a JSON number (2**53 - 1).
 MAX_COUNT = 2**53 - 1
 #: Poll intervals ``mlsteward serve --plan-interval`` accepts, up to a day.
@@ -59,6 +70,49 @@ def _number(name: str, value: object, low: float, high: float) -> float:
 
 def _latency(name: str, value: object) -> float | None:
     return None if value is None else _number(name, value, 0.0, MAX_LATENCY_MS)
+
+
+def _text(name: str, value: object, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise InvalidArgumentError(f"{name} must be printable text of at most {limit} characters")
+    return value
+
+
+def _source(value: object) -> str:
+    """A broker URL without credentials: reports are readable by every reader of the
+    deployment, so a password in a URL is refused rather than stored."""
+    source = _text("source", value, MAX_SOURCE_LENGTH)
+    _, _, rest = source.partition("://")
+    if "@" in rest.split("/", 1)[0]:
+        raise InvalidArgumentError(
+            "source must not carry credentials (user:password@): report the broker's URL "
+            "without them"
+        )
+    return source
+
+
+def _stream_fields(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream consumer's fields, judged; a ``serve`` replica must leave them unset."""
+    clean: dict[str, Any] = {"kind": kind}
+    clean["source"] = _source(fields.get("source"))
+    for name in ("subject", "group"):
+        clean[name] = _text(name, fields.get(name), MAX_SUBJECT_LENGTH)
+    for name in STREAM_COUNTS:
+        clean[name] = _count(name, fields.get(name) or 0)
+    for name in STREAM_BACKLOG:
+        value = fields.get(name)
+        clean[name] = None if value is None else _count(name, value)
+    if kind != "stream":
+        given = sorted(
+            name for name, value in clean.items() if name != "kind" and value not in ("", 0, None)
+        )
+        if given:
+            raise InvalidArgumentError(
+                f"{', '.join(given)} describe a stream consumer: report them with kind 'stream'"
+            )
+    return clean
 
 
 def replica_id(value: object) -> str:
@@ -129,6 +183,12 @@ def validated_report(
     ready = fields.get("ready")
     if not isinstance(ready, bool):
         raise InvalidArgumentError("ready must be true or false")
+    kind = fields.get("kind") or "serve"
+    if kind not in REPLICA_KINDS:
+        raise InvalidArgumentError(
+            f"kind must be one of {', '.join(REPLICA_KINDS)}, not {str(kind)[:40]!r}"
+        )
+    stream = _stream_fields(kind, fields)
     requests = _count("requests", fields.get("requests", 0))
     errors = _count("errors", fields.get("errors", 0))
     if errors > requests:
@@ -149,6 +209,7 @@ def validated_report(
         p99_ms=_latency("p99_ms", fields.get("p99_ms")),
         message=message,
         received_ms=ctx.clock(),
+        **stream,
     )
 
 

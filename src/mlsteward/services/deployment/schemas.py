@@ -15,6 +15,7 @@ from mlsteward.domain.deployments import (
     HEALTH_STATUSES,
     MAX_NAME_LENGTH,
     NAME_PATTERN,
+    REPLICA_KINDS,
     REPLICA_STATES,
     ROLLOUT_STRATEGIES,
     RUNTIMES,
@@ -296,6 +297,26 @@ class ReplicaReportRequest(_Request):
     p50_ms: LatencyMs | None = None
     p99_ms: LatencyMs | None = None
     message: Annotated[str, documented({"type": "string", "maxLength": rr.MAX_MESSAGE_LENGTH})] = ""
+    #: ``stream``: a ``mlsteward stream`` consumer, with the consumer fields below.
+    kind: Annotated[str, documented({"type": "string", "enum": list(REPLICA_KINDS)})] = "serve"
+    source: Annotated[
+        str,
+        documented(
+            {
+                "type": "string",
+                "maxLength": rr.MAX_SOURCE_LENGTH,
+                "description": "the broker's URL, without credentials",
+            }
+        ),
+    ] = ""
+    subject: Annotated[str, documented({"type": "string", "maxLength": rr.MAX_SUBJECT_LENGTH})] = ""
+    group: Annotated[str, documented({"type": "string", "maxLength": rr.MAX_SUBJECT_LENGTH})] = ""
+    scored: Count = 0
+    dead_lettered: Count = 0
+    redelivered: Count = 0
+    stream_errors: Count = 0
+    consumer_lag: Count | None = None
+    unacknowledged: Count | None = None
 
 
 class ReplicaReportOut(BaseModel):
@@ -314,6 +335,16 @@ class ReplicaReportOut(BaseModel):
     p99_ms: float | None
     message: str
     received_ms: int
+    kind: str = "serve"
+    source: str = ""
+    subject: str = ""
+    group: str = ""
+    scored: int = 0
+    dead_lettered: int = 0
+    redelivered: int = 0
+    stream_errors: int = 0
+    consumer_lag: int | None = None
+    unacknowledged: int | None = None
 
 
 class ReplicaHealthOut(BaseModel):

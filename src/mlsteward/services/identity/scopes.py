@@ -20,6 +20,7 @@ NAMED_KINDS = frozenset(
         ResourceKind.DATASET,
         ResourceKind.MONITOR,
         ResourceKind.DEPLOYMENT,
+        ResourceKind.BATCH_JOB,
     }
 )
 

@@ -5,7 +5,8 @@ reference profile (and, with ``multivariate`` methods, with the profile's row sa
 stores the HTML and JSON reports as blobs, records the run, advances the schedule, raises or
 resolves alerts and appends events. A ``deployment:`` target reads its prediction log since
 the last run (see ``deployment_target``) and may add the ``operational`` check (latency,
-error rate, throughput). The performance check of a glob target judges the
+error rate, throughput; its stream consumers' backlog and dead letters, see
+``deployment_operational``). The performance check of a glob target judges the
 prediction files first read within the monitor's lookback, each read once and then from a
 cache (see ``prediction_cache``). Anything wrong with the data is a message in the run
 (status ``error`` or ``empty``), so the scheduler keeps going.
@@ -34,17 +35,17 @@ from mlsteward.domain.monitoring import (
 )
 from mlsteward.engines.drift import default_registry
 from mlsteward.services.context import ServiceContext
-from mlsteward.services.monitoring import deployment_target, multivariate_check
+from mlsteward.services.monitoring import (
+    deployment_operational,
+    deployment_target,
+    multivariate_check,
+)
 from mlsteward.services.monitoring.alerts import Breach, Delivery, find_breaches, raise_alerts
 from mlsteward.services.monitoring.deployment_target import is_deployment_target
 from mlsteward.services.monitoring.operational_check import (
     CHECK as OPERATIONAL,
 )
-from mlsteward.services.monitoring.operational_check import (
-    evaluate_operational,
-    operational_figures,
-    validate_operational,
-)
+from mlsteward.services.monitoring.operational_check import validate_operational
 from mlsteward.services.monitoring.performance_check import (
     PerformanceOutcome,
     evaluate_performance,
@@ -121,7 +122,8 @@ def create_monitor(
     model's outputs. ``lookback_s`` (seconds, None for no limit) bounds the prediction files
     of a glob the performance check judges: those first read within it; for a
     ``deployment:`` target, the predictions whose labels are joined. ``operational`` bounds
-    (``p50_latency_ms``, ``p99_latency_ms``, ``error_rate``, ``min_throughput_rps``) of a
+    (``p50_latency_ms``, ``p99_latency_ms``, ``error_rate``, ``min_throughput_rps``, and
+    for its stream consumers ``max_consumer_lag`` and ``max_dead_letter_rate``) of a
     deployment target add the ``operational`` check.
     """
     clean = validate_monitoring_name("Monitor", name)
@@ -329,8 +331,7 @@ def _deployment(
         "n_requests": window.records.num_rows,
     }
     if monitor.operational and "operational" in monitor.checks:
-        figures = operational_figures(window.records, window.throughput_start, window.end_ms)
-        outcome = evaluate_operational(monitor.operational, figures)
+        outcome = deployment_operational.judge(ctx, monitor, window)
         summary["operational"] = outcome.summary
         breaches += outcome.breaches
         if outcome.judged:

@@ -4,8 +4,10 @@ The numbers come from the prediction log's records of one run's window (stable a
 routes; shadow answers are never returned, so they are not the service's): p50 and p99
 latency over every logged request, the error rate as the share of requests the model failed
 (status 500 and above; a refused request is the client's error and is not logged as the
-model's), and throughput as requests per second over the window. A bound that is broken is a
-breach of the ``operational`` check, its alert's column the bound's name.
+model's), and throughput as requests per second over the window. The deployment's stream
+consumers add two figures from their latest live reports (see ``deployment_operational``):
+the consumer lag (the largest backlog a group reported) and the dead-letter rate. A bound
+that is broken is a breach of the ``operational`` check, its alert's column the bound's name.
 """
 
 from __future__ import annotations
@@ -31,8 +33,16 @@ _FIGURE = {
     "p99_latency_ms": "p99_latency_ms",
     "error_rate": "error_rate",
     "min_throughput_rps": "throughput_rps",
+    "max_consumer_lag": "consumer_lag",
+    "max_dead_letter_rate": "dead_letter_rate",
 }
-_SEVERITY = {"error_rate": "critical"}
+_SEVERITY = {"error_rate": "critical", "max_dead_letter_rate": "critical"}
+#: Bounds judged on the stream consumers' reports, not on the prediction log.
+STREAM_BOUNDS = ("max_consumer_lag", "max_dead_letter_rate")
+#: Bounds that are shares (from 0 to 1).
+_SHARES = ("error_rate", "max_dead_letter_rate")
+#: What a stream bound's evidence adds: the consumers it was judged on.
+STREAM_EVIDENCE = "consumers"
 
 
 def validate_operational(bounds: object) -> dict[str, float]:
@@ -55,17 +65,15 @@ def validate_operational(bounds: object) -> dict[str, float]:
             raise InvalidArgumentError(
                 f"The operational bound {name!r} must be a finite number, 0 or above"
             )
-        if name == "error_rate" and value > 1:
-            raise InvalidArgumentError("error_rate is a share of requests, between 0 and 1")
+        if name in _SHARES and value > 1:
+            raise InvalidArgumentError(f"{name} is a share, between 0 and 1")
         clean[str(name)] = float(value)
     return clean
 
 
 def rule(name: str, bound: float) -> str:
-    """``"p99_latency_ms <= 50"``: one bound as people read it."""
-    if name in _FLOORS:
-        return f"throughput_rps >= {bound:g}"
-    return f"{name} <= {bound:g}"
+    """``"p99_latency_ms <= 50"``: one bound as people read it (by the figure it judges)."""
+    return f"{_FIGURE[name]} {'>=' if name in _FLOORS else '<='} {bound:g}"
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,8 @@ def operational_figures(records: pa.Table, start_ms: int | None, end_ms: int) ->
 def evaluate_operational(
     bounds: Mapping[str, float], figures: dict[str, Any]
 ) -> OperationalOutcome:
-    """Judge ``figures`` (from :func:`operational_figures`) against ``bounds``."""
+    """Judge ``figures`` (from :func:`operational_figures`, with the stream figures when
+    there are stream bounds) against ``bounds``."""
     breaches: list[Breach] = []
     judged = False
     unjudged: list[str] = []
@@ -125,6 +134,11 @@ def evaluate_operational(
                     _SEVERITY.get(name, "warning"),
                     {
                         **evidence_base,
+                        **(
+                            {STREAM_EVIDENCE: figures.get(STREAM_EVIDENCE, [])}
+                            if name in STREAM_BOUNDS
+                            else {}
+                        ),
                         "value": value,
                         "bound": bound,
                         "rule": rule(name, bound),

@@ -21,6 +21,7 @@ DECLARING_MODULES = (
     "mlsteward.services.deployment.operations",
     "mlsteward.services.deployment.operations_packaging",
     "mlsteward.services.batch_inference.operations",
+    "mlsteward.services.batch_jobs.operations",
 )
 
 

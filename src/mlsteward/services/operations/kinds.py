@@ -31,6 +31,8 @@ class ResourceKind(StrEnum):
     PROFILE = "profile"
     MONITOR = "monitor"
     DEPLOYMENT = "deployment"
+    #: A scheduled batch scoring job (its runs are about it too).
+    BATCH_JOB = "batch_job"
     PREDICTION = "prediction"
     AUDIT_LOG = "audit_log"
     USER = "user"

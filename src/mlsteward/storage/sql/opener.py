@@ -16,6 +16,7 @@ from mlsteward.domain.errors import InvalidArgumentError
 from mlsteward.storage.bundle import Stores
 from mlsteward.storage.resolver import normalize_store_uri
 from mlsteward.storage.sql.audit_store import SqlAuditStore
+from mlsteward.storage.sql.batch_job_store import SqlBatchJobStore
 from mlsteward.storage.sql.blob_references_store import SqlBlobReferences
 from mlsteward.storage.sql.database import SqlDatabase
 from mlsteward.storage.sql.dataset_store import SqlDatasetStore
@@ -68,6 +69,7 @@ def sql_stores(database: SqlDatabase) -> Stores:
         identity=SqlIdentityStore(database),
         audit=SqlAuditStore(database),
         deployments=SqlDeploymentStore(database),
+        batch_jobs=SqlBatchJobStore(database),
         database=database,
     )
 

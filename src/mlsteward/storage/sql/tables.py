@@ -703,3 +703,44 @@ deployment_replicas = Table(
     # Forgetting the silent ones on each write looks them up by time.
     Index("ix_deployment_replicas_received_ms", "received_ms"),
 )
+
+# -- batch jobs (migration 0012) ---------------------------------------------------------------
+# A scheduled batch scoring job: its inputs, output and options as JSON (``spec``), its schedule
+# in columns the scheduler queries, and the lease a claimant holds while it runs the job.
+batch_jobs = Table(
+    "batch_jobs",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("model_uri", Text, nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("interval_s", BigInteger, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("next_run_time", BigInteger, nullable=True),
+    Column("last_run_time", BigInteger, nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Index("ix_batch_jobs_next_run_time", "next_run_time"),
+)
+
+# A finished run (no foreign key: deleting a job deletes its runs in the same transaction).
+batch_job_runs = Table(
+    "batch_job_runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("job", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger, nullable=False),
+    Column("actor", String(KEY_LENGTH), nullable=False),
+    Column("output", Text, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("rows_per_s", Float, nullable=False),
+    Column("chunks", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("output_version", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    # The whole batch report as JSON ({} for a failed run).
+    Column("report", Text, nullable=False),
+    Index("ix_batch_job_runs_job_started_ms", "job", "started_ms"),
+)
