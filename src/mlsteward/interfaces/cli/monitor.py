@@ -195,6 +195,20 @@ def create(
         float | None,
         typer.Option(help="Deployment: requests per second at least.", rich_help_panel=_OPS),
     ] = None,
+    max_consumer_lag: Annotated[
+        int | None,
+        typer.Option(
+            help="Deployment: messages a live stream consumer may have waiting at most.",
+            rich_help_panel=_OPS,
+        ),
+    ] = None,
+    max_dead_letter_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Deployment: share of streamed messages dead-lettered (0-1) at most.",
+            rich_help_panel=_OPS,
+        ),
+    ] = None,
     perf_task: Annotated[
         str | None, typer.Option(help=perf_cli.TASK_HELP, rich_help_panel=_PERF)
     ] = None,
@@ -279,6 +293,8 @@ def create(
         "p99_latency_ms": max_p99_ms,
         "error_rate": max_error_rate,
         "min_throughput_rps": min_throughput_rps,
+        "max_consumer_lag": max_consumer_lag,
+        "max_dead_letter_rate": max_dead_letter_rate,
     }
     if any(v is not None for v in bounds.values()):
         options["operational"] = {k: v for k, v in bounds.items() if v is not None}
