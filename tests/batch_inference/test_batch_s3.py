@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from mlsteward.interfaces.sdk.models.load import load_model
-from mlsteward.testing.server_process import free_port
+from mlsteward.testing.s3_api import moto_s3
 
 from .conftest import FEATURES, Store, gbt_frame
 
@@ -21,26 +21,10 @@ pytestmark = pytest.mark.s3
 
 @pytest.fixture
 def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    pytest.importorskip("s3fs")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "MLSTEWARD_S3_ENDPOINT_URL": endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
-    s3 = boto3.client("s3", endpoint_url=endpoint)
-    s3.create_bucket(Bucket="scoring")
-    try:
-        yield s3
-    finally:
-        server.stop()
+    with moto_s3("scoring") as s3:
+        for name, value in s3.env.items():
+            monkeypatch.setenv(name, value)
+        yield s3.client
 
 
 def test_s3_glob_in_and_s3_folder_out(store: Store, bucket: object) -> None:

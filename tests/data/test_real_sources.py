@@ -21,6 +21,7 @@ from mlsteward.services.outbound_access import OutboundAccess
 from mlsteward.storage import open_store
 from mlsteward.storage.artifacts.blob_store import open_blob_store
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.s3_api import moto_s3
 
 
 @pytest.fixture
@@ -98,23 +99,9 @@ def test_paged_http_api_source(api_url: str, sqlite_ctx: ServiceContext) -> None
 def test_versions_on_s3_blob_storage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_file: Path
 ) -> None:
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    pytest.importorskip("s3fs")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        creds = {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "MLSTEWARD_S3_ENDPOINT_URL": endpoint,
-        }
-        for key, value in creds.items():
+    with moto_s3("data") as s3:
+        for key, value in s3.env.items():
             monkeypatch.setenv(key, value)
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="data")
         store = open_store(f"sqlite:///{tmp_path / 'meta.db'}")
         blobs = open_blob_store(f"s3://data/{new_id()[:8]}")
         ctx = ServiceContext("alice", store, blobs, outbound=OutboundAccess.unrestricted())
@@ -124,5 +111,3 @@ def test_versions_on_s3_blob_storage(
         assert versions.get_profile(ctx, "people")["rows"] == 60
         assert made.version.blob_digest
         store.close()
-    finally:
-        server.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from mlsteward.domain.predictions import Feedback
 from mlsteward.storage.prediction_log import FeedbackLog, PredictionLogReader, PredictionLogWriter
-from mlsteward.testing.server_process import free_port
+from mlsteward.testing.s3_api import moto_s3
 
 from .records import HOUR_MS, T0, MakeRecord
 
@@ -17,25 +17,10 @@ pytestmark = pytest.mark.s3
 
 @pytest.fixture
 def s3_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    pytest.importorskip("s3fs")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "MLSTEWARD_S3_ENDPOINT_URL": endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="logs")
-    try:
+    with moto_s3("logs") as s3:
+        for name, value in s3.env.items():
+            monkeypatch.setenv(name, value)
         yield "s3://logs/platform/predictions"
-    finally:
-        server.stop()
 
 
 def test_the_log_on_s3(s3_root: str, make_record: MakeRecord) -> None:

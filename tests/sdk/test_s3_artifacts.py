@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 import mlsteward
 from mlsteward import Client
+from mlsteward.testing.s3_api import moto_s3
 
 pytestmark = pytest.mark.s3
 
@@ -24,29 +24,11 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on a free loopback port, with one bucket; stopped afterwards."""
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    pytest.importorskip("s3fs")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        boto3.client("s3", endpoint_url=endpoint, **_boto_credentials()).create_bucket(
-            Bucket=BUCKET
-        )
-        yield endpoint
-    finally:
-        server.stop()
+    with moto_s3(BUCKET) as s3:
+        yield s3.endpoint
 
 
 def _boto_credentials() -> dict[str, str]:

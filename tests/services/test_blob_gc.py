@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +42,7 @@ from mlsteward.storage.base import ArtifactRecord
 from mlsteward.storage.sql.blob_references_store import blob_digest_columns
 from mlsteward.storage.store_key import store_key
 from mlsteward.testing.postgres import temporary_database
+from mlsteward.testing.s3_api import moto_s3
 
 HOUR = 3600.0
 
@@ -225,26 +225,8 @@ S3_ENV = {
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    pytest.importorskip("s3fs")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        ).create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        server.stop()
+    with moto_s3(BUCKET) as s3:
+        yield s3.endpoint
 
 
 @pytest.mark.s3
