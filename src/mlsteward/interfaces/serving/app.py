@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -35,7 +35,6 @@ from mlsteward.domain.errors import (
     UnsupportedMediaTypeError,
 )
 from mlsteward.domain.prediction_ids import new_prediction_id
-from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.engines.serving import json_body
 from mlsteward.engines.serving.input_layout import Batch
 from mlsteward.engines.serving.mlflow_formats import decode_csv, decode_json, encode_predictions
@@ -160,40 +159,10 @@ class Handlers:
             task,
         )
 
-    async def _log(
-        self,
-        served: ServedVersion,
-        prediction_id: str,
-        time_ms: int,
-        latency_s: float,
-        rows: int,
-        batch: Batch,
-        answer: Answer,
-        status: int,
-        error: str | None,
-    ) -> None:
-        """Hand the record to the prediction log (never blocks: a full queue counts a drop).
-
-        A coroutine, so it runs on the event loop after the answer is sent rather than taking
-        a thread-pool hop per request; the arrays go as they are (the writer stores their bytes,
-        off the request path).
-        """
-        self.plane.sink.submit(
-            PredictionRecord(
-                prediction_id=prediction_id,
-                deployment=served.deployment,
-                model_name=served.model_name,
-                model_version=served.version,
-                route=served.route,
-                time_ms=time_ms,
-                latency_ms=latency_s * 1000.0,
-                rows=rows,
-                inputs=cast(dict[str, list[Any]], dict(batch)),
-                outputs=cast(dict[str, list[Any]], dict(answer)),
-                status=status,
-                error=error,
-            )
-        )
+    async def _log(self, *record: Any) -> None:
+        """:meth:`DataPlane.log_prediction` as a coroutine, so it runs on the event loop
+        after the answer is sent rather than taking a thread-pool hop per request."""
+        self.plane.log_prediction(*record)
 
     # -- OIP ---------------------------------------------------------------------------------
     async def infer(self, request: Request) -> Response:

@@ -23,8 +23,10 @@ from dataclasses import replace
 from typing import Protocol
 
 from mlsteward.domain.deployments import ServingPlan
+from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.engines.models.loaded_model import LoadedModel
 from mlsteward.engines.serving.batcher import AdaptiveBatcher
+from mlsteward.engines.serving.input_layout import Batch
 from mlsteward.engines.serving.model_runner import Answer, Job, ModelRunner
 from mlsteward.interfaces.serving.log_sink import NoLog, PredictionSink, ShadowingSink, open_sink
 from mlsteward.interfaces.serving.metrics import ServingMetrics
@@ -251,6 +253,38 @@ class DataPlane:
         self.metrics.ready.set(0)
         await asyncio.to_thread(self.sink.close, timeout)
         self.metrics.set_log_stats(self.sink.stats())
+
+    def log_prediction(
+        self,
+        served: ServedVersion,
+        prediction_id: str,
+        time_ms: int,
+        latency_s: float,
+        rows: int,
+        batch: Batch,
+        answer: Answer,
+        status: int,
+        error: str | None,
+    ) -> None:
+        """Hand one answered (or failed) request to the prediction log: never blocks, a full
+        queue counts a drop. The arrays go as they are (the writer stores their bytes, off
+        the request path); both doors (REST and gRPC) log here, alike."""
+        self.sink.submit(
+            PredictionRecord(
+                prediction_id=prediction_id,
+                deployment=served.deployment,
+                model_name=served.model_name,
+                model_version=served.version,
+                route=served.route,
+                time_ms=time_ms,
+                latency_ms=latency_s * 1000.0,
+                rows=rows,
+                inputs=dict(batch),
+                outputs=dict(answer),
+                status=status,
+                error=error,
+            )
+        )
 
     def count_failure(
         self,

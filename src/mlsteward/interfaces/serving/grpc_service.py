@@ -25,9 +25,8 @@ from grpc import aio
 from mlsteward._version import __version__
 from mlsteward.domain.errors import MlstewardError, UnavailableError
 from mlsteward.domain.prediction_ids import new_prediction_id
-from mlsteward.domain.predictions import PredictionRecord
 from mlsteward.engines.serving.input_layout import Batch
-from mlsteward.engines.serving.model_runner import Answer, Job
+from mlsteward.engines.serving.model_runner import Job
 from mlsteward.engines.serving.oip import decode_infer, model_metadata
 from mlsteward.interfaces.serving import grpc_protocol as pb
 from mlsteward.interfaces.serving.data_plane import DataPlane
@@ -183,7 +182,7 @@ class InferenceService:
         served.instruments["latency"].observe(latency)
         self.metrics.requests.labels(served.model_name, served.version_label, PROTOCOL, "200").inc()
         asyncio.get_running_loop().call_soon(
-            self._log,
+            self.plane.log_prediction,
             served,
             prediction_id,
             time_ms,
@@ -217,39 +216,11 @@ class InferenceService:
         error: BaseException,
     ) -> NoReturn:
         message, latency = self.plane.count_failure(served, PROTOCOL, started, prediction_id, error)
-        self._log(served, prediction_id, time_ms, latency, rows, batch, {}, 500, message)
+        self.plane.log_prediction(
+            served, prediction_id, time_ms, latency, rows, batch, {}, 500, message
+        )
         await _abort(
             context, grpc.StatusCode.INTERNAL, f"{message} (prediction_id {prediction_id})"
-        )
-
-    def _log(
-        self,
-        served: ServedVersion,
-        prediction_id: str,
-        time_ms: int,
-        latency_s: float,
-        rows: int,
-        batch: Batch,
-        answer: Answer,
-        status: int,
-        error: str | None,
-    ) -> None:
-        """Hand the record to the prediction log (never blocks: a full queue counts a drop)."""
-        self.plane.sink.submit(
-            PredictionRecord(
-                prediction_id=prediction_id,
-                deployment=served.deployment,
-                model_name=served.model_name,
-                model_version=served.version,
-                route=served.route,
-                time_ms=time_ms,
-                latency_ms=latency_s * 1000.0,
-                rows=rows,
-                inputs=dict(batch),  # arrays as they are: the log stores their bytes
-                outputs=dict(answer),
-                status=status,
-                error=error,
-            )
         )
 
     # -- wiring ------------------------------------------------------------------------------
